@@ -1,0 +1,48 @@
+package io.flexq.runtime.spi;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One storage type of tensor data, as a row of a type table (ggml's type-traits idea):
+ * identified by its GGUF type id <em>value</em>, never by an enum ordinal.
+ *
+ * <p>Shapes follow GGUF: a 2-D tensor has {@code cols} = ne[0] (the input dimension, contiguous)
+ * and {@code rows} = ne[1]. Types that pack rows independently describe themselves with
+ * {@link #rowBytes}; types with another layout (for example planar codes + scales) override
+ * {@link #byteSize}.
+ */
+public interface TensorType {
+
+    /** The GGUF type id value (F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, Q6_K = 14, BF16 = 30, plugin types >= 1024). */
+    int id();
+
+    /** Short name as llama.cpp prints it ("F32", "Q8_0", ...). */
+    String name();
+
+    /** Elements per quantization block (1 for plain float types). Rows must hold a whole number of blocks unless {@link #allowsPartialBlocks()}. */
+    int blockSize();
+
+    /** Whether a row length that is not a multiple of {@link #blockSize()} is allowed (padding contributes zero). */
+    default boolean allowsPartialBlocks() {
+        return false;
+    }
+
+    /**
+     * Bytes taken by one row of {@code cols} elements.
+     *
+     * @throws IllegalArgumentException if {@code cols} is not a valid row length for this type
+     * @throws ArithmeticException on overflow
+     */
+    long rowBytes(long cols);
+
+    /** Bytes taken by a tensor of {@code rows} rows of {@code cols} elements; overflow throws {@link ArithmeticException}. */
+    default long byteSize(long cols, long rows) {
+        return Math.multiplyExact(rowBytes(cols), rows);
+    }
+
+    /**
+     * Decodes row {@code row} of a tensor of {@code cols} columns stored in {@code data}
+     * (the tensor's own bytes, starting at offset 0) into {@code dst[dstOffset .. dstOffset + cols)}.
+     */
+    void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset);
+}
