@@ -33,7 +33,7 @@ public final class Main {
 
     /** The plugin's standard subcommands. */
     public static Main standard() {
-        return new Main(List.of());
+        return new Main(List.of(new QuantizeCommand(), new InspectCommand(), new EvalCommand()));
     }
 
     public static void main(String[] args) {
