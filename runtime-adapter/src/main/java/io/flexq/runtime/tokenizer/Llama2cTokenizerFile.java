@@ -28,6 +28,8 @@ final class Llama2cTokenizerFile {
 
     /** A tokenizer.bin is a few hundred KB even for 32k pieces; refuse anything absurd before reading it. */
     private static final long MAX_FILE_BYTES = 256L << 20;
+    /** Vocabulary pieces are words; anything longer than this in the header means the file is something else. */
+    private static final int MAX_PIECE_BYTES = 1 << 16;
 
     private Llama2cTokenizerFile() {
     }
@@ -54,9 +56,9 @@ final class Llama2cTokenizerFile {
                     + " bytes, too short for its 4-byte header");
         }
         int maxTokenLength = in.getInt();
-        if (maxTokenLength <= 0 || maxTokenLength > data.length) {
+        if (maxTokenLength <= 0 || maxTokenLength > MAX_PIECE_BYTES) {
             throw new ModelFormatException(source + ": llama2.c tokenizer header max_token_length = " + maxTokenLength
-                    + " is not a plausible length (file has " + data.length + " bytes); not a tokenizer.bin?");
+                    + " is not a plausible piece length (1.." + MAX_PIECE_BYTES + "); not a tokenizer.bin?");
         }
         var decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)

@@ -30,7 +30,7 @@ final class TokenizerJsonFile {
 
     static ByteLevelBpeTokenizer read(Path path) {
         String source = path.toString();
-        Map<?, ?> root = asMap(Json.parse(readText(path), source), source, "the document");
+        Map<?, ?> root = asMap(parseJson(path), source, "the document");
         Map<?, ?> model = asMap(root.get("model"), source, "'model'");
         Object type = model.get("type");
         if (!"BPE".equals(type)) {
@@ -104,6 +104,14 @@ final class TokenizerJsonFile {
         }
     }
 
+    private static Object parseJson(Path path) {
+        try {
+            return Json.parse(readText(path), path.toString());
+        } catch (Json.JsonException e) {
+            throw new ModelFormatException(e.getMessage(), e); // the message starts with the path and gives the offset
+        }
+    }
+
     private static String readText(Path path) {
         try {
             long size = Files.size(path);
@@ -165,7 +173,7 @@ final class TokenizerJsonFile {
         if (!Files.isRegularFile(config)) {
             return Map.of();
         }
-        return asMap(Json.parse(readText(config), config.toString()), config.toString(), "the document");
+        return asMap(parseJson(config), config.toString(), "the document");
     }
 
     /** A config's bos_token/eos_token (a string or {"content": ...}) resolved to an id; else the first known name present. */
