@@ -2,6 +2,7 @@ package io.flexq.runtime.tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
@@ -45,6 +46,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
     private final PairTable charIds;  // (code point, SINGLE) -> id of the one-code-point piece
     private final PairTable merges;   // (left symbol, right symbol) -> merged piece id
     private final int[] byteIds;      // byte value -> id of <0xNN>, or null when there is no byte fallback
+    private final BitSet inPieces;    // code points that occur in some encodable piece
     private final byte[][] pieces;    // decoded bytes per id
 
     /**
@@ -84,10 +86,14 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         charIds = new PairTable(encodable.size());
         merges = new PairTable((int) Math.min(splitCount, Integer.MAX_VALUE / 4));
+        inPieces = new BitSet();
         encodable.forEach((text, id) -> {
             int[] cps = text.codePoints().toArray();
             if (cps.length == 1) {
                 charIds.putIfAbsent(cps[0], SINGLE, id);
+            }
+            for (int cp : cps) {
+                inPieces.set(cp);
             }
         });
         encodable.forEach((text, id) -> {
@@ -209,13 +215,40 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
         int[] next = new int[n];
         int[] prev = new int[n];
-        for (int i = 0; i < n; i++) {
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
+        MergeQueue queue = new MergeQueue(64);
+        // A code point that occurs in no piece never merges, so it splits the text into runs that merge
+        // independently (the global best-first order restricted to one run is that run's own order).
+        // Running them one by one keeps the heap small and hot in cache.
+        int runStart = 0;
+        for (int i = 0; i <= n; i++) {
+            if (i == n || (sym[i] < 0 && !inPieces.get(cps[i]))) {
+                if (i > runStart) {
+                    mergeRun(sym, prev, next, runStart, i, queue);
+                    for (int k = runStart; k >= 0; k = next[k]) {
+                        if (sym[k] >= 0) {
+                            out.add(sym[k]);
+                        } else {
+                            fallback(cps[k], out);
+                        }
+                    }
+                }
+                if (i < n) {
+                    fallback(cps[i], out);
+                }
+                runStart = i + 1;
+            }
         }
+    }
 
-        MergeQueue queue = new MergeQueue(n);
-        for (int i = 0; i + 1 < n; i++) {
+    /** Best-first merging of the symbols [from, to): highest piece score first, leftmost on ties. */
+    private void mergeRun(int[] sym, int[] prev, int[] next, int from, int to, MergeQueue queue) {
+        for (int i = from; i < to; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < to ? i + 1 : -1;
+        }
+        prev[from] = -1;
+        queue.clear();
+        for (int i = from; i + 1 < to; i++) {
             offer(queue, sym, next, i);
         }
         while (!queue.isEmpty()) {
@@ -242,14 +275,6 @@ public final class SentencePieceTokenizer implements Tokenizer {
                 offer(queue, sym, next, prev[left]);
             }
             offer(queue, sym, next, left);
-        }
-
-        for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
-            if (sym[i] >= 0) {
-                out.add(sym[i]);
-            } else {
-                fallback(cps[i], out);
-            }
         }
     }
 

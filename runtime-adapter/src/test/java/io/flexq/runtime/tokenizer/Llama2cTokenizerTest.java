@@ -83,4 +83,12 @@ class Llama2cTokenizerTest {
         assertArrayEquals(new int[] {1, ids[1], 3 + 0xEF, 3 + 0xBB, 3 + 0xBF}, Arrays.copyOf(ids, 5));
         assertEquals(text, tok.decode(ids));
     }
+
+    /** The published count for the in-domain held-out books (same tokenizer, BOS counted). */
+    @Test
+    void heldOutBooksAre1041464TokensWithBos() throws IOException {
+        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin"));
+        String text = Files.readString(SharedData.require("data/refmodel-heldout.txt"), StandardCharsets.UTF_8);
+        assertEquals(1_041_464, tok.encodeWithBos(text, false).length);
+    }
 }
