@@ -73,7 +73,9 @@ public final class ModelQuantizer {
             try {
                 q = quantizer.quantize(t.name(), t.type(), t.data(), rows, cols);
             } catch (IllegalArgumentException e) {
-                throw new ModelFormatException(source.path() + ": " + e.getMessage(), e);
+                // a parallel stream rethrows a copy whose message is the original's toString(): report the original
+                Throwable cause = e.getCause() instanceof IllegalArgumentException inner ? inner : e;
+                throw new ModelFormatException(source.path() + ": " + cause.getMessage(), e);
             }
             layers.add(new Layer(t.name(), t.type(), rows, cols, q.weights().toFq6Bytes(), q.rtnError(), q.error(),
                     q.clippedGroups(), q.totalGroups()));
