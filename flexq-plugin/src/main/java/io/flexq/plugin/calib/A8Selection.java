@@ -29,7 +29,7 @@ public final class A8Selection {
 
     /**
      * @param a8           layers that keep A8, most sensitive first
-     * @param predictedKld sum of the scores of the layers left at A6 (the additive prediction vs all-A8)
+     * @param predictedKld the additive prediction of the choice's KLD vs all-A8
      */
     public record Choice(Set<String> a8, double predictedKld) {
         public boolean isA8(String layer) {
@@ -37,7 +37,20 @@ public final class A8Selection {
         }
     }
 
+    /** Selection by drop scores: the predicted KLD of all-A6 is the sum of the scores. */
     public static Choice choose(Map<String, Double> scores, Budget budget) {
+        double sum = 0;
+        for (Double v : scores.values()) {
+            sum += v == null ? Double.NaN : v;
+        }
+        return choose(scores, budget, sum);
+    }
+
+    /**
+     * Selection by any score of what A8 on a layer saves (drop scores, or A8 gains measured from the all-A6 side),
+     * with the predicted KLD of a choice = {@code allA6} - sum of the scores of its A8 layers.
+     */
+    public static Choice choose(Map<String, Double> scores, Budget budget, double allA6) {
         for (var e : scores.entrySet()) {
             if (e.getValue() == null || e.getValue().isNaN()) {
                 throw new IllegalArgumentException("layer " + e.getKey() + " has no sensitivity score");
@@ -50,25 +63,20 @@ public final class A8Selection {
         int k = Math.min(budget.maxA8(order.size()), positive);
         if (budget.kldTarget().isPresent()) {
             double target = budget.kldTarget().getAsDouble();
-            // suffix sums: rest[i] = sum of scores of order[i..]
-            double[] rest = new double[order.size() + 1];
-            for (int i = order.size() - 1; i >= 0; i--) {
-                rest[i] = rest[i + 1] + order.get(i).getValue();
-            }
+            // predicted(k) = allA6 - sum of the k largest scores
             int kKld = 0;
-            while (kKld < order.size() && rest[kKld] > target) {
+            double predicted = allA6;
+            while (kKld < order.size() && predicted > target) {
+                predicted -= order.get(kKld).getValue();
                 kKld++;
             }
             k = Math.min(k, kKld);
         }
         Set<String> a8 = new LinkedHashSet<>();
-        double predicted = 0;
-        for (int i = 0; i < order.size(); i++) {
-            if (i < k) {
-                a8.add(order.get(i).getKey());
-            } else {
-                predicted += order.get(i).getValue();
-            }
+        double predicted = allA6;
+        for (int i = 0; i < k; i++) {
+            a8.add(order.get(i).getKey());
+            predicted -= order.get(i).getValue();
         }
         return new Choice(a8, predicted);
     }

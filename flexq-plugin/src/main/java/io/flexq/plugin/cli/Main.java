@@ -33,7 +33,7 @@ public final class Main {
 
     /** The plugin's standard subcommands. */
     public static Main standard() {
-        return new Main(List.of(new QuantizeCommand(), new InspectCommand(), new EvalCommand()));
+        return new Main(List.of(new QuantizeCommand(), new InspectCommand(), new EvalCommand(), new QualityCommand()));
     }
 
     public static void main(String[] args) {

@@ -50,11 +50,14 @@ public final class QuantizeCommand implements Command {
 
                 Presets: paper = A8 on ffn_down, A6 elsewhere (FlexQ's published LLaMA recipe); a8, a6 = all layers
                 W6A8 / W6A6; w6a16 = weight-only; auto = sensitivity analysis: the calibration text is run through
-                the all-A8 model and through the model with one layer at a time at A6; a layer's score is the mean
-                KL divergence of the next-token distribution it causes; A8 is kept on the highest scores under
-                --budget (default a8=25%: a quarter of the linear layers; kld=X: fewest A8 layers such that the
-                summed scores of the A6 layers are <= X nats; both: kld=X,a8=P%). Cost of auto: (1 + layers) forward
-                passes over --calib-windows x --calib-ctx tokens.
+                the all-A8 model and through the model with one layer at a time at A6; a layer's sensitivity score is
+                the mean KL divergence of the next-token distribution it causes (stored as flexq.sensitivity.*). With
+                --rank gain (default) the all-A6 model is run too, with one layer at a time back at A8, and a layer's
+                A8 gain is the KLD that saves (flexq.a8_gain.*): the drop scores miss that the A6 errors of some layers
+                (ffn_down) compound. A8 is kept on the highest-ranked layers under --budget (default a8=25%: a quarter
+                of the linear layers; kld=X: fewest A8 layers whose predicted KLD vs all-A8 is <= X nats; both:
+                kld=X,a8=P%). Cost of auto: 2 x (1 + layers) forward passes (1 x with --rank drop) over
+                --calib-windows x --calib-ctx tokens.
                 """;
     }
 
@@ -66,6 +69,7 @@ public final class QuantizeCommand implements Command {
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
                 Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
                 Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
+                Flag.value("rank", "gain|drop", "auto: rank layers for A8 by their A8 gain in the all-A6 model (default) or by drop score alone"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a llama2.c / safetensors model (default: found beside it)"),
                 Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"));
     }
@@ -86,7 +90,7 @@ public final class QuantizeCommand implements Command {
             throw new CliException.Usage("--budget: " + e.getMessage());
         }
         if (preset != Preset.AUTO) {
-            for (String f : List.of("calib", "budget", "calib-windows", "calib-ctx")) {
+            for (String f : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
                 if (args.has(f)) {
                     throw new CliException.Usage("--" + f + " applies to --preset auto only (preset is " + preset.id() + ")");
                 }
@@ -94,7 +98,8 @@ public final class QuantizeCommand implements Command {
         }
         var cal = new QuantizePipeline.Calibration(args.value("calib").map(c -> Args.existingFile(c, "--calib")),
                 args.intValue("calib-windows", QuantizePipeline.Calibration.DEFAULT_WINDOWS, 1, 100_000),
-                args.intValue("calib-ctx", QuantizePipeline.Calibration.DEFAULT_CTX, 2, 1 << 20), budget);
+                args.intValue("calib-ctx", QuantizePipeline.Calibration.DEFAULT_CTX, 2, 1 << 20), budget,
+                args.choice("rank", "gain", List.of("gain", "drop")).equals("gain"));
         boolean clip = !args.has("no-clip");
         Path in = Path.of(args.positional(0));
         Path out = Path.of(args.positional(1));

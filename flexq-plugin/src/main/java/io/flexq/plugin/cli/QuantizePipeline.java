@@ -40,7 +40,7 @@ final class QuantizePipeline {
     }
 
     /** Calibration settings of the {@code auto} preset. */
-    record Calibration(Optional<Path> text, int windows, int ctx, Budget budget) {
+    record Calibration(Optional<Path> text, int windows, int ctx, Budget budget, boolean rankByGain) {
         static final int DEFAULT_WINDOWS = 4;
         static final int DEFAULT_CTX = 256;
 
@@ -57,7 +57,8 @@ final class QuantizePipeline {
     }
 
     /** Modes, and the scores behind them when measured. */
-    record Modes(Map<String, ActivationMode> modes, Map<String, Double> scores, long calibrationTokens, Path calibrationText) {
+    record Modes(Map<String, ActivationMode> modes, Map<String, Double> scores, Map<String, Double> gains, double allA6,
+                 long calibrationTokens, Path calibrationText) {
     }
 
     static List<ModelQuantizer.Layer> quantizeWeights(ModelFile source, boolean clip, Console console) {
@@ -86,7 +87,7 @@ final class QuantizePipeline {
     static Modes fixedModes(Preset preset, List<ModelQuantizer.Layer> layers) {
         Map<String, ActivationMode> modes = new LinkedHashMap<>();
         layers.forEach(l -> modes.put(l.name(), preset.fixedMode(l.name())));
-        return new Modes(modes, Map.of(), 0, null);
+        return new Modes(modes, Map.of(), Map.of(), Double.NaN, 0, null);
     }
 
     /** The sensitivity analysis and the budgeted choice. */
@@ -108,14 +109,15 @@ final class QuantizePipeline {
         QuantizedModel model = runnable(source, layers, allA8);
         Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
         SensitivityAnalysis.Result r;
-        int passes = windows.size() * (1 + layers.size());
+        int passes = windows.size() * (1 + layers.size()) * (cal.rankByGain() ? 2 : 1);
         try (ProgressBar bar = console.progress("sensitivity", passes)) {
-            r = SensitivityAnalysis.run(model, backends, windows, (done, total, what) -> bar.set(done, what), console::debug);
+            r = SensitivityAnalysis.run(model, backends, windows, cal.rankByGain(), (done, total, what) -> bar.set(done, what), console::debug);
         }
-        A8Selection.Choice choice = A8Selection.choose(r.scores(), cal.budget());
+        A8Selection.Choice choice = cal.rankByGain() ? A8Selection.choose(r.gains(), cal.budget(), r.allA6())
+                : A8Selection.choose(r.scores(), cal.budget());
         Map<String, ActivationMode> modes = new LinkedHashMap<>();
         layers.forEach(l -> modes.put(l.name(), choice.isA8(l.name()) ? ActivationMode.A8 : ActivationMode.A6));
-        return new Modes(modes, r.scores(), r.positions(), text);
+        return new Modes(modes, r.scores(), r.gains(), r.allA6(), r.positions(), text);
     }
 
     /** The file to write: source metadata, flexq.* keys, tokenizer keys for a source without them. */
@@ -141,6 +143,10 @@ final class QuantizePipeline {
         put(v, t, Fq6Keys.SOURCE_FORMAT, GgufType.STRING, source.format());
         if (!modes.scores().isEmpty()) {
             budget.ifPresent(b -> put(v, t, Fq6Keys.BUDGET, GgufType.STRING, b.toString()));
+            put(v, t, Fq6Keys.CALIBRATION_RANK, GgufType.STRING, modes.gains().isEmpty() ? "drop" : "gain");
+            if (!modes.gains().isEmpty()) {
+                put(v, t, Fq6Keys.CALIBRATION_KLD_ALL_A6, GgufType.FLOAT32, (float) modes.allA6());
+            }
             put(v, t, Fq6Keys.CALIBRATION_FILE, GgufType.STRING, modes.calibrationText().getFileName().toString());
             put(v, t, Fq6Keys.CALIBRATION_TOKENS, GgufType.UINT32, modes.calibrationTokens());
         }
@@ -153,6 +159,9 @@ final class QuantizePipeline {
         }
         for (var e : modes.scores().entrySet()) {
             put(v, t, Fq6Keys.SENSITIVITY + e.getKey(), GgufType.FLOAT32, e.getValue().floatValue());
+        }
+        for (var e : modes.gains().entrySet()) {
+            put(v, t, Fq6Keys.A8_GAIN + e.getKey(), GgufType.FLOAT32, e.getValue().floatValue());
         }
         return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, fq6Type(), v, t, output);
     }

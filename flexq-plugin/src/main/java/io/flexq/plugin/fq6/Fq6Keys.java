@@ -14,6 +14,9 @@ package io.flexq.plugin.fq6;
  *   flexq.weight_error.TENSOR       float32  relative Frobenius error ||W - Q(W)||/||W|| of the stored codes
  *   flexq.weight_error_rtn.TENSOR   float32  the same for plain round-to-nearest (equal to the above with --no-clip)
  *   flexq.sensitivity.TENSOR        float32  mean KLD (nats) vs the all-A8 model when only TENSOR goes A8 -> A6 (auto only)
+ *   flexq.a8_gain.TENSOR            float32  mean KLD saved by keeping TENSOR at A8 when all other layers are A6 (auto, --rank gain)
+ *   flexq.calibration.rank          string   gain | drop: which score ranked the layers for A8 (auto only)
+ *   flexq.calibration.kld_all_a6    float32  measured mean KLD of the all-A6 model vs all-A8 (auto, --rank gain)
  *   flexq.calibration.file          string   calibration text file name (auto only)
  *   flexq.calibration.tokens        uint32   tokens the scores were measured on (auto only)
  *   flexq.budget                    string   the --budget used (auto only)
@@ -38,6 +41,9 @@ public final class Fq6Keys {
     public static final String WEIGHT_ERROR = "flexq.weight_error.";
     public static final String WEIGHT_ERROR_RTN = "flexq.weight_error_rtn.";
     public static final String SENSITIVITY = "flexq.sensitivity.";
+    public static final String A8_GAIN = "flexq.a8_gain.";
+    public static final String CALIBRATION_RANK = "flexq.calibration.rank";
+    public static final String CALIBRATION_KLD_ALL_A6 = "flexq.calibration.kld_all_a6";
     public static final String CALIBRATION_FILE = "flexq.calibration.file";
     public static final String CALIBRATION_TOKENS = "flexq.calibration.tokens";
     public static final String BUDGET = "flexq.budget";

@@ -52,6 +52,19 @@ class A8SelectionTest {
         assertEquals(1, A8Selection.choose(scores(), Budget.parse("a8=1")).a8().size());
     }
 
+    /** Gains measured from the all-A6 side: predicted KLD = allA6 - sum of the chosen gains. */
+    @Test
+    void gainRankingWithMeasuredAllA6() {
+        Map<String, Double> g = new LinkedHashMap<>();
+        g.put("q", 0.01);
+        g.put("down", 0.05);
+        g.put("up", 0.02);
+        // allA6 0.09: down -> 0.04, up -> 0.02 <= 0.025
+        A8Selection.Choice c = A8Selection.choose(g, Budget.parse("kld=0.025"), 0.09);
+        assertEquals(List.of("down", "up"), List.copyOf(c.a8()));
+        assertEquals(0.02, c.predictedKld(), 1e-15);
+    }
+
     @Test
     void tiesAreBrokenByName() {
         Map<String, Double> s = new LinkedHashMap<>();

@@ -125,6 +125,9 @@ class QuantizeCommandTest {
             assertEquals("auto", md.getString(Fq6Keys.PRESET));
             assertEquals("a8=25%", md.getString(Fq6Keys.BUDGET));
             assertEquals(96L, md.getLong(Fq6Keys.CALIBRATION_TOKENS));
+            assertEquals("gain", md.getString(Fq6Keys.CALIBRATION_RANK));
+            assertTrue(md.has(Fq6Keys.A8_GAIN + "blk.0.ffn_down.weight"));
+            assertTrue(md.getDouble(Fq6Keys.CALIBRATION_KLD_ALL_A6) > 0);
         }
         assertTrue(r.out().contains("preset auto: 8 x A8, 27 x A6, 0 x A16 of 35 linear layers"), r.out());
     }
