@@ -44,6 +44,11 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
         }
     }
 
+    /** This config with another context length (e.g. to compare two files that differ only in it). */
+    public LlamaConfig withContextLength(int n) {
+        return new LlamaConfig(dim, hiddenDim, layers, heads, kvHeads, headSize, vocabSize, Math.max(1, n), ropeDim, ropeTheta, rmsEps, ropeScaling);
+    }
+
     /** Width of all query heads together (= dim for every Llama so far). */
     public int qDim() {
         return heads * headSize;
