@@ -46,11 +46,11 @@ class GgufEquivalenceTest {
             float[][] la = sa.forwardAll(prompt, 0, prompt.length);
             float[][] lb = sb.forwardAll(prompt, 0, prompt.length);
             for (int i = 0; i < prompt.length; i++) {
-                assertClose(la[i], lb[i], 1e-5, "prefill position " + i);
+                LlamaForwardTest.assertClose(la[i], lb[i], 1e-5, "prefill position " + i);
             }
             for (int step = 0; step < 10; step++) {
                 int next = greedy[30 + step];
-                assertClose(sa.forward(new int[]{next}, 0, 1), sb.forward(new int[]{next}, 0, 1), 1e-5, "decode step " + step);
+                LlamaForwardTest.assertClose(sa.forward(new int[]{next}, 0, 1), sb.forward(new int[]{next}, 0, 1), 1e-5, "decode step " + step);
             }
         }
     }
@@ -70,15 +70,5 @@ class GgufEquivalenceTest {
             }
             assertArrayEquals(expected, got);
         }
-    }
-
-    /** max |a - b| / max |a| <= tolerance. */
-    static void assertClose(float[] a, float[] b, double tolerance, String what) {
-        double diff = 0, scale = 0;
-        for (int i = 0; i < a.length; i++) {
-            diff = Math.max(diff, Math.abs(a[i] - b[i]));
-            scale = Math.max(scale, Math.abs(a[i]));
-        }
-        assertTrue(diff / scale <= tolerance, what + ": relative difference " + diff / scale);
     }
 }

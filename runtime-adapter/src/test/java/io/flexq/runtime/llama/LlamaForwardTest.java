@@ -1,8 +1,10 @@
 package io.flexq.runtime.llama;
 
 import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.model.ModelFiles;
 import io.flexq.runtime.model.SharedData;
 import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.tensor.BuiltinTypes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,7 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The forward pass on stories260K against the float64 reference, the NumPy greedy ids and llama.cpp's logits. */
+/**
+ * The forward pass on stories260K (loaded by the llama2.c loader) against the float64 reference (which reads the
+ * .bin itself), the NumPy greedy ids and llama.cpp's logits.
+ */
 class LlamaForwardTest {
 
     static RefWeights stories;
@@ -31,8 +36,9 @@ class LlamaForwardTest {
     static void load() throws IOException {
         Path bin = SharedData.require("models/stories260K.bin");
         stories = RefWeights.readLlama2c(bin);
-        file = stories.toModelFile(bin.toString());
-        model = Llama.load(file, Backends.discover(LlamaForwardTest.class.getClassLoader(), log::add), List.of(), log::add);
+        ClassLoader loader = LlamaForwardTest.class.getClassLoader();
+        file = ModelFiles.open(bin, BuiltinTypes.registry(loader));
+        model = Llama.load(file, Backends.discover(loader, log::add), List.of(), log::add);
     }
 
     @AfterAll
@@ -178,7 +184,7 @@ class LlamaForwardTest {
         int[] prompt = {1, 403, 407, 261, 378};
         try (LlamaSession a = model.newSession(16); LlamaSession b = model.newSession(16)) {
             float[][] all = a.forwardAll(prompt, 0, prompt.length);
-            assertArrayEquals(all[prompt.length - 1], b.forward(prompt, 0, prompt.length));
+            assertClose(all[prompt.length - 1], b.forward(prompt, 0, prompt.length), 1e-6, "last row");
         }
     }
 
@@ -189,8 +195,19 @@ class LlamaForwardTest {
             s.forward(new int[]{1, 500, 501, 502}, 0, 4);
             s.rewind(1);
             float[] got = s.forward(prompt, 1, prompt.length - 1);
-            assertArrayEquals(fresh.forward(prompt, 0, prompt.length), got);
+            // a batch of 5 and one of 6 may take different matmul kernels: equal up to float rounding
+            assertClose(fresh.forward(prompt, 0, prompt.length), got, 1e-5, "after rewind");
         }
+    }
+
+    /** max |a - b| / max |a| <= tolerance. */
+    static void assertClose(float[] a, float[] b, double tolerance, String what) {
+        double diff = 0, scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(a[i]));
+        }
+        assertTrue(diff / scale <= tolerance, what + ": relative difference " + diff / scale);
     }
 
     static int[] prepend(int first, int[] rest) {

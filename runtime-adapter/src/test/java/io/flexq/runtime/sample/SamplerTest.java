@@ -78,11 +78,11 @@ class SamplerTest {
 
     @Test
     void topPNeverLeavesTheNucleus() {
-        for (long seed = 1; seed <= 5; seed++) {
+        for (long seed = 1; seed <= 3; seed++) {
             float[] logits = randomLogits(seed, 1000, 3.0);
             for (double topP : new double[]{0.05, 0.5, 0.9, 0.99}) {
                 boolean[] in = nucleus(logits, 0.7, topP);
-                for (int t : draws(Sampler.of(0.7, topP, seed), logits, 2000)) {
+                for (int t : draws(Sampler.of(0.7, topP, seed), logits, 500)) {
                     assertTrue(in[t], "seed " + seed + " top-p " + topP + ": token " + t + " is outside the nucleus");
                 }
             }
