@@ -12,10 +12,18 @@ final class Float64Reference {
     private final double[][][] keyCache;
     private final double[][][] valueCache;
     private final double[] invFreq;
+    private final boolean rotateHalf;
     private int pos;
 
+    /** GGUF / llama2.c semantics (adjacent pairs). */
     Float64Reference(RefWeights w, int maxPositions) {
+        this(w, maxPositions, false);
+    }
+
+    /** @param rotateHalf pair dim i with i + ropeDim/2, as HF checkpoints expect */
+    Float64Reference(RefWeights w, int maxPositions, boolean rotateHalf) {
         this.w = w;
+        this.rotateHalf = rotateHalf;
         int kvDim = w.kvHeads() * w.headSize();
         keyCache = new double[w.layers()][maxPositions][kvDim];
         valueCache = new double[w.layers()][maxPositions][kvDim];
@@ -101,10 +109,11 @@ final class Float64Reference {
         for (int head = 0; head < nHeads; head++) {
             for (int i = 0; i < invFreq.length; i++) {
                 double angle = pos * invFreq[i];
-                int a = head * w.headSize() + 2 * i;
-                double re = vec[a], im = vec[a + 1];
+                int a = head * w.headSize() + (rotateHalf ? i : 2 * i);
+                int b = rotateHalf ? a + invFreq.length : a + 1;
+                double re = vec[a], im = vec[b];
                 vec[a] = re * Math.cos(angle) - im * Math.sin(angle);
-                vec[a + 1] = re * Math.sin(angle) + im * Math.cos(angle);
+                vec[b] = re * Math.sin(angle) + im * Math.cos(angle);
             }
         }
     }
