@@ -94,7 +94,7 @@ class LlamaForwardTest {
 
     @Test
     void logitsAfterBosMatchLlamaCppTop5() {
-        // llama.cpp v0.4.0, F32 GGUF, F32 KV cache, flash attention off (models/README.md)
+        // llama.cpp v0.4.0, F32 GGUF, F32 KV cache, flash attention off (models/README.md); printed to 5 decimals
         int[] ids = {403, 385, 410, 317, 407};
         double[] values = {17.02352, 15.40621, 13.10826, 12.76917, 12.41809};
         float[] logits;
@@ -108,7 +108,7 @@ class LlamaForwardTest {
         Arrays.sort(order, (a, b) -> Float.compare(logits[b], logits[a]));
         for (int i = 0; i < 5; i++) {
             assertEquals(ids[i], order[i], "rank " + i);
-            assertEquals(values[i], logits[ids[i]], 1e-3, "logit of " + ids[i]);
+            assertEquals(values[i], logits[ids[i]], 1e-4, "logit of " + ids[i]);
         }
         double mean = 0;
         for (float f : logits) {
