@@ -71,6 +71,18 @@ class MainTest {
     }
 
     @Test
+    void aGgufModelUsesItsOwnVocabularyForPromptAndText() {
+        // models/README.md: llama.cpp's greedy text for "The" on flexq-ref-27M (prompt <s> 358), here without the prompt
+        String expected = " whole of the world, and the whole world, is a mere machine.\nThese are the things that are not the things"
+                + " that are not the things that are not the things that are not the things that are not the things that are not."
+                + " They are not the things that are not the things that are";
+        Outcome o = run("generate", "--model", SharedData.require("models/flexq-ref-27M-f16.gguf").toString(),
+                "--prompt", "The", "--temperature", "0", "--max-tokens", "64");
+        assertEquals(0, o.status(), o.err());
+        assertEquals(expected, o.out());
+    }
+
+    @Test
     void theSameSeedGivesTheSameText() {
         Outcome a = run("generate", "--prompt", "The cat", "--temperature", "0.9", "--top-p", "0.8", "--seed", "77", "--max-tokens", "40");
         Outcome b = run("generate", "--prompt", "The cat", "--temperature", "0.9", "--top-p", "0.8", "--seed", "77", "--max-tokens", "40");
