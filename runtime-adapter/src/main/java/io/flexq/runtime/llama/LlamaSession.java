@@ -43,7 +43,9 @@ public final class LlamaSession implements AutoCloseable {
 
     // Off-heap batches the weight matrices read and write (shared arena: backends may use several threads).
     private final Arena arena = Arena.ofShared();
-    private final ActivationBatch xb, q, k, v, att, proj, gate, up, hidden, lastNorm, logits;
+    private final ActivationBatch xb, q, k, v, att, proj, gate, up, hidden;
+    // head input/output: one row for decode; a larger pair is made on the first forwardAll
+    private ActivationBatch lastNorm, logits;
 
     // Heap working rows, batchCapacity rows each.
     private final float[] x, hb, qh, atth, gateh, uph, projh, cos, sin;
@@ -58,7 +60,6 @@ public final class LlamaSession implements AutoCloseable {
         int b = batchCapacity;
         this.keys = new float[device == null ? c.layers() : 0][];
         this.values = new float[device == null ? c.layers() : 0][];
-        int logitRows = (int) Math.max(1, Math.min(b, LOGIT_BATCH_BYTES / (4L * c.vocabSize())));
         xb = ActivationBatch.allocate(arena, b, c.dim());
         q = ActivationBatch.allocate(arena, b, c.qDim());
         k = ActivationBatch.allocate(arena, b, c.kvDim());
@@ -68,8 +69,8 @@ public final class LlamaSession implements AutoCloseable {
         gate = ActivationBatch.allocate(arena, b, c.hiddenDim());
         up = ActivationBatch.allocate(arena, b, c.hiddenDim());
         hidden = ActivationBatch.allocate(arena, b, c.dim());
-        lastNorm = ActivationBatch.allocate(arena, logitRows, c.dim());
-        logits = ActivationBatch.allocate(arena, logitRows, c.vocabSize());
+        lastNorm = ActivationBatch.allocate(arena, 1, c.dim());
+        logits = ActivationBatch.allocate(arena, 1, c.vocabSize());
         x = new float[b * c.dim()];
         hb = new float[b * c.dim()];
         qh = new float[b * c.qDim()];
@@ -213,6 +214,11 @@ public final class LlamaSession implements AutoCloseable {
         int dim = c.dim();
         int vocab = c.vocabSize();
         WeightMatrix head = weights.output();
+        int wanted = (int) Math.max(1, Math.min(Math.min(rows, batchCapacity), LOGIT_BATCH_BYTES / (4L * vocab)));
+        if (wanted > lastNorm.capacity()) {
+            lastNorm = ActivationBatch.allocate(arena, wanted, dim);
+            logits = ActivationBatch.allocate(arena, wanted, vocab);
+        }
         for (int done = 0; done < rows; ) {
             int m = Math.min(lastNorm.capacity(), rows - done);
             for (int i = 0; i < m; i++) {
