@@ -1,6 +1,5 @@
 package io.flexq.runtime.tokenizer;
 
-import io.flexq.runtime.model.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,10 +22,7 @@ class RoundTripTest {
 
     @BeforeAll
     static void load() {
-        tokenizers = List.of(
-                Tokenizers.fromLlama2c(Llama2cTokenizerTest.repoFile("models/tok512.bin")),
-                Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin")),
-                Tokenizers.fromTokenizerJson(SharedData.require("data/tokenizer-tests/llama3-tokenizer.json")));
+        tokenizers = List.of(TestTokenizers.tok512(), TestTokenizers.tok4096(), TestTokenizers.llama3());
     }
 
     @Test
