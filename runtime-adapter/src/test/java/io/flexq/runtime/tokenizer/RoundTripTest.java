@@ -46,6 +46,17 @@ class RoundTripTest {
         }
     }
 
+    /** Long runs of one character class: one huge regex word or merge run; no deep recursion, no quadratic blow-up. */
+    @Test
+    void longRunsEncodeAndRoundTrip() {
+        for (String unit : new String[] {" ", "a", "7", "!", "\n", " \n", "\uD83D\uDE00", "ab ", "\t \r\n"}) {
+            String text = unit.repeat(50_000 / unit.length());
+            for (Tokenizer tok : tokenizers) {
+                assertEquals(text, tok.decode(tok.encode(text)), () -> tok + ", run of '" + VocabTestVectors.show(unit) + "'");
+            }
+        }
+    }
+
     @Test
     void specialTokenTextIsPlainUnlessParsed() {
         for (Tokenizer tok : tokenizers) {
