@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -51,12 +53,16 @@ class Llama2cBadInputTest {
     }
 
     @Test
-    void everyTruncationOfASmallCheckpointIsRefused() throws IOException {
+    void truncationsOfASmallCheckpointAreRefused() throws IOException {
         for (int version : new int[]{0, 1}) {
             Llama2cFileTest.Written w = Llama2cFileTest.write(dir.resolve("small" + version + ".bin"), version, 8, 12, 1, 2, 1, 5, 3, false, 21);
             byte[] full = Files.readAllBytes(w.path());
             assertDoesNotThrow(() -> Llama2cFile.open(w.path(), Llama2cFileTest.TYPES).close());
-            for (int cut = 0; cut < full.length; cut++) {
+            // every cut through the header, then every 7th byte through the floats, and the last byte
+            List<Integer> cuts = new ArrayList<>();
+            for (int cut = 0; cut < full.length; cut += cut < 300 ? 1 : 7) cuts.add(cut);
+            cuts.add(full.length - 1);
+            for (int cut : cuts) {
                 refused(Files.write(dir.resolve("v" + version + "cut" + cut + ".bin"), Arrays.copyOf(full, cut)));
             }
         }
