@@ -6,7 +6,6 @@ import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.FloatTypes;
 import io.flexq.runtime.tensor.QuantTypes;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -28,12 +27,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CpuBackendTest {
 
     static final long SEED = 0x5EED_0003L;
+    /** Shared by the CPU test classes (their order is not fixed), so never shut down; its threads are daemons. */
     static final ForkJoinPool POOL = new ForkJoinPool(3);
-
-    @AfterAll
-    static void shutdown() {
-        POOL.shutdown();
-    }
 
     @Test
     void matmulOfEveryTypeMatchesTheFloat64ReferenceForOneTokenAndForBatches() {
