@@ -66,7 +66,9 @@ public final class QualityCommand implements Command {
     @Override
     public List<Flag> flags() {
         return List.of(
-                Flag.value("text", "FILE", "text to score (required)"),
+                Flag.value("text", "FILE[,FILE...]", "text(s) to score (required); one table per text, variants built once"),
+                Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
+                Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
                 Flag.value("windows", "N", "first N windows (default: all)"),
                 Flag.value("ctx", "N", "window length (default 512)"),
                 Flag.value("variants", "LIST", "comma-separated subset of " + String.join(",", ALL)),
@@ -82,7 +84,10 @@ public final class QualityCommand implements Command {
     @Override
     public int run(Args args, Console console) throws Exception {
         args.expectPositional(1, 1, synopsis());
-        Path textPath = Args.existingFile(args.value("text").orElseThrow(() -> new CliException.Usage("--text FILE is required")), "--text");
+        List<Path> texts = new ArrayList<>();
+        for (String t : args.value("text").orElseThrow(() -> new CliException.Usage("--text FILE is required")).split(",")) {
+            texts.add(Args.existingFile(t, "--text"));
+        }
         int ctx = args.intValue("ctx", 512, 4, 1 << 20);
         int maxWindows = args.intValue("windows", 0, 1, Integer.MAX_VALUE);
         List<String> variants = List.of(args.value("variants", String.join(",", ALL)).split(","));
@@ -94,9 +99,6 @@ public final class QualityCommand implements Command {
         long t0 = System.nanoTime();
         try (ModelFile source = ModelLoading.open(args.positional(0), "MODEL")) {
             Tokenizer tok = ModelLoading.tokenizer(source, args.value("tokenizer"));
-            int[] tokens = tok.encodeWithBos(Files.readString(textPath, StandardCharsets.UTF_8), false);
-            Windows windows = Windows.of(tokens, ctx, maxWindows, tok.bos());
-            console.err().printf(Locale.ROOT, "%s: %d tokens, %d windows of %d%n", textPath, tokens.length, windows.count(), ctx);
 
             List<TensorEntry> linears = ModelQuantizer.linears(source);
             long linearWeights = linears.stream().mapToLong(TensorEntry::elementCount).sum();
@@ -130,8 +132,9 @@ public final class QualityCommand implements Command {
                     Preset p = Preset.of(v);
                     QuantizePipeline.Modes modes = p == Preset.AUTO
                             ? QuantizePipeline.measuredModes(source, layers, tok, new QuantizePipeline.Calibration(
-                                    args.value("calib").map(c -> Args.existingFile(c, "--calib")), QuantizePipeline.Calibration.DEFAULT_WINDOWS,
-                                    QuantizePipeline.Calibration.DEFAULT_CTX, Budget.DEFAULT, !args.has("rank-drop")), console)
+                                    args.value("calib").map(c -> Args.existingFile(c, "--calib")),
+                                    args.intValue("calib-windows", QuantizePipeline.Calibration.DEFAULT_WINDOWS, 1, 100_000),
+                                    args.intValue("calib-ctx", QuantizePipeline.Calibration.DEFAULT_CTX, 2, 1 << 20), Budget.DEFAULT, !args.has("rank-drop")), console)
                             : QuantizePipeline.fixedModes(p, layers);
                     names.add(switch (p) {
                         case W6A16 -> "FQ6 W6A16";
@@ -153,7 +156,6 @@ public final class QualityCommand implements Command {
                 }
             }
             boolean withRef = variants.contains("ref");
-            List<Row> rows = new ArrayList<>();
             List<Llama> loaded = new ArrayList<>();
             List<LlamaLogits> logits = new ArrayList<>();
             try (Llama ref = Llama.load(source, getClass().getClassLoader(), console::debug); LlamaLogits refLogits = new LlamaLogits(ref, ctx)) {
@@ -162,22 +164,32 @@ public final class QualityCommand implements Command {
                     loaded.add(l);
                     logits.add(new LlamaLogits(l, ctx));
                 }
-                Evaluator.Result result;
-                try (ProgressBar bar = console.progress("quality", windows.count())) {
-                    result = Evaluator.run(windows, refLogits, logits, done -> bar.set(done, null));
-                }
-                if (withRef) {
-                    double refBpw = 8.0 * linears.stream().mapToLong(t -> t.data().byteSize()).sum() / linearWeights;
-                    rows.add(new Row("reference (" + linears.getFirst().type().name() + ")", result.reference(), refBpw, ""));
-                }
-                for (int i = 0; i < names.size(); i++) {
-                    rows.add(new Row(names.get(i), result.candidates().get(i), bpws.get(i), ""));
+                for (Path textPath : texts) {
+                    long t1 = System.nanoTime();
+                    int[] tokens = tok.encodeWithBos(Files.readString(textPath, StandardCharsets.UTF_8), false);
+                    Windows windows = Windows.of(tokens, ctx, maxWindows, tok.bos());
+                    console.err().printf(Locale.ROOT, "%s: %d tokens, %d windows of %d%n", textPath, tokens.length, windows.count(), ctx);
+                    Evaluator.Result result;
+                    try (ProgressBar bar = console.progress("quality", windows.count())) {
+                        result = Evaluator.run(windows, refLogits, logits, done -> bar.set(done, null));
+                    }
+                    List<Row> rows = new ArrayList<>();
+                    if (withRef) {
+                        double refBpw = 8.0 * linears.stream().mapToLong(t -> t.data().byteSize()).sum() / linearWeights;
+                        rows.add(new Row("reference (" + linears.getFirst().type().name() + ")", result.reference(), refBpw, ""));
+                    }
+                    for (int i = 0; i < names.size(); i++) {
+                        rows.add(new Row(names.get(i), result.candidates().get(i), bpws.get(i), ""));
+                    }
+                    print(console, source, textPath, windows, rows, notes, (System.nanoTime() - t1) / 1e9);
+                    console.out().println();
+                    console.out().flush();
                 }
             } finally {
                 logits.forEach(LlamaLogits::close);
                 loaded.forEach(Llama::close);
             }
-            print(console, source, textPath, windows, rows, notes, (System.nanoTime() - t0) / 1e9);
+            console.err().printf(Locale.ROOT, "total %.0f s%n", (System.nanoTime() - t0) / 1e9);
         }
         return 0;
     }
@@ -210,7 +222,7 @@ public final class QualityCommand implements Command {
     private static void print(Console c, ModelFile source, Path text, Windows w, List<Row> rows, List<String> notes, double seconds) {
         var out = c.out();
         Quality first = rows.getFirst().q();
-        out.printf(Locale.ROOT, "%s on %s: %d windows of %d, %d scored tokens (second half of each window), %.0f s%n%n",
+        out.printf(Locale.ROOT, "%s on %s: %d windows of %d, %d scored tokens (second half of each window), evaluated in %.0f s%n%n",
                 source.path().getFileName(), text.getFileName(), w.count(), w.ctx(), first.tokens(), seconds);
         out.println("| variant | bits/weight (linears) | PPL | mean KLD | p99 KLD | same top-1 |");
         out.println("|---|---:|---:|---:|---:|---:|");
