@@ -6,7 +6,6 @@ import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.TensorEntry;
 
 import java.io.PrintStream;
-import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,20 +123,38 @@ public final class InspectCommand implements Command {
         if (v instanceof String s) {
             return quote(s, full ? Integer.MAX_VALUE : 120);
         }
-        if (!v.getClass().isArray()) {
+        List<String> items = switch (v) {
+            case int[] a -> java.util.Arrays.stream(a).mapToObj(String::valueOf).toList();
+            case long[] a -> java.util.Arrays.stream(a).mapToObj(String::valueOf).toList();
+            case float[] a -> floats(a);
+            case double[] a -> java.util.Arrays.stream(a).mapToObj(String::valueOf).toList();
+            case boolean[] a -> booleans(a);
+            case String[] a -> java.util.Arrays.stream(a).map(x -> quote(x, 40)).toList();
+            case Object[] a -> java.util.Arrays.stream(a).map(x -> render(x, full)).toList();
+            default -> null;
+        };
+        if (items == null) {
             return String.valueOf(v);
         }
-        int n = Array.getLength(v);
+        int n = items.size();
         int shown = full ? n : Math.min(n, ARRAY_HEAD);
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < shown; i++) {
-            Object e = Array.get(v, i);
-            sb.append(i == 0 ? "" : ", ").append(e instanceof String s ? quote(s, 40) : render(e, full));
-        }
+        StringBuilder sb = new StringBuilder("[").append(String.join(", ", items.subList(0, shown)));
         if (shown < n) {
             sb.append(", ... ").append(n - shown).append(" more");
         }
         return sb.append("] (").append(n).append(')').toString();
+    }
+
+    private static List<String> floats(float[] a) {
+        List<String> out = new ArrayList<>(a.length);
+        for (float f : a) out.add(String.valueOf(f));
+        return out;
+    }
+
+    private static List<String> booleans(boolean[] a) {
+        List<String> out = new ArrayList<>(a.length);
+        for (boolean b : a) out.add(String.valueOf(b));
+        return out;
     }
 
     private static String quote(String s, int max) {

@@ -33,7 +33,8 @@ public final class Main {
 
     /** The plugin's standard subcommands. */
     public static Main standard() {
-        return new Main(List.of(new QuantizeCommand(), new InspectCommand(), new EvalCommand(), new QualityCommand()));
+        return new Main(List.of(new QuantizeCommand(), new InspectCommand(), new EvalCommand(), new QualityCommand(),
+                new ChatCommand("chat"), new ChatCommand("generate")));
     }
 
     public static void main(String[] args) {
@@ -60,11 +61,15 @@ public final class Main {
             err.println("flexq: unknown command '" + name + "' (commands: " + String.join(", ", commands.keySet()) + "; see flexq --help)");
             return 2;
         }
+        Console console = new Console(out, err, interactive, verbose);
+        if (command instanceof ChatCommand chat) {
+            // the runtime parses its own flags (and prints its own help)
+            return chat.delegate(argv, console);
+        }
         if (args.contains("--help") || args.contains("-h")) {
             printHelp(command, out);
             return 0;
         }
-        Console console = new Console(out, err, interactive, verbose);
         try {
             Args parsed = Args.parse(name, command.flags(), args);
             return command.run(parsed, console);

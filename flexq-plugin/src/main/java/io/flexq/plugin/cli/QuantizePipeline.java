@@ -51,6 +51,14 @@ final class QuantizePipeline {
             try {
                 return SharedData.require("data/wikitext2-valid.txt");
             } catch (IllegalStateException e) {
+                // bin/flexq names the checkout as flexq.home; the shared folder sits beside it
+                String home = System.getProperty("flexq.home");
+                if (home != null) {
+                    Path p = Path.of(home).resolve("../shared/data/wikitext2-valid.txt").normalize();
+                    if (Files.isRegularFile(p)) {
+                        return p;
+                    }
+                }
                 throw new CliException("preset auto needs calibration text: give --calib FILE (" + e.getMessage() + ")");
             }
         }
