@@ -118,7 +118,7 @@ public final class QuantizeCommand implements Command {
                     ? QuantizePipeline.measuredModes(source, layers, tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, layers);
             QuantizedModel model = QuantizePipeline.assemble(source, layers, preset, clip, modes,
-                    preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out);
+                    preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
             Fq6File.write(model, out);
             summary(console.out(), source, layers, modes, preset, clip, out);
         }

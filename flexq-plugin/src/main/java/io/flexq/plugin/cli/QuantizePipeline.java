@@ -130,7 +130,7 @@ final class QuantizePipeline {
 
     /** The file to write: source metadata, flexq.* keys, tokenizer keys for a source without them. */
     static QuantizedModel assemble(ModelFile source, List<ModelQuantizer.Layer> layers, Preset preset, boolean clip, Modes modes,
-                                   Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output) {
+                                   Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
         Map<String, Object> v = new LinkedHashMap<>();
         Map<String, GgufType> t = new LinkedHashMap<>();
         if (!source.metadata().has("tokenizer.ggml.model")) {
@@ -138,9 +138,13 @@ final class QuantizePipeline {
                 TokenizerKeys.Keys keys = TokenizerKeys.of(sp);
                 v.putAll(keys.values());
                 t.putAll(keys.types());
+            } else if (tokenizer.isPresent()) {
+                // a byte-level BPE (tokenizer.json) is not embedded yet: the file works with --tokenizer
+                console.err().println("flexq quantize: warning: " + output.getFileName() + " carries no vocabulary (embedding a "
+                        + "tokenizer.json is not supported); run it with --tokenizer " + tokenizer.get().source());
             } else {
                 throw new CliException(source.path() + " carries no tokenizer and none was found to embed (FQ6 files are self-contained): "
-                        + "give --tokenizer FILE (the model's llama2.c tokenizer.bin)");
+                        + "give --tokenizer FILE (the model's llama2.c tokenizer.bin or tokenizer.json)");
             }
         }
         put(v, t, Fq6Keys.VERSION, GgufType.UINT32, (long) Fq6Keys.FORMAT_VERSION);
