@@ -604,3 +604,26 @@ extern "C" __global__ void __launch_bounds__(256) flexq_repack(const u8 *__restr
         u32 *__restrict__ wbtc, u32 *__restrict__ wi8, u16 *__restrict__ ws) {
     repack_body(fq6, R, K, G, wbtc, wi8, ws);
 }
+
+// ------------------------------------------------------------------- W6A16 (weights only, fp32 x)
+// The contract's W6A16 mode: y[t][r] = sum_k (wcode[r][k] * sw[r][g]) * x[t][k] in fp32, straight from
+// the FQ6 bytes. One warp per (t, r), lanes stride over k, tree sum at the end (so the order differs
+// from a sequential sum by rounding only). Correctness path, not tuned.
+extern "C" __global__ void __launch_bounds__(256) flexq_w6a16(const u8 *__restrict__ fq6, int R, int K, int G,
+        const float *__restrict__ x, int ldx, float *__restrict__ y, int M) {
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (warp >= (long long)M * R) return;
+    const int t = (int)(warp / R), r = (int)(warp % R);
+    const u8 *scales = fq6 + (long long)R * G * 96 + (long long)r * G * 2;
+    float acc = 0.0f;
+    for (int k = lane; k < K; k += 32) {
+        const int g = k >> 7;
+        const float sw = h2f((u16)(scales[2 * g] | (scales[2 * g + 1] << 8)));
+        const float w = __fmul_rn((float)fq6_code(fq6, R, K, G, r, g, k & 127), sw);
+        acc = __fadd_rn(acc, __fmul_rn(w, x[(long long)t * ldx + k]));
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(FULL_MASK, acc, o);
+    if (lane == 0) y[(long long)t * R + r] = acc;
+}
