@@ -1,16 +1,34 @@
 package io.flexq.runtime.cpu;
 
-import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightBackend;
 import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.spi.WeightSource;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
 /**
- * The built-in CPU backend, priority 0: the fallback for every type that can dequantize a row.
- * SEED VERSION: dequantizes each row and does a scalar dot product. To be replaced by Vector API kernels per type.
+ * The built-in CPU backend, priority 0, the fallback for every matrix: Vector API kernels for the built-in
+ * types (F32, F16, BF16, Q8_0, Q4_0, Q6_K), and for any other registered type (a plugin's) whole rows through
+ * {@link TensorType#dequantizeRow} followed by vector dot products. Matmuls run on the given pool
+ * (by default the common pool); a backend holds no other state, so several may coexist.
  */
 public final class CpuBackend implements WeightBackend {
+
+    private final ForkJoinPool pool;
+
+    /** For {@link java.util.ServiceLoader}: matmuls run on {@link ForkJoinPool#commonPool()}. */
+    public CpuBackend() {
+        this(ForkJoinPool.commonPool());
+    }
+
+    /** Matmuls run on {@code pool} (parallelism 1 = single-threaded). */
+    public CpuBackend(ForkJoinPool pool) {
+        this.pool = pool;
+    }
 
     @Override
     public String name() {
@@ -24,36 +42,61 @@ public final class CpuBackend implements WeightBackend {
 
     @Override
     public Availability availability() {
-        return Availability.yes("pure Java, always available");
+        return Availability.yes("pure Java, " + Simd.describe() + ", " + pool.getParallelism() + " threads");
     }
 
+    /** Any type whose row length is valid (whole blocks) for a non-empty matrix. */
     @Override
     public boolean supports(TensorType type, int rows, int cols) {
-        return true;
+        if (rows <= 0 || cols <= 0) {
+            return false;
+        }
+        try {
+            type.byteSize(cols, rows);
+            return true;
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            return false;
+        }
     }
 
     @Override
-    public WeightMatrix load(WeightSource s) {
-        return new WeightMatrix() {
-            public String name() { return s.name(); }
-            public int rows() { return s.rows(); }
-            public int cols() { return s.cols(); }
-            public String describe() { return "cpu " + s.type().name() + " (scalar seed)"; }
-            public void matmul(ActivationBatch in, ActivationBatch out) {
-                WeightMatrix.checkShapes(this, in, out);
-                float[] w = new float[s.cols()];
-                float[] x = new float[s.cols()];
-                for (int r = 0; r < s.rows(); r++) {
-                    s.type().dequantizeRow(s.data(), r, s.cols(), w, 0);
-                    for (int t = 0; t < in.tokens(); t++) {
-                        in.getRow(t, x, 0);
-                        float acc = 0;
-                        for (int c = 0; c < x.length; c++) acc += w[c] * x[c];
-                        out.data().set(java.lang.foreign.ValueLayout.JAVA_FLOAT, out.offsetOf(t, r), acc);
-                    }
-                }
-                out.changed();
-            }
-        };
+    public CpuMatrix load(WeightSource s) {
+        if (s.rows() <= 0 || s.cols() <= 0) {
+            throw new IllegalArgumentException("tensor " + s.name() + ": empty shape " + s.rows() + " x " + s.cols());
+        }
+        long needed;
+        try {
+            needed = s.type().byteSize(s.cols(), s.rows());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tensor " + s.name() + ": " + e.getMessage(), e);
+        }
+        if (s.data().byteSize() < needed) {
+            throw new IllegalArgumentException("tensor " + s.name() + ": " + s.type().name() + " " + s.rows() + " x "
+                    + s.cols() + " needs " + needed + " bytes, the data holds " + s.data().byteSize());
+        }
+        return new CpuMatrix(s.name(), s.type(), s.rows(), s.cols(), vectorReadable(s.data().asSlice(0, needed)), pool);
+    }
+
+    /** Convenience for tests and benchmarks: a matrix from raw GGUF bytes, no model metadata. */
+    public CpuMatrix load(String name, TensorType type, int rows, int cols, MemorySegment data) {
+        return load(new WeightSource(name, type, rows, cols, data, Map.of()));
+    }
+
+    /**
+     * The Vector API reads off-heap segments and byte[]-backed heap segments; other heap segments (a wrapped
+     * float[], say) are copied once into an automatically freed native segment.
+     */
+    private static MemorySegment vectorReadable(MemorySegment data) {
+        if (data.isNative() || data.heapBase().orElse(null) instanceof byte[]) {
+            return data;
+        }
+        MemorySegment copy = Arena.ofAuto().allocate(data.byteSize(), 64);
+        copy.copyFrom(data);
+        return copy;
+    }
+
+    @Override
+    public String toString() {
+        return "CpuBackend[" + Simd.describe() + ", pool " + pool.getParallelism() + "]";
     }
 }

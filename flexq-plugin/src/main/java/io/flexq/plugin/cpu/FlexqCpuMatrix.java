@@ -1,0 +1,118 @@
+package io.flexq.plugin.cpu;
+
+import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.ActivationQuantizer;
+import io.flexq.plugin.quant.FlexqWeights;
+import io.flexq.plugin.quant.QuantizedActivations;
+import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.WeightMatrix;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * An FQ6 matrix on the CPU in one activation mode. W6A6 / W6A8: the input batch is quantized once per
+ * mode (a derived form of the batch, shared by every matrix reading the same input, e.g. q, k and v),
+ * then the exact integer kernel runs over row chunks in parallel. W6A16: the input is copied once into
+ * a padded fp32 form, shared the same way, and dotted with the dequantized weights.
+ */
+public final class FlexqCpuMatrix implements WeightMatrix {
+
+    /** Derived-form key of the zero-padded fp32 copy of a batch used by W6A16. */
+    private record PaddedInput(int paddedCols) {
+    }
+
+    private final String name;
+    private final FlexqWeights weights;
+    private final ActivationMode mode;
+    private final ForkJoinPool pool;
+    private final Int6Kernels kernels;
+
+    public FlexqCpuMatrix(String name, FlexqWeights weights, ActivationMode mode, ForkJoinPool pool) {
+        this.name = name;
+        this.weights = weights;
+        this.mode = mode;
+        this.pool = pool;
+        this.kernels = new Int6Kernels(weights);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int rows() {
+        return weights.rows();
+    }
+
+    @Override
+    public int cols() {
+        return weights.cols();
+    }
+
+    public ActivationMode activationMode() {
+        return mode;
+    }
+
+    /** Codes and scales, for a backend that repacks them (e.g. CUDA). */
+    public FlexqWeights weights() {
+        return weights;
+    }
+
+    @Override
+    public String describe() {
+        return "flexq-cpu FQ6 W6" + mode + " (" + Int6Kernels.vectorDescription() + ", "
+                + pool.getParallelism() + " threads, " + kernels.residentBytes() / (1 << 20) + " MiB resident)";
+    }
+
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out) {
+        WeightMatrix.checkShapes(this, in, out);
+        int tokens = in.tokens();
+        float[] y = new float[Math.multiplyExact(tokens, rows())];
+        long workPerRow = (long) tokens * kernels.padded;
+        if (mode == ActivationMode.A16) {
+            float[] x = in.derived(new PaddedInput(kernels.padded), FlexqCpuMatrix::padded);
+            RowParallel.forRows(pool, rows(), workPerRow, (from, to) -> kernels.gemmF32(x, tokens, from, to, y));
+        } else {
+            QuantizedActivations a = quantized(in);
+            RowParallel.forRows(pool, rows(), workPerRow, (from, to) -> kernels.gemmInt(a, from, to, y, null));
+        }
+        MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
+        out.changed();
+    }
+
+    /**
+     * The integer partials {@code P[t][r][g]} of this matrix's fast kernel for {@code in}, index
+     * {@code (t * rows + r) * groups + g} (for conformance tests; W6A6 / W6A8 only).
+     */
+    public int[] partials(ActivationBatch in) {
+        if (mode == ActivationMode.A16) {
+            throw new IllegalStateException(name + ": W6A16 has no integer partials");
+        }
+        QuantizedActivations a = quantized(in);
+        int[] p = new int[Math.multiplyExact(Math.multiplyExact(a.tokens(), rows()), weights.groups())];
+        float[] y = new float[a.tokens() * rows()];
+        RowParallel.forRows(pool, rows(), (long) a.tokens() * kernels.padded, (from, to) -> kernels.gemmInt(a, from, to, y, p));
+        return p;
+    }
+
+    /** The input quantized in this matrix's mode: computed once per batch contents and shared. */
+    public QuantizedActivations quantized(ActivationBatch in) {
+        if (in.dim() != cols()) {
+            throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
+        }
+        return in.derived(new QuantizedActivations.Key(mode), b -> ActivationQuantizer.quantize(b, mode));
+    }
+
+    private static float[] padded(ActivationBatch b) {
+        int padded = (b.dim() + 127) / 128 * 128;
+        float[] x = new float[Math.multiplyExact(b.tokens(), padded)];
+        for (int t = 0; t < b.tokens(); t++) {
+            MemorySegment.copy(b.data(), ValueLayout.JAVA_FLOAT, b.offsetOf(t, 0), x, t * padded, b.dim());
+        }
+        return x;
+    }
+}

@@ -1,0 +1,179 @@
+package io.flexq.runtime.cpu;
+
+import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.TensorType;
+import io.flexq.runtime.spi.WeightMatrix;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
+
+/**
+ * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
+ * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}.
+ *
+ * <p>One token (a decode step) runs fused dot products: each weight byte is read once, decoded in registers.
+ * A batch (prefill) runs a blocked GEMM: a worker decodes a panel of {@value #ROW_BLOCK} rows x up to
+ * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows per
+ * activation load), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
+ * fp32: each output is a sum of per-panel vector-lane partial sums.
+ */
+public final class CpuMatrix implements WeightMatrix {
+
+    static final int ROW_BLOCK = 16;
+    static final int PANEL = 512;
+    static final int TOKEN_TILE = 32;
+    /** Below this many multiply-adds a call runs on the caller's thread: forking would cost more. */
+    static final long SERIAL_WORK = 1 << 17;
+    /** Each parallel chunk should hold at least this many multiply-adds. */
+    static final long CHUNK_WORK = 1 << 16;
+
+    private final String name;
+    private final TensorType type;
+    private final int rows;
+    private final int cols;
+    private final MemorySegment data;
+    private final RowKernel kernel;
+    private final ForkJoinPool pool;
+    private final int panel;
+
+    CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, ForkJoinPool pool) {
+        this.name = name;
+        this.type = type;
+        this.rows = rows;
+        this.cols = cols;
+        this.data = data;
+        this.kernel = RowKernel.of(type, cols);
+        this.pool = pool;
+        int align = kernel.panelAlign();
+        // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
+        this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
+    }
+
+    @Override public String name() { return name; }
+    @Override public int rows() { return rows; }
+    @Override public int cols() { return cols; }
+    public TensorType type() { return type; }
+
+    /** The stored bytes, as given at load (not copied). */
+    public MemorySegment data() {
+        return data;
+    }
+
+    @Override
+    public String describe() {
+        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + ", " + Simd.describe()
+                + ", " + pool.getParallelism() + " threads)";
+    }
+
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out) {
+        WeightMatrix.checkShapes(this, in, out);
+        if (in.data().asOverlappingSlice(out.data()).isPresent()) {
+            throw new IllegalArgumentException(name + ": input and output batches share memory");
+        }
+        int tokens = in.tokens();
+        MemorySegment x = in.data();
+        MemorySegment y = out.data();
+        long work = (long) rows * cols * tokens;
+        RowRange body = tokens == 1
+                ? (r0, r1) -> gemv(r0, r1, x, y)
+                : (r0, r1) -> gemm(r0, r1, x, tokens, y);
+        if (work < SERIAL_WORK || pool.getParallelism() <= 1) {
+            body.run(0, rows);
+        } else {
+            long perRow = (long) cols * tokens;
+            int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
+            int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
+            int grain = roundUp(Math.max(byWork, byBalance), ROW_BLOCK);
+            pool.invoke(new Chunk(body, 0, rows, grain));
+        }
+        out.changed();
+    }
+
+    /** One token: {@code y[r] = dot(W[r], x)} for rows [r0, r1). */
+    private void gemv(int r0, int r1, MemorySegment x, MemorySegment y) {
+        float[] scratch = kernel instanceof DecodeKernel || kernel instanceof RowDequantKernel ? new float[cols] : null;
+        for (int r = r0; r < r1; r++) {
+            y.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r, kernel.dot(data, r, x, 0, scratch));
+        }
+    }
+
+    /**
+     * Rows [r0, r1) for every token: {@code y[t][r] = sum_c W[r][c] * x[t][c]}, x and y row-major by token.
+     * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / token.
+     */
+    private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
+        float[] w = new float[ROW_BLOCK * panel];
+        float[] acc = new float[tokens * ROW_BLOCK];
+        long xRow = 4L * cols;
+        long yRow = 4L * rows;
+        for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
+            int nr = Math.min(ROW_BLOCK, r1 - rb);
+            Arrays.fill(acc, 0);
+            for (int k0 = 0; k0 < cols; k0 += panel) {
+                int kn = Math.min(panel, cols - k0);
+                for (int i = 0; i < nr; i++) {
+                    kernel.decode(data, rb + i, k0, kn, w, i * panel);
+                }
+                for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
+                    int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+                    int i = 0;
+                    for (; i + 4 <= nr; i += 4) {
+                        for (int t = t0; t < t1; t++) {
+                            Simd.dot4(w, i * panel, panel, x, t * xRow + 4L * k0, kn, acc, t * ROW_BLOCK + i);
+                        }
+                    }
+                    for (; i < nr; i++) {
+                        for (int t = t0; t < t1; t++) {
+                            acc[t * ROW_BLOCK + i] += Simd.dot(w, i * panel, x, t * xRow + 4L * k0, kn);
+                        }
+                    }
+                }
+            }
+            for (int t = 0; t < tokens; t++) {
+                MemorySegment.copy(acc, t * ROW_BLOCK, y, ValueLayout.JAVA_FLOAT_UNALIGNED, t * yRow + 4L * rb, nr);
+            }
+        }
+    }
+
+    private static int roundUp(int v, int m) {
+        return Math.ceilDiv(v, m) * m;
+    }
+
+    @FunctionalInterface
+    private interface RowRange {
+        void run(int r0, int r1);
+    }
+
+    /** Splits a row range in halves (at multiples of the row block) down to the grain, then runs it. */
+    private static final class Chunk extends RecursiveAction {
+        private final RowRange body;
+        private final int lo;
+        private final int hi;
+        private final int grain;
+
+        Chunk(RowRange body, int lo, int hi, int grain) {
+            this.body = body;
+            this.lo = lo;
+            this.hi = hi;
+            this.grain = grain;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo <= grain) {
+                body.run(lo, hi);
+                return;
+            }
+            int mid = lo + roundUp((hi - lo) / 2, ROW_BLOCK);
+            if (mid >= hi) {
+                body.run(lo, hi);
+                return;
+            }
+            invokeAll(new Chunk(body, lo, mid, grain), new Chunk(body, mid, hi, grain));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.flexq.runtime.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flexq.runtime.cpu.Simd.B;
+import static io.flexq.runtime.cpu.Simd.BL;
+import static io.flexq.runtime.cpu.Simd.F;
+import static io.flexq.runtime.cpu.Simd.L;
+import static io.flexq.runtime.cpu.Simd.PARTS;
+
+/**
+ * Q8_0 weights (block: fp16 d, 32 int8 codes; see {@code Q8_0Type}). Per block, codes are widened to fp32 and
+ * FMAed with the activations into a block sum, which is then scaled once: {@code acc += d * sum_j q_j x_j}.
+ */
+record Q8_0Kernel(int cols, long rowBytes) implements RowKernel {
+
+    private static final int BLOCK = 32;
+    private static final int BLOCK_BYTES = 34;
+
+    @Override
+    public float dot(MemorySegment w, int row, MemorySegment x, long xOff, float[] scratch) {
+        long base = row * rowBytes;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long blk = base + (long) b * BLOCK_BYTES;
+            float d = Float.float16ToFloat(w.get(Simd.I16_LE, blk));
+            long xb = xOff + 4L * BLOCK * b;
+            FloatVector sum = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, blk + 2 + j, Simd.LE);
+                for (int p = 0; p < PARTS; p++) {
+                    sum = Simd.widen(q, p).fma(Simd.x(x, xb + 4L * (j + p * L)), sum);
+                }
+            }
+            acc = sum.fma(FloatVector.broadcast(F, d), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void decode(MemorySegment w, int row, int c0, int n, float[] dst, int d0) {
+        long base = row * rowBytes + (long) (c0 / BLOCK) * BLOCK_BYTES;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long blk = base + (long) b * BLOCK_BYTES;
+            float d = Float.float16ToFloat(w.get(Simd.I16_LE, blk));
+            int o = d0 + BLOCK * b;
+            for (int j = 0; j < BLOCK; j += BL) {
+                ByteVector q = ByteVector.fromMemorySegment(B, w, blk + 2 + j, Simd.LE);
+                for (int p = 0; p < PARTS; p++) {
+                    Simd.widen(q, p).mul(d).intoArray(dst, o + j + p * L);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int panelAlign() {
+        return BLOCK;
+    }
+
+    @Override
+    public String kind() {
+        return "vector q8_0 -> f32";
+    }
+}

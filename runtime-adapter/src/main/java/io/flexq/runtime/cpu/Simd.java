@@ -1,0 +1,136 @@
+package io.flexq.runtime.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Vector shapes of the CPU kernels, all derived from the preferred float species (L lanes: 16 with AVX-512,
+ * 8 with AVX2, 4 with NEON), and the fp32 inner loops every kernel ends in. Static finals, so C2 folds them.
+ *
+ * <p>Quantized codes are loaded as bytes: {@link #B} holds {@code max(L, 8)} bytes ({@link #BL}), widened to
+ * floats in {@link #PARTS} = BL / L parts. Block kernels need the byte loads to tile a 16-byte group exactly,
+ * i.e. L in {4, 8, 16} ({@link #BLOCKS_FUSED}); half-precision kernels need a short species of L lanes,
+ * i.e. 4 &lt;= L &lt;= 32 ({@link #HALVES_FUSED}). Otherwise kernels decode with scalar code, then dot in fp32.
+ */
+final class Simd {
+
+    private Simd() {
+    }
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final boolean BLOCKS_FUSED = L == 4 || L == 8 || L == 16;
+    static final boolean HALVES_FUSED = L >= 4 && L <= 32;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final VectorSpecies<Short> S = HALVES_FUSED ? VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L)) : null;
+    static final VectorSpecies<Byte> B = BLOCKS_FUSED ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * Math.max(L, 8))) : null;
+    static final int BL = BLOCKS_FUSED ? B.length() : 0;
+    static final int PARTS = BLOCKS_FUSED ? BL / L : 0;
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Activations are written with {@link ValueLayout#JAVA_FLOAT}, i.e. in native order. */
+    static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat X = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    static String describe() {
+        return F + (BLOCKS_FUSED ? ", fused block kernels" : ", scalar block decode") + (HALVES_FUSED ? ", fused half kernels" : "");
+    }
+
+    static FloatVector x(MemorySegment x, long byteOffset) {
+        return FloatVector.fromMemorySegment(F, x, byteOffset, NATIVE);
+    }
+
+    /** Byte lanes of a code vector, part p of {@link #PARTS}, widened (sign-extended) to floats. */
+    static FloatVector widen(ByteVector q, int part) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, F, part);
+    }
+
+    /**
+     * IEEE binary16 -> binary32 on L lanes. With em = h &amp; 0x7FFF (exponent and mantissa):
+     * normal: bits = (em &lt;&lt; 13) + (112 &lt;&lt; 23) rebiases the exponent (15 -> 127);
+     * inf/NaN (em &gt;= 0x7C00): one more + (112 &lt;&lt; 23) makes the exponent 255, mantissa kept;
+     * subnormal and zero (em &lt; 0x400): value = em * 2^-24, exact through int -> float.
+     * The sign bit moves from bit 15 to bit 31.
+     */
+    static FloatVector halfToFloat(ShortVector h) {
+        IntVector v = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        IntVector em = v.and(0x7FFF);
+        IntVector bits = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+        bits = bits.add(112 << 23, em.compare(VectorOperators.GE, 0x7C00));
+        VectorMask<Integer> subnormal = em.compare(VectorOperators.LT, 0x400);
+        FloatVector small = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f);
+        bits = bits.blend(small.reinterpretAsInts(), subnormal);
+        return bits.or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** bfloat16 -> binary32: the 16 bits become the top half of the float (S2I sign-extends; the shift drops that). */
+    static FloatVector bf16ToFloat(ShortVector h) {
+        IntVector v = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** sum_i w[w0 + i] * x[i] for n floats of x from byte xOff. */
+    static float dot(float[] w, int w0, MemorySegment x, long xOff, int n) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            s0 = FloatVector.fromArray(F, w, w0 + i).fma(x(x, xOff + 4L * i), s0);
+            s1 = FloatVector.fromArray(F, w, w0 + i + L).fma(x(x, xOff + 4L * (i + L)), s1);
+        }
+        for (; i + L <= n; i += L) {
+            s0 = FloatVector.fromArray(F, w, w0 + i).fma(x(x, xOff + 4L * i), s0);
+        }
+        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += w[w0 + i] * x.get(X, xOff + 4L * i);
+        }
+        return s;
+    }
+
+    /**
+     * Four rows of a decoded weight panel (rows at w0, w0 + stride, ...) against one activation row:
+     * acc[a0 + j] += sum_i w[w0 + j * stride + i] * x[i], j = 0..3. One activation load feeds four FMAs.
+     */
+    static void dot4(float[] w, int w0, int stride, MemorySegment x, long xOff, int n, float[] acc, int a0) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F);
+        FloatVector s3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector xv = x(x, xOff + 4L * i);
+            s0 = FloatVector.fromArray(F, w, w0 + i).fma(xv, s0);
+            s1 = FloatVector.fromArray(F, w, w0 + stride + i).fma(xv, s1);
+            s2 = FloatVector.fromArray(F, w, w0 + 2 * stride + i).fma(xv, s2);
+            s3 = FloatVector.fromArray(F, w, w0 + 3 * stride + i).fma(xv, s3);
+        }
+        float r0 = s0.reduceLanes(VectorOperators.ADD);
+        float r1 = s1.reduceLanes(VectorOperators.ADD);
+        float r2 = s2.reduceLanes(VectorOperators.ADD);
+        float r3 = s3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float xi = x.get(X, xOff + 4L * i);
+            r0 += w[w0 + i] * xi;
+            r1 += w[w0 + stride + i] * xi;
+            r2 += w[w0 + 2 * stride + i] * xi;
+            r3 += w[w0 + 3 * stride + i] * xi;
+        }
+        acc[a0] += r0;
+        acc[a0 + 1] += r1;
+        acc[a0 + 2] += r2;
+        acc[a0 + 3] += r3;
+    }
+}
