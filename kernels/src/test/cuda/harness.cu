@@ -179,6 +179,7 @@ static std::vector<Variant> variants() {
         GV(flexq_gemv_i8_nt1, PATH_I8, 0, 1), GV(flexq_gemv_i8_nt2, PATH_I8, 0, 2), GV(flexq_gemv_i8_nt4, PATH_I8, 0, 4),
         GM(flexq_gemm_i8_128x128, PATH_I8, 0, 2, 4, 4, 4, 4), GM(flexq_gemm_i8_128x128w16, PATH_I8, 0, 4, 4, 2, 4, 4),
         GM(flexq_gemm_i8_256x64, PATH_I8, 0, 4, 2, 4, 4, 3), GM(flexq_gemm_i8_64x128, PATH_I8, 0, 2, 4, 2, 4, 4),
+        GM(flexq_gemm_i8_64x128b2, PATH_I8, 0, 2, 4, 2, 4, 4),
         GM(flexq_gemm_i8_128x32, PATH_I8, 0, 4, 1, 2, 4, 4),
         GM(flexq_gemm_btc_a6_128x64, PATH_BTC, 6, 4, 2, 2, 4, 3), GM(flexq_gemm_btc_a8_128x64, PATH_BTC, 8, 4, 2, 2, 4, 3),
     };
@@ -606,5 +607,17 @@ int main(int argc, char **argv) {
     if (mode == "test") return run_tests();
     if (mode == "nvrtc") return run_nvrtc(argv[2]);
     if (mode == "bench") return run_bench(argv[2], argc > 3 ? argv[3] : nullptr);
+    if (mode == "one" && argc >= 7) {  // one <kernel> M N K bits: 4 launches of one kernel, for ncu
+        setup_smem();
+        int M = atoi(argv[3]), N = atoi(argv[4]), K = atoi(argv[5]), ab = atoi(argv[6]);
+        Problem w(N, K, 5, 1);
+        Acts a(M, K, ab, 6);
+        DBuf<float> y((size_t)M * N);
+        for (auto &v : variants())
+            if (!strcmp(v.name, argv[2]))
+                for (int i = 0; i < 4; ++i) launch(v, w, 0, a, y.p, nullptr, w.G);
+        CK(cudaDeviceSynchronize());
+        return 0;
+    }
     return 2;
 }

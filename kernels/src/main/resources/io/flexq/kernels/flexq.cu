@@ -452,29 +452,45 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     const int Rt = (N + 15) >> 4;
     const int rt0 = blockIdx.x * TILES, t0 = blockIdx.y * TOKS;
 
+    // Copy plan, fixed for the whole K loop: thread tid issues chunk tid + u * THREADS of each region.
+    // Sources are kept as group-0 pointers (plus a validity flag for zero fill past N or M), so a stage
+    // costs one 64-bit add per chunk instead of recomputing tile/token indices and products each group.
+    constexpr int UW = (CH_W + THREADS - 1) / THREADS, UA = (CH_A + THREADS - 1) / THREADS;
+    const uint4 *wsrc[UW];
+    bool wok[UW];
+#pragma unroll
+    for (int u = 0; u < UW; ++u) {
+        const int i = tid + u * THREADS, tile = i / 96, j = i % 96;
+        wok[u] = rt0 + tile < Rt;
+        wsrc[u] = wt + ((long long)(wok[u] ? rt0 + tile : 0) * G) * 96 + j;
+    }
+    const uint4 *asrc[UA];
+    bool aok[UA];
+#pragma unroll
+    for (int u = 0; u < UA; ++u) {
+        const int q = tid + u * THREADS, tt = q >> 3, c = q & 7;
+        aok[u] = t0 + tt < M;
+        asrc[u] = act + ((long long)(aok[u] ? t0 + tt : 0) * G) * 8 + c;
+    }
+    const bool sok = tid < CH_SW && rt0 + (tid >> 1) < Rt;
+    const uint4 *ssrc = reinterpret_cast<const uint4 *>(ws) + ((long long)(sok ? rt0 + (tid >> 1) : 0) * G) * 2 + (tid & 1);
+    const bool aaok = tid < CH_SA && t0 + 4 * tid < ldsa;
+    const float *sasrc = sa + (aaok ? t0 + 4 * tid : 0);
+
     auto load_stage = [&](int stage, int g) {
         const u32 sb = sbase + stage * STAGE;
 #pragma unroll
-        for (int i = tid; i < CH_W; i += THREADS) {
-            const int tile = i / 96, j = i % 96;
-            const bool ok = rt0 + tile < Rt;
-            cp_async16(sb + i * 16, wt + ((long long)(ok ? rt0 + tile : 0) * G + g) * 96 + j, ok);
-        }
-        for (int q = tid; q < CH_SW; q += THREADS) {
-            const int tile = q >> 1, j = q & 1;
-            const bool ok = rt0 + tile < Rt;
-            cp_async16(sb + OFF_SW + q * 16, reinterpret_cast<const uint4 *>(ws) + ((long long)(ok ? rt0 + tile : 0) * G + g) * 2 + j, ok);
+        for (int u = 0; u < UW; ++u) {
+            const int i = tid + u * THREADS;
+            if ((u + 1) * THREADS <= CH_W || i < CH_W) cp_async16(sb + i * 16, wsrc[u] + (long long)g * 96, wok[u]);
         }
 #pragma unroll
-        for (int q = tid; q < CH_A; q += THREADS) {
-            const int tt = q >> 3, c = q & 7;
-            const bool ok = t0 + tt < M;
-            cp_async16(sb + OFF_A + tt * 128 + ((c ^ (tt & 7)) * 16), act + ((long long)(ok ? t0 + tt : 0) * G + g) * 8 + c, ok);
+        for (int u = 0; u < UA; ++u) {
+            const int q = tid + u * THREADS, tt = q >> 3, c = q & 7;
+            if ((u + 1) * THREADS <= CH_A || q < CH_A) cp_async16(sb + OFF_A + tt * 128 + ((c ^ (tt & 7)) * 16), asrc[u] + (long long)g * 8, aok[u]);
         }
-        for (int q = tid; q < CH_SA; q += THREADS) {
-            const bool ok = t0 + 4 * q < ldsa;
-            cp_async16(sb + OFF_SA + q * 16, sa + (long long)g * ldsa + (ok ? t0 + 4 * q : 0), ok);
-        }
+        if (tid < CH_SW) cp_async16(sb + OFF_SW + tid * 16, ssrc + (long long)g * 2, sok);
+        if (tid < CH_SA) cp_async16(sb + OFF_SA + tid * 16, sasrc + (long long)g * ldsa, aaok);
     };
 
     float acc[MT][NT][4];
@@ -563,11 +579,12 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name##_p(GEMM_ARGS) { \
         gemv_body<PATH, AB, NT, true>(wt, ws, act, sa, ldsa, y, P, M, N, G, gps); }
 
-#define DEF_GEMM(name, PATH, AB, WR, WT, MT, NT, ST) \
-    extern "C" __global__ void __launch_bounds__(WR * WT * 32) name(GEMM_ARGS) { \
+#define DEF_GEMM_B(name, PATH, AB, WR, WT, MT, NT, ST, MINB) \
+    extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name(GEMM_ARGS) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
-    extern "C" __global__ void __launch_bounds__(WR * WT * 32) name##_p(GEMM_ARGS) { \
+    extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_p(GEMM_ARGS) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, true>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+#define DEF_GEMM(name, PATH, AB, WR, WT, MT, NT, ST) DEF_GEMM_B(name, PATH, AB, WR, WT, MT, NT, ST, 1)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)
@@ -588,6 +605,7 @@ DEF_GEMM(flexq_gemm_i8_128x128, PATH_I8, 8, 2, 4, 4, 4, 4)
 DEF_GEMM(flexq_gemm_i8_128x128w16, PATH_I8, 8, 4, 4, 2, 4, 4)
 DEF_GEMM(flexq_gemm_i8_256x64, PATH_I8, 8, 4, 2, 4, 4, 3)
 DEF_GEMM(flexq_gemm_i8_64x128, PATH_I8, 8, 2, 4, 2, 4, 4)
+DEF_GEMM_B(flexq_gemm_i8_64x128b2, PATH_I8, 8, 2, 4, 2, 4, 4, 2)  // two blocks per SM (registers capped at 128)
 DEF_GEMM(flexq_gemm_i8_128x32, PATH_I8, 8, 4, 1, 2, 4, 4)
 DEF_GEMM(flexq_gemm_btc_a6_128x64, PATH_BTC, 6, 4, 2, 2, 4, 3)
 DEF_GEMM(flexq_gemm_btc_a8_128x64, PATH_BTC, 8, 4, 2, 2, 4, 3)

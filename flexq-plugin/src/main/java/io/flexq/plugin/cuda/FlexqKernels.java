@@ -4,6 +4,7 @@ import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 import java.util.function.Supplier;
 
@@ -134,8 +135,9 @@ public final class FlexqKernels {
 
     /**
      * cuLaunchKernel with arguments given as Java longs (device addresses) and ints. Each argument gets
-     * an 8-byte native slot (ints in its low half: little-endian), and the kernel-parameter array holds
-     * the slots' addresses. (Not {@code new PointerPointer(pointer)}: that constructor is a cast.)
+     * an 8-byte native slot (ints in its low half: little-endian), and the kernel-parameter array
+     * ({@code new PointerPointer(n)}, filled with {@code put}; {@code new PointerPointer(pointer)} would be a
+     * cast) holds the slots' addresses.
      */
     private void launch(String name, int smem, int gx, int gy, int gz, int threads, Supplier<String> ctx, Object... args) {
         if (gx <= 0 || gy <= 0 || gz <= 0) {
@@ -145,7 +147,7 @@ public final class FlexqKernels {
             throw new IllegalArgumentException(ctx.get() + ": grid " + gx + " x " + gy + " x " + gz + " exceeds the CUDA limit of 65535 in y and z");
         }
         CUfunc_st fn = module.function(name, smem);
-        try (LongPointer slots = new LongPointer(args.length); LongPointer params = new LongPointer(args.length)) {
+        try (LongPointer slots = new LongPointer(args.length); PointerPointer<?> params = new PointerPointer<>(args.length)) {
             for (int i = 0; i < args.length; i++) {
                 long v = switch (args[i]) {
                     case Long l -> l;
@@ -153,9 +155,11 @@ public final class FlexqKernels {
                     default -> throw new IllegalArgumentException("kernel argument " + i + " of " + name + ": " + args[i]);
                 };
                 slots.put(i, v);
-                params.put(i, slots.address() + 8L * i);
+                params.put(i, Native.at(slots.address() + 8L * i));
             }
-            device.check(cudart.cuLaunchKernel(fn, gx, gy, gz, threads, 1, 1, smem, (CUstream_st) null, params, null),
+            // the PointerPointer overload passes the array itself; the Pointer overload is @ByPtrPtr (it would
+            // pass the address of a local holding the array, and a non-null "extra")
+            device.check(cudart.cuLaunchKernel(fn, gx, gy, gz, threads, 1, 1, smem, (CUstream_st) null, params, (PointerPointer<?>) null),
                     "cuLaunchKernel", ctx);
         }
     }

@@ -54,6 +54,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             gemm("flexq_gemm_i8_128x128w16", Path.I8, 0, 4, 4, 2, 4, 4),
             gemm("flexq_gemm_i8_256x64", Path.I8, 0, 4, 2, 4, 4, 3),
             gemm("flexq_gemm_i8_64x128", Path.I8, 0, 2, 4, 2, 4, 4),
+            gemm("flexq_gemm_i8_64x128b2", Path.I8, 0, 2, 4, 2, 4, 4),
             gemm("flexq_gemm_i8_128x32", Path.I8, 0, 4, 1, 2, 4, 4),
             gemm("flexq_gemm_btc_a6_128x64", Path.BTC, 6, 4, 2, 2, 4, 3),
             gemm("flexq_gemm_btc_a8_128x64", Path.BTC, 8, 4, 2, 2, 4, 3));

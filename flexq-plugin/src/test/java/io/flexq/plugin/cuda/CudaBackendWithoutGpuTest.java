@@ -61,7 +61,7 @@ class CudaBackendWithoutGpuTest {
             assertEquals(Integer.parseInt(gemv.group(4)), k.nt(), k.name());
             assertEquals(gemv.group(2), k.path().name(), k.name());
         }
-        Matcher gemm = Pattern.compile("^DEF_GEMM\\((\\w+), PATH_(\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)\\)", Pattern.MULTILINE).matcher(src);
+        Matcher gemm = Pattern.compile("^DEF_GEMM(?:_B)?\\((\\w+), PATH_(\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)(?:, \\d+)?\\)", Pattern.MULTILINE).matcher(src);
         while (gemm.find()) {
             fromSource.add(gemm.group(1));
             KernelSpec k = KernelSpec.byName(gemm.group(1)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + gemm.group(1)));
