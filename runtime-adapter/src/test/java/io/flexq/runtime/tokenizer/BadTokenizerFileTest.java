@@ -21,7 +21,7 @@ class BadTokenizerFileTest {
     Path dir;
 
     private byte[] tok512() throws IOException {
-        return Files.readAllBytes(Llama2cTokenizerTest.repoFile("models/tok512.bin"));
+        return Files.readAllBytes(TestTokenizers.repoFile("models/tok512.bin"));
     }
 
     private void assertRefused(Path file, String... fragments) {
@@ -121,7 +121,7 @@ class BadTokenizerFileTest {
 
     @Test
     void tokenizerOfAnotherModelIsRefusedNamingBothFiles() {
-        Path tokPath = Llama2cTokenizerTest.repoFile("models/tok512.bin");
+        Path tokPath = TestTokenizers.repoFile("models/tok512.bin");
         Tokenizer tok = Tokenizers.fromLlama2c(tokPath);
         Tokenizers.checkMatches(tok, 512, Path.of("stories260K.bin"), tokPath);
         ModelFormatException e = assertThrows(ModelFormatException.class,
@@ -132,7 +132,7 @@ class BadTokenizerFileTest {
 
     @Test
     void idsOutsideTheVocabularyAreRefused() {
-        Tokenizer tok = Tokenizers.fromLlama2c(Llama2cTokenizerTest.repoFile("models/tok512.bin"));
+        Tokenizer tok = Tokenizers.fromLlama2c(TestTokenizers.repoFile("models/tok512.bin"));
         var e = assertThrows(IllegalArgumentException.class, () -> tok.decode(new int[] {1, 512}));
         assertTrue(e.getMessage().contains("512") && e.getMessage().contains("tok512.bin"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> tok.tokenText(-1));

@@ -19,13 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class Llama2cTokenizerTest {
 
-    static Path repoFile(String relative) {
-        return Path.of(System.getProperty("flexq.root", ".")).resolve(relative);
-    }
-
     @Test
     void tok512ReadsAsTheVocabularyLlamaCppConverted() {
-        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(repoFile("models/tok512.bin"));
+        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(TestTokenizers.repoFile("models/tok512.bin"));
         assertEquals(512, tok.vocabularySize());
         assertEquals(1, tok.bos());
         assertEquals(2, tok.eos());
@@ -43,7 +39,7 @@ class Llama2cTokenizerTest {
 
     @Test
     void onceUponATimeIsTheStartOfTheGreedyReference() throws IOException {
-        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(repoFile("models/tok512.bin"));
+        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(TestTokenizers.repoFile("models/tok512.bin"));
         List<String> lines = Files.readAllLines(SharedData.require("models/stories260K-greedy.txt"), StandardCharsets.UTF_8)
                 .stream().filter(l -> !l.startsWith("#")).toList();
         int[] greedy = Arrays.stream(lines.get(0).split(",")).mapToInt(Integer::parseInt).toArray();
@@ -74,8 +70,8 @@ class Llama2cTokenizerTest {
     /** llama.cpp's count for llama-perplexity on WikiText-2 test: the BOM as bytes, "<unk>" as text. */
     @Test
     void wikiText2TestIs452584TokensWithBos() throws IOException {
-        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin"));
-        String text = Files.readString(SharedData.require("data/wikitext2-test.txt"), StandardCharsets.UTF_8);
+        SentencePieceTokenizer tok = TestTokenizers.tok4096();
+        String text = TestTokenizers.wikiText();
         int[] ids = tok.encodeWithBos(text, false);
         assertEquals(452_584, ids.length);
         // BOS, the dummy-prefix "▁" alone, then the BOM EF BB BF as byte tokens (id = 3 + byte).
@@ -87,8 +83,8 @@ class Llama2cTokenizerTest {
     /** The published count for the in-domain held-out books (same tokenizer, BOS counted). */
     @Test
     void heldOutBooksAre1041464TokensWithBos() throws IOException {
-        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin"));
-        String text = Files.readString(SharedData.require("data/refmodel-heldout.txt"), StandardCharsets.UTF_8);
+        SentencePieceTokenizer tok = TestTokenizers.tok4096();
+        String text = TestTokenizers.heldOutBooks();
         assertEquals(1_041_464, tok.encodeWithBos(text, false).length);
     }
 }

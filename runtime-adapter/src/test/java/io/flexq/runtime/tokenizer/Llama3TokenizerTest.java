@@ -1,13 +1,15 @@
 package io.flexq.runtime.tokenizer;
 
-import io.flexq.runtime.model.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Llama 3 byte-level BPE from tokenizer.json, checked against llama.cpp's ids for the same vocabulary. */
 class Llama3TokenizerTest {
@@ -16,7 +18,7 @@ class Llama3TokenizerTest {
 
     @BeforeAll
     static void load() {
-        tok = Tokenizers.fromTokenizerJson(SharedData.require("data/tokenizer-tests/llama3-tokenizer.json"));
+        tok = TestTokenizers.llama3();
     }
 
     @Test
@@ -43,6 +45,12 @@ class Llama3TokenizerTest {
         assertEquals(128001, tok.eos());
         assertEquals(128009, tok.specialToken("<|eot_id|>").getAsInt());
         int[] ids = tok.encode("<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>", true);
+        // the file's ids for these texts: 882 "user", 271 "ĊĊ" (also in the llama.cpp vectors), 13347 "Hi"
         assertArrayEquals(new int[] {128006, 882, 128007, 271, 13347, 128009}, ids);
+        Map<?, ?> vocab = (Map<?, ?>) TestTokenizers.llama3JsonModel().get("vocab");
+        assertEquals(List.of(882L, 271L, 13347L), List.of(vocab.get("user"), vocab.get("ĊĊ"), vocab.get("Hi")));
+        int[] plain = tok.encode("<|eot_id|>", false);
+        assertTrue(plain.length > 1, "without parseSpecial the control text is ordinary characters");
+        assertEquals("<|eot_id|>", tok.decode(plain));
     }
 }

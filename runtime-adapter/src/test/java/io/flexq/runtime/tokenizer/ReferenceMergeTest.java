@@ -1,12 +1,9 @@
 package io.flexq.runtime.tokenizer;
 
-import io.flexq.runtime.json.Json;
-import io.flexq.runtime.model.SharedData;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,8 +24,8 @@ class ReferenceMergeTest {
 
     /** Random windows of the two evaluation texts plus random strings over a mixed alphabet. */
     static List<String> samples(int count, int maxLength, long seed) throws IOException {
-        String books = Files.readString(SharedData.require("data/refmodel-heldout.txt"), StandardCharsets.UTF_8);
-        String wiki = Files.readString(SharedData.require("data/wikitext2-test.txt"), StandardCharsets.UTF_8);
+        String books = TestTokenizers.heldOutBooks();
+        String wiki = TestTokenizers.wikiText();
         Random r = new Random(seed);
         List<String> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -48,7 +45,7 @@ class ReferenceMergeTest {
 
     @Test
     void sentencePieceMatchesLlama2cRunCEncoder() throws IOException {
-        SentencePieceTokenizer tok = Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin"));
+        SentencePieceTokenizer tok = TestTokenizers.tok4096();
         Map<String, Integer> pieces = new HashMap<>();
         for (int id = 0; id < tok.vocabularySize(); id++) {
             if (tok.tokenType(id) == TokenType.NORMAL) {
@@ -96,9 +93,8 @@ class ReferenceMergeTest {
 
     @Test
     void byteLevelBpeMatchesGpt2Bpe() throws IOException {
-        var path = SharedData.require("data/tokenizer-tests/llama3-tokenizer.json");
-        ByteLevelBpeTokenizer tok = Tokenizers.fromTokenizerJson(path);
-        Map<?, ?> model = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(path))).get("model");
+        ByteLevelBpeTokenizer tok = TestTokenizers.llama3();
+        Map<?, ?> model = TestTokenizers.llama3JsonModel();
         Map<String, Integer> vocab = new HashMap<>();
         ((Map<?, ?>) model.get("vocab")).forEach((k, v) -> vocab.put((String) k, ((Long) v).intValue()));
         Map<String, Integer> ranks = new HashMap<>();

@@ -1,6 +1,5 @@
 package io.flexq.runtime.tokenizer;
 
-import io.flexq.runtime.model.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -23,10 +22,7 @@ class RoundTripTest {
 
     @BeforeAll
     static void load() {
-        tokenizers = List.of(
-                Tokenizers.fromLlama2c(Llama2cTokenizerTest.repoFile("models/tok512.bin")),
-                Tokenizers.fromLlama2c(SharedData.require("models/flexq-ref-27M-tok4096.bin")),
-                Tokenizers.fromTokenizerJson(SharedData.require("data/tokenizer-tests/llama3-tokenizer.json")));
+        tokenizers = List.of(TestTokenizers.tok512(), TestTokenizers.tok4096(), TestTokenizers.llama3());
     }
 
     @Test
@@ -46,6 +42,17 @@ class RoundTripTest {
         for (String text : ReferenceMergeTest.samples(150, 2000, SEED)) {
             for (Tokenizer tok : tokenizers) {
                 assertEquals(text, tok.decode(tok.encode(text)), () -> "seed " + SEED + ", " + tok + ", '" + VocabTestVectors.show(text) + "'");
+            }
+        }
+    }
+
+    /** Long runs of one character class: one huge regex word or merge run; no deep recursion, no quadratic blow-up. */
+    @Test
+    void longRunsEncodeAndRoundTrip() {
+        for (String unit : new String[] {" ", "a", "7", "!", "\n", " \n", "\uD83D\uDE00", "ab ", "\t \r\n"}) {
+            String text = unit.repeat(50_000 / unit.length());
+            for (Tokenizer tok : tokenizers) {
+                assertEquals(text, tok.decode(tok.encode(text)), () -> tok + ", run of '" + VocabTestVectors.show(unit) + "'");
             }
         }
     }
