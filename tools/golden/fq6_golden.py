@@ -341,6 +341,8 @@ def generate(out):
     os.makedirs(out)
     for c in CASES:
         make_case(out, *c)
+    with open(os.path.join(out, ".gitattributes"), "w") as f:
+        f.write("* binary\n*.txt text eol=lf\n")                 # no line-ending conversion of raw arrays
     with open(os.path.join(out, "cases.txt"), "w") as f:
         f.write("# one folder per case; see tools/golden/fq6_golden.py\n")
         for c in CASES:
