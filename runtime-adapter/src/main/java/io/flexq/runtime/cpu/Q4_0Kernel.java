@@ -42,7 +42,7 @@ record Q4_0Kernel(int cols, long rowBytes) implements RowKernel {
             }
             acc = sum.fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 
     @Override

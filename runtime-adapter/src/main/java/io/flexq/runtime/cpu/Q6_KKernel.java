@@ -64,7 +64,7 @@ record Q6_KKernel(int cols, long rowBytes) implements RowKernel {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 
     @Override

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -43,6 +44,32 @@ final class Simd {
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat X = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    /** Butterfly partners i ^ (L / 2), i ^ (L / 4), ...: lane i meets lane i ^ m at each step of {@link #sum}. */
+    private static final VectorShuffle<Float> X1 = L >= 2 ? VectorShuffle.fromOp(F, i -> i ^ (L / 2)) : null;
+    private static final VectorShuffle<Float> X2 = L >= 4 ? VectorShuffle.fromOp(F, i -> i ^ (L / 4)) : null;
+    private static final VectorShuffle<Float> X3 = L >= 8 ? VectorShuffle.fromOp(F, i -> i ^ (L / 8)) : null;
+    private static final VectorShuffle<Float> X4 = L >= 16 ? VectorShuffle.fromOp(F, i -> i ^ (L / 16)) : null;
+
+    /**
+     * The sum of the lanes in a fixed order: a butterfly of lanewise adds (lane i + lane i ^ L/2, then i ^ L/4,
+     * ...). {@code reduceLanes(ADD)} leaves the order unspecified, and in practice the JIT-compiled and the
+     * interpreted versions round differently, so a result would change with warm-up; this one does not.
+     */
+    static float sum(FloatVector v) {
+        if (L > 16) {
+            float s = 0;
+            for (float f : v.toArray()) {
+                s += f;
+            }
+            return s;
+        }
+        if (L >= 2) v = v.add(v.rearrange(X1));
+        if (L >= 4) v = v.add(v.rearrange(X2));
+        if (L >= 8) v = v.add(v.rearrange(X3));
+        if (L >= 16) v = v.add(v.rearrange(X4));
+        return v.lane(0);
+    }
 
     static String describe() {
         return F + (BLOCKS_FUSED ? ", fused block kernels" : ", scalar block decode") + (HALVES_FUSED ? ", fused half kernels" : "");
@@ -93,7 +120,7 @@ final class Simd {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(F, w, w0 + i).fma(x(x, xOff + 4L * i), s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = sum(s0.add(s1));
         for (; i < n; i++) {
             s += w[w0 + i] * x.get(X, xOff + 4L * i);
         }
@@ -117,10 +144,10 @@ final class Simd {
             s2 = FloatVector.fromArray(F, w, w0 + 2 * stride + i).fma(xv, s2);
             s3 = FloatVector.fromArray(F, w, w0 + 3 * stride + i).fma(xv, s3);
         }
-        float r0 = s0.reduceLanes(VectorOperators.ADD);
-        float r1 = s1.reduceLanes(VectorOperators.ADD);
-        float r2 = s2.reduceLanes(VectorOperators.ADD);
-        float r3 = s3.reduceLanes(VectorOperators.ADD);
+        float r0 = sum(s0);
+        float r1 = sum(s1);
+        float r2 = sum(s2);
+        float r3 = sum(s3);
         for (; i < n; i++) {
             float xi = x.get(X, xOff + 4L * i);
             r0 += w[w0 + i] * xi;
