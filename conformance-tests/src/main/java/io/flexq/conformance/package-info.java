@@ -11,6 +11,8 @@
  *       product of the decoded weights within the bound of an {@link io.flexq.conformance.ErrorModel}.</li>
  *   <li>{@link io.flexq.conformance.Fq6GoldenCase} / {@link io.flexq.conformance.Fq6GoldenCheck}: golden
  *       vectors made by an independent NumPy implementation of the contract ({@code tools/golden/fq6_golden.py}).</li>
+ *   <li>{@link io.flexq.conformance.EndToEnd} / {@link io.flexq.conformance.BackendConfiguration}: a whole model
+ *       (stories260K) under each set of backends, against published values ({@link io.flexq.conformance.Stories260K}).</li>
  * </ul>
  *
  * A backend author runs the same checks from their own tests by handing their backend to these classes.
