@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class CpuBackendTest {
 
     static final long SEED = 0x5EED_0003L;
-    /** Shared by the CPU test classes (their order is not fixed), so never shut down; its threads are daemons. */
+    /** Not shut down: its worker threads are daemons. (The other CPU test classes own their pools.) */
     static final ForkJoinPool POOL = new ForkJoinPool(3);
 
     @Test
