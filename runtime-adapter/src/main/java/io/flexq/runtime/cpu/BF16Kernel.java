@@ -3,7 +3,6 @@ package io.flexq.runtime.cpu;
 import io.flexq.runtime.tensor.BF16Type;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -22,7 +21,7 @@ record BF16Kernel(int cols, long rowBytes) implements RowKernel {
             ShortVector h = ShortVector.fromMemorySegment(Simd.S, w, base + 2L * i, Simd.LE);
             s = Simd.bf16ToFloat(h).fma(Simd.x(x, xOff + 4L * i), s);
         }
-        float r = s.reduceLanes(VectorOperators.ADD);
+        float r = Simd.sum(s);
         for (; i < cols; i++) {
             r += BF16Type.toFloat(w.get(Simd.I16_LE, base + 2L * i)) * x.get(Simd.X, xOff + 4L * i);
         }

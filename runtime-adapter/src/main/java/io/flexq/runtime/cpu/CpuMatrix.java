@@ -14,11 +14,17 @@ import java.util.concurrent.RecursiveAction;
  * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
  * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}.
  *
- * <p>One token (a decode step) runs fused dot products: each weight byte is read once, decoded in registers.
+ * <p>One token (a decode step) runs one dot product per row, each weight byte read once and decoded in
+ * registers (Q6_K: through a 256-float L1 scratch).
  * A batch (prefill) runs a blocked GEMM: a worker decodes a panel of {@value #ROW_BLOCK} rows x up to
- * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows per
- * activation load), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
- * fp32: each output is a sum of per-panel vector-lane partial sums.
+ * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows x 2 tokens
+ * per step: 6 vector loads feed 8 FMAs), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
+ * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
+ * number of threads (chunks start at multiples of the row block).
+ *
+ * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
+ * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
+ * confined arena make every call run on the caller's thread.
  */
 public final class CpuMatrix implements WeightMatrix {
 
@@ -75,27 +81,48 @@ public final class CpuMatrix implements WeightMatrix {
             throw new IllegalArgumentException(name + ": input and output batches share memory");
         }
         int tokens = in.tokens();
-        MemorySegment x = in.data();
-        MemorySegment y = out.data();
         long work = (long) rows * cols * tokens;
-        RowRange body = tokens == 1
-                ? (r0, r1) -> gemv(r0, r1, x, y)
-                : (r0, r1) -> gemm(r0, r1, x, tokens, y);
-        if (work < SERIAL_WORK || pool.getParallelism() <= 1) {
-            body.run(0, rows);
+        if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
+            compute(0, rows, in.data(), tokens, out.data());
         } else {
+            // pool threads cannot touch a confined segment: stage such activations through heap copies
+            MemorySegment x = shareable(in.data()) ? in.data() : heapCopy(in.data(), 4L * tokens * cols);
+            MemorySegment y = shareable(out.data()) ? out.data() : MemorySegment.ofArray(new byte[Math.toIntExact(4L * tokens * rows)]);
             long perRow = (long) cols * tokens;
             int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
             int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
             int grain = roundUp(Math.max(byWork, byBalance), ROW_BLOCK);
-            pool.invoke(new Chunk(body, 0, rows, grain));
+            pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
+            if (y != out.data()) {
+                MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
+            }
         }
         out.changed();
     }
 
+    /** Rows [r0, r1) of the product: fused dot products for one token, the blocked GEMM for more. */
+    private void compute(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
+        if (tokens == 1) {
+            gemv(r0, r1, x, y);
+        } else {
+            gemm(r0, r1, x, tokens, y);
+        }
+    }
+
+    /** A thread that never runs: a segment it may access is not confined to any thread. */
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> { });
+
+    private static boolean shareable(MemorySegment s) {
+        return s.isAccessibleBy(PROBE);
+    }
+
+    private static MemorySegment heapCopy(MemorySegment s, long bytes) {
+        return MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]).copyFrom(s.asSlice(0, bytes));
+    }
+
     /** One token: {@code y[r] = dot(W[r], x)} for rows [r0, r1). */
     private void gemv(int r0, int r1, MemorySegment x, MemorySegment y) {
-        float[] scratch = kernel instanceof DecodeKernel || kernel instanceof RowDequantKernel ? new float[cols] : null;
+        float[] scratch = new float[kernel.scratchFloats()];
         for (int r = r0; r < r1; r++) {
             y.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r, kernel.dot(data, r, x, 0, scratch));
         }
@@ -103,7 +130,7 @@ public final class CpuMatrix implements WeightMatrix {
 
     /**
      * Rows [r0, r1) for every token: {@code y[t][r] = sum_c W[r][c] * x[t][c]}, x and y row-major by token.
-     * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / token.
+     * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / 2 tokens.
      */
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
         float[] w = new float[ROW_BLOCK * panel];
@@ -122,7 +149,11 @@ public final class CpuMatrix implements WeightMatrix {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
                     int i = 0;
                     for (; i + 4 <= nr; i += 4) {
-                        for (int t = t0; t < t1; t++) {
+                        int t = t0;
+                        for (; t + 2 <= t1; t += 2) {
+                            Simd.dot4x2(w, i * panel, panel, x, t * xRow + 4L * k0, xRow, kn, acc, t * ROW_BLOCK + i, ROW_BLOCK);
+                        }
+                        for (; t < t1; t++) {
                             Simd.dot4(w, i * panel, panel, x, t * xRow + 4L * k0, kn, acc, t * ROW_BLOCK + i);
                         }
                     }

@@ -2,7 +2,6 @@ package io.flexq.runtime.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -21,7 +20,7 @@ record F16Kernel(int cols, long rowBytes) implements RowKernel {
             ShortVector h = ShortVector.fromMemorySegment(Simd.S, w, base + 2L * i, Simd.LE);
             s = Simd.halfToFloat(h).fma(Simd.x(x, xOff + 4L * i), s);
         }
-        float r = s.reduceLanes(VectorOperators.ADD);
+        float r = Simd.sum(s);
         for (; i < cols; i++) {
             r += Float.float16ToFloat(w.get(Simd.I16_LE, base + 2L * i)) * x.get(Simd.X, xOff + 4L * i);
         }

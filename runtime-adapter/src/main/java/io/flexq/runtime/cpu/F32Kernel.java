@@ -1,7 +1,6 @@
 package io.flexq.runtime.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -24,7 +23,7 @@ record F32Kernel(int cols, long rowBytes) implements RowKernel {
         for (; i + L <= cols; i += L) {
             s0 = FloatVector.fromMemorySegment(F, w, base + 4L * i, Simd.LE).fma(Simd.x(x, xOff + 4L * i), s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = Simd.sum(s0.add(s1));
         for (; i < cols; i++) {
             s += w.get(Simd.F32_LE, base + 4L * i) * x.get(Simd.X, xOff + 4L * i);
         }

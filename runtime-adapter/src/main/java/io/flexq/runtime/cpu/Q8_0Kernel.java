@@ -2,7 +2,6 @@ package io.flexq.runtime.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -38,7 +37,7 @@ record Q8_0Kernel(int cols, long rowBytes) implements RowKernel {
             }
             acc = sum.fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Simd.sum(acc);
     }
 
     @Override

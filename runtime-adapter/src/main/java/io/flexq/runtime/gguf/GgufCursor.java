@@ -101,7 +101,7 @@ final class GgufCursor {
         long n = i64(what);
         if (n < 0 || n > max) {
             throw new ModelFormatException(path + ": " + what + " at offset " + at + " is " + Long.toUnsignedString(n)
-                    + ", more than " + why + " (" + max + "); the file is corrupt");
+                    + ", more than " + why + " (" + max + "); the file is truncated or corrupt");
         }
         return n;
     }

@@ -23,11 +23,13 @@ public final class GgufFile implements ModelFile {
     private final MappedFile file;
     private final GgufReader.Parsed parsed;
     private final Metadata metadata;
+    private final Map<String, TensorEntry> tensors;
 
     private GgufFile(MappedFile file, GgufReader.Parsed parsed) {
         this.file = file;
         this.parsed = parsed;
         this.metadata = new Metadata(file.path().toString(), parsed.metadata());
+        this.tensors = Collections.unmodifiableMap(parsed.tensors());
     }
 
     /**
@@ -96,7 +98,7 @@ public final class GgufFile implements ModelFile {
 
     @Override
     public Map<String, TensorEntry> tensors() {
-        return Collections.unmodifiableMap(parsed.tensors());
+        return tensors;
     }
 
     @Override

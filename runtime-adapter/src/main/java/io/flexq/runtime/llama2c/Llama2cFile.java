@@ -131,32 +131,53 @@ public final class Llama2cFile implements ModelFile {
         boolean shared = version == 0 ? h[5] > 0 : seg.get(ValueLayout.JAVA_BYTE, paramsAt + 28) != 0;
         Config config = validate(path, version, h, shared);
 
-        List<Slot> layout = version == 0 ? legacyLayout(config) : v1Layout(config);
+        // the size the header implies, computed before anything is allocated per layer: a hostile
+        // n_layers must not make us build two billion slots
+        long expected = expectedBytes(path, version, config, headerBytes);
+        if (expected != size) {
+            throw new ModelFormatException(path + ": file has " + size + " bytes but the llama2.c v" + version
+                    + " header " + describe(config) + " implies " + expected + " bytes"
+                    + (expected > size ? " (truncated?)" : " (trailing data, or not a float32 llama2.c checkpoint)"));
+        }
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
         long at = headerBytes;
-        try {
-            for (Slot s : layout) {
-                long bytes = Math.multiplyExact(Math.multiplyExact(s.rows, s.cols), 4L);
-                if (s.name != null) {
-                    long end = Math.addExact(at, bytes);
-                    if (end <= size) {
-                        long[] ne = s.rows == 1 && s.vector ? new long[]{s.cols} : new long[]{s.cols, s.rows};
-                        tensors.put(s.name, new TensorEntry(s.name, f32, ne, seg.asSlice(at, bytes)));
-                    }
-                }
-                at = Math.addExact(at, bytes);
+        for (Slot s : version == 0 ? legacyLayout(config) : v1Layout(config)) {
+            long bytes = s.rows * s.cols * 4L;                 // bounded by the file size checked above
+            if (s.name != null) {
+                long[] ne = s.vector ? new long[]{s.cols} : new long[]{s.cols, s.rows};
+                tensors.put(s.name, new TensorEntry(s.name, f32, ne, seg.asSlice(at, bytes)));
             }
-        } catch (ArithmeticException e) {
-            throw new ModelFormatException(path + ": header " + describe(config)
-                    + " implies more than 2^63 bytes of weights; the header is corrupt");
+            at += bytes;
         }
         if (at != size) {
-            throw new ModelFormatException(path + ": file has " + size + " bytes but the llama2.c v" + version
-                    + " header " + describe(config) + " implies " + at + " bytes"
-                    + (at > size ? " (truncated?)" : " (trailing data, or not a float32 llama2.c checkpoint)"));
+            throw new IllegalStateException("llama2.c layout and size formula disagree: " + at + " vs " + size);
         }
         return new Llama2cFile(file, version, config, metadata(path, config),
                 Collections.unmodifiableMap(tensors));
+    }
+
+    /**
+     * Header + 4 x (vocab*dim + L*(2*dim + 2*dim*dim + 2*kv_dim*dim + 3*hidden*dim) + dim
+     * [+ seq_len*head_size for the legacy freq_cis] [+ vocab*dim when unshared]), in exact arithmetic.
+     */
+    private static long expectedBytes(Path path, int version, Config c, long headerBytes) {
+        try {
+            long dim = c.dim(), kv = c.kvDim(), hidden = c.hiddenDim(), vocab = c.vocabSize();
+            long perLayer = Math.addExact(Math.addExact(2 * dim, Math.multiplyExact(2 * dim, dim)),
+                    Math.addExact(Math.multiplyExact(2 * kv, dim), Math.multiplyExact(3 * hidden, dim)));
+            long floats = Math.addExact(Math.multiplyExact(vocab, dim), Math.multiplyExact(c.nLayers(), perLayer));
+            floats = Math.addExact(floats, dim);
+            if (version == 0) {
+                floats = Math.addExact(floats, Math.multiplyExact((long) c.seqLen(), c.headSize()));
+            }
+            if (!c.sharedClassifier()) {
+                floats = Math.addExact(floats, Math.multiplyExact(vocab, dim));
+            }
+            return Math.addExact(headerBytes, Math.multiplyExact(floats, 4L));
+        } catch (ArithmeticException e) {
+            throw new ModelFormatException(path + ": header " + describe(c)
+                    + " implies more than 2^63 bytes of weights; the header is corrupt");
+        }
     }
 
     private static Config validate(Path path, int version, int[] h, boolean shared) {

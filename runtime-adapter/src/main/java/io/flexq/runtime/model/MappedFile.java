@@ -34,7 +34,8 @@ public final class MappedFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
+            // an empty file has nothing to map; the loaders report it as truncated
+            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new MappedFile(path, arena, seg);
         } catch (IOException e) {

@@ -147,6 +147,13 @@ public final class SafetensorsFile implements ModelFile {
 
     private static Map<String, TensorEntry> map(Map<String, SafetensorsShard.Raw> raws, Map<String, Path> whereFrom,
                                                 HfLlamaConfig c, TensorTypes types, Arena copies) {
+        // 9 tensors per layer + embedding + final norm: check before building per-layer tables, so a
+        // hostile num_hidden_layers cannot allocate billions of entries
+        long needed = 9L * c.layers() + 2;
+        if (needed > raws.size()) {
+            throw new ModelFormatException(c.path() + ": num_hidden_layers " + c.layers() + " needs at least " + needed
+                    + " tensors but the safetensors files hold " + raws.size());
+        }
         Map<String, long[]> expected = expectedShapes(c);
         Map<String, TensorEntry> out = new LinkedHashMap<>();
         for (SafetensorsShard.Raw r : raws.values()) {

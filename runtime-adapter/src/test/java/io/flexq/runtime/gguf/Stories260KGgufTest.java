@@ -177,4 +177,41 @@ class Stories260KGgufTest {
             assertEquals(29_368_832, params);
         }
     }
+
+    /**
+     * With the built-in registry the Q8_0 file loads: types per the README's table (ffn_down stays F16,
+     * norms F32) and every Q8_0 block dequantizes to within llama.cpp's rounding of the .bin floats:
+     * |x - q * fp16(d)| <= d/2 + 127 * |d - fp16(d)| < 0.6 d with d = amax(block of 32) / 127.
+     */
+    @Test
+    void q8GgufLoadsWithBuiltinTypesAndDequantizesNearTheBin() {
+        TensorTypes builtin = new TensorTypes(io.flexq.runtime.tensor.BuiltinTypes.all());
+        try (GgufFile g = GgufFile.open(SharedData.require("models/stories260K-q8_0.gguf"), builtin);
+             Llama2cFile bin = Llama2cFile.open(SharedData.require("models/stories260K.bin"), builtin)) {
+            assertEquals(7, g.metadata().getInt("general.file_type"));
+            assertEquals("output.weight", g.tensors().keySet().iterator().next(), "llama-quantize writes output.weight first");
+            Map<String, long[]> shapes = expectedShapes();
+            assertEquals(shapes.keySet(), new TreeMap<>(g.tensors()).keySet());
+            for (TensorEntry t : g.tensors().values()) {
+                assertArrayEquals(shapes.get(t.name()), t.ne(), t.name());
+                String want = t.ne().length == 1 ? "F32" : t.name().contains("ffn_down") ? "F16" : "Q8_0";
+                assertEquals(want, t.type().name(), t.name());
+                if (!want.equals("Q8_0")) continue;
+                float[] ref = bin.tensor(t.name().equals("output.weight") ? "token_embd.weight" : t.name()).data().toArray(F32);
+                int cols = (int) t.cols();
+                float[] row = new float[cols];
+                for (int r = 0; r < t.rows(); r++) {
+                    t.type().dequantizeRow(t.data(), r, cols, row, 0);
+                    for (int b0 = 0; b0 < cols; b0 += 32) {
+                        double amax = 0;
+                        for (int i = b0; i < b0 + 32; i++) amax = Math.max(amax, Math.abs(ref[r * cols + i]));
+                        double bound = 0.6 * amax / 127 + 1e-12;
+                        for (int i = b0; i < b0 + 32; i++) {
+                            assertEquals(ref[r * cols + i], row[i], bound, t.name() + " row " + r + " col " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

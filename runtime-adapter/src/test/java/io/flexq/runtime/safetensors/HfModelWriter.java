@@ -1,9 +1,6 @@
 package io.flexq.runtime.safetensors;
 
-import io.flexq.runtime.spi.TensorType;
-
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -21,17 +18,6 @@ import java.util.Random;
  * is checked against files it did not produce.
  */
 final class HfModelWriter {
-
-    /** A BF16 type (GGUF id 30) for tests, in case the registry under test has none. */
-    static final TensorType BF16 = new TensorType() {
-        public int id() { return 30; }
-        public String name() { return "BF16"; }
-        public int blockSize() { return 1; }
-        public long rowBytes(long cols) { return Math.multiplyExact(cols, 2L); }
-        public void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int off) {
-            throw new UnsupportedOperationException();
-        }
-    };
 
     record Dims(int hidden, int inter, int layers, int heads, int kvHeads, int vocab) {
         int headDim() {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SafetensorsFileTest {
 
-    static final TensorTypes TYPES = new TensorTypes(List.of(FloatTypes.F32, FloatTypes.F16, HfModelWriter.BF16));
+    static final TensorTypes TYPES = new TensorTypes(List.of(FloatTypes.F32, FloatTypes.F16, FloatTypes.BF16));
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -184,7 +184,7 @@ class SafetensorsFileTest {
             HfModelWriter.writeModel(m, DIMS, hf, false, "");
             try (SafetensorsFile f = SafetensorsFile.open(m, TYPES)) {
                 checkModel(f, hf, true, dtype + " seed " + seed);
-                assertSame(dtype.equals("F16") ? FloatTypes.F16 : HfModelWriter.BF16, f.tensor("blk.1.ffn_down.weight").type());
+                assertSame(dtype.equals("F16") ? FloatTypes.F16 : FloatTypes.BF16, f.tensor("blk.1.ffn_down.weight").type());
             }
         }
     }

@@ -1,0 +1,79 @@
+package io.flexq.runtime.cli;
+
+import io.flexq.runtime.chat.ChatTemplate;
+import io.flexq.runtime.chat.Message;
+import io.flexq.runtime.chat.PlainCompletion;
+import io.flexq.runtime.chat.PromptEncoder;
+import io.flexq.runtime.llama.Generator;
+import io.flexq.runtime.llama.LlamaSession;
+import io.flexq.runtime.sample.Sampler;
+import io.flexq.runtime.tokenizer.TokenStreamDecoder;
+
+import java.io.PrintStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/** {@code flexq generate}: one prompt in, only the generated text out (stdout); diagnostics on stderr. */
+final class GenerateCommand {
+
+    static final Map<String, Flags.Kind> FLAGS;
+
+    static {
+        Map<String, Flags.Kind> m = new HashMap<>(Settings.COMMON);
+        m.put("prompt", Flags.Kind.TEXT);
+        FLAGS = Map.copyOf(m);
+    }
+
+    static final String HELP = """
+            usage: flexq generate [--prompt TEXT] [flags]
+            Continues TEXT (default: from BOS alone) and prints only the generated text.
+              --prompt TEXT       the prompt (a user message when --template llama2/llama3 is given)
+            """ + Settings.COMMON_HELP;
+
+    private GenerateCommand() {
+    }
+
+    static int run(Flags f, PrintStream out, PrintStream err, Consumer<String> log) {
+        if (f.has("help")) {
+            out.print(HELP);
+            return 0;
+        }
+        Sampler sampler = Settings.sampler(f, log);
+        try (LoadedModel m = LoadedModel.open(f, log)) {
+            int trained = m.llama().config().contextLength();
+            int ctx = Settings.context(f, trained);
+            ChatTemplate template = Settings.template(f).orElse(new PlainCompletion());
+            String prompt = f.text("prompt").orElse("");
+            int[] ids = PromptEncoder.encode(template.render(List.of(Message.user(prompt))), m.tokenizer(), template.name());
+            if (ids.length == 0) {
+                throw new UsageException("the prompt encodes to no tokens and the vocabulary has no BOS: give --prompt");
+            }
+            int maxTokens = Settings.maxTokens(f, ids.length, ctx, trained);
+            log.accept("prompt: " + ids.length + " tokens, generating up to " + maxTokens + " (context " + ctx + ")");
+            Set<Integer> stops = new java.util.HashSet<>(PromptEncoder.stopTokens(template, m.tokenizer()));
+            if (template instanceof PlainCompletion && m.tokenizer().bos() >= 0) {
+                stops.add(m.tokenizer().bos()); // a base model starts a new document: the text is over
+            }
+            TokenStreamDecoder decoder = m.tokenizer().decoder();
+            decoder.accept(ids[ids.length - 1]); // so the first piece is decoded in context (leading space or not)
+            long start = System.nanoTime();
+            Generator.Result r;
+            try (LlamaSession session = m.llama().newSession(ctx)) {
+                r = Generator.generate(session, ids, maxTokens, sampler, stops, token -> {
+                    out.print(decoder.accept(token));
+                    out.flush();
+                });
+            }
+            out.print(decoder.flush());
+            out.flush();
+            err.println(); // ends the line on a terminal; stdout stays exactly the generated text
+            double seconds = (System.nanoTime() - start) / 1e9;
+            log.accept(String.format("generated %d tokens in %.2f s (%.1f tokens/s), stopped by %s",
+                    r.tokens().length, seconds, r.tokens().length / seconds, r.stop()));
+            return 0;
+        }
+    }
+}

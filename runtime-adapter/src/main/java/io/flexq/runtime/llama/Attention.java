@@ -1,0 +1,50 @@
+package io.flexq.runtime.llama;
+
+import java.util.stream.IntStream;
+
+/**
+ * Causal grouped-query attention of a batch of n query tokens at positions [pos, pos + n) over a KV cache that
+ * already holds keys and values for positions [0, pos + n). Query head h reads key/value head h / groupSize.
+ * For token t at position p = pos + t and head h:
+ * <pre>
+ *   a_j   = softmax_j( q_t,h . k_j / sqrt(headSize) ),  j = 0..p
+ *   out_t,h = sum_j a_j v_j
+ * </pre>
+ * The (token, head) pairs are independent and run in parallel.
+ */
+final class Attention {
+
+    private Attention() {
+    }
+
+    /**
+     * @param q      n rows of qDim floats (rotated queries)
+     * @param keys   cache rows of kvDim floats, row j = position j (rotated keys)
+     * @param values cache rows of kvDim floats
+     * @param out    n rows of qDim floats, written
+     */
+    static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
+        int heads = c.heads();
+        int hs = c.headSize();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int group = c.groupSize();
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        IntStream.range(0, n * heads).parallel().forEach(task -> {
+            int t = task / heads;
+            int h = task % heads;
+            int length = pos + t + 1;
+            int qOff = t * qDim + h * hs;
+            int kvOff = (h / group) * hs;
+            float[] scores = new float[length];
+            for (int j = 0; j < length; j++) {
+                scores[j] = VectorMath.dot(q, qOff, keys, j * kvDim + kvOff, hs) * scale;
+            }
+            VectorMath.softmax(scores, length);
+            java.util.Arrays.fill(out, qOff, qOff + hs, 0f);
+            for (int j = 0; j < length; j++) {
+                VectorMath.axpy(scores[j], values, j * kvDim + kvOff, out, qOff, hs);
+            }
+        });
+    }
+}

@@ -1,0 +1,133 @@
+package io.flexq.runtime.llama;
+
+import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.DecoderOffload;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.function.Consumer;
+
+/**
+ * A Llama model ready to run: config, weights on their backends, and optionally a device decoder that holds the
+ * blocks (see {@link DecoderOffload}). One model serves any number of {@link LlamaSession}s, each with its own
+ * KV cache. The weights may point into the model file's mapping: keep the {@link ModelFile} open while this is used.
+ */
+public final class Llama implements AutoCloseable {
+
+    private final Path source;
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Rope rope;
+    private final DecoderOffload.DeviceDecoder device;
+    private final Consumer<String> log;
+
+    private Llama(Path source, LlamaConfig config, LlamaWeights weights, DecoderOffload.DeviceDecoder device, Consumer<String> log) {
+        this.source = source;
+        this.config = config;
+        this.weights = weights;
+        this.rope = new Rope(config);
+        this.device = device;
+        this.log = log;
+    }
+
+    /** Loads with every {@link io.flexq.runtime.spi.WeightBackend} and {@link DecoderOffload} visible to {@code loader}. */
+    public static Llama load(ModelFile file, ClassLoader loader, Consumer<String> log) {
+        List<DecoderOffload> offloads = new ArrayList<>();
+        ServiceLoader.load(DecoderOffload.class, loader).forEach(offloads::add);
+        return load(file, Backends.discover(loader, log), offloads, log);
+    }
+
+    /**
+     * Loads {@code file} with the given backends. The first available offload (by priority) that accepts the model
+     * runs the blocks; with none (or an empty list) they run on the host.
+     *
+     * @param log diagnostics (backend choices, warnings), e.g. to stderr
+     */
+    public static Llama load(ModelFile file, Backends backends, List<DecoderOffload> offloads, Consumer<String> log) {
+        LlamaConfig config = LlamaConfig.from(file);
+        log.accept("model " + file.path() + " (" + file.format() + "): " + config);
+        DecoderOffload.DeviceDecoder device = openDevice(file, config, offloads, log).orElse(null);
+        try {
+            LlamaWeights weights = LlamaWeights.load(file, config, backends, device == null, log);
+            return new Llama(file.path(), config, weights, device, log);
+        } catch (RuntimeException e) {
+            if (device != null) {
+                device.close();
+            }
+            throw e;
+        }
+    }
+
+    private static Optional<DecoderOffload.DeviceDecoder> openDevice(ModelFile file, LlamaConfig config,
+                                                                     List<DecoderOffload> offloads, Consumer<String> log) {
+        List<DecoderOffload> ordered = new ArrayList<>(offloads);
+        ordered.sort(Comparator.comparingInt(DecoderOffload::priority).reversed());
+        for (DecoderOffload o : ordered) {
+            var a = o.availability();
+            if (!a.available()) {
+                log.accept("decoder offload " + o.name() + ": unavailable, " + a.reason());
+                continue;
+            }
+            Optional<DecoderOffload.DeviceDecoder> d = o.open(config, file, log);
+            if (d.isPresent()) {
+                log.accept("decoder blocks run on " + d.get().describe());
+                return d;
+            }
+        }
+        return Optional.empty();
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Path source() {
+        return source;
+    }
+
+    /** Where each matrix runs ("blk.0.attn_q.weight: cpu F32 ..."), or the device decoder. */
+    public List<String> describe() {
+        List<String> lines = new ArrayList<>();
+        if (device != null) {
+            lines.add("blocks: " + device.describe());
+        }
+        lines.addAll(weights.describe());
+        return lines;
+    }
+
+    /**
+     * A new sequence with room for {@code contextLength} positions. A context longer than the one the model was
+     * trained for ({@link LlamaConfig#contextLength()}) is allowed, with a warning through the log: positions past
+     * it are computed as asked (no extra RoPE scaling), and the model has never seen them.
+     */
+    public LlamaSession newSession(int contextLength) {
+        return newSession(contextLength, Math.min(contextLength, 256));
+    }
+
+    /** As {@link #newSession(int)}, with prompts processed in chunks of at most {@code batchCapacity} tokens. */
+    public LlamaSession newSession(int contextLength, int batchCapacity) {
+        if (contextLength <= 0 || batchCapacity <= 0) {
+            throw new IllegalArgumentException("context length and batch capacity must be positive, got " + contextLength + " and " + batchCapacity);
+        }
+        if (contextLength > config.contextLength()) {
+            log.accept("warning: context " + contextLength + " is longer than the " + config.contextLength()
+                    + " tokens " + source.getFileName() + " was trained for (llama.context_length); positions past "
+                    + config.contextLength() + " are outside its training");
+        }
+        DecoderOffload.Sequence sequence = device == null ? null : device.newSequence(contextLength);
+        return new LlamaSession(config, weights, rope, sequence, contextLength, Math.min(batchCapacity, contextLength));
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        if (device != null) {
+            device.close();
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package io.flexq.runtime.llama;
+
+import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.DecoderOffload;
+import io.flexq.runtime.spi.WeightMatrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * One sequence being decoded: a KV cache and the position reached. {@link #forward} runs a batch of tokens at
+ * positions [position, position + n): a prompt goes through as one batch (one matmul per weight per layer over all
+ * its tokens, in chunks of at most batchCapacity), a decode step as a batch of one.
+ *
+ * <p>Per block, on the residual stream x (one row per token):
+ * <pre>
+ *   h  = RMSNorm(x) * attn_norm;  q, k, v = h Wq, h Wk, h Wv;  RoPE(q, k) at each token's position
+ *   x += Attention(q, K, V) Wo                                (causal, grouped-query, K/V cached)
+ *   h  = RMSNorm(x) * ffn_norm;   x += (silu(h Wgate) * h Wup) Wdown
+ * </pre>
+ * then logits = RMSNorm(x) * output_norm Woutput. Not thread-safe: one thread drives a session.
+ */
+public final class LlamaSession implements AutoCloseable {
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** Logit rows computed per head matmul when every token's logits are asked for (bounds that batch's memory). */
+    private static final long LOGIT_BATCH_BYTES = 64L << 20;
+
+    private final LlamaConfig c;
+    private final LlamaWeights weights;
+    private final Rope rope;
+    private final DecoderOffload.Sequence device;
+    private final int capacity;
+    private final int batchCapacity;
+    private int position;
+
+    // KV cache on the heap, per layer: row j (kvDim floats) = position j; grown on demand up to capacity rows.
+    private final float[][] keys;
+    private final float[][] values;
+    private int cacheRows;
+
+    // Off-heap batches the weight matrices read and write (shared arena: backends may use several threads).
+    private final Arena arena = Arena.ofShared();
+    private final ActivationBatch xb, q, k, v, att, proj, gate, up, hidden;
+    // head input/output: one row for decode; a larger pair is made on the first forwardAll
+    private ActivationBatch lastNorm, logits;
+
+    // Heap working rows, batchCapacity rows each.
+    private final float[] x, hb, qh, atth, gateh, uph, projh, cos, sin;
+
+    LlamaSession(LlamaConfig c, LlamaWeights weights, Rope rope, DecoderOffload.Sequence device, int capacity, int batchCapacity) {
+        this.c = c;
+        this.weights = weights;
+        this.rope = rope;
+        this.device = device;
+        this.capacity = capacity;
+        this.batchCapacity = batchCapacity;
+        int b = batchCapacity;
+        this.keys = new float[device == null ? c.layers() : 0][];
+        this.values = new float[device == null ? c.layers() : 0][];
+        xb = ActivationBatch.allocate(arena, b, c.dim());
+        q = ActivationBatch.allocate(arena, b, c.qDim());
+        k = ActivationBatch.allocate(arena, b, c.kvDim());
+        v = ActivationBatch.allocate(arena, b, c.kvDim());
+        att = ActivationBatch.allocate(arena, b, c.qDim());
+        proj = ActivationBatch.allocate(arena, b, c.dim());
+        gate = ActivationBatch.allocate(arena, b, c.hiddenDim());
+        up = ActivationBatch.allocate(arena, b, c.hiddenDim());
+        hidden = ActivationBatch.allocate(arena, b, c.dim());
+        lastNorm = ActivationBatch.allocate(arena, 1, c.dim());
+        logits = ActivationBatch.allocate(arena, 1, c.vocabSize());
+        x = new float[b * c.dim()];
+        hb = new float[b * c.dim()];
+        qh = new float[b * c.qDim()];
+        atth = new float[b * c.qDim()];
+        gateh = new float[b * c.hiddenDim()];
+        uph = new float[b * c.hiddenDim()];
+        projh = new float[b * c.dim()];
+        cos = new float[b * rope.pairs()];
+        sin = new float[b * rope.pairs()];
+    }
+
+    public LlamaConfig config() {
+        return c;
+    }
+
+    /** Positions already in the KV cache: the next token goes at this position. */
+    public int position() {
+        return position;
+    }
+
+    /** Positions this session can hold. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Forgets every position from {@code newPosition} on (to reuse a shared prefix, or restart at 0). */
+    public void rewind(int newPosition) {
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot rewind to " + newPosition + ": the session is at position " + position);
+        }
+        position = newPosition;
+    }
+
+    /** Runs tokens[off, off + n) and returns the logits after the last of them. */
+    public float[] forward(int[] tokens, int off, int n) {
+        float[][] out = run(tokens, off, n, false);
+        return out[0];
+    }
+
+    /** Runs tokens[off, off + n) and returns the logits after each of them: [n][vocab]. */
+    public float[][] forwardAll(int[] tokens, int off, int n) {
+        return run(tokens, off, n, true);
+    }
+
+    private float[][] run(int[] tokens, int off, int n, boolean all) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("forward needs at least one token, got " + n);
+        }
+        java.util.Objects.checkFromIndexSize(off, n, tokens.length);
+        if ((long) position + n > capacity) {
+            throw new ContextLengthException("context full: " + position + " positions used + " + n + " new tokens > "
+                    + capacity + " (the session's context length)");
+        }
+        for (int i = 0; i < n; i++) {
+            int t = tokens[off + i];
+            if (t < 0 || t >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " at index " + (off + i) + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+        }
+        float[][] result = new float[all ? n : 1][];
+        for (int done = 0; done < n; ) {
+            int chunk = Math.min(batchCapacity, n - done);
+            runChunk(tokens, off + done, chunk);
+            if (all) {
+                logits(chunk, 0, result, done);
+            } else if (done + chunk == n) {
+                logits(1, chunk - 1, result, 0);
+            }
+            done += chunk;
+        }
+        return result;
+    }
+
+    /** Runs n tokens at [position, position + n) through the blocks, leaving the residual stream in x. */
+    private void runChunk(int[] tokens, int off, int n) {
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            weights.embed(tokens[off + t], x, t * dim);
+        }
+        if (device != null) {
+            load(hidden, x, n);
+            device.forward(hidden, position);
+            store(hidden, x, 0, n);
+        } else {
+            ensureCache(position + n);
+            for (int t = 0; t < n; t++) {
+                rope.angles(position + t, cos, sin, t * rope.pairs());
+            }
+            for (int l = 0; l < c.layers(); l++) {
+                block(weights.blocks().get(l), keys[l], values[l], n);
+            }
+        }
+        position += n;
+    }
+
+    private void block(LlamaWeights.Block w, float[] keyCache, float[] valueCache, int n) {
+        int dim = c.dim();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int pairs = rope.pairs();
+
+        // attention: q, k, v of every token in one matmul each; k and v go straight into the cache rows
+        for (int t = 0; t < n; t++) {
+            VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
+        }
+        load(xb, hb, n);
+        w.wq().matmul(xb, q);
+        w.wk().matmul(xb, k);
+        w.wv().matmul(xb, v);
+        store(q, qh, 0, n);
+        store(k, keyCache, position * kvDim, n);
+        store(v, valueCache, position * kvDim, n);
+        for (int t = 0; t < n; t++) {
+            rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
+            rope.rotate(keyCache, (position + t) * kvDim, c.kvHeads(), cos, sin, t * pairs);
+        }
+        Attention.attend(c, qh, n, position, keyCache, valueCache, atth);
+        load(att, atth, n);
+        w.wo().matmul(att, proj);
+        store(proj, projh, 0, n);
+        VectorMath.add(projh, x, n * dim);
+
+        // SwiGLU MLP
+        for (int t = 0; t < n; t++) {
+            VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
+        }
+        load(xb, hb, n);
+        w.gate().matmul(xb, gate);
+        w.up().matmul(xb, up);
+        store(gate, gateh, 0, n);
+        store(up, uph, 0, n);
+        VectorMath.swiglu(gateh, uph, n * c.hiddenDim());
+        load(gate, gateh, n);
+        w.down().matmul(gate, proj);
+        store(proj, projh, 0, n);
+        VectorMath.add(projh, x, n * dim);
+    }
+
+    /** Final norm and output head for rows [firstRow, firstRow + rows) of x, into result[resultOff ..]. */
+    private void logits(int rows, int firstRow, float[][] result, int resultOff) {
+        int dim = c.dim();
+        int vocab = c.vocabSize();
+        WeightMatrix head = weights.output();
+        int wanted = (int) Math.max(1, Math.min(Math.min(rows, batchCapacity), LOGIT_BATCH_BYTES / (4L * vocab)));
+        if (wanted > lastNorm.capacity()) {
+            lastNorm = ActivationBatch.allocate(arena, wanted, dim);
+            logits = ActivationBatch.allocate(arena, wanted, vocab);
+        }
+        for (int done = 0; done < rows; ) {
+            int m = Math.min(lastNorm.capacity(), rows - done);
+            for (int i = 0; i < m; i++) {
+                VectorMath.rmsNorm(x, (firstRow + done + i) * dim, weights.outputNorm(), c.rmsEps(), hb, i * dim, dim);
+            }
+            load(lastNorm, hb, m);
+            head.matmul(lastNorm, logits);
+            for (int i = 0; i < m; i++) {
+                float[] row = new float[vocab];
+                MemorySegment.copy(logits.data(), F, logits.offsetOf(i, 0), row, 0, vocab);
+                result[resultOff + done + i] = row;
+            }
+            done += m;
+        }
+    }
+
+    /** Grows the per-layer KV arrays to hold at least {@code rows} positions (doubling, at most the capacity). */
+    private void ensureCache(int rows) {
+        if (rows <= cacheRows) {
+            return;
+        }
+        long grown = Math.min(capacity, Math.max(rows, Math.max(16L, 2L * cacheRows)));
+        long floats = grown * c.kvDim();
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new ContextLengthException("a KV cache of " + grown + " positions x " + c.kvDim()
+                    + " floats per layer does not fit in a Java array; use a shorter context");
+        }
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = keys[l] == null ? new float[(int) floats] : Arrays.copyOf(keys[l], (int) floats);
+            values[l] = values[l] == null ? new float[(int) floats] : Arrays.copyOf(values[l], (int) floats);
+        }
+        cacheRows = (int) grown;
+    }
+
+    /** Writes n rows of src into batch (its first n rows), dropping its derived forms. */
+    private static void load(ActivationBatch batch, float[] src, int n) {
+        batch.setTokens(n);
+        MemorySegment.copy(src, 0, batch.data(), F, 0, n * batch.dim());
+        batch.changed();
+    }
+
+    /** Copies the first n rows of batch into dst[dstOff ..]. */
+    private static void store(ActivationBatch batch, float[] dst, int dstOff, int n) {
+        MemorySegment.copy(batch.data(), F, 0, dst, dstOff, n * batch.dim());
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+        if (device != null) {
+            device.close();
+        }
+    }
+}
