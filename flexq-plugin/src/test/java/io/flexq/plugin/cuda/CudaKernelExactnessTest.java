@@ -6,6 +6,7 @@ import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,9 +41,16 @@ class CudaKernelExactnessTest {
 
     @BeforeAll
     static void open() {
+        if (GpuTestData.gpu().available()) {
+            device = CudaDevice.open(Integer.getInteger("flexq.cuda.device", 0));
+            kernels = device.kernels();
+        }
+    }
+
+    /** Per test, so each one is reported as skipped with the probe's reason when there is no GPU. */
+    @BeforeEach
+    void needsGpu() {
         GpuTestData.assumeGpu();
-        device = CudaDevice.open(Integer.getInteger("flexq.cuda.device", 0));
-        kernels = device.kernels();
     }
 
     @AfterAll

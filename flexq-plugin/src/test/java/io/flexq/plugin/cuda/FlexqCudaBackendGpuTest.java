@@ -12,6 +12,7 @@ import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.spi.WeightSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,8 +37,13 @@ class FlexqCudaBackendGpuTest {
 
     @BeforeAll
     static void open() {
-        GpuTestData.assumeGpu();
         backend = new FlexqCudaBackend(Integer.getInteger("flexq.cuda.device", 0), LOG::add);
+    }
+
+    /** Per test, so each one is reported as skipped with the probe's reason when there is no GPU. */
+    @BeforeEach
+    void needsGpu() {
+        GpuTestData.assumeGpu();
     }
 
     @AfterAll

@@ -16,9 +16,19 @@ final class GpuTestData {
     private GpuTestData() {
     }
 
+    private static WeightBackend.Availability probed;
+
+    /** The probe's verdict, once per JVM. */
+    static synchronized WeightBackend.Availability gpu() {
+        if (probed == null) {
+            probed = CudaProbe.probe(Integer.getInteger("flexq.cuda.device", 0));
+        }
+        return probed;
+    }
+
     /** Skips the calling test, with the probe's reason, when there is no usable GPU. */
     static void assumeGpu() {
-        WeightBackend.Availability a = CudaProbe.probe(Integer.getInteger("flexq.cuda.device", 0));
+        WeightBackend.Availability a = gpu();
         Assumptions.assumeTrue(a.available(), () -> "skipped, no usable GPU: " + a.reason());
     }
 
