@@ -70,7 +70,8 @@ public final class FlexqCpuBackend implements WeightBackend {
         }
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         FlexqWeights w = FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols());
-        return new FlexqCpuMatrix(source.name(), w, mode, pool);
+        return new FlexqCpuMatrix(source.name(), w,
+                () -> FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols()), mode, pool);
     }
 
     /** The mode stored under {@code flexq.act_bits.<name>}, or A8 (logged) when absent. */

@@ -10,12 +10,15 @@ import io.flexq.runtime.spi.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.Supplier;
 
 /**
  * An FQ6 matrix on the CPU in one activation mode. W6A6 / W6A8: the input batch is quantized once per
  * mode (a derived form of the batch, shared by every matrix reading the same input, e.g. q, k and v),
- * then the exact integer kernel runs over row chunks in parallel. W6A16: the input is copied once into
- * a padded fp32 form, shared the same way, and dotted with the dequantized weights.
+ * then the exact integer kernel ({@link Int6Kernels}) runs over blocks of rows in parallel; outputs are
+ * bit-identical to {@link IntegerReference#matmul}. W6A16: the input is copied once into a padded fp32
+ * form, shared the same way, and multiplied with the dequantized weights (equal to the reference within
+ * fp32 rounding).
  */
 public final class FlexqCpuMatrix implements WeightMatrix {
 
@@ -23,18 +26,32 @@ public final class FlexqCpuMatrix implements WeightMatrix {
     private record PaddedInput(int paddedCols) {
     }
 
+    /** Derived-form key of a batch's activation codes widened to fp32 (what the kernel multiplies). */
+    private record FloatCodes(ActivationMode mode) {
+    }
+
     private final String name;
-    private final FlexqWeights weights;
     private final ActivationMode mode;
     private final ForkJoinPool pool;
     private final Int6Kernels kernels;
+    /** Re-decodes the plain form on request (from the mapped file), so it is not held twice in memory. */
+    private final Supplier<FlexqWeights> weights;
 
+    /** A matrix that keeps {@code weights} for {@link #weights()}. */
     public FlexqCpuMatrix(String name, FlexqWeights weights, ActivationMode mode, ForkJoinPool pool) {
+        this(name, weights, () -> weights, mode, pool);
+    }
+
+    /**
+     * A matrix built from {@code weights} that keeps only its kernel layout; {@code source} gives the plain
+     * form again when asked (e.g. by decoding the FQ6 bytes of a mapped file).
+     */
+    public FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, ForkJoinPool pool) {
         this.name = name;
-        this.weights = weights;
         this.mode = mode;
         this.pool = pool;
         this.kernels = new Int6Kernels(weights);
+        this.weights = source;
     }
 
     @Override
@@ -44,21 +61,21 @@ public final class FlexqCpuMatrix implements WeightMatrix {
 
     @Override
     public int rows() {
-        return weights.rows();
+        return kernels.rows;
     }
 
     @Override
     public int cols() {
-        return weights.cols();
+        return kernels.cols;
     }
 
     public ActivationMode activationMode() {
         return mode;
     }
 
-    /** Codes and scales, for a backend that repacks them (e.g. CUDA). */
+    /** Codes and scales, for a backend that repacks them (e.g. CUDA); may decode them again. */
     public FlexqWeights weights() {
-        return weights;
+        return weights.get();
     }
 
     @Override
@@ -72,13 +89,14 @@ public final class FlexqCpuMatrix implements WeightMatrix {
         WeightMatrix.checkShapes(this, in, out);
         int tokens = in.tokens();
         float[] y = new float[Math.multiplyExact(tokens, rows())];
-        long workPerRow = (long) tokens * kernels.padded;
+        long workPerTask = (long) tokens * kernels.padded * 2 * Int6Kernels.RB;
         if (mode == ActivationMode.A16) {
             float[] x = in.derived(new PaddedInput(kernels.padded), FlexqCpuMatrix::padded);
-            RowParallel.forRows(pool, rows(), workPerRow, (from, to) -> kernels.gemmF32(x, tokens, from, to, y));
+            RowParallel.forTasks(pool, kernels.tasks, workPerTask, (from, to) -> kernels.gemmF32(x, tokens, from, to, y));
         } else {
             QuantizedActivations a = quantized(in);
-            RowParallel.forRows(pool, rows(), workPerRow, (from, to) -> kernels.gemmInt(a, from, to, y, null));
+            float[] af = floatCodes(in, a);
+            RowParallel.forTasks(pool, kernels.tasks, workPerTask, (from, to) -> kernels.gemmInt(af, a.scalesArray(), tokens, from, to, y, null));
         }
         MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
         out.changed();
@@ -93,9 +111,11 @@ public final class FlexqCpuMatrix implements WeightMatrix {
             throw new IllegalStateException(name + ": W6A16 has no integer partials");
         }
         QuantizedActivations a = quantized(in);
-        int[] p = new int[Math.multiplyExact(Math.multiplyExact(a.tokens(), rows()), weights.groups())];
+        float[] af = floatCodes(in, a);
+        int[] p = new int[Math.multiplyExact(Math.multiplyExact(a.tokens(), rows()), kernels.groups)];
         float[] y = new float[a.tokens() * rows()];
-        RowParallel.forRows(pool, rows(), (long) a.tokens() * kernels.padded, (from, to) -> kernels.gemmInt(a, from, to, y, p));
+        RowParallel.forTasks(pool, kernels.tasks, (long) a.tokens() * kernels.padded * 2 * Int6Kernels.RB,
+                (from, to) -> kernels.gemmInt(af, a.scalesArray(), a.tokens(), from, to, y, p));
         return p;
     }
 
@@ -105,6 +125,17 @@ public final class FlexqCpuMatrix implements WeightMatrix {
             throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
         }
         return in.derived(new QuantizedActivations.Key(mode), b -> ActivationQuantizer.quantize(b, mode));
+    }
+
+    private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {
+        return in.derived(new FloatCodes(mode), b -> {
+            byte[] c = a.codesArray();
+            float[] f = new float[c.length];
+            for (int i = 0; i < c.length; i++) {
+                f[i] = c[i];
+            }
+            return f;
+        });
     }
 
     private static float[] padded(ActivationBatch b) {

@@ -4,9 +4,9 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
- * Splits output rows {@code [0, rows)} into contiguous chunks run on a given pool. Chunks are disjoint,
- * so each output element is computed by exactly one thread, in the same order as single-threaded:
- * results do not depend on the number of threads.
+ * Splits a kernel's tasks {@code [0, tasks)} (blocks of output rows) into contiguous chunks run on a given
+ * pool. Chunks are disjoint, so each output element is computed by exactly one thread, in the same order
+ * as single-threaded: results do not depend on the number of threads.
  */
 final class RowParallel {
 
@@ -14,8 +14,7 @@ final class RowParallel {
     private static final long INLINE_WORK = 1L << 18;
     /** Chunks per worker thread, for load balance on a shared machine. */
     private static final int CHUNKS_PER_THREAD = 4;
-    /** Rows per chunk at least, so a chunk amortises its setup. */
-    private static final int MIN_ROWS = 8;
+
 
     @FunctionalInterface
     interface RowRange {
@@ -25,14 +24,14 @@ final class RowParallel {
     private RowParallel() {
     }
 
-    static void forRows(ForkJoinPool pool, int rows, long workPerRow, RowRange body) {
+    static void forTasks(ForkJoinPool pool, int tasks, long workPerTask, RowRange body) {
         int threads = pool.getParallelism();
-        if (threads <= 1 || workPerRow * rows <= INLINE_WORK || rows < 2 * MIN_ROWS) {
-            body.run(0, rows);
+        if (threads <= 1 || workPerTask * tasks <= INLINE_WORK || tasks < 2) {
+            body.run(0, tasks);
             return;
         }
-        int chunks = Math.max(1, Math.min(threads * CHUNKS_PER_THREAD, rows / MIN_ROWS));
+        int chunks = Math.min(threads * CHUNKS_PER_THREAD, tasks);
         pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
-                body.run((int) ((long) rows * c / chunks), (int) ((long) rows * (c + 1) / chunks)))).join();
+                body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)))).join();
     }
 }

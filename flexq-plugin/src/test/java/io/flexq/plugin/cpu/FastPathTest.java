@@ -110,21 +110,25 @@ class FastPathTest {
     void compiledKernelsStayExact() {
         long seed = 34L;
         Random rnd = new Random(seed);
-        int tokens = 3, rows = 64, cols = 1000;
+        int rows = 64, cols = 1000;
         FlexqWeights w = TestData.weights(rnd, rows, cols);
-        float[] x = TestData.activations(rnd, tokens, cols);
-        for (ActivationMode mode : new ActivationMode[] {ActivationMode.A8, ActivationMode.A6}) {
-            QuantizedActivations a = ActivationQuantizer.quantize(x, tokens, cols, mode);
-            int[] want = IntegerReference.partials(w, a);
-            float[] wantY = IntegerReference.matmul(w, a);
-            FlexqCpuMatrix m = new FlexqCpuMatrix("w", w, mode, POOL);
-            try (Arena arena = Arena.ofConfined()) {
-                ActivationBatch in = batch(arena, x, tokens, cols);
-                for (int i = 0; i < 300; i++) {
-                    int[] got = m.partials(in);
-                    if (i % 100 == 99) {
-                        assertArrayEquals(want, got, "seed " + seed + ", " + mode + ", call " + i);
-                        assertArrayEquals(wantY, run(m, in), "seed " + seed + ", " + mode + ", call " + i);
+        // 3 tokens: the decode path (codes widened in registers); 6: panels, a 4-token tile and 2 leftovers
+        for (int tokens : new int[] {3, 6}) {
+            float[] x = TestData.activations(rnd, tokens, cols);
+            for (ActivationMode mode : new ActivationMode[] {ActivationMode.A8, ActivationMode.A6}) {
+                QuantizedActivations a = ActivationQuantizer.quantize(x, tokens, cols, mode);
+                int[] want = IntegerReference.partials(w, a);
+                float[] wantY = IntegerReference.matmul(w, a);
+                FlexqCpuMatrix m = new FlexqCpuMatrix("w", w, mode, POOL);
+                try (Arena arena = Arena.ofConfined()) {
+                    ActivationBatch in = batch(arena, x, tokens, cols);
+                    for (int i = 0; i < 200; i++) {
+                        int[] got = m.partials(in);
+                        if (i % 100 == 99) {
+                            String ctx = "seed " + seed + ", " + tokens + " tokens, " + mode + ", call " + i;
+                            assertArrayEquals(want, got, ctx);
+                            assertArrayEquals(wantY, run(m, in), ctx);
+                        }
                     }
                 }
             }

@@ -14,10 +14,11 @@ import java.util.concurrent.RecursiveAction;
  * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
  * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}.
  *
- * <p>One token (a decode step) runs fused dot products: each weight byte is read once, decoded in registers.
+ * <p>One token (a decode step) runs one dot product per row, each weight byte read once and decoded in
+ * registers (Q6_K: through a 256-float L1 scratch).
  * A batch (prefill) runs a blocked GEMM: a worker decodes a panel of {@value #ROW_BLOCK} rows x up to
- * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows per
- * activation load), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
+ * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows x 2 tokens
+ * per step: 6 vector loads feed 8 FMAs), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
  * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
  * number of threads (chunks start at multiples of the row block).
  *
@@ -121,7 +122,7 @@ public final class CpuMatrix implements WeightMatrix {
 
     /** One token: {@code y[r] = dot(W[r], x)} for rows [r0, r1). */
     private void gemv(int r0, int r1, MemorySegment x, MemorySegment y) {
-        float[] scratch = kernel instanceof DecodeKernel || kernel instanceof RowDequantKernel ? new float[cols] : null;
+        float[] scratch = new float[kernel.scratchFloats()];
         for (int r = r0; r < r1; r++) {
             y.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r, kernel.dot(data, r, x, 0, scratch));
         }
@@ -129,7 +130,7 @@ public final class CpuMatrix implements WeightMatrix {
 
     /**
      * Rows [r0, r1) for every token: {@code y[t][r] = sum_c W[r][c] * x[t][c]}, x and y row-major by token.
-     * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / token.
+     * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / 2 tokens.
      */
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
         float[] w = new float[ROW_BLOCK * panel];
@@ -148,7 +149,11 @@ public final class CpuMatrix implements WeightMatrix {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
                     int i = 0;
                     for (; i + 4 <= nr; i += 4) {
-                        for (int t = t0; t < t1; t++) {
+                        int t = t0;
+                        for (; t + 2 <= t1; t += 2) {
+                            Simd.dot4x2(w, i * panel, panel, x, t * xRow + 4L * k0, xRow, kn, acc, t * ROW_BLOCK + i, ROW_BLOCK);
+                        }
+                        for (; t < t1; t++) {
                             Simd.dot4(w, i * panel, panel, x, t * xRow + 4L * k0, kn, acc, t * ROW_BLOCK + i);
                         }
                     }

@@ -17,6 +17,11 @@ record DecodeKernel(BuiltinType type, int cols, long rowBytes) implements RowKer
     }
 
     @Override
+    public int scratchFloats() {
+        return cols;
+    }
+
+    @Override
     public void decode(MemorySegment w, int row, int c0, int n, float[] dst, int d0) {
         type.decode(w, row * rowBytes + type.rowBytes(c0), n, dst, d0);
     }

@@ -33,8 +33,8 @@ record Q4_0Kernel(int cols, long rowBytes) implements RowKernel {
             FloatVector sum = FloatVector.zero(F);
             for (int j = 0; j < 16; j += BL) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, blk + 2 + j, Simd.LE);
-                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                ByteVector lo = q.and(Simd.LOW_NIBBLE).sub(Simd.EIGHT);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLE).sub(Simd.EIGHT);
                 for (int p = 0; p < PARTS; p++) {
                     sum = Simd.widen(lo, p).fma(Simd.x(x, xb + 4L * (j + p * L)), sum);
                     sum = Simd.widen(hi, p).fma(Simd.x(x, xb + 4L * (16 + j + p * L)), sum);
@@ -54,8 +54,8 @@ record Q4_0Kernel(int cols, long rowBytes) implements RowKernel {
             int o = d0 + BLOCK * b;
             for (int j = 0; j < 16; j += BL) {
                 ByteVector q = ByteVector.fromMemorySegment(B, w, blk + 2 + j, Simd.LE);
-                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+                ByteVector lo = q.and(Simd.LOW_NIBBLE).sub(Simd.EIGHT);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and(Simd.LOW_NIBBLE).sub(Simd.EIGHT);
                 for (int p = 0; p < PARTS; p++) {
                     Simd.widen(lo, p).mul(d).intoArray(dst, o + j + p * L);
                     Simd.widen(hi, p).mul(d).intoArray(dst, o + 16 + j + p * L);

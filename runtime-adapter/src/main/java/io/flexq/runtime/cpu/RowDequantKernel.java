@@ -17,6 +17,11 @@ record RowDequantKernel(TensorType type, int cols) implements RowKernel {
     }
 
     @Override
+    public int scratchFloats() {
+        return cols;
+    }
+
+    @Override
     public void decode(MemorySegment w, int row, int c0, int n, float[] dst, int d0) {
         if (c0 != 0 || n != cols) {
             throw new IllegalArgumentException(type.name() + ": rows decode whole, asked for columns " + c0 + ".." + (c0 + n));

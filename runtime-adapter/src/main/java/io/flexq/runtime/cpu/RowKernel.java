@@ -22,9 +22,14 @@ sealed interface RowKernel
 
     /**
      * {@code sum_c W[row][c] * x[c]} for the matrix's cols, with x the floats (native order) from byte
-     * {@code xOff} of {@code x}. {@code scratch} holds at least cols floats; fused kernels ignore it.
+     * {@code xOff} of {@code x}. {@code scratch} holds at least {@link #scratchFloats()} floats.
      */
     float dot(MemorySegment w, int row, MemorySegment x, long xOff, float[] scratch);
+
+    /** Floats of scratch space {@link #dot} needs (0 for kernels that decode in registers only). */
+    default int scratchFloats() {
+        return 0;
+    }
 
     /** Decodes columns {@code [c0, c0 + n)} of {@code row} into {@code dst[d0 ..)}; c0 is a multiple of {@link #panelAlign()}. */
     void decode(MemorySegment w, int row, int c0, int n, float[] dst, int d0);

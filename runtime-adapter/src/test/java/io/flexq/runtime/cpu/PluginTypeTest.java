@@ -2,6 +2,7 @@ package io.flexq.runtime.cpu;
 
 import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.TensorType;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -9,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,6 +22,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 class PluginTypeTest {
 
     static final long SEED = 0x5EED_0004L;
+    /** Three workers even on a 2-core machine, so matmuls take the parallel path. */
+    static final ForkJoinPool POOL = new ForkJoinPool(3);
+
+    @AfterAll
+    static void shutdown() {
+        POOL.shutdown();
+    }
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Toy type 4000: [rows * cols int8 codes][rows fp32 scales]; W[r][c] = code[r][c] * scale[r]. */
@@ -58,7 +67,7 @@ class PluginTypeTest {
             seg.set(F32_LE, (long) rows * cols + 4L * r, (float) scale[r]);
         }
         TensorType toy = new PlanarInt8(rows);
-        CpuBackend cpu = new CpuBackend(CpuBackendTest.POOL);
+        CpuBackend cpu = new CpuBackend(POOL);
         assertTrue(cpu.supports(toy, rows, cols));
         CpuMatrix m = cpu.load("plugin.weight", toy, rows, cols, seg);
         assertTrue(m.describe().contains("dequantizeRow"), m.describe());

@@ -6,6 +6,7 @@ import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.TensorTypes;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.SpecDecoder;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +27,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 class StoriesGgufTest {
 
     static final long SEED = 0x5EED_0006L;
+    /** Three workers even on a 2-core machine, so matmuls take the parallel path. */
+    static final ForkJoinPool POOL = new ForkJoinPool(3);
+
+    @AfterAll
+    static void shutdown() {
+        POOL.shutdown();
+    }
     static final TensorTypes TYPES = new TensorTypes(BuiltinTypes.all());
 
     static float[] f32(MiniGguf.Tensor t) {
@@ -124,7 +133,7 @@ class StoriesGgufTest {
             MiniGguf.Tensor emb = q8.get("token_embd.weight");
             int rows = (int) emb.rows();
             int cols = (int) emb.cols();
-            CpuMatrix m = new CpuBackend(CpuBackendTest.POOL).load(emb.name(), TYPES.require(emb.type(), emb.name()), rows, cols,
+            CpuMatrix m = new CpuBackend(POOL).load(emb.name(), TYPES.require(emb.type(), emb.name()), rows, cols,
                     emb.data().asSlice(0, (long) rows * cols / 32 * 34));
             assertEquals(emb.data().address(), m.data().address(), "no copy of mapped bytes");
             byte[] bytes = m.data().toArray(ValueLayout.JAVA_BYTE);

@@ -1,0 +1,46 @@
+package io.flexq.conformance;
+
+import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.Fq6Layout;
+import io.flexq.runtime.spi.TensorType;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One way of running a type: the model metadata a backend is given with the matrix, and the error model a
+ * conforming result satisfies. Built-in types have one variant (fp32 activations). FQ6 has three, selected
+ * by {@code flexq.act_bits.<tensor name>} (docs/FQ6.md section 8): W6A6, W6A8, W6A16.
+ *
+ * @param label    short name for reports ("fp32 act", "W6A8")
+ * @param metadata model metadata handed to {@code WeightBackend.load} for a tensor named {@link MatmulConformance#TENSOR}
+ */
+public record Variant(String label, Map<String, Object> metadata, ErrorModel model) {
+
+    public Variant {
+        metadata = Map.copyOf(metadata);
+    }
+
+    /** The variants of {@code type}. */
+    public static List<Variant> forType(TensorType type) {
+        if (type.id() == Fq6Layout.TYPE_ID) {
+            return List.of(fq6(ActivationMode.A6), fq6(ActivationMode.A8), fq6(ActivationMode.A16));
+        }
+        return List.of(new Variant("fp32 act", Map.of(), new ErrorModel.FloatDot()));
+    }
+
+    /** FQ6 with the activation mode written into the metadata as the contract says. */
+    public static Variant fq6(ActivationMode mode) {
+        // a GGUF uint32 reads as a Long, so that is what a backend gets from a real file
+        Map<String, Object> md = Map.of(ActivationMode.metadataKey(MatmulConformance.TENSOR), (long) mode.bits());
+        ErrorModel model = mode.quantized()
+                ? new ErrorModel.QuantizedActivations(mode.qmax(), Fq6Layout.GROUP)
+                : new ErrorModel.FloatDot();
+        return new Variant("W6" + mode, md, model);
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

@@ -1,0 +1,107 @@
+package io.flexq.plugin.cuda;
+
+import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.WeightMatrix;
+
+/**
+ * An FQ6 matrix resident on a CUDA device, repacked at load into the kernel layouts it needs. A matmul
+ * copies the live tokens to the device, quantizes them there (A6 or A8, per token per 128-group), runs
+ * the kernel the {@link Dispatcher} picks for (M, N, K), and copies y back. W6A16 matrices keep the FQ6
+ * bytes and run the fp32 correctness kernel.
+ *
+ * <p>Per-op offload: each call pays two PCIe copies. Calls on one device are serialized.
+ */
+final class CudaFq6Matrix implements WeightMatrix {
+
+    private final String name;
+    private final int rows;
+    private final int cols;
+    private final ActivationMode mode;
+    private final CudaDevice device;
+    private final Dispatcher dispatcher;
+    private final DeviceBuffer fq6;      // W6A16 only
+    private final DeviceBuffer int8;     // I8 tiles, or null
+    private final DeviceBuffer planes;   // bit-plane tiles, or null
+    private final DeviceBuffer scales;   // scale tiles (A6/A8)
+    private String lastKernel = "none yet";
+
+    CudaFq6Matrix(String name, int rows, int cols, ActivationMode mode, CudaDevice device, Dispatcher dispatcher,
+                  DeviceBuffer fq6, DeviceBuffer int8, DeviceBuffer planes, DeviceBuffer scales) {
+        this.name = name;
+        this.rows = rows;
+        this.cols = cols;
+        this.mode = mode;
+        this.device = device;
+        this.dispatcher = dispatcher;
+        this.fq6 = fq6;
+        this.int8 = int8;
+        this.planes = planes;
+        this.scales = scales;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    ActivationMode mode() {
+        return mode;
+    }
+
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out) {
+        WeightMatrix.checkShapes(this, in, out);
+        int m = in.tokens();
+        synchronized (device) {
+            device.makeCurrent();
+            FlexqKernels k = device.kernels();
+            DeviceBuffer x = device.scratch("x", (long) m * cols * 4);
+            x.upload(in.data().asSlice(0, (long) m * cols * 4), 0);
+            DeviceBuffer y = device.scratch("y", (long) m * rows * 4);
+            if (mode == ActivationMode.A16) {
+                k.w6a16(fq6, rows, cols, x, cols, y, m);
+                lastKernel = "flexq_w6a16";
+            } else {
+                Dispatcher.Choice c = dispatcher.choose(m, rows, cols, mode.bits());
+                if (c.spec().path().planes() && planes == null || !c.spec().path().planes() && int8 == null) {
+                    c = new Dispatcher.Choice(KernelSpec.byName(planes != null ? "flexq_gemv_btc_a" + mode.bits() + "_nt1" : "flexq_gemv_i8_nt1").orElseThrow(), 1);
+                }
+                boolean usePlanes = c.spec().path().planes();
+                DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
+                DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
+                k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
+                k.gemm(c.spec(), c.splits(), usePlanes ? planes : int8, scales, act, sa, y, null, m, rows, cols);
+                lastKernel = c.spec().name() + (c.spec().gemm() ? "" : " splits=" + c.splits());
+            }
+            y.download(out.data().asSlice(0, (long) m * rows * 4), 0);
+        }
+        out.changed();
+    }
+
+    @Override
+    public String describe() {
+        return "flexq-cuda FQ6 W6" + mode + " " + rows + " x " + cols + " on " + device.describe() + ", last kernel " + lastKernel;
+    }
+
+    @Override
+    public void close() {
+        synchronized (device) {
+            for (DeviceBuffer b : new DeviceBuffer[] {fq6, int8, planes, scales}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+package io.flexq.plugin.cuda;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Picks the kernel (and K-splits) for a product of M tokens by an N x K weight from a table measured
+ * on the GPU ({@code dispatch-sm90.tsv}, the fastest exact kernel per shape and M from
+ * {@code bench/results/cuda-kernels-h200.md}). A shape not in the table takes the entry of the measured
+ * shape nearest in N * K; an M between measured values takes the next larger measured M. Without a
+ * table for the device (another architecture) it falls back to rules drawn from the same measurements:
+ * INT8-MMA GEMV up to 64 tokens, INT8-MMA GEMM beyond.
+ */
+public final class Dispatcher {
+
+    /** One measured row: the winner for (N, K, M, activation bits). */
+    public record Entry(int n, int k, int m, int bits, String kernel, int splits, double micros) {
+    }
+
+    /** What to launch. */
+    public record Choice(KernelSpec spec, int splits) {
+    }
+
+    private final List<Entry> table;
+    private final int smCount;
+
+    public Dispatcher(List<Entry> table, int smCount) {
+        this.table = List.copyOf(table);
+        this.smCount = smCount;
+    }
+
+    /** The dispatcher for a device of compute capability {@code cc}: the measured table if one exists for it. */
+    public static Dispatcher forDevice(int cc, int smCount) {
+        String file = System.getProperty("flexq.cuda.dispatch");
+        if (file != null) {
+            try (InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(file))) {
+                return new Dispatcher(readTable(in, file), smCount);
+            } catch (IOException e) {
+                throw new UncheckedIOException("-Dflexq.cuda.dispatch=" + file, e);
+            }
+        }
+        return new Dispatcher(cc == 90 ? readTable("dispatch-sm90.tsv") : List.of(), smCount);
+    }
+
+    public List<Entry> table() {
+        return table;
+    }
+
+    public Choice choose(int m, int n, int k, int bits) {
+        List<Entry> rows = table.stream().filter(e -> e.bits == bits && KernelSpec.byName(e.kernel).isPresent()).toList();
+        if (!rows.isEmpty()) {
+            double size = Math.log((double) n * k);
+            Entry nearestShape = rows.stream().min(Comparator.comparingDouble(e -> Math.abs(Math.log((double) e.n * e.k) - size))).orElseThrow();
+            List<Entry> shape = rows.stream().filter(e -> e.n == nearestShape.n && e.k == nearestShape.k)
+                    .sorted(Comparator.comparingInt(Entry::m)).toList();
+            Entry pick = shape.stream().filter(e -> e.m >= m).findFirst().orElse(shape.getLast());
+            KernelSpec spec = KernelSpec.byName(pick.kernel).orElseThrow();
+            if (!spec.gemm() && m > 64) {
+                return rule(m, n, k, bits);  // never stretch a GEMV entry to prefill sizes
+            }
+            return new Choice(spec, spec.gemm() ? 1 : scaleSplits(pick, n, k));
+        }
+        return rule(m, n, k, bits);
+    }
+
+    /** Keeps the table's work per warp when the shape differs: splits * rowTiles stays about the same. */
+    private static int scaleSplits(Entry e, int n, int k) {
+        double work = (double) e.splits * ((e.n + 15) / 16);
+        int splits = (int) Math.round(work / ((n + 15) / 16));
+        return Math.max(1, Math.min(splits, FlexqKernels.groups(k)));
+    }
+
+    private Choice rule(int m, int n, int k, int bits) {
+        if (m <= 64) {
+            String name = m <= 8 ? "flexq_gemv_i8_nt1" : m <= 16 ? "flexq_gemv_i8_nt2" : "flexq_gemv_i8_nt4";
+            int rowTiles = (n + 15) / 16;
+            int target = smCount * 16;  // warps that keep every SM's memory pipes busy (measured: splits to ~2000 warps)
+            int splits = Math.max(1, Math.min(FlexqKernels.groups(k), target / Math.max(1, rowTiles)));
+            return new Choice(KernelSpec.byName(name).orElseThrow(), splits);
+        }
+        return new Choice(KernelSpec.byName(m <= 128 ? "flexq_gemm_i8_128x32" : "flexq_gemm_i8_128x128").orElseThrow(), 1);
+    }
+
+    /** Reads a tab-separated table: N K M bits kernel splits micros; '#' starts a comment. Missing resource: empty. */
+    static List<Entry> readTable(String resource) {
+        try (InputStream in = Dispatcher.class.getResourceAsStream(resource)) {
+            return in == null ? List.of() : readTable(in, resource);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + resource, e);
+        }
+    }
+
+    static List<Entry> readTable(InputStream in, String resource) {
+        try {
+            List<Entry> out = new ArrayList<>();
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            String line;
+            int no = 0;
+            while ((line = r.readLine()) != null) {
+                no++;
+                line = line.strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
+                }
+                String[] f = line.split("\t");
+                if (f.length < 7) {
+                    throw new IllegalStateException(resource + " line " + no + ": expected 7 tab-separated fields, got " + f.length);
+                }
+                out.add(new Entry(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                        f[4], Integer.parseInt(f[5]), Double.parseDouble(f[6])));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + resource, e);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package io.flexq.plugin.cuda;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+import java.util.function.Supplier;
+
+/**
+ * Typed launches of the FlexQ kernels on one device. Buffer layouts are the index formulas at the top of
+ * flexq.cu; sizes for R rows, K cols, M tokens, G = ceil(K / 128), Rt = ceil(R / 16):
+ * <pre>
+ *   FQ6 tensor        R * G * 98 bytes (contract layout)
+ *   weight tiles      Rt * G * 1536 bytes per layout (bit planes, int8)   weight scales  Rt * G * 32 bytes
+ *   activation recs   M * G * 128 bytes per form (int8, planes)           act scales     G * ldsa floats, ldsa = ceil(M/4)*4
+ *   output y          M * R floats                                        partials       M * R * G ints
+ * </pre>
+ * Launches are asynchronous on the default stream; errors in arguments are checked on launch, faults
+ * inside kernels surface at the next synchronizing call (a copy), named by that call.
+ */
+public final class FlexqKernels {
+
+    private final CudaDevice device;
+    private final KernelModule module;
+
+    FlexqKernels(CudaDevice device, KernelModule module) {
+        this.device = device;
+        this.module = module;
+    }
+
+    KernelModule module() {
+        return module;
+    }
+
+    /** Where the cubin came from (for logs). */
+    public String origin() {
+        return module.origin();
+    }
+
+    public CudaDevice device() {
+        return device;
+    }
+
+    public static int groups(int cols) {
+        return (cols + 127) / 128;
+    }
+
+    public static int ldsa(int tokens) {
+        return (tokens + 3) / 4 * 4;
+    }
+
+    public static long tileBytes(int rows, int cols) {
+        return (long) ((rows + 15) / 16) * groups(cols) * 1536;
+    }
+
+    public static long scaleTileBytes(int rows, int cols) {
+        return (long) ((rows + 15) / 16) * groups(cols) * 32;
+    }
+
+    public static long actBytes(int tokens, int cols) {
+        return (long) tokens * groups(cols) * 128;
+    }
+
+    public static long actScaleBytes(int tokens, int cols) {
+        return (long) groups(cols) * ldsa(tokens) * 4;
+    }
+
+    /** Quantizes {@code x} (M rows of ldx floats) to A6 or A8: int8 records and/or plane records, and scales. */
+    public void quantize(int bits, DeviceBuffer x, int ldx, int tokens, int cols, DeviceBuffer int8, DeviceBuffer planes, DeviceBuffer sa) {
+        String name = switch (bits) {
+            case 6 -> "flexq_quantize_a6";
+            case 8 -> "flexq_quantize_a8";
+            default -> throw new IllegalArgumentException("activation bits must be 6 or 8, got " + bits);
+        };
+        int g = groups(cols);
+        long warps = (long) tokens * g;
+        launch(name, 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,
+                () -> name + " M=" + tokens + " K=" + cols,
+                x.address(), ldx, tokens, cols, g, addr(int8), addr(planes), sa.address(), ldsa(tokens));
+    }
+
+    /** Repacks an FQ6 tensor on the device into the bit-plane and/or int8 tile layouts and the scale tiles. */
+    public void repack(DeviceBuffer fq6, int rows, int cols, DeviceBuffer planes, DeviceBuffer int8, DeviceBuffer scales) {
+        int g = groups(cols);
+        long warps = (long) ((rows + 15) / 16) * g;
+        launch("flexq_repack", 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,
+                () -> "flexq_repack R=" + rows + " K=" + cols,
+                fq6.address(), rows, cols, g, addr(planes), addr(int8), scales.address());
+    }
+
+    /**
+     * {@code y[t][r] = sum_g P[t][r][g] * sw * sa} with kernel {@code spec}; weights and activations in the
+     * layout of {@code spec.path()}. {@code partials} non-null selects the kernel's {@code _p} twin, which
+     * also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
+     */
+    public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
+                     DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols) {
+        int g = groups(cols);
+        int rowTiles = (rows + 15) / 16;
+        String name = partials == null ? spec.name() : spec.name() + "_p";
+        Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() ? "" : " splits=" + splits);
+        if (spec.gemm()) {
+            launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
+                    weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
+                    tokens, rows, g, g);
+        } else {
+            int gps = ceilDiv(g, Math.max(1, Math.min(splits, g)));
+            int realSplits = ceilDiv(g, gps);
+            if (realSplits > 1) {
+                device.check(cudart.cudaMemsetAsync(Native.at(y.address()), 0, (long) tokens * rows * 4), "cudaMemsetAsync", ctx);
+            }
+            launch(name, 0, ceilDiv(rowTiles, KernelSpec.GEMV_WARPS), realSplits, ceilDiv(tokens, spec.toks()), spec.threads(), ctx,
+                    weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
+                    tokens, rows, g, gps);
+        }
+    }
+
+    /** W6A16 straight from FQ6 bytes: {@code y[t][r] = sum_k wcode * sw * x[t][k]} in fp32. */
+    public void w6a16(DeviceBuffer fq6, int rows, int cols, DeviceBuffer x, int ldx, DeviceBuffer y, int tokens) {
+        long warps = (long) tokens * rows;
+        launch("flexq_w6a16", 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,
+                () -> "flexq_w6a16 M=" + tokens + " N=" + rows + " K=" + cols,
+                fq6.address(), rows, cols, groups(cols), x.address(), ldx, y.address(), tokens);
+    }
+
+    private static long addr(DeviceBuffer b) {
+        return b == null ? 0L : b.address();
+    }
+
+    static int ceilDiv(long a, long b) {
+        return Math.toIntExact((a + b - 1) / b);
+    }
+
+    /**
+     * cuLaunchKernel with arguments given as Java longs (device addresses) and ints. Each argument gets
+     * an 8-byte native slot (ints in its low half: little-endian), and the kernel-parameter array
+     * ({@code new PointerPointer(n)}, filled with {@code put}; {@code new PointerPointer(pointer)} would be a
+     * cast) holds the slots' addresses.
+     */
+    private void launch(String name, int smem, int gx, int gy, int gz, int threads, Supplier<String> ctx, Object... args) {
+        if (gx <= 0 || gy <= 0 || gz <= 0) {
+            return;  // empty problem
+        }
+        if (gy > 65535 || gz > 65535) {
+            throw new IllegalArgumentException(ctx.get() + ": grid " + gx + " x " + gy + " x " + gz + " exceeds the CUDA limit of 65535 in y and z");
+        }
+        CUfunc_st fn = module.function(name, smem);
+        try (LongPointer slots = new LongPointer(args.length); PointerPointer<?> params = new PointerPointer<>(args.length)) {
+            for (int i = 0; i < args.length; i++) {
+                long v = switch (args[i]) {
+                    case Long l -> l;
+                    case Integer n -> n & 0xFFFFFFFFL;
+                    default -> throw new IllegalArgumentException("kernel argument " + i + " of " + name + ": " + args[i]);
+                };
+                slots.put(i, v);
+                params.put(i, Native.at(slots.address() + 8L * i));
+            }
+            // the PointerPointer overload passes the array itself; the Pointer overload is @ByPtrPtr (it would
+            // pass the address of a local holding the array, and a non-null "extra")
+            device.check(cudart.cuLaunchKernel(fn, gx, gy, gz, threads, 1, 1, smem, (CUstream_st) null, params, (PointerPointer<?>) null),
+                    "cuLaunchKernel", ctx);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.flexq.plugin.cuda;
+
+import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUmod_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.nvrtc;
+import org.bytedeco.cuda.nvrtc._nvrtcProgram;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * The compiled FlexQ kernels ({@code io/flexq/kernels/flexq.cu} from the kernels jar) loaded as a CUDA
+ * module, with functions looked up by their extern "C" names.
+ *
+ * <p>Where the cubin comes from, in order: a prebuilt resource {@code io/flexq/kernels/flexq-<arch>.cubin}
+ * if the build put one there (nvcc at build time is optional); the cubin cache
+ * ({@code -Dflexq.cuda.cache}, default {@code ~/.cache/flexq-j}), keyed by the source's SHA-256, the
+ * target and the NVRTC version; otherwise NVRTC compiles the source (a few seconds) and the result is
+ * cached. Targets: {@code sm_90a} on compute capability 9.0, {@code sm_XY} elsewhere. NVRTC rejects
+ * {@code -O3}; its default optimization is full.
+ */
+final class KernelModule implements AutoCloseable {
+
+    static final String SOURCE = "io/flexq/kernels/flexq.cu";
+
+    private final CudaDevice device;
+    private final CUmod_st module;
+    private final String origin;
+    private final Map<String, CUfunc_st> functions = new HashMap<>();
+
+    private KernelModule(CudaDevice device, CUmod_st module, String origin) {
+        this.device = device;
+        this.module = module;
+        this.origin = origin;
+    }
+
+    static String arch(int cc) {
+        return cc == 90 ? "sm_90a" : "sm_" + cc;
+    }
+
+    static KernelModule load(CudaDevice device) {
+        String arch = arch(device.computeCapability());
+        byte[] cubin;
+        String origin;
+        byte[] prebuilt = resource("io/flexq/kernels/flexq-" + arch + ".cubin");
+        if (prebuilt != null) {
+            cubin = prebuilt;
+            origin = "prebuilt flexq-" + arch + ".cubin";
+        } else {
+            byte[] source = resource(SOURCE);
+            if (source == null) {
+                throw new IllegalStateException("kernel source " + SOURCE + " not on the class path: the flexq kernels jar is missing");
+            }
+            int[] major = new int[1], minor = new int[1];
+            nvrtc.nvrtcVersion(major, minor);
+            String key = sha256(source).substring(0, 16) + "-" + arch + "-nvrtc" + major[0] + "." + minor[0];
+            Path cache = cacheDir().resolve("flexq-" + key + ".cubin");
+            byte[] cached = read(cache);
+            if (cached != null) {
+                cubin = cached;
+                origin = "cache " + cache;
+            } else {
+                long t0 = System.nanoTime();
+                cubin = compile(device, source, arch);
+                origin = "NVRTC " + major[0] + "." + minor[0] + " for " + arch + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
+                write(cache, cubin);
+            }
+        }
+        CUmod_st module = new CUmod_st();
+        BytePointer image = new BytePointer(cubin);
+        try {
+            device.check(cudart.cuModuleLoadData(module, image), "cuModuleLoadData", () -> "loading the FlexQ kernels for " + arch);
+        } finally {
+            image.close();
+        }
+        return new KernelModule(device, module, origin);
+    }
+
+    /** Compiles the source with NVRTC for {@code arch}; a failed compile throws with the NVRTC log. */
+    static byte[] compile(CudaDevice device, byte[] source, String arch) {
+        _nvrtcProgram prog = new _nvrtcProgram();
+        checkNvrtc(nvrtc.nvrtcCreateProgram(prog, new BytePointer(new String(source, StandardCharsets.UTF_8)), new BytePointer("flexq.cu"),
+                0, (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram", arch, null);
+        try {
+            String[] options = {"--gpu-architecture=" + arch, "--std=c++17"};
+            PointerPointer opts = new PointerPointer(options.length);
+            for (int i = 0; i < options.length; i++) {
+                opts.put(i, new BytePointer(options[i]));
+            }
+            int rc = nvrtc.nvrtcCompileProgram(prog, options.length, opts);
+            if (rc != nvrtc.NVRTC_SUCCESS) {
+                checkNvrtc(rc, "nvrtcCompileProgram", arch, log(prog));
+            }
+            SizeTPointer size = new SizeTPointer(1);
+            checkNvrtc(nvrtc.nvrtcGetCUBINSize(prog, size), "nvrtcGetCUBINSize", arch, null);
+            BytePointer out = new BytePointer(size.get());
+            checkNvrtc(nvrtc.nvrtcGetCUBIN(prog, out), "nvrtcGetCUBIN", arch, null);
+            byte[] cubin = new byte[(int) size.get()];
+            out.get(cubin);
+            return cubin;
+        } finally {
+            nvrtc.nvrtcDestroyProgram(prog);
+        }
+    }
+
+    private static String log(_nvrtcProgram prog) {
+        SizeTPointer n = new SizeTPointer(1);
+        if (nvrtc.nvrtcGetProgramLogSize(prog, n) != nvrtc.NVRTC_SUCCESS || n.get() <= 1) {
+            return "";
+        }
+        BytePointer log = new BytePointer(n.get());
+        nvrtc.nvrtcGetProgramLog(prog, log);
+        return log.getString();
+    }
+
+    private static void checkNvrtc(int rc, String call, String arch, String log) {
+        if (rc != nvrtc.NVRTC_SUCCESS) {
+            throw new CudaException(call + " -> " + rc + " (" + Native.string(nvrtc.nvrtcGetErrorString(rc)) + ") compiling " + SOURCE
+                    + " for " + arch + (log == null || log.isEmpty() ? "" : ":\n" + log), rc);
+        }
+    }
+
+    /** The function {@code name}; for kernels using over 48 KiB of dynamic shared memory, {@code smem} raises the limit. */
+    synchronized CUfunc_st function(String name, int smem) {
+        CUfunc_st f = functions.get(name);
+        if (f == null) {
+            CUfunc_st fn = new CUfunc_st();
+            device.check(cudart.cuModuleGetFunction(fn, module, name), "cuModuleGetFunction", () -> "kernel " + name);
+            if (smem > 48 * 1024) {
+                device.check(cudart.cuFuncSetAttribute(fn, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+                        "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES=" + smem + ")", () -> "kernel " + name);
+            }
+            functions.put(name, fn);
+            f = fn;
+        }
+        return f;
+    }
+
+    /** Where the cubin came from (prebuilt, cache, NVRTC), for logs. */
+    String origin() {
+        return origin;
+    }
+
+    @Override
+    public void close() {
+        cudart.cuModuleUnload(module);
+    }
+
+    private static Path cacheDir() {
+        String dir = System.getProperty("flexq.cuda.cache");
+        return dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache", "flexq-j");
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = KernelModule.class.getClassLoader().getResourceAsStream(name)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading resource " + name, e);
+        }
+    }
+
+    private static byte[] read(Path p) {
+        try {
+            return Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
+        } catch (IOException e) {
+            return null;  // an unreadable cache entry is recompiled
+        }
+    }
+
+    private static void write(Path p, byte[] data) {
+        try {
+            Files.createDirectories(p.getParent());
+            Path tmp = Files.createTempFile(p.getParent(), "flexq", ".tmp");
+            Files.write(tmp, data);
+            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UnsupportedOperationException e) {
+            // the cache is an optimization: a read-only home only costs a recompile next time
+        }
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

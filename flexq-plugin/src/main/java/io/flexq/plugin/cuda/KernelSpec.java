@@ -1,0 +1,89 @@
+package io.flexq.plugin.cuda;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One GEMM/GEMV entry point of flexq.cu and its launch geometry; {@link #ALL} mirrors the DEF_GEMV /
+ * DEF_GEMM lines at the bottom of the source (a test checks that every name resolves in the module).
+ *
+ * <ul>
+ *   <li>GEMV: warp = 16 rows x {@code 8 * nt} tokens x a K range; blocks of 4 warps; grid
+ *       (ceil(rowTiles / 4), splits, ceil(M / (8 * nt))); splits > 1 add into a zeroed output.</li>
+ *   <li>GEMM: block = {@code wr * mt * 16} rows x {@code wt * nt * 8} tokens, {@code wr * wt} warps, one
+ *       128-wide group per pipeline stage, {@code stages} stages of
+ *       {@code rows * 98 + toks * 132} bytes of dynamic shared memory.</li>
+ * </ul>
+ *
+ * @param abits 6 or 8 for the bit-serial kernels (activation planes), 0 for I8 kernels (any mode)
+ */
+public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages) {
+
+    /** How a 16 x 8 x 128 tile product is computed. */
+    public enum Path {
+        /** bit planes, mma.sync m16n8k256 / m16n8k128 b1 AND+popc, pairs of planes with equal weight fused */
+        BTC,
+        /** bit planes, every plane pair as two m8n8k128 (the FlexQ paper's instruction) */
+        PAPER,
+        /** 6-bit codes unpacked to int8 in registers, four mma.sync m16n8k32 s8 */
+        I8;
+
+        /** Whether the path reads the bit-plane weight and activation layouts (else the int8 ones). */
+        public boolean planes() {
+            return this != I8;
+        }
+    }
+
+    public static final int GEMV_WARPS = 4;
+
+    static KernelSpec gemv(String name, Path path, int abits, int nt) {
+        return new KernelSpec(name, false, path, abits, GEMV_WARPS, 1, 1, nt, 0);
+    }
+
+    static KernelSpec gemm(String name, Path path, int abits, int wr, int wt, int mt, int nt, int stages) {
+        return new KernelSpec(name, true, path, abits, wr, wt, mt, nt, stages);
+    }
+
+    public static final List<KernelSpec> ALL = List.of(
+            gemv("flexq_gemv_btc_a6_nt1", Path.BTC, 6, 1), gemv("flexq_gemv_btc_a8_nt1", Path.BTC, 8, 1),
+            gemv("flexq_gemv_btc_a6_nt2", Path.BTC, 6, 2), gemv("flexq_gemv_btc_a8_nt2", Path.BTC, 8, 2),
+            gemv("flexq_gemv_btc_a6_nt4", Path.BTC, 6, 4), gemv("flexq_gemv_btc_a8_nt4", Path.BTC, 8, 4),
+            gemv("flexq_gemv_paper_a6_nt1", Path.PAPER, 6, 1), gemv("flexq_gemv_paper_a8_nt1", Path.PAPER, 8, 1),
+            gemv("flexq_gemv_i8_nt1", Path.I8, 0, 1), gemv("flexq_gemv_i8_nt2", Path.I8, 0, 2), gemv("flexq_gemv_i8_nt4", Path.I8, 0, 4),
+            gemm("flexq_gemm_i8_128x128", Path.I8, 0, 2, 4, 4, 4, 4),
+            gemm("flexq_gemm_i8_128x128w16", Path.I8, 0, 4, 4, 2, 4, 4),
+            gemm("flexq_gemm_i8_256x64", Path.I8, 0, 4, 2, 4, 4, 3),
+            gemm("flexq_gemm_i8_64x128", Path.I8, 0, 2, 4, 2, 4, 4),
+            gemm("flexq_gemm_i8_64x128b2", Path.I8, 0, 2, 4, 2, 4, 4),
+            gemm("flexq_gemm_i8_128x32", Path.I8, 0, 4, 1, 2, 4, 4),
+            gemm("flexq_gemm_btc_a6_128x64", Path.BTC, 6, 4, 2, 2, 4, 3),
+            gemm("flexq_gemm_btc_a8_128x64", Path.BTC, 8, 4, 2, 2, 4, 3));
+
+    public static Optional<KernelSpec> byName(String name) {
+        return ALL.stream().filter(k -> k.name.equals(name)).findFirst();
+    }
+
+    /** Output rows per block (GEMM) or per block of warps (GEMV). */
+    public int rows() {
+        return gemm ? wr * mt * 16 : GEMV_WARPS * 16;
+    }
+
+    /** Tokens per block (GEMM) or per warp (GEMV). */
+    public int toks() {
+        return gemm ? wt * nt * 8 : nt * 8;
+    }
+
+    public int threads() {
+        return gemm ? wr * wt * 32 : GEMV_WARPS * 32;
+    }
+
+    /** Dynamic shared memory per block in bytes (0 for GEMV). */
+    public int sharedBytes() {
+        return gemm ? stages * (rows() * 98 + toks() * 132) : 0;
+    }
+
+    /** Whether this kernel serves activations of {@code bits} (6 or 8). */
+    public boolean accepts(int bits) {
+        return abits == 0 || abits == bits;
+    }
+}

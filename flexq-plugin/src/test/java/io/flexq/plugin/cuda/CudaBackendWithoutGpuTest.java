@@ -1,0 +1,99 @@
+package io.flexq.plugin.cuda;
+
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.TensorType;
+import io.flexq.runtime.spi.WeightBackend;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Properties of the CUDA backend that hold on any machine, with or without a GPU (these run on CI). */
+class CudaBackendWithoutGpuTest {
+
+    @Test
+    void availabilityNeverThrowsAndAlwaysGivesAReason() {
+        List<String> log = new ArrayList<>();
+        FlexqCudaBackend b = new FlexqCudaBackend(0, log::add);
+        WeightBackend.Availability a = b.availability();
+        assertNotNull(a.reason());
+        assertFalse(a.reason().isBlank(), "availability must say why");
+        if (!a.available()) {
+            assertFalse(b.supports(fq6Type(), 16, 128), "an unavailable backend must not claim FQ6: " + a.reason());
+        }
+        assertEquals(a, b.availability(), "probed once");
+    }
+
+    @Test
+    void isFoundByServiceLoaderAboveTheCpuBackends() {
+        List<String> log = new ArrayList<>();
+        Backends backends = Backends.discover(getClass().getClassLoader(), log::add);
+        WeightBackend cuda = backends.all().stream().filter(b -> b.name().equals("flexq-cuda")).findFirst().orElseThrow();
+        assertEquals(20, cuda.priority());
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("backend flexq-cuda (priority 20): ")), "one log line says which and why: " + log);
+    }
+
+    /** KernelSpec.ALL must list exactly the DEF_GEMV / DEF_GEMM entry points of flexq.cu, with the same geometry. */
+    @Test
+    void kernelCatalogMirrorsTheCudaSource() throws IOException {
+        String src;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(KernelModule.SOURCE)) {
+            assertNotNull(in, KernelModule.SOURCE + " on the class path");
+            src = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Set<String> fromSource = new java.util.TreeSet<>();
+        Matcher gemv = Pattern.compile("^DEF_GEMV\\((\\w+), PATH_(\\w+), (\\d+), (\\d+)\\)", Pattern.MULTILINE).matcher(src);
+        while (gemv.find()) {
+            fromSource.add(gemv.group(1));
+            KernelSpec k = KernelSpec.byName(gemv.group(1)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + gemv.group(1)));
+            assertEquals(Integer.parseInt(gemv.group(4)), k.nt(), k.name());
+            assertEquals(gemv.group(2), k.path().name(), k.name());
+        }
+        Matcher gemm = Pattern.compile("^DEF_GEMM(?:_B)?\\((\\w+), PATH_(\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+)(?:, \\d+)?\\)", Pattern.MULTILINE).matcher(src);
+        while (gemm.find()) {
+            fromSource.add(gemm.group(1));
+            KernelSpec k = KernelSpec.byName(gemm.group(1)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + gemm.group(1)));
+            assertEquals(List.of(gemm.group(4), gemm.group(5), gemm.group(6), gemm.group(7), gemm.group(8)),
+                    List.of("" + k.wr(), "" + k.wt(), "" + k.mt(), "" + k.nt(), "" + k.stages()), k.name());
+            assertEquals(gemm.group(2), k.path().name(), k.name());
+        }
+        assertEquals(KernelSpec.ALL.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
+    }
+
+    @Test
+    void dispatchTableNamesKnownKernelsAndChoicesFitTheMode() {
+        Dispatcher d = Dispatcher.forDevice(90, 132);
+        for (Dispatcher.Entry e : d.table()) {
+            assertTrue(KernelSpec.byName(e.kernel()).isPresent(), "unknown kernel in dispatch table: " + e);
+        }
+        for (int bits : new int[] {6, 8}) {
+            for (int m : new int[] {1, 3, 8, 13, 64, 65, 200, 5000}) {
+                for (int[] nk : new int[][] {{128, 128}, {4096, 11008}, {57344, 8192}, {333, 77}}) {
+                    Dispatcher.Choice c = d.choose(m, nk[0], nk[1], bits);
+                    assertTrue(c.spec().accepts(bits), c + " for A" + bits);
+                    assertTrue(c.splits() >= 1 && c.splits() <= FlexqKernels.groups(nk[1]), c + " splits for K=" + nk[1]);
+                    assertTrue(c.spec().gemm() || m <= 64, "GEMV kernels serve decode sizes only: " + c + " at M=" + m);
+                }
+            }
+        }
+        Dispatcher rules = Dispatcher.forDevice(86, 84);
+        assertTrue(rules.table().isEmpty());
+        assertEquals("flexq_gemv_i8_nt1", rules.choose(1, 4096, 4096, 8).spec().name());
+    }
+
+    static TensorType fq6Type() {
+        return new io.flexq.plugin.cpu.Fq6TensorType();
+    }
+}

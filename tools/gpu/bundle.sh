@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Lays out everything the GPU host needs to run the project's tests under .gpu/ (ignored by git):
+# a jlinked Java 25 runtime (the host has no Java), the compiled classes and test classes of every module,
+# the runtime jars (JavaCPP + CUDA presets), the JUnit console launcher, and the small shared models the
+# end-to-end conformance tests read. Then: device run with carry [".gpu"], command `bash .gpu/run-tests.sh`.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$root/bin/find-java"
+cd "$root"
+g=.gpu
+mkdir -p "$g/lib" "$g/classes" "$g/shared/models" "$g/shared/data"
+mvn -q -B -ntp -DskipTests -pl flexq-plugin,conformance-tests -am package dependency:copy-dependencies \
+  -DincludeScope=runtime -DexcludeGroupIds=io.flexq -DoutputDirectory="$root/$g/lib"
+mvn -q -B -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 -DoutputDirectory="$root/$g/lib"
+for m in runtime-adapter kernels flexq-plugin conformance-tests; do
+  rm -rf "$g/classes/$m" "$g/classes/$m-test"
+  cp -r "$m/target/classes" "$g/classes/$m"
+  [ -d "$m/target/test-classes" ] && cp -r "$m/target/test-classes" "$g/classes/$m-test"
+done
+mkdir -p "$g/root/models"; cp models/stories260K.bin models/tok512.bin "$g/root/models/"
+src="${FLEXQ_SHARED:-$root/../shared}"
+cp "$src"/models/stories260K* "$src"/models/tok512.bin "$g/shared/models/"
+if [ ! -f "$g/jre.tar.xz" ]; then
+  rm -rf "$g/jre"
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs \
+    --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$g/jre"
+  (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
+fi
+cp tools/gpu/run-tests.sh "$g/"
+du -sh "$g"
