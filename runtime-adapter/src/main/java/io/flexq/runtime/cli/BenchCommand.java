@@ -15,10 +15,12 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -73,7 +75,14 @@ final class BenchCommand {
     private BenchCommand() {
     }
 
-    static int run(Flags f, PrintStream out, PrintStream err, Consumer<String> log) {
+    static int run(Flags f, PrintStream out, PrintStream err, Consumer<String> everyLine) {
+        // each pass opens a session: say a warning (e.g. a context past the trained one) once, not once per pass
+        Set<String> said = new HashSet<>();
+        Consumer<String> log = line -> {
+            if (said.add(line)) {
+                everyLine.accept(line);
+            }
+        };
         if (f.has("help")) {
             out.print(HELP);
             return 0;
