@@ -98,8 +98,12 @@ final class BenchCommand {
         int warmup = f.integer("warmup", 0).orElse(1);
         int runs = f.integer("runs", 1).orElse(3);
         long seed = f.longValue("seed").orElse(1L);
+        Integer threadCount = f.integer("threads", 1).orElse(null);
         ModelShape shape = f.text("synthetic").map(BenchCommand::shape).orElse(null);
         TensorType type = f.text("type").map(BenchCommand::type).orElse(null);
+        if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE / 2) {
+            throw new UsageException("--prompt-tokens + --decode-tokens is too large");
+        }
 
         long start = System.nanoTime();
         String label;
@@ -107,6 +111,7 @@ final class BenchCommand {
         if (shape != null) {
             TensorType t = type != null ? type : BuiltinTypes.all().getFirst();
             label = "synthetic " + shape.name();
+            checkMemory(shape, t, err);
             err.printf(Locale.ROOT, "generating %s, %s weights, seed %d...%n", shape, t.name(), seed);
             file = SyntheticModel.create(shape, t, seed);
         } else {
@@ -114,13 +119,10 @@ final class BenchCommand {
             label = model.getFileName().toString();
             file = ModelFiles.open(model, BuiltinTypes.registry(BenchCommand.class.getClassLoader()));
         }
-        try (file; CpuThreads threads = CpuThreads.of(f.integer("threads", 1).orElse(null), BenchCommand.class.getClassLoader(), log);
+        try (file; CpuThreads threads = CpuThreads.of(threadCount, BenchCommand.class.getClassLoader(), log);
              Llama llama = Llama.load(file, threads.backends(), List.of(), log)) {
             LlamaConfig c = llama.config();
             err.printf(Locale.ROOT, "ready in %.1f s: %s, %s%n", (System.nanoTime() - start) / 1e9, file.path(), c);
-            if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE / 2) {
-                throw new UsageException("--prompt-tokens + --decode-tokens is too large");
-            }
             int[] prompt = Throughput.randomPrompt(promptTokens, c.vocabSize(), seed);
             List<Throughput.Measurement> measured = new ArrayList<>();
             for (int i = 0; i < warmup + runs; i++) {
@@ -147,6 +149,33 @@ final class BenchCommand {
                     weightBytes(file));
             out.flush();
             return 0;
+        }
+    }
+
+    /**
+     * Refuses a synthetic model larger than the machine's physical memory (the kernel would kill this process, or
+     * another, when the pages are touched) and warns when it is larger than the memory free now.
+     */
+    private static void checkMemory(ModelShape shape, TensorType type, PrintStream err) {
+        long needed;
+        try {
+            needed = SyntheticModel.byteSize(shape, type);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--type " + type.name().toLowerCase(Locale.ROOT) + ": " + e.getMessage());
+        }
+        if (!(java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os)) {
+            return;
+        }
+        long total = os.getTotalMemorySize();
+        long free = os.getFreeMemorySize();
+        if (needed > total) {
+            throw new UsageException(String.format(Locale.ROOT, "--synthetic %s in %s needs %.1f GB of memory; this machine has %.1f GB"
+                    + " (try --type q8_0 or q4_0, or a smaller shape)", shape.name(), type.name(), needed / 1e9, total / 1e9));
+        }
+        if (needed > free) {
+            err.printf(Locale.ROOT, "warning: %s in %s needs %.1f GB and %.1f GB is free now; the system may swap or kill a process%n",
+                    shape.name(), type.name(), needed / 1e9, free / 1e9);
         }
     }
 

@@ -71,6 +71,33 @@ public final class SyntheticModel implements ModelFile {
         }
     }
 
+    /**
+     * Bytes {@link #create} will allocate for {@code shape} in {@code type}, without allocating them.
+     *
+     * @throws IllegalArgumentException when the type cannot store one of the matrices
+     */
+    public static long byteSize(ModelShape shape, TensorType type) {
+        int dim = shape.dim();
+        long embedding = rowBytes(shape, type, "token_embd.weight", dim, shape.vocabSize()) * shape.vocabSize();
+        long perBlock = rowBytes(shape, type, "blk.0.attn_q.weight", dim, shape.qDim()) * shape.qDim()
+                + 2 * rowBytes(shape, type, "blk.0.attn_k.weight", dim, shape.kvDim()) * shape.kvDim()
+                + rowBytes(shape, type, "blk.0.attn_output.weight", shape.qDim(), dim) * dim
+                + 2 * rowBytes(shape, type, "blk.0.ffn_gate.weight", dim, shape.hiddenDim()) * shape.hiddenDim()
+                + rowBytes(shape, type, "blk.0.ffn_down.weight", shape.hiddenDim(), dim) * dim
+                + 2 * 4L * dim;
+        return embedding * (shape.tiedEmbeddings() ? 1 : 2) + shape.layers() * perBlock + 4L * dim;
+    }
+
+    /** Bytes of one row of tensor {@code name}, or an exception naming it when {@code type} cannot store it. */
+    private static long rowBytes(ModelShape shape, TensorType type, String name, int cols, int rows) {
+        try {
+            return type.rowBytes(cols);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("synthetic " + shape.name() + ": tensor " + name + " (" + rows + " x " + cols
+                    + ") cannot be stored as " + type.name() + ": " + e.getMessage(), e);
+        }
+    }
+
     private void generate() {
         int dim = shape.dim();
         matrix("token_embd.weight", dim, shape.vocabSize(), 1 / Math.sqrt(dim));
@@ -94,13 +121,7 @@ public final class SyntheticModel implements ModelFile {
 
     /** A rows x cols matrix (GGUF ne = [cols, rows]) in the model's type, entries of deviation {@code std}. */
     private void matrix(String name, int cols, int rows, double std) {
-        long rowBytes;
-        try {
-            rowBytes = type.rowBytes(cols);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("synthetic " + shape.name() + ": tensor " + name + " (" + rows + " x " + cols
-                    + ") cannot be stored as " + type.name() + ": " + e.getMessage(), e);
-        }
+        long rowBytes = rowBytes(shape, type, name, cols, rows);
         MemorySegment data = arena.allocate(Math.multiplyExact(rowBytes, rows), 64);
         int tensorIndex = tensors.size();
         float halfWidth = (float) (Math.sqrt(3) * std);

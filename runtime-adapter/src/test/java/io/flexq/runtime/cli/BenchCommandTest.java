@@ -68,10 +68,13 @@ class BenchCommandTest {
         MainTest.Outcome badShape = MainTest.run("bench", "--synthetic", "llama-99b");
         assertEquals(2, badShape.status());
         assertTrue(badShape.err().contains("llama-99b") && badShape.err().contains("llama-3.2-1b"), badShape.err());
+        MainTest.Outcome unstorable = MainTest.run("bench", "--synthetic", "tiny", "--type", "q6_k");
+        assertEquals(2, unstorable.status());
+        assertTrue(unstorable.err().contains("q6_k") && unstorable.err().contains("token_embd.weight"), unstorable.err());
         MainTest.Outcome zeroRuns = MainTest.run("bench", "--synthetic", "tiny", "--runs", "0");
         assertEquals(2, zeroRuns.status());
         assertTrue(zeroRuns.err().contains("--runs"), zeroRuns.err());
-        for (MainTest.Outcome o : List.of(both, typeWithFile, badType, badShape, zeroRuns)) {
+        for (MainTest.Outcome o : List.of(both, typeWithFile, badType, badShape, unstorable, zeroRuns)) {
             assertEquals("", o.out());
             assertEquals(1, o.err().lines().count(), o.err());
         }

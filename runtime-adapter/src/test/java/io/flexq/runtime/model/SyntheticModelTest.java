@@ -31,6 +31,10 @@ class SyntheticModelTest {
     void llama32OneBillionHasThePublishedParameterCount() {
         // meta-llama/Llama-3.2-1B model.safetensors holds 1,235,814,400 parameters (tied: no separate lm_head)
         assertEquals(1_235_814_400L, ModelShape.LLAMA_3_2_1B.parameterCount());
+        // sizes without building: F32 4 bytes each; Q8_0 34 bytes per 32 matrix weights, the 33 norms of 2048 in F32
+        assertEquals(4 * 1_235_814_400L, SyntheticModel.byteSize(ModelShape.LLAMA_3_2_1B, FloatTypes.F32));
+        long norms = 33 * 2048;
+        assertEquals((1_235_814_400L - norms) / 32 * 34 + 4 * norms, SyntheticModel.byteSize(ModelShape.LLAMA_3_2_1B, QuantTypes.Q8_0));
         assertEquals(ModelShape.LLAMA_3_2_1B, ModelShape.named("Llama-3.2-1B"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelShape.named("llama-9b"));
         assertTrue(e.getMessage().contains("llama-9b") && e.getMessage().contains("llama-3.2-1b"), e.getMessage());
@@ -63,6 +67,7 @@ class SyntheticModelTest {
             long norms = 5 * 64;
             assertEquals(matrixWeights + norms, SMALL.parameterCount());
             assertEquals(matrixWeights / 32 * 34 + norms * 4, m.weightBytes());
+            assertEquals(m.weightBytes(), SyntheticModel.byteSize(SMALL, QuantTypes.Q8_0));
             assertEquals(64, m.metadata().getInt("llama.context_length"));
             assertEquals("llama", m.metadata().getString("general.architecture"));
         }
