@@ -10,6 +10,7 @@ import io.flexq.runtime.model.SyntheticModel;
 import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tensor.BuiltinTypes;
+import io.flexq.runtime.tensor.FloatTypes;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -109,7 +110,7 @@ final class BenchCommand {
         String label;
         ModelFile file;
         if (shape != null) {
-            TensorType t = type != null ? type : BuiltinTypes.all().getFirst();
+            TensorType t = type != null ? type : FloatTypes.F32;
             label = "synthetic " + shape.name();
             checkMemory(shape, t, err);
             err.printf(Locale.ROOT, "generating %s, %s weights, seed %d...%n", shape, t.name(), seed);
