@@ -59,6 +59,13 @@ public final class QuantizeCommand implements Command {
                 of the linear layers; kld=X: fewest A8 layers whose predicted KLD vs all-A8 is <= X nats; both:
                 kld=X,a8=P%). Cost of auto: 2 x (1 + layers) forward passes (1 x with --rank drop) over
                 --calib-windows x --calib-ctx tokens.
+
+                --gptq: GPTQ error compensation (Frantar et al. 2022) of the weights, same FQ6 format. The calibration
+                text (--calib) is run through IN (--gptq-windows x --gptq-ctx tokens) to collect each layer input's
+                Hessian H = 2/n X^T X; columns are then quantized in natural order, each 128-group's scale chosen from
+                its error-updated weights (clipping search, or RTN with --no-clip), and every rounding error spread
+                over the columns not yet quantized. Raises the weight error, lowers the layer output error
+                (flexq.weight_quantizer = gptq+clip).
                 """;
     }
 
@@ -137,7 +144,7 @@ public final class QuantizeCommand implements Command {
             QuantizedModel model = QuantizePipeline.assemble(source, layers, preset, clip, gptq, modes,
                     preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
             Fq6File.write(model, out);
-            summary(console.out(), source, layers, modes, preset, clip, out);
+            summary(console.out(), source, layers, modes, preset, clip, gptq, out);
         }
         return 0;
     }
@@ -165,10 +172,10 @@ public final class QuantizeCommand implements Command {
     }
 
     private static void summary(PrintStream out, ModelFile source, List<ModelQuantizer.Layer> layers, QuantizePipeline.Modes modes,
-                                Preset preset, boolean clip, Path output) throws java.io.IOException {
+                                Preset preset, boolean clip, boolean gptq, Path output) throws java.io.IOException {
         int w = layers.stream().mapToInt(l -> l.name().length()).max().orElse(10);
         out.printf(Locale.ROOT, "%-" + w + "s  %-12s %-5s %-4s %12s %12s %12s %8s%n", "tensor", "shape", "from", "act", "sensitivity",
-                "err RTN", clip ? "err clip" : "err", "clipped");
+                "err RTN", gptq ? "err GPTQ" : clip ? "err clip" : "err", "clipped");
         long weights = 0, bytes = 0;
         int a8 = 0, a6 = 0, a16 = 0;
         for (ModelQuantizer.Layer l : layers) {

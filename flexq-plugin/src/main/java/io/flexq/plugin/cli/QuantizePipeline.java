@@ -81,7 +81,7 @@ final class QuantizePipeline {
 
     /** GPTQ settings: calibration windows of the reference model that give each layer's input Hessian. */
     record GptqSettings(int windows, int ctx, double damping) {
-        static final int DEFAULT_WINDOWS = 16;
+        static final int DEFAULT_WINDOWS = 64;
         static final int DEFAULT_CTX = 512;
     }
 
