@@ -11,9 +11,10 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The runtime's command line: {@code chat} and {@code generate}. Generated text goes to stdout and nothing else
- * does; diagnostics go to stderr. Exit status 0 on success, 2 for a command-line mistake, 1 for anything else
- * (a bad model file, a request past the context). Stack traces only with {@code --verbose}.
+ * The runtime's command line: {@code chat}, {@code generate} and {@code bench}. Generated text (for bench, its
+ * table) goes to stdout and nothing else does; diagnostics go to stderr. Exit status 0 on success, 2 for a
+ * command-line mistake, 1 for anything else (a bad model file, a request past the context). Stack traces only with
+ * {@code --verbose}.
  */
 public final class Main {
 
@@ -21,7 +22,8 @@ public final class Main {
             usage: flexq <command> [flags]
               generate   continue a prompt and print only the generated text
               chat       interactive chat on stdin (base models: each line is a completion prompt)
-            flexq <command> --help lists the flags. Without --model both use the bundled stories260K model.
+              bench      prefill and decode tokens/s of a model, or of a random-weight model at a real shape
+            flexq <command> --help lists the flags. Without --model they use the bundled stories260K model.
             """;
 
     private Main() {
@@ -53,7 +55,8 @@ public final class Main {
             return switch (command) {
                 case "generate" -> GenerateCommand.run(Flags.parse(command, GenerateCommand.FLAGS, args, 1), out, err, log);
                 case "chat" -> ChatCommand.run(Flags.parse(command, ChatCommand.FLAGS, args, 1), in, out, err, log);
-                default -> throw new UsageException("unknown command '" + command + "' (commands: generate, chat)");
+                case "bench" -> BenchCommand.run(Flags.parse(command, BenchCommand.FLAGS, args, 1), out, err, log);
+                default -> throw new UsageException("unknown command '" + command + "' (commands: generate, chat, bench)");
             };
         } catch (UsageException e) {
             err.println("flexq " + command + ": " + e.getMessage());

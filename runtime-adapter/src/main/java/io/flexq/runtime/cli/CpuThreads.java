@@ -1,0 +1,58 @@
+package io.flexq.runtime.cli;
+
+import io.flexq.runtime.cpu.CpuBackend;
+import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.WeightBackend;
+import io.flexq.runtime.spi.WeightSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.ForkJoinPool;
+import java.util.function.Consumer;
+
+/**
+ * The weight backends for a run with a chosen number of matmul threads: every discovered backend, the built-in CPU
+ * backend replaced by one on its own pool of that many threads (closed with this). Without a count, the backends as
+ * discovered, the CPU one on the common pool.
+ */
+record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable {
+
+    /** @param threads matmul threads, or null for the common pool */
+    static CpuThreads of(Integer threads, ClassLoader loader, Consumer<String> log) {
+        if (threads == null) {
+            return new CpuThreads(Backends.discover(loader, log), null);
+        }
+        ForkJoinPool pool = new ForkJoinPool(threads);
+        List<WeightBackend> found = new ArrayList<>();
+        for (WeightBackend b : ServiceLoader.load(WeightBackend.class, loader)) {
+            found.add(b instanceof CpuBackend ? new CpuBackend(pool) : b);
+        }
+        if (found.stream().noneMatch(b -> b instanceof CpuBackend)) {
+            found.add(new CpuBackend(pool));
+        }
+        return new CpuThreads(new Backends(found, log), pool);
+    }
+
+    /** Threads a CPU matmul uses: the pool's parallelism (with 1 the caller's thread does the work). */
+    int count() {
+        return Math.max(1, pool != null ? pool.getParallelism() : ForkJoinPool.getCommonPoolParallelism());
+    }
+
+    /** Name of the backend that runs the first block's query matrix (or the head when there are no blocks). */
+    String backendOf(ModelFile file) {
+        String name = file.tensors().containsKey("blk.0.attn_q.weight") ? "blk.0.attn_q.weight" : "token_embd.weight";
+        TensorEntry t = file.tensor(name);
+        return backends.choose(new WeightSource(name, t.type(), (int) t.rows(), (int) t.cols(), t.data(),
+                file.metadata().asMap())).name();
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}
