@@ -72,8 +72,12 @@ public final class QualityCommand implements Command {
                 Flag.value("windows", "N", "first N windows (default: all)"),
                 Flag.value("ctx", "N", "window length (default 512)"),
                 Flag.value("variants", "LIST", "comma-separated subset of " + String.join(",", ALL)),
-                Flag.value("calib", "FILE", "calibration text for auto (default ../shared/data/wikitext2-valid.txt)"),
+                Flag.value("calib", "FILE", "calibration text for auto and GPTQ (default ../shared/data/wikitext2-valid.txt)"),
                 Flag.bool("rank-drop", "auto ranks layers by drop score alone (quantize --rank drop)"),
+                Flag.bool("gptq", "also every FQ6 variant with GPTQ weights (rows '... GPTQ'; Hessians from --calib)"),
+                Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
+                Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX + ")"),
+                Flag.value("gptq-damp", "X", "GPTQ relative damping (default 0.01)"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a model without one"));
     }
 
@@ -123,12 +127,25 @@ public final class QualityCommand implements Command {
                     }
                 }
             }
-            List<ModelQuantizer.Layer> layers = null;
-            for (String v : variants) {
-                if (List.of("w6a16", "a8", "a6", "paper", "auto").contains(v)) {
-                    if (layers == null) {
-                        layers = QuantizePipeline.quantizeWeights(source, true, console);
+            List<ModelQuantizer.Layer> clipLayers = null;
+            List<ModelQuantizer.Layer> gptqLayers = null;
+            for (boolean gptq : args.has("gptq") ? List.of(false, true) : List.of(false)) {
+                for (String v : variants) {
+                    if (!List.of("w6a16", "a8", "a6", "paper", "auto").contains(v)) {
+                        continue;
                     }
+                    if (!gptq && clipLayers == null) {
+                        clipLayers = QuantizePipeline.quantizeWeights(source, true, console);
+                    }
+                    if (gptq && gptqLayers == null) {
+                        Path calib = new QuantizePipeline.Calibration(args.value("calib").map(c -> Args.existingFile(c, "--calib")), 1, 2,
+                                Budget.DEFAULT, true).textOrDefault();
+                        gptqLayers = QuantizePipeline.quantizeWeightsGptq(source, true, tok, calib, QuantizeCommand.gptqSettings(args), console);
+                        notes.add("GPTQ: Hessians from " + QuantizeCommand.gptqSettings(args).windows() + " windows of "
+                                + QuantizeCommand.gptqSettings(args).ctx() + " tokens of " + calib.getFileName() + ", damping "
+                                + QuantizeCommand.gptqSettings(args).damping() + ", group scales by the clipping search");
+                    }
+                    List<ModelQuantizer.Layer> layers = gptq ? gptqLayers : clipLayers;
                     Preset p = Preset.of(v);
                     QuantizePipeline.Modes modes = p == Preset.AUTO
                             ? QuantizePipeline.measuredModes(source, layers, tok, new QuantizePipeline.Calibration(
@@ -142,7 +159,7 @@ public final class QualityCommand implements Command {
                         case A6 -> "FQ6 W6A6";
                         case PAPER -> "FQ6 paper";
                         case AUTO -> "FQ6 auto";
-                    });
+                    } + (gptq ? " GPTQ" : ""));
                     models.add(QuantizePipeline.runnable(source, layers, modes.modes()));
                     long bytes = layers.stream().mapToLong(l -> l.fq6().length).sum();
                     bpws.add(8.0 * bytes / linearWeights);
@@ -150,8 +167,9 @@ public final class QualityCommand implements Command {
                         long a8 = modes.modes().values().stream().filter(m -> m == ActivationMode.A8).count();
                         List<String> chosen = modes.modes().entrySet().stream().filter(e -> e.getValue() == ActivationMode.A8)
                                 .map(Map.Entry::getKey).sorted((a, b) -> Integer.compare(LinearTensors.order(a), LinearTensors.order(b))).toList();
-                        notes.add("auto (budget " + Budget.DEFAULT + ", rank " + (args.has("rank-drop") ? "drop" : "gain") + ", " + modes.calibrationTokens() + " calibration tokens of "
-                                + modes.calibrationText().getFileName() + "): A8 on " + a8 + " of " + layers.size() + ": " + String.join(", ", chosen));
+                        notes.add("auto" + (gptq ? " GPTQ" : "") + " (budget " + Budget.DEFAULT + ", rank " + (args.has("rank-drop") ? "drop" : "gain") + ", "
+                                + modes.calibrationTokens() + " calibration tokens of " + modes.calibrationText().getFileName() + "): A8 on " + a8 + " of "
+                                + layers.size() + ": " + String.join(", ", chosen));
                     }
                 }
             }

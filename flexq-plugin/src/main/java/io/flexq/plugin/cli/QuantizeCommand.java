@@ -7,6 +7,7 @@ import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.Gptq;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.tokenizer.Tokenizer;
@@ -58,6 +59,13 @@ public final class QuantizeCommand implements Command {
                 of the linear layers; kld=X: fewest A8 layers whose predicted KLD vs all-A8 is <= X nats; both:
                 kld=X,a8=P%). Cost of auto: 2 x (1 + layers) forward passes (1 x with --rank drop) over
                 --calib-windows x --calib-ctx tokens.
+
+                --gptq: GPTQ error compensation (Frantar et al. 2022) of the weights, same FQ6 format. The calibration
+                text (--calib) is run through IN (--gptq-windows x --gptq-ctx tokens) to collect each layer input's
+                Hessian H = 2/n X^T X; columns are then quantized in natural order, each 128-group's scale chosen from
+                its error-updated weights (clipping search, or RTN with --no-clip), and every rounding error spread
+                over the columns not yet quantized. Raises the weight error, lowers the layer output error
+                (flexq.weight_quantizer = gptq+clip).
                 """;
     }
 
@@ -71,7 +79,12 @@ public final class QuantizeCommand implements Command {
                 Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
                 Flag.value("rank", "gain|drop", "auto: rank layers for A8 by their A8 gain in the all-A6 model (default) or by drop score alone"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a llama2.c / safetensors model (default: found beside it)"),
-                Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"));
+                Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"),
+                Flag.bool("gptq", "GPTQ error compensation of the weights (Hessians from --calib run through IN; same FQ6 format)"),
+                Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
+                Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
+                        + ", at most the model's context)"),
+                Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"));
     }
 
     @Override
@@ -89,8 +102,17 @@ public final class QuantizeCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new CliException.Usage("--budget: " + e.getMessage());
         }
+        boolean gptq = args.has("gptq");
+        if (!gptq) {
+            for (String f : List.of("gptq-windows", "gptq-ctx", "gptq-damp")) {
+                if (args.has(f)) {
+                    throw new CliException.Usage("--" + f + " applies to --gptq only");
+                }
+            }
+        }
+        var gptqSettings = gptqSettings(args);
         if (preset != Preset.AUTO) {
-            for (String f : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
+            for (String f : gptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
                 if (args.has(f)) {
                     throw new CliException.Usage("--" + f + " applies to --preset auto only (preset is " + preset.id() + ")");
                 }
@@ -111,31 +133,49 @@ public final class QuantizeCommand implements Command {
 
         try (ModelFile source = ModelLoading.open(args.positional(0), "IN")) {
             ModelQuantizer.linears(source); // architecture and tensor checks before any work
-            Optional<Tokenizer> tok = tokenizerFor(source, args, preset);
+            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
             String sha = SourceHash.of(source.path());
-            List<ModelQuantizer.Layer> layers = QuantizePipeline.quantizeWeights(source, clip, console);
+            List<ModelQuantizer.Layer> layers = gptq
+                    ? QuantizePipeline.quantizeWeightsGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, console)
+                    : QuantizePipeline.quantizeWeights(source, clip, console);
             QuantizePipeline.Modes modes = preset == Preset.AUTO
                     ? QuantizePipeline.measuredModes(source, layers, tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, layers);
-            QuantizedModel model = QuantizePipeline.assemble(source, layers, preset, clip, modes,
+            QuantizedModel model = QuantizePipeline.assemble(source, layers, preset, clip, gptq, modes,
                     preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
             Fq6File.write(model, out);
-            summary(console.out(), source, layers, modes, preset, clip, out);
+            summary(console.out(), source, layers, modes, preset, clip, gptq, out);
         }
         return 0;
     }
 
+    /** The --gptq-* flags (shared with flexq quality). */
+    static QuantizePipeline.GptqSettings gptqSettings(Args args) {
+        double damp;
+        try {
+            damp = Double.parseDouble(args.value("gptq-damp", Double.toString(Gptq.DEFAULT_DAMPING)));
+        } catch (NumberFormatException e) {
+            throw new CliException.Usage("--gptq-damp: not a number: " + args.value("gptq-damp", ""));
+        }
+        if (!(damp > 0 && damp < 1000)) {
+            throw new CliException.Usage("--gptq-damp must be in (0, 1000), got " + damp);
+        }
+        return new QuantizePipeline.GptqSettings(
+                args.intValue("gptq-windows", QuantizePipeline.GptqSettings.DEFAULT_WINDOWS, 1, 100_000),
+                args.intValue("gptq-ctx", QuantizePipeline.GptqSettings.DEFAULT_CTX, 2, 1 << 20), damp);
+    }
+
     /** Needed for auto (calibration text) and for sources without tokenizer keys (to embed it). */
-    private static Optional<Tokenizer> tokenizerFor(ModelFile source, Args args, Preset preset) {
-        boolean needed = preset == Preset.AUTO || !source.metadata().has("tokenizer.ggml.model");
+    private static Optional<Tokenizer> tokenizerFor(ModelFile source, Args args, Preset preset, boolean gptq) {
+        boolean needed = preset == Preset.AUTO || gptq || !source.metadata().has("tokenizer.ggml.model");
         return needed ? Optional.of(ModelLoading.tokenizer(source, args.value("tokenizer"))) : Optional.empty();
     }
 
     private static void summary(PrintStream out, ModelFile source, List<ModelQuantizer.Layer> layers, QuantizePipeline.Modes modes,
-                                Preset preset, boolean clip, Path output) throws java.io.IOException {
+                                Preset preset, boolean clip, boolean gptq, Path output) throws java.io.IOException {
         int w = layers.stream().mapToInt(l -> l.name().length()).max().orElse(10);
         out.printf(Locale.ROOT, "%-" + w + "s  %-12s %-5s %-4s %12s %12s %12s %8s%n", "tensor", "shape", "from", "act", "sensitivity",
-                "err RTN", clip ? "err clip" : "err", "clipped");
+                "err RTN", gptq ? "err GPTQ" : clip ? "err clip" : "err", "clipped");
         long weights = 0, bytes = 0;
         int a8 = 0, a6 = 0, a16 = 0;
         for (ModelQuantizer.Layer l : layers) {

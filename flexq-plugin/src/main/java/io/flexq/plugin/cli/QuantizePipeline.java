@@ -2,6 +2,8 @@ package io.flexq.plugin.cli;
 
 import io.flexq.plugin.calib.A8Selection;
 import io.flexq.plugin.calib.Budget;
+import io.flexq.plugin.calib.GptqModelQuantizer;
+import io.flexq.plugin.calib.HessianCollector;
 import io.flexq.plugin.calib.SensitivityAnalysis;
 import io.flexq.plugin.fq6.Fq6Keys;
 import io.flexq.plugin.fq6.MetadataTypes;
@@ -11,6 +13,7 @@ import io.flexq.plugin.fq6.QuantizedModel;
 import io.flexq.plugin.fq6.TokenizerKeys;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
+import io.flexq.plugin.quant.Gptq;
 import io.flexq.plugin.quant.WeightQuantizer;
 import io.flexq.runtime.gguf.GgufType;
 import io.flexq.runtime.model.ModelFile;
@@ -76,6 +79,39 @@ final class QuantizePipeline {
         }
     }
 
+    /** GPTQ settings: calibration windows of the reference model that give each layer's input Hessian. */
+    record GptqSettings(int windows, int ctx, double damping) {
+        static final int DEFAULT_WINDOWS = 64;
+        static final int DEFAULT_CTX = 512;
+    }
+
+    /**
+     * The linear weights quantized with GPTQ (group scales by the clipping search or RTN): the Hessians come from
+     * {@code settings.windows()} windows of the calibration text run through the unquantized model.
+     */
+    static List<ModelQuantizer.Layer> quantizeWeightsGptq(ModelFile source, boolean clip, Tokenizer tok, Path calibText, GptqSettings settings,
+                                                         Console console) throws IOException {
+        if (tok.bos() < 0) {
+            throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
+        }
+        int[] tokens = tok.encodeWithBos(Files.readString(calibText, StandardCharsets.UTF_8), false);
+        int ctx = Math.min(settings.ctx(), source.metadata().getInt("llama.context_length", settings.ctx()));
+        List<int[]> windows = SensitivityAnalysis.windows(tokens, settings.windows(), ctx, tok.bos());
+        if (windows.isEmpty() || windows.getFirst().length < 2) {
+            throw new CliException("--calib " + calibText + ": the text is too short to calibrate GPTQ on (" + tokens.length + " tokens)");
+        }
+        Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
+        HessianCollector hessians;
+        try (ProgressBar bar = console.progress("gptq calibration", windows.size())) {
+            hessians = HessianCollector.collect(source, backends, windows, console::debug, done -> bar.set(done, null));
+        }
+        Gptq gptq = new Gptq(clip ? WeightQuantizer.clipping() : WeightQuantizer.rtn(), settings.damping());
+        int total = ModelQuantizer.linears(source).size();
+        try (ProgressBar bar = console.progress("gptq", total)) {
+            return GptqModelQuantizer.quantize(source, gptq, hessians, (done, name) -> bar.set(done, name));
+        }
+    }
+
     static TensorType fq6Type() {
         return ModelLoading.types().find(Fq6Layout.TYPE_ID).orElseThrow(() -> new CliException(
                 "the FQ6 tensor type (id " + Fq6Layout.TYPE_ID + ") is not registered: is the flexq-plugin jar's META-INF/services intact?"));
@@ -129,7 +165,7 @@ final class QuantizePipeline {
     }
 
     /** The file to write: source metadata, flexq.* keys, tokenizer keys for a source without them. */
-    static QuantizedModel assemble(ModelFile source, List<ModelQuantizer.Layer> layers, Preset preset, boolean clip, Modes modes,
+    static QuantizedModel assemble(ModelFile source, List<ModelQuantizer.Layer> layers, Preset preset, boolean clip, boolean gptq, Modes modes,
                                    Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
         Map<String, Object> v = new LinkedHashMap<>();
         Map<String, GgufType> t = new LinkedHashMap<>();
@@ -150,7 +186,7 @@ final class QuantizePipeline {
         put(v, t, Fq6Keys.VERSION, GgufType.UINT32, (long) Fq6Keys.FORMAT_VERSION);
         put(v, t, Fq6Keys.GROUP_SIZE, GgufType.UINT32, (long) Fq6Layout.GROUP);
         put(v, t, Fq6Keys.PRESET, GgufType.STRING, preset.id());
-        put(v, t, Fq6Keys.WEIGHT_QUANTIZER, GgufType.STRING, clip ? "clip" : "rtn");
+        put(v, t, Fq6Keys.WEIGHT_QUANTIZER, GgufType.STRING, (gptq ? "gptq+" : "") + (clip ? "clip" : "rtn"));
         put(v, t, Fq6Keys.SOURCE_SHA256, GgufType.STRING, sourceSha256);
         put(v, t, Fq6Keys.SOURCE_FORMAT, GgufType.STRING, source.format());
         if (!modes.scores().isEmpty()) {

@@ -182,6 +182,40 @@ public final class WeightQuantizer {
         return new RowResult(new WeightError(sseRtn, ssw, count, maxRtn), new WeightError(sse, ssw, count, max), clipped);
     }
 
+    /**
+     * The fp16 scale the search picks for {@code w[from, to)} (the same search as {@link #quantize}: the alpha of
+     * least squared error, ties keeping the larger alpha), as {@code {fp16 bits, alpha index}}. Used by
+     * {@link Gptq}, which picks each group's scale from its error-updated weights.
+     */
+    int[] groupScale(String name, int r, int g, float[] w, int from, int to) {
+        float absmax = 0;
+        for (int k = from; k < to; k++) {
+            if (!Float.isFinite(w[k])) {
+                throw new IllegalArgumentException(name + ": weight at row " + r + ", column " + k + " is " + w[k]);
+            }
+            absmax = Math.max(absmax, Math.abs(w[k]));
+        }
+        if (Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(absmax / 31f)))) {
+            throw new IllegalArgumentException(name + ": row " + r + ", group " + g + " has |w| up to " + absmax
+                    + ", whose INT6 scale (absmax / 31) exceeds the fp16 range (65504)");
+        }
+        double best = Double.POSITIVE_INFINITY;
+        int bestIndex = 0;
+        for (int i = 0; i < alphas.length; i++) {
+            float sw = scaleFor(alphas[i], absmax);
+            double err = 0;
+            for (int k = from; k < to; k++) {
+                double e = w[k] - (double) (weightCode(w[k], sw) * sw);
+                err += e * e;
+            }
+            if (err < best) {
+                best = err;
+                bestIndex = i;
+            }
+        }
+        return new int[] {Float.floatToFloat16((alphas[bestIndex] * absmax) / 31f), bestIndex};
+    }
+
     /** {@code sw = fp32(fp16((alpha * absmax) / 31))}. */
     static float scaleFor(float alpha, float absmax) {
         return Float.float16ToFloat(Float.floatToFloat16((alpha * absmax) / 31f));
