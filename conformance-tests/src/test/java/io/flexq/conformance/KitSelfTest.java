@@ -80,7 +80,7 @@ class KitSelfTest {
             }
         }));
         MatmulReport r = kit().run(b, FloatTypes.F32, Variant.forType(FloatTypes.F32).getFirst());
-        System.out.println("[conformance] self test: " + r.summary());
+        System.out.println("[conformance] self test, a deliberately broken backend the kit must reject: " + r.summary());
         // shapes whose zero last token has no live activations aside, every shape must fail
         assertEquals(r.checked(), r.failures().size(), r::failureReport);
     }
@@ -112,7 +112,7 @@ class KitSelfTest {
         WeightBackend b = new Broken("a6-for-a8", new FlexqCpuBackend(POOL, s -> { }),
                 s -> new WeightSource(s.name(), s.type(), s.rows(), s.cols(), s.data(), Map.of(key, 6L)), m -> m);
         MatmulReport r = kit().run(b, FQ6, Variant.fq6(ActivationMode.A8), List.of(new Shape(67, 401, 17), new Shape(33, 200, 3)));
-        System.out.println("[conformance] self test: " + r.failureReport());
+        System.out.println("[conformance] self test, a deliberately broken backend the kit must reject: " + r.failureReport());
         assertEquals(2, r.failures().size(), r::failureReport);
         assertTrue(r.failures().stream().allMatch(f -> f.rmsSigmas() > ErrorModel.QuantizedActivations.MAX_RMS_SIGMAS), r::failureReport);
         // and the right mode passes the same shapes
@@ -128,7 +128,7 @@ class KitSelfTest {
         WeightBackend b = new Broken("a8-for-a6", new FlexqCpuBackend(POOL, s -> { }),
                 s -> new WeightSource(s.name(), s.type(), s.rows(), s.cols(), s.data(), Map.of(key, 8L)), m -> m);
         Fq6GoldenCheck.Result r = Fq6GoldenCheck.run(b, FQ6, c, ActivationMode.A6, PartialsProbe.standard());
-        System.out.println("[conformance] self test: " + r);
+        System.out.println("[conformance] self test, a deliberately broken backend the kit must reject: " + r);
         assertEquals(Fq6GoldenCheck.Verdict.FAILS, r.verdict(), r::toString);
         assertTrue(r.partials().startsWith("MISMATCH"), r::toString);
     }
