@@ -41,9 +41,14 @@ public final class Main {
     /** Runs one command; returns the exit status. */
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
         boolean verbose = Arrays.asList(args).contains("--verbose");
+        // The "backends: ..." line (which backend holds the weights, and why the others are not used) is shown once
+        // the command has succeeded, so an error stays one line; --verbose shows it at once with everything else.
+        String[] backendsLine = new String[1];
         Consumer<String> log = line -> {
             if (verbose || line.startsWith("warning")) {
                 err.println(line);
+            } else if (line.startsWith("backends: ")) {
+                backendsLine[0] = line;
             }
         };
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
@@ -52,12 +57,16 @@ public final class Main {
         }
         String command = args[0];
         try {
-            return switch (command) {
+            int status = switch (command) {
                 case "generate" -> GenerateCommand.run(Flags.parse(command, GenerateCommand.FLAGS, args, 1), out, err, log);
                 case "chat" -> ChatCommand.run(Flags.parse(command, ChatCommand.FLAGS, args, 1), in, out, err, log);
                 case "bench" -> BenchCommand.run(Flags.parse(command, BenchCommand.FLAGS, args, 1), out, err, log);
                 default -> throw new UsageException("unknown command '" + command + "' (commands: generate, chat, bench)");
             };
+            if (status == 0 && backendsLine[0] != null) {
+                err.println(backendsLine[0]);
+            }
+            return status;
         } catch (UsageException e) {
             err.println("flexq " + command + ": " + e.getMessage());
             trace(e, verbose, err);

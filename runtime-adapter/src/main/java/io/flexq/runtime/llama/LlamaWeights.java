@@ -60,6 +60,7 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
             if (!headName.equals("output.weight")) {
                 log.accept("output head tied to token_embd.weight");
             }
+            log.accept(backends.summary());
             return new LlamaWeights(embedding, List.copyOf(blocks), outputNorm, output);
         } catch (RuntimeException e) {
             loaded.forEach(WeightMatrix::close);

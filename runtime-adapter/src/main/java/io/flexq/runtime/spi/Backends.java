@@ -2,9 +2,12 @@ package io.flexq.runtime.spi;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * The set of weight backends one model uses, ordered by priority. Built from a list (tests, embedding
@@ -14,6 +17,8 @@ public final class Backends {
 
     private final List<WeightBackend> ordered;
     private final Consumer<String> log;
+    /** backend name -> storage type name -> matrices loaded, in the order first seen (for {@link #summary()}). */
+    private final Map<String, Map<String, Integer>> loaded = new LinkedHashMap<>();
 
     public Backends(List<? extends WeightBackend> backends, Consumer<String> log) {
         this.ordered = new ArrayList<>(backends);
@@ -50,6 +55,33 @@ public final class Backends {
     }
 
     public WeightMatrix load(WeightSource source) {
-        return choose(source).load(source);
+        WeightBackend backend = choose(source);
+        WeightMatrix m = backend.load(source);
+        synchronized (loaded) {
+            loaded.computeIfAbsent(backend.name(), k -> new LinkedHashMap<>()).merge(source.type().name(), 1, Integer::sum);
+        }
+        return m;
+    }
+
+    /**
+     * One line saying where the matrices loaded so far went and why the others were not used, e.g.
+     * {@code backends: flexq-cuda 56 x FQ6, cpu 1 x F16; flexq-cpu not needed; ...} or
+     * {@code backends: flexq-cpu 56 x FQ6, cpu 1 x F16; flexq-cuda unavailable (no CUDA device found)}.
+     */
+    public String summary() {
+        StringBuilder sb = new StringBuilder("backends: ");
+        synchronized (loaded) {
+            sb.append(loaded.entrySet().stream()
+                    .map(e -> e.getKey() + " " + e.getValue().entrySet().stream()
+                            .map(t -> t.getValue() + " x " + t.getKey()).collect(Collectors.joining(", ")))
+                    .collect(Collectors.joining("; ")));
+            for (WeightBackend b : ordered) {
+                if (!loaded.containsKey(b.name())) {
+                    WeightBackend.Availability a = b.availability();
+                    sb.append("; ").append(b.name()).append(a.available() ? " not used (no matrix it supports)" : " unavailable (" + a.reason() + ")");
+                }
+            }
+        }
+        return sb.toString();
     }
 }

@@ -56,6 +56,15 @@ class MainTest {
     }
 
     @Test
+    void aSuccessfulRunSaysOnStderrWhichBackendHoldsTheWeights() {
+        // stories260K: 5 blocks x 7 linear matrices + the tied output head = 36 F32 matrices; only the built-in
+        // CPU backend is on this module's class path
+        Outcome o = run("generate", "--temperature", "0", "--max-tokens", "4");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.err().lines().anyMatch(l -> l.equals("backends: cpu 36 x F32")), o.err());
+    }
+
+    @Test
     void theGgufModelIsRefusedPastItsContextAndAllowedWithAWarningUnderCtx() throws IOException {
         String gguf = SharedData.require("models/stories260K-f32.gguf").toString();
         Outcome refused = run("generate", "--model", gguf, "--temperature", "0", "--max-tokens", "160");
