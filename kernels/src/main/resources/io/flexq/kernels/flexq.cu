@@ -1,8 +1,8 @@
 // FlexQ-J CUDA kernels: W6A6 / W6A8 GEMM and GEMV on INT6 weights, exact int32 group partials.
 //
 // Targets sm_80 and newer (mma.sync b1 m16n8k256/m16n8k128 and s8 m16n8k32); tuned and measured on
-// sm_90 (H200). Self-contained: no #include, so NVRTC compiles it with no header path. Every kernel
-// named in FLEXQ_KERNELS at the bottom is extern "C" so the host looks it up by name.
+// sm_90 (H200). Self-contained: no #include, so NVRTC compiles it with no header path. Every entry
+// point at the bottom is extern "C" so the host looks it up by name.
 //
 // Exactness contract (see FLEXQ-CONTRACT.md): group size 128 along K, groups G = ceil(K/128), padding
 // codes 0. P[t][r][g] = sum_k wcode[r][k] * acode[t][k] is computed exactly in int32 by every path;
@@ -38,7 +38,8 @@
 //     (tig, ks in 0..3, h in 0..1, b in 0..3), so lane (gid, tig) finds its mma B fragments for all four
 //     k-steps in the 32 contiguous bytes at tig*32.
 // Activation scales: float sa[g * ldsa + t], ldsa >= M and a multiple of 4.
-// Output: float y[t * N + r]. Optional partials: int P[(t * N + r) * G + g].
+// Output: y[t * N + r], float (every kernel) or fp16 / bf16 bits (the `_f16` / `_bf16` twins of the INT8-MMA
+// kernels, see "Output types" below). Optional partials: int P[(t * N + r) * G + g].
 //
 // Both activation forms put lane (gid, tig)'s data at bytes tig*32 .. tig*32+31 of its token's record:
 // one 32-byte read per lane per (token, group), whatever the path.
@@ -185,6 +186,31 @@ __device__ __forceinline__ void tile_group_product(const u32 (&w)[12], const u32
 // reference's y bit for bit, with no per-element shift in the loop.
 __device__ __forceinline__ float epilogue_add(float y, int p, float sw, float sa) {
     return __fadd_rn(y, __fmul_rn(exact_i2f(p), __fmul_rn(sw, sa)));
+}
+
+// --------------------------------------------------------------------------------- output types
+// The epilogue always accumulates y in fp32 exactly as the contract says; only the final store differs.
+// OutT = float stores the fp32 value (atomicAdd for split-K, as before). OutF16 / OutBf16 store the same
+// fp32 value rounded once to fp16 / bf16 with round-to-nearest-even (PTX cvt.rn, the instruction behind
+// __float2half_rn / __float2bfloat16_rn; no cuda_fp16.h here since NVRTC compiles with no include path),
+// so a 16-bit output equals RNE(fp32 output) bit for bit. 16-bit outputs are offered for unsplit launches
+// only (gridDim.y == 1): split-K partial sums cannot be added exactly into a 16-bit y, so a split launch
+// of a 16-bit twin stores nothing (the host refuses such launches; see FlexqKernels.gemm).
+struct OutF16 { u16 bits; };
+struct OutBf16 { u16 bits; };
+template <typename T> struct IsF32 { static constexpr bool value = false; };
+template <> struct IsF32<float> { static constexpr bool value = true; };
+
+__device__ __forceinline__ void store_out(float *y, long long i, float v) { y[i] = v; }
+__device__ __forceinline__ void store_out(OutF16 *y, long long i, float v) {
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v));
+    y[i].bits = h;
+}
+__device__ __forceinline__ void store_out(OutBf16 *y, long long i, float v) {
+    u16 h;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(v));
+    y[i].bits = h;
 }
 
 // ------------------------------------------------------------------------- activation quantizer
@@ -365,10 +391,10 @@ __device__ __forceinline__ void gemv_load(GemvFrag<NT> &f, const uint4 *__restri
     }
 }
 
-template <int PATH, int ABITS, int NT, bool WITHP>
+template <int PATH, int ABITS, int NT, bool WITHP, typename OutT = float>
 __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
-                                          float *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps) {
+                                          OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
     const int Rt = (N + 15) >> 4;
@@ -411,8 +437,12 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
             const int r = rt * 16 + gid + 8 * (c >> 1), t = t0 + nt * 8 + 2 * tig + (c & 1);
             if (r < N && t < M) {
                 const float v = PathShift<PATH>::value ? acc[nt][c] * 0.25f : acc[nt][c];
-                if (gridDim.y == 1) y[(long long)t * N + r] = v;
-                else atomicAdd(y + (long long)t * N + r, v);
+                if constexpr (IsF32<OutT>::value) {
+                    if (gridDim.y == 1) y[(long long)t * N + r] = v;
+                    else atomicAdd(y + (long long)t * N + r, v);
+                } else if (gridDim.y == 1) {
+                    store_out(y, (long long)t * N + r, v);
+                }
             }
         }
 }
@@ -435,10 +465,10 @@ __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commi
 template <int N>
 __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
-template <int PATH, int ABITS, int WR, int WT, int MT, int NT, int STAGES, bool WITHP>
+template <int PATH, int ABITS, int WR, int WT, int MT, int NT, int STAGES, bool WITHP, typename OutT = float>
 __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
-                                          float *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+                                          OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
     constexpr int ROWS = WR * MT * 16, TOKS = WT * NT * 8, TILES = ROWS / 16;
     constexpr int OFF_SW = ROWS * 96, OFF_A = OFF_SW + ROWS * 2, OFF_SA = OFF_A + TOKS * 128;
     constexpr int STAGE = OFF_SA + TOKS * 4;
@@ -563,13 +593,18 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
             for (int c = 0; c < 4; ++c) {
                 const int r = (rt0 + wr * MT + mt) * 16 + gid + 8 * (c >> 1);
                 const int t = t0 + wtk * NT * 8 + nt * 8 + 2 * tig + (c & 1);
-                if (r < N && t < M) y[(long long)t * N + r] = PathShift<PATH>::value ? acc[mt][nt][c] * 0.25f : acc[mt][nt][c];
+                if constexpr (IsF32<OutT>::value) {
+                    if (r < N && t < M) y[(long long)t * N + r] = PathShift<PATH>::value ? acc[mt][nt][c] * 0.25f : acc[mt][nt][c];
+                } else {
+                    if (r < N && t < M) store_out(y, (long long)t * N + r, PathShift<PATH>::value ? acc[mt][nt][c] * 0.25f : acc[mt][nt][c]);
+                }
             }
 }
 
 // ------------------------------------------------------------------------------ entry points
-#define GEMM_ARGS const uint4 *__restrict__ wt, const u16 *__restrict__ ws, const uint4 *__restrict__ act, \
-    const float *__restrict__ sa, int ldsa, float *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps
+#define GEMM_ARGS_T(OUT) const uint4 *__restrict__ wt, const u16 *__restrict__ ws, const uint4 *__restrict__ act, \
+    const float *__restrict__ sa, int ldsa, OUT *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps
+#define GEMM_ARGS GEMM_ARGS_T(float)
 
 // Each GEMM/GEMV entry point comes twice: `name` (production) and `name_p`, which also writes the int32
 // group partials P (for exactness tests); the two share every line of the product and the epilogue.
@@ -585,6 +620,19 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_p(GEMM_ARGS) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, true>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 #define DEF_GEMM(name, PATH, AB, WR, WT, MT, NT, ST) DEF_GEMM_B(name, PATH, AB, WR, WT, MT, NT, ST, 1)
+
+// 16-bit output twins `name_f16` / `name_bf16` (same argument list, y points to 16-bit elements; P unused):
+// the same body instantiated with another OutT, so the fp32 entry points above are unchanged.
+#define DEF_GEMV_OUT(name, PATH, AB, NT) \
+    extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemv_body<PATH, AB, NT, false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G, gps); } \
+    extern "C" __global__ void __launch_bounds__(GEMV_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemv_body<PATH, AB, NT, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G, gps); }
+#define DEF_GEMM_OUT(name, PATH, AB, WR, WT, MT, NT, ST, MINB) \
+    extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)
@@ -609,6 +657,17 @@ DEF_GEMM_B(flexq_gemm_i8_64x128b2, PATH_I8, 8, 2, 4, 2, 4, 4, 2)  // two blocks 
 DEF_GEMM(flexq_gemm_i8_128x32, PATH_I8, 8, 4, 1, 2, 4, 4)
 DEF_GEMM(flexq_gemm_btc_a6_128x64, PATH_BTC, 6, 4, 2, 2, 4, 3)
 DEF_GEMM(flexq_gemm_btc_a8_128x64, PATH_BTC, 8, 4, 2, 2, 4, 3)
+
+// 16-bit output twins of the INT8-MMA kernels (the ones the dispatcher picks; KernelSpec.outputTypes).
+DEF_GEMV_OUT(flexq_gemv_i8_nt1, PATH_I8, 8, 1)
+DEF_GEMV_OUT(flexq_gemv_i8_nt2, PATH_I8, 8, 2)
+DEF_GEMV_OUT(flexq_gemv_i8_nt4, PATH_I8, 8, 4)
+DEF_GEMM_OUT(flexq_gemm_i8_128x128, PATH_I8, 8, 2, 4, 4, 4, 4, 1)
+DEF_GEMM_OUT(flexq_gemm_i8_128x128w16, PATH_I8, 8, 4, 4, 2, 4, 4, 1)
+DEF_GEMM_OUT(flexq_gemm_i8_256x64, PATH_I8, 8, 4, 2, 4, 4, 3, 1)
+DEF_GEMM_OUT(flexq_gemm_i8_64x128, PATH_I8, 8, 2, 4, 2, 4, 4, 1)
+DEF_GEMM_OUT(flexq_gemm_i8_64x128b2, PATH_I8, 8, 2, 4, 2, 4, 4, 2)
+DEF_GEMM_OUT(flexq_gemm_i8_128x32, PATH_I8, 8, 4, 1, 2, 4, 4, 1)
 
 extern "C" __global__ void __launch_bounds__(256) flexq_quantize_a6(const float *__restrict__ x, int ldx, int M, int K, int G,
         u32 *__restrict__ a8, u32 *__restrict__ ap, float *__restrict__ sa, int ldsa) {
