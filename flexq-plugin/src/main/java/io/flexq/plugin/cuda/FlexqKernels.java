@@ -15,7 +15,7 @@ import java.util.function.Supplier;
  *   FQ6 tensor        R * G * 98 bytes (contract layout)
  *   weight tiles      Rt * G * 1536 bytes per layout (bit planes, int8)   weight scales  Rt * G * 32 bytes
  *   activation recs   M * G * 128 bytes per form (int8, planes)           act scales     G * ldsa floats, ldsa = ceil(M/4)*4
- *   output y          M * R floats                                        partials       M * R * G ints
+ *   output y          M * R floats (or fp16/bf16, OutputType)             partials       M * R * G ints
  * </pre>
  * Launches are asynchronous on the default stream; errors in arguments are checked on launch, faults
  * inside kernels surface at the next synchronizing call (a copy), named by that call.
@@ -97,9 +97,32 @@ public final class FlexqKernels {
      */
     public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
                      DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols) {
+        gemm(spec, splits, weights, scales, act, sa, y, partials, tokens, rows, cols, OutputType.F32);
+    }
+
+    /**
+     * As above with y of element type {@code out}. {@link OutputType#F16} / {@link OutputType#BF16} select the
+     * kernel's {@code _f16} / {@code _bf16} twin (INT8-MMA kernels only), which stores the fp32 result rounded
+     * to nearest even; they need {@code partials == null} and an unsplit launch (a GEMV whose splits leave one
+     * K range), since split-K partial sums cannot be added exactly into 16-bit elements.
+     */
+    public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
+                     DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols, OutputType out) {
         int g = groups(cols);
         int rowTiles = (rows + 15) / 16;
-        String name = partials == null ? spec.name() : spec.name() + "_p";
+        if (out != OutputType.F32) {
+            if (!spec.hasOutputTwins()) {
+                throw new IllegalArgumentException(spec.name() + ": " + out + " output exists only for the INT8-MMA kernels");
+            }
+            if (partials != null) {
+                throw new IllegalArgumentException(spec.name() + ": " + out + " output has no partials (_p) variant");
+            }
+            if (!spec.gemm() && ceilDiv(g, ceilDiv(g, Math.max(1, Math.min(splits, g)))) > 1) {
+                throw new IllegalArgumentException(spec.name() + " K=" + cols + " splits=" + splits + ": " + out
+                        + " output needs an unsplit launch (split-K sums cannot be added exactly into 16-bit y)");
+            }
+        }
+        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() ? "" : " splits=" + splits);
         if (spec.gemm()) {
             launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
@@ -109,7 +132,7 @@ public final class FlexqKernels {
             int gps = ceilDiv(g, Math.max(1, Math.min(splits, g)));
             int realSplits = ceilDiv(g, gps);
             if (realSplits > 1) {
-                device.check(cudart.cudaMemsetAsync(Native.at(y.address()), 0, (long) tokens * rows * 4), "cudaMemsetAsync", ctx);
+                device.check(cudart.cudaMemsetAsync(Native.at(y.address()), 0, (long) tokens * rows * out.bytes()), "cudaMemsetAsync", ctx);
             }
             launch(name, 0, ceilDiv(rowTiles, KernelSpec.GEMV_WARPS), realSplits, ceilDiv(tokens, spec.toks()), spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),

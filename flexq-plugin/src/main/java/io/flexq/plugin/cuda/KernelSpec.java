@@ -82,6 +82,11 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         return gemm ? stages * (rows() * 98 + toks() * 132) : 0;
     }
 
+    /** Whether flexq.cu defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (the INT8-MMA kernels). */
+    public boolean hasOutputTwins() {
+        return path == Path.I8;
+    }
+
     /** Whether this kernel serves activations of {@code bits} (6 or 8). */
     public boolean accepts(int bits) {
         return abits == 0 || abits == bits;

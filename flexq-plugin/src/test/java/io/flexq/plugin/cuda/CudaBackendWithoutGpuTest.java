@@ -72,6 +72,32 @@ class CudaBackendWithoutGpuTest {
         assertEquals(KernelSpec.ALL.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
     }
 
+    /**
+     * The 16-bit output twins (DEF_GEMV_OUT / DEF_GEMM_OUT) exist for exactly the kernels whose spec says
+     * {@code hasOutputTwins()}, each with the geometry of its fp32 original (same DEF_* arguments).
+     */
+    @Test
+    void outputTwinsMirrorTheCudaSource() throws IOException {
+        String src;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(KernelModule.SOURCE)) {
+            assertNotNull(in, KernelModule.SOURCE + " on the class path");
+            src = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Set<String> twins = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("^DEF_(GEMV|GEMM)_OUT\\((\\w+), (.*)\\)", Pattern.MULTILINE).matcher(src);
+        while (m.find()) {
+            twins.add(m.group(2));
+            String args = m.group(3);
+            String original = m.group(1).equals("GEMV")
+                    ? "DEF_GEMV(" + m.group(2) + ", " + args + ")"
+                    : args.endsWith(", 1") ? "DEF_GEMM(" + m.group(2) + ", " + args.substring(0, args.length() - 3) + ")"
+                    : "DEF_GEMM_B(" + m.group(2) + ", " + args + ")";
+            assertTrue(src.contains(original), "twin of " + m.group(2) + " has the original's arguments: " + original);
+        }
+        assertEquals(KernelSpec.ALL.stream().filter(KernelSpec::hasOutputTwins).map(KernelSpec::name)
+                .collect(Collectors.toCollection(java.util.TreeSet::new)), twins);
+    }
+
     @Test
     void dispatchTableNamesKnownKernelsAndChoicesFitTheMode() {
         Dispatcher d = Dispatcher.forDevice(90, 132);
