@@ -1,6 +1,8 @@
 package io.flexq.runtime.cpu;
 
+import io.flexq.runtime.gguf.GgufFile;
 import io.flexq.runtime.model.SharedData;
+import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.TensorTypes;
@@ -9,7 +11,6 @@ import io.flexq.runtime.tensor.SpecDecoder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.Map;
@@ -36,16 +37,20 @@ class StoriesGgufTest {
     }
     static final TensorTypes TYPES = new TensorTypes(BuiltinTypes.all());
 
-    static float[] f32(MiniGguf.Tensor t) {
+    static float[] f32(TensorEntry t) {
         return t.data().asSlice(0, 4 * t.cols() * t.rows())
                 .toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN));
     }
 
-    static float[] dequantize(MiniGguf.Tensor t) {
-        TensorType type = TYPES.require(t.type(), "tensor " + t.name());
+    static GgufFile open(String model) {
+        return GgufFile.open(SharedData.require("models/" + model), TYPES);
+    }
+
+    static float[] dequantize(TensorEntry t) {
+        TensorType type = t.type();
         int cols = (int) t.cols();
         int rows = (int) t.rows();
-        // the slot up to the next tensor includes padding to the file's alignment (32)
+        // the reader hands out exactly the tensor's bytes; at most the padding to the file's alignment (32) more is allowed
         long size = type.byteSize(cols, rows);
         assertTrue(size <= t.data().byteSize() && t.data().byteSize() - size < 32, t.name() + " size " + size + " in a slot of " + t.data().byteSize());
         float[] out = new float[rows * cols];
@@ -60,15 +65,15 @@ class StoriesGgufTest {
      * |x - code * fp16(d)| &lt;= d / 2 + 127 * |fp16(d) - d|; a misread layout is off by about absmax instead.
      */
     @Test
-    void q8_0FileDecodesToTheF32WeightsWithinLlamaCppRounding() throws IOException {
-        try (Arena arena = Arena.ofShared()) {
-            Map<String, MiniGguf.Tensor> f32 = MiniGguf.read(SharedData.require("models/stories260K-f32.gguf"), arena);
-            Map<String, MiniGguf.Tensor> q8 = MiniGguf.read(SharedData.require("models/stories260K-q8_0.gguf"), arena);
+    void q8_0FileDecodesToTheF32WeightsWithinLlamaCppRounding() {
+        try (GgufFile f32File = open("stories260K-f32.gguf"); GgufFile q8File = open("stories260K-q8_0.gguf")) {
+            Map<String, TensorEntry> f32 = f32File.tensors();
+            Map<String, TensorEntry> q8 = q8File.tensors();
             int checked = 0;
-            for (MiniGguf.Tensor t : q8.values()) {
+            for (TensorEntry t : q8.values()) {
                 float[] want = f32(f32.get(t.name()));
                 float[] got = dequantize(t);
-                switch (t.type()) {
+                switch (t.type().id()) {
                     case 8 -> {
                         for (int b = 0; b < want.length / 32; b++) {
                             double amax = 0;
@@ -96,26 +101,26 @@ class StoriesGgufTest {
                             assertEquals(want[i], got[i], 0f, t.name() + " element " + i);
                         }
                     }
-                    default -> fail(t.name() + ": unexpected type " + t.type());
+                    default -> fail(t.name() + ": unexpected type " + t.type().name());
                 }
                 checked++;
             }
             assertEquals(q8.size(), checked);
-            assertEquals(8, q8.get("blk.0.attn_q.weight").type(), "attn_q should be Q8_0");
-            assertEquals(1, q8.get("blk.0.ffn_down.weight").type(), "ffn_down (172 columns) should have fallen back to F16");
+            assertEquals(8, q8.get("blk.0.attn_q.weight").type().id(), "attn_q should be Q8_0");
+            assertEquals(1, q8.get("blk.0.ffn_down.weight").type().id(), "ffn_down (172 columns) should have fallen back to F16");
         }
     }
 
     @Test
-    void f16FileHoldsTheF32WeightsRoundedToNearestHalf() throws IOException {
-        try (Arena arena = Arena.ofShared()) {
-            Map<String, MiniGguf.Tensor> f32 = MiniGguf.read(SharedData.require("models/stories260K-f32.gguf"), arena);
-            Map<String, MiniGguf.Tensor> f16 = MiniGguf.read(SharedData.require("models/stories260K-f16.gguf"), arena);
-            for (MiniGguf.Tensor t : f16.values()) {
+    void f16FileHoldsTheF32WeightsRoundedToNearestHalf() {
+        try (GgufFile f32File = open("stories260K-f32.gguf"); GgufFile f16File = open("stories260K-f16.gguf")) {
+            Map<String, TensorEntry> f32 = f32File.tensors();
+            Map<String, TensorEntry> f16 = f16File.tensors();
+            for (TensorEntry t : f16.values()) {
                 float[] want = f32(f32.get(t.name()));
                 float[] got = dequantize(t);
                 for (int i = 0; i < want.length; i++) {
-                    float w = t.type() == 1 ? Float.float16ToFloat(Float.floatToFloat16(want[i])) : want[i];
+                    float w = t.type().id() == 1 ? Float.float16ToFloat(Float.floatToFloat16(want[i])) : want[i];
                     if (w != got[i]) {
                         fail(t.name() + " (" + t.type() + ") element " + i + ": " + got[i] + " vs " + w);
                     }
@@ -126,14 +131,13 @@ class StoriesGgufTest {
 
     /** The backend multiplies straight from the mapped file (a shared arena, so pool threads read it). */
     @Test
-    void mappedQ8_0EmbeddingMultipliesLikeTheReference() throws IOException {
+    void mappedQ8_0EmbeddingMultipliesLikeTheReference() {
         Random rnd = new Random(SEED);
-        try (Arena arena = Arena.ofShared()) {
-            Map<String, MiniGguf.Tensor> q8 = MiniGguf.read(SharedData.require("models/stories260K-q8_0.gguf"), arena);
-            MiniGguf.Tensor emb = q8.get("token_embd.weight");
+        try (GgufFile q8 = open("stories260K-q8_0.gguf"); Arena arena = Arena.ofShared()) {
+            TensorEntry emb = q8.tensor("token_embd.weight");
             int rows = (int) emb.rows();
             int cols = (int) emb.cols();
-            CpuMatrix m = new CpuBackend(POOL).load(emb.name(), TYPES.require(emb.type(), emb.name()), rows, cols,
+            CpuMatrix m = new CpuBackend(POOL).load(emb.name(), emb.type(), rows, cols,
                     emb.data().asSlice(0, (long) rows * cols / 32 * 34));
             assertEquals(emb.data().address(), m.data().address(), "no copy of mapped bytes");
             byte[] bytes = m.data().toArray(ValueLayout.JAVA_BYTE);
