@@ -4,9 +4,6 @@ import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,31 +31,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Shapes sample N, K in 128 .. 28672 (K % 128 != 0 included) and M in 1 .. 4096, A6 and A8, both paths.
  */
 @Tag("gpu")
-class CudaKernelExactnessTest {
-
-    static CudaDevice device;
-    static FlexqKernels kernels;
-
-    @BeforeAll
-    static void open() {
-        if (GpuTestData.gpu().available()) {
-            device = CudaDevice.open(Integer.getInteger("flexq.cuda.device", 0));
-            kernels = device.kernels();
-        }
-    }
-
-    /** Per test, so each one is reported as skipped with the probe's reason when there is no GPU. */
-    @BeforeEach
-    void needsGpu() {
-        GpuTestData.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (device != null) {
-            device.close();
-        }
-    }
+class CudaKernelExactnessTest extends GpuKernelTest {
 
     record Shape(int m, int n, int k, long seed) {
     }

@@ -3,9 +3,6 @@ package io.flexq.plugin.cuda;
 import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,30 +25,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * below. Output buffers are poisoned with 0xFF (NaN in all three types) before every launch.
  */
 @Tag("gpu")
-class CudaOutputTypeTest {
-
-    static CudaDevice device;
-    static FlexqKernels kernels;
-
-    @BeforeAll
-    static void open() {
-        if (GpuTestData.gpu().available()) {
-            device = CudaDevice.open(Integer.getInteger("flexq.cuda.device", 0));
-            kernels = device.kernels();
-        }
-    }
-
-    @BeforeEach
-    void needsGpu() {
-        GpuTestData.assumeGpu();
-    }
-
-    @AfterAll
-    static void close() {
-        if (device != null) {
-            device.close();
-        }
-    }
+class CudaOutputTypeTest extends GpuKernelTest {
 
     /** bf16 bits of {@code f} rounded to nearest, ties to even (f finite): add 0x7FFF plus the kept lsb, truncate. */
     static short bf16(float f) {
