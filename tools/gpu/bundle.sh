@@ -9,7 +9,7 @@ source "$root/bin/find-java"
 cd "$root"
 g=.gpu
 mkdir -p "$g/lib" "$g/classes" "$g/shared/models"
-mvn -q -B -ntp -DskipTests -pl flexq-plugin,conformance-tests -am package dependency:copy-dependencies \
+mvn -q -B -ntp -DskipTests -pl kernels,conformance-tests -am package dependency:copy-dependencies \
   -DincludeScope=runtime -DexcludeGroupIds=io.flexq -DoutputDirectory="$root/$g/lib"
 mvn -q -B -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 -DoutputDirectory="$root/$g/lib"
 for m in runtime-adapter kernels flexq-plugin conformance-tests; do

@@ -11,6 +11,6 @@ cd "$G"
 CP=$(for d in classes/*/; do printf '%s:' "$d"; done)$(ls lib/*.jar | grep -v console | tr '\n' ':')
 J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -Dflexq.cuda.cache=/tmp/flexq-cache -Dflexq.shared=$G/shared -Dflexq.home=$G/root -Dflexq.root=$G/root"
 timeout ${T_JUNIT:-400} $J -jar lib/junit-platform-console-standalone-*.jar execute -cp "$CP" \
-  --select-package io.flexq.plugin.cuda --select-package io.flexq.conformance \
+  --select-package io.flexq.cuda --select-package io.flexq.conformance \
   --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1
 echo "junit rc=$?"; grep -E "flexq-cuda|\[conformance\] backend" "$OUT/junit.log" | head -20; tail -16 "$OUT/junit.log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Dispatch table from the harness benchmark CSV: per (N, K, M, activation bits) the fastest FlexQ kernel
-whose spot check passed (exact or bounded). Output: the TSV read by io.flexq.plugin.cuda.Dispatcher.
+whose spot check passed (exact or bounded). Output: the TSV read by io.flexq.cuda.Dispatcher.
 usage: make_dispatch_table.py bench.csv > dispatch-sm90.tsv"""
 import csv, sys
 

@@ -2,7 +2,7 @@
 # GPU-host run of everything CUDA (see bench/results/cuda-kernels-h200.md): from a bundle laid out as
 #   run-gpu.sh jre.tar.xz lib/*.jar classes/{runtime-adapter,kernels,plugin,plugin-test} k/src/{main,test}/...
 # 1. C++ harness: bit-exact kernel tests, NVRTC build check, benchmark vs cuBLAS -> dispatch table
-# 2. Java (jlinked JRE): JUnit GPU tests of io.flexq.plugin.cuda, then CudaKernelBenchmark through JavaCPP
+# 2. Java (jlinked JRE): JUnit GPU tests of io.flexq.cuda, then CudaKernelBenchmark through JavaCPP
 set -u
 G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -23,7 +23,7 @@ cd "$G"
 tar xJf jre.tar.xz -C /tmp
 J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -Dflexq.cuda.cache=/tmp/flexq-cache"
 CP=classes/runtime-adapter:classes/kernels:classes/plugin:classes/plugin-test:$(ls lib/*.jar | grep -v console | tr '\n' ':')
-timeout ${T_JUNIT:-170} $J -jar lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-package io.flexq.plugin.cuda \
+timeout ${T_JUNIT:-170} $J -jar lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-package io.flexq.cuda \
   --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1; echo "junit rc=$?"; tail -16 "$OUT/junit.log"
-timeout ${T_JBENCH:-120} $J -Dflexq.cuda.dispatch="$OUT/dispatch-sm90.tsv" -cp "$CP" io.flexq.plugin.cuda.CudaKernelBenchmark \
+timeout ${T_JBENCH:-120} $J -Dflexq.cuda.dispatch="$OUT/dispatch-sm90.tsv" -cp "$CP" io.flexq.cuda.CudaKernelBenchmark \
   "$OUT/java-bench.csv" > "$OUT/java-bench.log" 2>&1; echo "java bench rc=$?"; tail -4 "$OUT/java-bench.log"

@@ -10,9 +10,9 @@ cd "$G"
 tar xJf jre.tar.xz -C /tmp
 J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -Dflexq.cuda.cache=/tmp/flexq-cache"
 CP=classes/runtime-adapter:classes/kernels:classes/plugin:classes/plugin-test:$(ls lib/*.jar | grep -v console | tr '\n' ':')
-timeout ${T_JUNIT:-200} $J -jar lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-package io.flexq.plugin.cuda \
+timeout ${T_JUNIT:-200} $J -jar lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-package io.flexq.cuda \
   --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1; echo "junit rc=$?"; tail -15 "$OUT/junit.log"
-timeout ${T_JBENCH:-150} $J -cp "$CP" io.flexq.plugin.cuda.CudaKernelBenchmark "$OUT/java-bench.csv" > "$OUT/java-bench.log" 2>&1
+timeout ${T_JBENCH:-150} $J -cp "$CP" io.flexq.cuda.CudaKernelBenchmark "$OUT/java-bench.csv" > "$OUT/java-bench.log" 2>&1
 echo "java bench rc=$?"; tail -3 "$OUT/java-bench.log"
 [ "${PROFILE:-1}" = 0 ] && exit 0
 cd k/src/test/cuda; chmod +x harness

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.runtime.spi.ActivationBatch;

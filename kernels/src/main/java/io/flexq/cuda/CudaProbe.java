@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.runtime.spi.WeightBackend.Availability;
 import org.bytedeco.cuda.cudart.cudaDeviceProp;

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import java.io.BufferedReader;
 import java.io.IOException;

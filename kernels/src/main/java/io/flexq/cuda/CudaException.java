@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 /**
  * A CUDA runtime, driver, NVRTC or cuBLAS call that failed. The message names the call, its result code

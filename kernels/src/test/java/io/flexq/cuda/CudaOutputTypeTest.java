@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 /**
  * Element type of a kernel's output y. The epilogue accumulates in fp32 in every case (the exactness

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
@@ -32,7 +32,7 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
     /** For {@link java.util.ServiceLoader}: device {@code -Dflexq.cuda.device} (default 0), logging to {@link System.Logger}. */
     public FlexqCudaBackend() {
         this(Integer.getInteger("flexq.cuda.device", 0),
-                message -> System.getLogger("io.flexq.plugin.cuda").log(System.Logger.Level.INFO, message));
+                message -> System.getLogger("io.flexq.cuda").log(System.Logger.Level.INFO, message));
     }
 
     public FlexqCudaBackend(int ordinal, Consumer<String> log) {

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.plugin.cpu.Fq6TensorType;
 import io.flexq.plugin.cpu.IntegerReference;

@@ -1,4 +1,4 @@
-package io.flexq.plugin.cuda;
+package io.flexq.cuda;
 
 import io.flexq.plugin.quant.Fq6Layout;
 
@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * are rotated among copies totalling over 256 MB (L2 is 60 MB) so each run reads them from HBM.
  * Exactness of the same kernels is CudaKernelExactnessTest's job.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp ... io.flexq.plugin.cuda.CudaKernelBenchmark [out.csv] [shape filter]</pre>
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp ... io.flexq.cuda.CudaKernelBenchmark [out.csv] [shape filter]</pre>
  */
 public final class CudaKernelBenchmark {
 
