@@ -2,7 +2,6 @@ package io.flexq.plugin.calib;
 
 import io.flexq.runtime.spi.ActivationBatch;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -80,10 +79,20 @@ public final class HessianAccumulator {
                 for (int s = 0; s < tp; s += F.length()) {
                     acc = FloatVector.fromArray(F, xt, i * tp + s).fma(FloatVector.fromArray(F, xt, j * tp + s), acc);
                 }
-                sum[base + j] += acc.reduceLanes(VectorOperators.ADD);
+                sum[base + j] += laneSum(acc);
             }
         });
         tokens += t;
+    }
+
+    /** The lanes' sum in lane order: reduceLanes(ADD)'s order is unspecified and changes with JIT warm-up. */
+    private static double laneSum(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float f : lanes) {
+            s += f;
+        }
+        return s;
     }
 
     /** {@code H = 2/n sum x x^T}, full symmetric, row-major (all zeros before any token). */

@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  * <p>It is a weight backend placed ahead of the regular ones: it loads every matrix through them and wraps each
  * linear one in a matrix that feeds its input batch to the {@link HessianAccumulator} of that input before
  * multiplying. q/k/v read the same normed input, as do gate/up, so one accumulator serves each group and only its
- * first member (attn_q, ffn_gate) feeds it; attn_output and ffn_down have their own. The Hessians are those of the
+ * first member (attn_q, ffn_gate) feeds it; attn_output and ffn_down have their own, and so has the output head
+ * ({@link #HEAD_INPUT}). The Hessians are those of the
  * full-precision model's inputs (one pass, not GPTQ's sequential variant that re-runs quantized earlier layers).
  *
  * <p>One instance per model (not a singleton); memory is K^2 doubles per distinct input.
@@ -67,7 +68,7 @@ public final class HessianCollector implements WeightBackend {
     }
 
     /** The input a linear tensor reads: "blk.N.attn_in" (q/k/v), "blk.N.ffn_in" (gate/up), else its own name. */
-    static String inputKey(String tensorName) {
+    public static String inputKey(String tensorName) {
         Optional<LinearTensors.Linear> l = LinearTensors.parse(tensorName);
         if (l.isEmpty()) {
             return tensorName;
@@ -114,20 +115,34 @@ public final class HessianCollector implements WeightBackend {
         return kernels.all().stream().anyMatch(b -> b.availability().available() && b.supports(type, rows, cols));
     }
 
+    /** Input key of the output head (the final RMSNorm output). */
+    public static final String HEAD_INPUT = "output_in";
+
+    /** The head is loaded as a matrix under output.weight, or token_embd.weight when tied (the embedding is never a matrix). */
+    private static boolean isHead(String tensorName) {
+        return tensorName.equals("output.weight") || tensorName.equals("token_embd.weight");
+    }
+
+    /** The Hessian accumulator of the output head's input, if the head was loaded. */
+    public Optional<HessianAccumulator> headHessian() {
+        return Optional.ofNullable(byInput.get(HEAD_INPUT));
+    }
+
     @Override
     public WeightMatrix load(WeightSource source) {
         WeightMatrix m = kernels.load(source);
-        if (!LinearTensors.isLinear(source.name())) {
+        boolean head = isHead(source.name());
+        if (!LinearTensors.isLinear(source.name()) && !head) {
             return m;
         }
-        String key = inputKey(source.name());
+        String key = head ? HEAD_INPUT : inputKey(source.name());
         HessianAccumulator acc = byInput.computeIfAbsent(key, k -> new HessianAccumulator(source.cols()));
         if (acc.dim() != source.cols()) {
             throw new IllegalArgumentException(source.name() + ": has " + source.cols() + " columns but shares input " + key
                     + " of dim " + acc.dim());
         }
         inputOf.put(source.name(), key);
-        return feeds(source.name()) ? new Observed(m, acc) : m;
+        return head || feeds(source.name()) ? new Observed(m, acc) : m;
     }
 
     /** A matrix that adds its input batch to an accumulator before multiplying. */

@@ -70,6 +70,10 @@ public final class SwitchableBackend implements WeightBackend {
 
     @Override
     public WeightMatrix load(WeightSource source) {
+        if (!io.flexq.plugin.fq6.LinearTensors.isLinear(source.name())) {
+            // an FQ6 head (or tied embedding) keeps the mode its metadata gives: the analysis switches linear layers only
+            return kernels.load(source);
+        }
         Map<ActivationMode, WeightMatrix> byMode = new EnumMap<>(ActivationMode.class);
         for (ActivationMode m : modes) {
             Map<String, Object> md = new HashMap<>(source.modelMetadata());

@@ -1,6 +1,8 @@
 package io.flexq.plugin.cli;
 
 import io.flexq.plugin.calib.Budget;
+import io.flexq.plugin.fq6.ActivationCost;
+import io.flexq.plugin.fq6.HeadFormat;
 import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
@@ -46,8 +48,14 @@ public final class QuantizeCommand implements Command {
         return """
                 IN: a GGUF (F32/F16/BF16/Q8_0/Q6_K tensors; Q6_K is dequantized and requantized, the added error is
                 reported), a llama2.c checkpoint (.bin; its tokenizer.bin is embedded in OUT), or safetensors.
-                Linear weights (blk.N.attn_q/k/v/output, ffn_gate/up/down) become FQ6; embeddings, norms and the
-                output head keep their types. OUT is written under a temporary name and renamed when complete.
+                Linear weights (blk.N.attn_q/k/v/output, ffn_gate/up/down) become FQ6; the token embedding and the
+                output head become --head (default fq6: the head runs through the FQ6 kernels at A8, A16 under w6a16),
+                and a tied head (no output.weight, or one identical to token_embd.weight) is stored once; norms keep
+                their types. OUT is written under a temporary name and renamed when complete.
+
+                Default preset: a8 when no --target path runs A6 faster than A8 (the measured cost table: the CPU
+                integer kernels and Hopper's INT8-MMA path run both at the same speed), else auto, which then prints
+                the predicted speed gain of its A6 layers next to their measured KLD cost.
 
                 Presets: paper = A8 on ffn_down, A6 elsewhere (FlexQ's published LLaMA recipe); a8, a6 = all layers
                 W6A8 / W6A6; w6a16 = weight-only; auto = sensitivity analysis: the calibration text is run through
@@ -60,7 +68,8 @@ public final class QuantizeCommand implements Command {
                 kld=X,a8=P%). Cost of auto: 2 x (1 + layers) forward passes (1 x with --rank drop) over
                 --calib-windows x --calib-ctx tokens.
 
-                --gptq: GPTQ error compensation (Frantar et al. 2022) of the weights, same FQ6 format. The calibration
+                GPTQ (default where its Hessians fit in half the heap; --no-gptq turns it off, --gptq forces it):
+                error compensation (Frantar et al. 2022) of the weights, same FQ6 format. The calibration
                 text (--calib) is run through IN (--gptq-windows x --gptq-ctx tokens) to collect each layer input's
                 Hessian H = 2/n X^T X; columns are then quantized in natural order, each 128-group's scale chosen from
                 its error-updated weights (clipping search, or RTN with --no-clip), and every rounding error spread
@@ -72,7 +81,11 @@ public final class QuantizeCommand implements Command {
     @Override
     public List<Flag> flags() {
         return List.of(
-                Flag.value("preset", "NAME", "auto | paper | a8 | a6 | w6a16 (default auto)"),
+                Flag.value("preset", "NAME", "auto | paper | a8 | a6 | w6a16 (default: a8 where no --target gains from A6, else auto)"),
+                Flag.value("target", "LIST", "kernel paths the file will run on, for the default preset and auto's speed estimate: "
+                        + "cpu, cuda-sm90, btc (default " + String.join(",", ActivationCost.DEFAULT_TARGETS) + ")"),
+                Flag.value("head", "FORMAT", "token embedding / output head: fq6 | q8_0 | q6_k | keep (default " + HeadFormat.DEFAULT.id()
+                        + "; a tied head is stored once)"),
                 Flag.value("calib", "FILE", "calibration text for auto (default ../shared/data/wikitext2-valid.txt)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
                 Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
@@ -80,7 +93,9 @@ public final class QuantizeCommand implements Command {
                 Flag.value("rank", "gain|drop", "auto: rank layers for A8 by their A8 gain in the all-A6 model (default) or by drop score alone"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a llama2.c / safetensors model (default: found beside it)"),
                 Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"),
-                Flag.bool("gptq", "GPTQ error compensation of the weights (Hessians from --calib run through IN; same FQ6 format)"),
+                Flag.bool("gptq", "GPTQ error compensation of the weights, even when its Hessians exceed the memory bound (default: on "
+                        + "when they fit in half the heap)"),
+                Flag.bool("no-gptq", "no GPTQ: clipping search (or --no-clip RTN) only, no calibration pass"),
                 Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
                 Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
                         + ", at most the model's context)"),
@@ -90,9 +105,21 @@ public final class QuantizeCommand implements Command {
     @Override
     public int run(Args args, Console console) throws Exception {
         args.expectPositional(2, 2, synopsis());
+        List<ActivationCost.Path> targets;
+        HeadFormat head;
         Preset preset;
         try {
-            preset = Preset.of(args.value("preset", "auto"));
+            targets = ActivationCost.paths(List.of(args.value("target", String.join(",", ActivationCost.DEFAULT_TARGETS)).split(",")));
+        } catch (IllegalArgumentException e) {
+            throw new CliException.Usage("--target: " + e.getMessage());
+        }
+        try {
+            head = HeadFormat.of(args.value("head", HeadFormat.DEFAULT.id()));
+        } catch (IllegalArgumentException e) {
+            throw new CliException.Usage("--head: " + e.getMessage());
+        }
+        try {
+            preset = args.has("preset") ? Preset.of(args.value("preset").orElseThrow()) : ActivationCost.defaultPreset(targets);
         } catch (IllegalArgumentException e) {
             throw new CliException.Usage("--preset: " + e.getMessage());
         }
@@ -102,17 +129,20 @@ public final class QuantizeCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new CliException.Usage("--budget: " + e.getMessage());
         }
-        boolean gptq = args.has("gptq");
-        if (!gptq) {
+        if (args.has("gptq") && args.has("no-gptq")) {
+            throw new CliException.Usage("--gptq and --no-gptq contradict each other");
+        }
+        boolean noGptq = args.has("no-gptq");
+        if (noGptq) {
             for (String f : List.of("gptq-windows", "gptq-ctx", "gptq-damp")) {
                 if (args.has(f)) {
-                    throw new CliException.Usage("--" + f + " applies to --gptq only");
+                    throw new CliException.Usage("--" + f + " applies to GPTQ, which --no-gptq turns off");
                 }
             }
         }
         var gptqSettings = gptqSettings(args);
         if (preset != Preset.AUTO) {
-            for (String f : gptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
+            for (String f : !noGptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
                 if (args.has(f)) {
                     throw new CliException.Usage("--" + f + " applies to --preset auto only (preset is " + preset.id() + ")");
                 }
@@ -133,20 +163,39 @@ public final class QuantizeCommand implements Command {
 
         try (ModelFile source = ModelLoading.open(args.positional(0), "IN")) {
             ModelQuantizer.linears(source); // architecture and tensor checks before any work
+            boolean gptq = !noGptq && (args.has("gptq") || gptqByDefault(source, cal, console));
             Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
             String sha = SourceHash.of(source.path());
-            List<ModelQuantizer.Layer> layers = gptq
-                    ? QuantizePipeline.quantizeWeightsGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, console)
-                    : QuantizePipeline.quantizeWeights(source, clip, console);
+            QuantizePipeline.Weights weights = gptq
+                    ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, console)
+                    : QuantizePipeline.quantizeAll(source, clip, head, console);
             QuantizePipeline.Modes modes = preset == Preset.AUTO
-                    ? QuantizePipeline.measuredModes(source, layers, tok.orElseThrow(), cal, console)
-                    : QuantizePipeline.fixedModes(preset, layers);
-            QuantizedModel model = QuantizePipeline.assemble(source, layers, preset, clip, gptq, modes,
+                    ? QuantizePipeline.measuredModes(source, weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
+                    : QuantizePipeline.fixedModes(preset, weights.layers());
+            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes,
                     preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
             Fq6File.write(model, out);
-            summary(console.out(), source, layers, modes, preset, clip, gptq, out);
+            summary(console.out(), source, weights.layers(), modes, preset, clip, gptq, out);
+            QuantizePipeline.summarizeHead(console.out(), weights.head(), preset);
+            if (preset == Preset.AUTO) {
+                QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets);
+            }
         }
         return 0;
+    }
+
+    /** GPTQ is on by default where its memory is bounded and calibration text exists; otherwise say why it is off. */
+    private static boolean gptqByDefault(ModelFile source, QuantizePipeline.Calibration cal, Console console) {
+        Optional<String> why = QuantizePipeline.gptqUnboundedReason(source);
+        if (why.isEmpty()) {
+            try {
+                cal.textOrDefault();
+            } catch (CliException e) {
+                why = Optional.of("no calibration text (" + e.getMessage() + ")");
+            }
+        }
+        why.ifPresent(w -> console.err().println("flexq quantize: GPTQ off: " + w));
+        return why.isEmpty();
     }
 
     /** The --gptq-* flags (shared with flexq quality). */

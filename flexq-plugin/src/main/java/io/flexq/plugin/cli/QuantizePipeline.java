@@ -5,7 +5,10 @@ import io.flexq.plugin.calib.Budget;
 import io.flexq.plugin.calib.GptqModelQuantizer;
 import io.flexq.plugin.calib.HessianCollector;
 import io.flexq.plugin.calib.SensitivityAnalysis;
+import io.flexq.plugin.fq6.ActivationCost;
 import io.flexq.plugin.fq6.Fq6Keys;
+import io.flexq.plugin.fq6.HeadFormat;
+import io.flexq.plugin.fq6.HeadQuantizer;
 import io.flexq.plugin.fq6.MetadataTypes;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
@@ -18,6 +21,7 @@ import io.flexq.plugin.quant.WeightQuantizer;
 import io.flexq.runtime.gguf.GgufType;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.SharedData;
+import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tokenizer.SentencePieceTokenizer;
@@ -91,6 +95,24 @@ final class QuantizePipeline {
      */
     static List<ModelQuantizer.Layer> quantizeWeightsGptq(ModelFile source, boolean clip, Tokenizer tok, Path calibText, GptqSettings settings,
                                                          Console console) throws IOException {
+        return quantizeGptq(source, clip, tok, calibText, settings, HeadFormat.KEEP, console).layers();
+    }
+
+    /** Quantized linear layers and the embedding/head as the file stores them. */
+    record Weights(List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head, boolean gptq) {
+    }
+
+    /** Clipping (or RTN) weights for the linears and the embedding/head in {@code head}'s format. */
+    static Weights quantizeAll(ModelFile source, boolean clip, HeadFormat head, Console console) {
+        List<ModelQuantizer.Layer> layers = quantizeWeights(source, clip, console);
+        HeadQuantizer.Result h = HeadQuantizer.quantize(source, head, clip ? WeightQuantizer.clipping() : WeightQuantizer.rtn(),
+                Optional.empty(), fq6Type());
+        return new Weights(layers, h, false);
+    }
+
+    /** GPTQ weights for the linears and, when the head is FQ6, for the head (against the final norm's output). */
+    static Weights quantizeGptq(ModelFile source, boolean clip, Tokenizer tok, Path calibText, GptqSettings settings, HeadFormat head,
+                                Console console) throws IOException {
         if (tok.bos() < 0) {
             throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
@@ -105,11 +127,47 @@ final class QuantizePipeline {
         try (ProgressBar bar = console.progress("gptq calibration", windows.size())) {
             hessians = HessianCollector.collect(source, backends, windows, console::debug, done -> bar.set(done, null));
         }
-        Gptq gptq = new Gptq(clip ? WeightQuantizer.clipping() : WeightQuantizer.rtn(), settings.damping());
+        WeightQuantizer scales = clip ? WeightQuantizer.clipping() : WeightQuantizer.rtn();
+        Gptq gptq = new Gptq(scales, settings.damping());
         int total = ModelQuantizer.linears(source).size();
+        List<ModelQuantizer.Layer> layers;
         try (ProgressBar bar = console.progress("gptq", total)) {
-            return GptqModelQuantizer.quantize(source, gptq, hessians, (done, name) -> bar.set(done, name));
+            layers = GptqModelQuantizer.quantize(source, gptq, hessians, (done, name) -> bar.set(done, name));
         }
+        Optional<HeadQuantizer.HeadGptq> headGptq = hessians.headHessian().filter(a -> a.tokens() > 0)
+                .map(a -> new HeadQuantizer.HeadGptq(gptq, a.hessian()));
+        HeadQuantizer.Result h = HeadQuantizer.quantize(source, head, scales, headGptq, fq6Type());
+        return new Weights(layers, h, true);
+    }
+
+    /**
+     * Whether GPTQ runs when the user did not say: only while its memory is bounded. The collector holds one K x K
+     * double Hessian per distinct layer input at once (q/k/v share one, gate/up one; attn_output, ffn_down and the
+     * head have their own), so it must fit in half the heap; the rest of the cost is the calibration forward passes
+     * (windows x ctx tokens through the unquantized model) and one K^3 factorisation per input.
+     */
+    static Optional<String> gptqUnboundedReason(ModelFile source) {
+        long bytes = gptqHessianBytes(source);
+        long limit = Runtime.getRuntime().maxMemory() / 2;
+        if (bytes > limit) {
+            return Optional.of(String.format(java.util.Locale.ROOT, "its Hessians need %.1f GiB, more than half the heap (%.1f GiB; raise -Xmx, "
+                    + "or pass --gptq to insist)", bytes / 1073741824.0, limit / 1073741824.0));
+        }
+        return Optional.empty();
+    }
+
+    /** Bytes of all the Hessians GPTQ holds at once for {@code source}. */
+    static long gptqHessianBytes(ModelFile source) {
+        Map<String, Long> dims = new LinkedHashMap<>();
+        for (TensorEntry t : ModelQuantizer.linears(source)) {
+            dims.put(HessianCollector.inputKey(t.name()), t.cols());
+        }
+        dims.put(HessianCollector.HEAD_INPUT, source.tensor(HeadQuantizer.EMBEDDING).cols());
+        long bytes = 0;
+        for (long k : dims.values()) {
+            bytes += 8 * k * k;
+        }
+        return bytes;
     }
 
     static TensorType fq6Type() {
@@ -119,13 +177,33 @@ final class QuantizePipeline {
 
     /** The model with the given modes in its metadata but no other flexq keys: what the analysis and evaluation run. */
     static QuantizedModel runnable(ModelFile source, List<ModelQuantizer.Layer> layers, Map<String, ActivationMode> modes) {
+        return runnable(source, layers, HeadQuantizer.Result.unchanged(source), modes, ActivationMode.A8);
+    }
+
+    /** As above with the embedding/head of {@code head}; an FQ6 head runs in {@code headMode}. */
+    static QuantizedModel runnable(ModelFile source, List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head,
+                                   Map<String, ActivationMode> modes, ActivationMode headMode) {
         Map<String, Object> extra = new LinkedHashMap<>();
         Map<String, GgufType> types = new LinkedHashMap<>();
         modes.forEach((name, m) -> {
             extra.put(ActivationMode.metadataKey(name), (long) m.bits());
             types.put(ActivationMode.metadataKey(name), GgufType.UINT32);
         });
-        return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, fq6Type(), extra, types, source.path());
+        if (headIsFq6(head)) {
+            extra.put(ActivationMode.metadataKey(head.headTensor()), (long) headMode.bits());
+            types.put(ActivationMode.metadataKey(head.headTensor()), GgufType.UINT32);
+        }
+        return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, head, fq6Type(), extra, types, source.path());
+    }
+
+    static boolean headIsFq6(HeadQuantizer.Result head) {
+        TensorEntry t = head.replaced().get(head.headTensor());
+        return t != null && t.type().id() == Fq6Layout.TYPE_ID;
+    }
+
+    /** The head's activation mode: A16 for the weight-only preset, else A8 (the logits take the head's error directly). */
+    static ActivationMode headMode(Preset preset) {
+        return preset == Preset.W6A16 ? ActivationMode.A16 : ActivationMode.A8;
     }
 
     static Modes fixedModes(Preset preset, List<ModelQuantizer.Layer> layers) {
@@ -136,6 +214,12 @@ final class QuantizePipeline {
 
     /** The sensitivity analysis and the budgeted choice. */
     static Modes measuredModes(ModelFile source, List<ModelQuantizer.Layer> layers, Tokenizer tok, Calibration cal, Console console) throws IOException {
+        return measuredModes(source, layers, HeadQuantizer.Result.unchanged(source), tok, cal, console);
+    }
+
+    /** The analysis runs the model as it will be written: quantized head included (at A8, never switched). */
+    static Modes measuredModes(ModelFile source, List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head, Tokenizer tok, Calibration cal,
+                               Console console) throws IOException {
         Path text = cal.textOrDefault();
         if (!Files.isRegularFile(text)) {
             throw new CliException("--calib: no such file: " + text);
@@ -150,7 +234,7 @@ final class QuantizePipeline {
         }
         Map<String, ActivationMode> allA8 = new LinkedHashMap<>();
         layers.forEach(l -> allA8.put(l.name(), ActivationMode.A8));
-        QuantizedModel model = runnable(source, layers, allA8);
+        QuantizedModel model = runnable(source, layers, head, allA8, ActivationMode.A8);
         Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
         SensitivityAnalysis.Result r;
         int passes = windows.size() * (1 + layers.size()) * (cal.rankByGain() ? 2 : 1);
@@ -167,6 +251,16 @@ final class QuantizePipeline {
     /** The file to write: source metadata, flexq.* keys, tokenizer keys for a source without them. */
     static QuantizedModel assemble(ModelFile source, List<ModelQuantizer.Layer> layers, Preset preset, boolean clip, boolean gptq, Modes modes,
                                    Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
+        return assemble(source, new Weights(layers, HeadQuantizer.Result.unchanged(source), gptq), HeadFormat.KEEP, preset, clip, modes, budget,
+                sourceSha256, tokenizer, output, console);
+    }
+
+    /** The file to write, with the embedding/head of {@code weights}. */
+    static QuantizedModel assemble(ModelFile source, Weights weights, HeadFormat headFormat, Preset preset, boolean clip, Modes modes,
+                                   Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
+        List<ModelQuantizer.Layer> layers = weights.layers();
+        boolean gptq = weights.gptq();
+        HeadQuantizer.Result head = weights.head();
         Map<String, Object> v = new LinkedHashMap<>();
         Map<String, GgufType> t = new LinkedHashMap<>();
         if (!source.metadata().has("tokenizer.ggml.model")) {
@@ -198,8 +292,16 @@ final class QuantizePipeline {
             put(v, t, Fq6Keys.CALIBRATION_FILE, GgufType.STRING, modes.calibrationText().getFileName().toString());
             put(v, t, Fq6Keys.CALIBRATION_TOKENS, GgufType.UINT32, modes.calibrationTokens());
         }
+        put(v, t, Fq6Keys.HEAD_FORMAT, GgufType.STRING, headFormat.id());
+        put(v, t, Fq6Keys.HEAD_TIED, GgufType.BOOL, head.tied());
         for (ModelQuantizer.Layer l : layers) {
             put(v, t, ActivationMode.metadataKey(l.name()), GgufType.UINT32, (long) modes.modes().get(l.name()).bits());
+        }
+        if (headIsFq6(head)) {
+            put(v, t, ActivationMode.metadataKey(head.headTensor()), GgufType.UINT32, (long) headMode(preset).bits());
+        }
+        for (var e : head.errors().entrySet()) {
+            put(v, t, Fq6Keys.WEIGHT_ERROR + e.getKey(), GgufType.FLOAT32, (float) e.getValue().relativeFrobenius());
         }
         for (ModelQuantizer.Layer l : layers) {
             put(v, t, Fq6Keys.WEIGHT_ERROR + l.name(), GgufType.FLOAT32, (float) l.error().relativeFrobenius());
@@ -211,7 +313,42 @@ final class QuantizePipeline {
         for (var e : modes.gains().entrySet()) {
             put(v, t, Fq6Keys.A8_GAIN + e.getKey(), GgufType.FLOAT32, e.getValue().floatValue());
         }
-        return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, fq6Type(), v, t, output);
+        return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, head, fq6Type(), v, t, output);
+    }
+
+    /** How the embedding and head were stored. */
+    static void summarizeHead(java.io.PrintStream out, HeadQuantizer.Result head, Preset preset) {
+        if (head.replaced().isEmpty() && head.notes().isEmpty() && head.dropped().isEmpty()) {
+            return;
+        }
+        head.notes().forEach((name, note) -> {
+            var err = head.errors().get(name);
+            out.printf(java.util.Locale.ROOT, "%s: %s%s%s%n", name, note,
+                    name.equals(head.headTensor()) && headIsFq6(head) ? ", head at " + headMode(preset) : "",
+                    err == null ? "" : String.format(java.util.Locale.ROOT, ", error %.4e", err.relativeFrobenius()));
+        });
+        head.dropped().forEach(name -> out.println(name + ": a copy of token_embd.weight (tied head), stored once"));
+    }
+
+    /** auto: the predicted speed gain of the chosen A6 layers on each target path, next to the KLD they cost. */
+    static void summarizeSpeed(java.io.PrintStream out, List<ModelQuantizer.Layer> layers, Modes modes, List<ActivationCost.Path> targets) {
+        Map<String, Long> macs = new LinkedHashMap<>();
+        Map<String, Boolean> a6 = new LinkedHashMap<>();
+        for (ModelQuantizer.Layer l : layers) {
+            macs.put(l.name(), (long) l.rows() * l.cols());
+            a6.put(l.name(), modes.modes().get(l.name()) == ActivationMode.A6);
+        }
+        if (!modes.gains().isEmpty()) {
+            double saved = 0;
+            for (var e : modes.gains().entrySet()) {
+                if (!a6.get(e.getKey())) {
+                    saved += e.getValue();
+                }
+            }
+            out.printf(java.util.Locale.ROOT, "quality cost of the A6 layers: predicted KLD vs all-A8 %.6f nats (all-A6 %.6f, calibration)%n",
+                    modes.allA6() - saved, modes.allA6());
+        }
+        ActivationCost.describeGain(targets, macs, a6).forEach(line -> out.println("predicted speed: " + line));
     }
 
     private static void put(Map<String, Object> v, Map<String, GgufType> t, String key, GgufType type, Object value) {

@@ -20,6 +20,8 @@ package io.flexq.plugin.fq6;
  *   flexq.calibration.file          string   calibration text file name (auto only)
  *   flexq.calibration.tokens        uint32   tokens the scores were measured on (auto only)
  *   flexq.budget                    string   the --budget used (auto only)
+ *   flexq.head_format               string   fq6 | q8_0 | q6_k | keep: how token_embd / output are stored
+ *   flexq.head_tied                 bool     true: the head is token_embd.weight (stored once, no output.weight)
  * </pre>
  * For a tensor imported from Q6_K the weight errors are measured against the Q6_K values (the error FQ6 adds).
  */
@@ -47,5 +49,7 @@ public final class Fq6Keys {
     public static final String CALIBRATION_FILE = "flexq.calibration.file";
     public static final String CALIBRATION_TOKENS = "flexq.calibration.tokens";
     public static final String BUDGET = "flexq.budget";
+    public static final String HEAD_FORMAT = "flexq.head_format";
+    public static final String HEAD_TIED = "flexq.head_tied";
     public static final String ALIGNMENT_KEY = "general.alignment";
 }

@@ -91,6 +91,12 @@ public final class ModelQuantizer {
      */
     public static QuantizedModel assemble(ModelFile source, Map<String, GgufType> sourceTypes, List<Layer> layers, TensorType fq6,
                                           Map<String, Object> extra, Map<String, GgufType> extraTypes, Path output) {
+        return assemble(source, sourceTypes, layers, HeadQuantizer.Result.unchanged(source), fq6, extra, extraTypes, output);
+    }
+
+    /** As above, with the embedding and head as {@code head} has them (replaced tensors, a tied copy dropped). */
+    public static QuantizedModel assemble(ModelFile source, Map<String, GgufType> sourceTypes, List<Layer> layers, HeadQuantizer.Result head,
+                                          TensorType fq6, Map<String, Object> extra, Map<String, GgufType> extraTypes, Path output) {
         if (fq6.id() != Fq6Layout.TYPE_ID) {
             throw new IllegalArgumentException("expected the FQ6 tensor type (id " + Fq6Layout.TYPE_ID + "), got " + fq6.name() + " (id " + fq6.id() + ")");
         }
@@ -113,8 +119,12 @@ public final class ModelQuantizer {
         layers.forEach(l -> byName.put(l.name(), l));
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
         for (TensorEntry t : source.tensors().values()) {
+            if (head.dropped().contains(t.name())) {
+                continue;
+            }
             Layer l = byName.get(t.name());
-            tensors.put(t.name(), l == null ? t
+            TensorEntry replaced = head.replaced().get(t.name());
+            tensors.put(t.name(), replaced != null ? replaced : l == null ? t
                     : new TensorEntry(t.name(), fq6, new long[]{l.cols(), l.rows()}, MemorySegment.ofArray(l.fq6())));
         }
         return new QuantizedModel(output, "gguf", values, types, tensors);

@@ -1,13 +1,19 @@
 package io.flexq.runtime.llama;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The element-wise and reduction loops of the forward pass, on heap float arrays, with the Vector API. */
 final class VectorMath {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    // butterfly partners for a lane sum in a fixed order (see laneSum)
+    private static final VectorShuffle<Float> X1 = L >= 2 ? VectorShuffle.fromOp(S, i -> i ^ (L / 2)) : null;
+    private static final VectorShuffle<Float> X2 = L >= 4 ? VectorShuffle.fromOp(S, i -> i ^ (L / 4)) : null;
+    private static final VectorShuffle<Float> X3 = L >= 8 ? VectorShuffle.fromOp(S, i -> i ^ (L / 8)) : null;
+    private static final VectorShuffle<Float> X4 = L >= 16 ? VectorShuffle.fromOp(S, i -> i ^ (L / 16)) : null;
 
     private VectorMath() {
     }
@@ -21,12 +27,32 @@ final class VectorMath {
             for (int upper = S.loopBound(n); i < upper; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = laneSum(acc);
         }
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
         }
         return sum;
+    }
+
+    /**
+     * The lanes' sum in a fixed order (butterfly: lane i + lane i ^ L/2, then i ^ L/4, ...). reduceLanes(ADD)
+     * leaves the order unspecified and the JIT-compiled and interpreted versions round differently, so attention
+     * scores, hence quantization decisions downstream, would change with warm-up.
+     */
+    static float laneSum(FloatVector v) {
+        if (L > 16) {
+            float s = 0;
+            for (float f : v.toArray()) {
+                s += f;
+            }
+            return s;
+        }
+        if (L >= 2) v = v.add(v.rearrange(X1));
+        if (L >= 4) v = v.add(v.rearrange(X2));
+        if (L >= 8) v = v.add(v.rearrange(X3));
+        if (L >= 16) v = v.add(v.rearrange(X4));
+        return v.lane(0);
     }
 
     /** y[yo + i] += alpha * x[xo + i] for i in [0, n). */
@@ -73,16 +99,13 @@ final class VectorMath {
         }
     }
 
-    /** SwiGLU gate in place: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g). */
+    /**
+     * SwiGLU gate in place: {@code gate[i] = silu(gate[i]) * up[i]}, silu(g) = g / (1 + e^-g). Scalar Math.exp, not
+     * the Vector API's lanewise EXP: the latter's intrinsic and fallback differ in the last bit, which made two
+     * identical runs differ (the interpreter, C1 and C2 share one Math.exp stub).
+     */
     static void swiglu(float[] gate, float[] up, int n) {
-        int i = 0;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector silu = g.div(one.add(g.neg().lanewise(VectorOperators.EXP)));
-            silu.mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
