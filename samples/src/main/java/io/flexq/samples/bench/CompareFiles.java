@@ -1,0 +1,104 @@
+package io.flexq.samples.bench;
+
+import io.flexq.plugin.eval.Evaluator;
+import io.flexq.plugin.eval.LlamaLogits;
+import io.flexq.plugin.eval.Quality;
+import io.flexq.plugin.eval.Windows;
+import io.flexq.runtime.llama.Llama;
+import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.model.ModelFiles;
+import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.tensor.BuiltinTypes;
+import io.flexq.runtime.tokenizer.Tokenizer;
+import io.flexq.runtime.tokenizer.Tokenizers;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Whole files, like for like: every FILE (any GGUF the runtime reads: FQ6 files, llama.cpp's Q6_K / Q8_0 files) is
+ * scored against REF on the same windows of each text in one pass (the reference runs once per window), with the
+ * {@code flexq eval} protocol. Prints one markdown table per text: file bytes, bits per weight of the whole file
+ * (file bytes x 8 over the model's distinct weights: a tied head counts once, however often a file stores it),
+ * PPL, mean / p99 KLD, top-1 agreement.
+ *
+ * <pre>
+ *   java --add-modules jdk.incubator.vector -cp "samples/target/classes:$(cat samples/target/classpath.txt)" \
+ *       io.flexq.samples.bench.CompareFiles REF TEXT[,TEXT] WINDOWS FILE...
+ * </pre>
+ */
+public final class CompareFiles {
+
+    private CompareFiles() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4) {
+            System.err.println("usage: CompareFiles REF TEXT[,TEXT] WINDOWS FILE...");
+            System.exit(2);
+        }
+        ClassLoader cl = CompareFiles.class.getClassLoader();
+        var types = BuiltinTypes.registry(cl);
+        int windowsMax = Integer.parseInt(args[2]);
+        int ctx = 512;
+        try (ModelFile ref = ModelFiles.open(Path.of(args[0]), types)) {
+            Tokenizer tok = Tokenizers.fromMetadata(ref.metadata());
+            long distinct = distinctWeights(ref);
+            List<ModelFile> files = new ArrayList<>();
+            List<Llama> models = new ArrayList<>();
+            List<LlamaLogits> logits = new ArrayList<>();
+            try (Llama refModel = Llama.load(ref, cl, s -> { }); LlamaLogits refLogits = new LlamaLogits(refModel, ctx)) {
+                for (int i = 3; i < args.length; i++) {
+                    ModelFile f = ModelFiles.open(Path.of(args[i]), types);
+                    files.add(f);
+                    Llama l = Llama.load(f, cl, s -> { });
+                    models.add(l);
+                    logits.add(new LlamaLogits(l, ctx));
+                }
+                for (String text : args[1].split(",")) {
+                    long t0 = System.nanoTime();
+                    int[] tokens = tok.encodeWithBos(Files.readString(Path.of(text), StandardCharsets.UTF_8), false);
+                    Windows w = Windows.of(tokens, ctx, windowsMax, tok.bos());
+                    Evaluator.Result r = Evaluator.run(w, refLogits, logits, done -> System.err.printf(Locale.ROOT, "\r%s %d/%d", text, done, w.count()));
+                    System.err.println();
+                    System.out.printf(Locale.ROOT, "%s: %d windows of %d, %d scored tokens, %.0f s; reference %s PPL %.3f; distinct weights %,d%n%n",
+                            Path.of(text).getFileName(), w.count(), ctx, r.reference().tokens(), (System.nanoTime() - t0) / 1e9,
+                            ref.path().getFileName(), r.reference().ppl(), distinct);
+                    System.out.println("| file | bytes | bits/weight (whole file) | PPL | mean KLD | p99 KLD | same top-1 |");
+                    System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+                    for (int i = 0; i < files.size(); i++) {
+                        Path p = files.get(i).path();
+                        long bytes = Files.size(p);
+                        Quality q = r.candidates().get(i);
+                        System.out.printf(Locale.ROOT, "| %s | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", p.getFileName(), bytes,
+                                8.0 * bytes / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
+                    }
+                    System.out.println();
+                    System.out.flush();
+                }
+            } finally {
+                logits.forEach(LlamaLogits::close);
+                models.forEach(Llama::close);
+                files.forEach(ModelFile::close);
+            }
+        }
+    }
+
+    /** Weights of the model, a head that is a copy of the embedding counted once. */
+    static long distinctWeights(ModelFile m) {
+        long n = 0;
+        for (TensorEntry t : m.tensors().values()) {
+            n += t.elementCount();
+        }
+        TensorEntry out = m.tensors().get("output.weight");
+        TensorEntry emb = m.tensors().get("token_embd.weight");
+        if (out != null && emb != null && out.data().byteSize() == emb.data().byteSize() && out.data().mismatch(emb.data()) == -1) {
+            n -= out.elementCount();
+        }
+        return n;
+    }
+}
