@@ -122,10 +122,13 @@ final class QuantizePipeline {
         if (windows.isEmpty() || windows.getFirst().length < 2) {
             throw new CliException("--calib " + calibText + ": the text is too short to calibrate GPTQ on (" + tokens.length + " tokens)");
         }
+        ModelQuantizer.checkFinite(source);
         Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
         HessianCollector hessians;
         try (ProgressBar bar = console.progress("gptq calibration", windows.size())) {
             hessians = HessianCollector.collect(source, backends, windows, console::debug, done -> bar.set(done, null));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(source.path() + ": GPTQ calibration failed: " + e.getMessage());
         }
         WeightQuantizer scales = clip ? WeightQuantizer.clipping() : WeightQuantizer.rtn();
         Gptq gptq = new Gptq(scales, settings.damping());

@@ -63,6 +63,31 @@ public final class ModelQuantizer {
         return out;
     }
 
+    /**
+     * Refuses a non-finite weight in a linear tensor, the embedding or the head, naming tensor, row and column: GPTQ
+     * runs the model before quantizing, and a NaN would surface there as a calibration failure instead.
+     */
+    public static void checkFinite(ModelFile source) {
+        List<TensorEntry> all = new ArrayList<>(linears(source));
+        all.add(source.tensor("token_embd.weight"));
+        if (source.tensors().containsKey("output.weight")) {
+            all.add(source.tensor("output.weight"));
+        }
+        for (TensorEntry t : all) {
+            int rows = Math.toIntExact(t.rows());
+            int cols = Math.toIntExact(t.cols());
+            float[] row = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                t.type().dequantizeRow(t.data(), r, cols, row, 0);
+                for (int k = 0; k < cols; k++) {
+                    if (!Float.isFinite(row[k])) {
+                        throw new ModelFormatException(source.path() + ": " + t.name() + ": weight at row " + r + ", column " + k + " is " + row[k]);
+                    }
+                }
+            }
+        }
+    }
+
     /** Quantizes every linear tensor; {@code progress} gets (tensors done, name) after each. */
     public static List<Layer> quantize(ModelFile source, WeightQuantizer quantizer, BiConsumer<Integer, String> progress) {
         List<Layer> layers = new ArrayList<>();

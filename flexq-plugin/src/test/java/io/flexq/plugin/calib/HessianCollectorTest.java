@@ -84,7 +84,8 @@ class HessianCollectorTest {
         }
         try (ModelFile src = GgufFile.open(file, types)) {
             HessianCollector c = HessianCollector.collect(src, Backends.discover(LOADER, s -> { }), windows, s -> { }, d -> { });
-            assertEquals(2 * 4, c.inputs().size(), "attn_in, attn_output, ffn_in, ffn_down per block: " + c.inputs().keySet());
+            assertEquals(2 * 4 + 1, c.inputs().size(), "attn_in, attn_output, ffn_in, ffn_down per block, and the head's: " + c.inputs().keySet());
+            assertEquals(128, c.headHessian().orElseThrow().dim());
             HessianAccumulator q = c.hessianFor("blk.0.attn_q.weight").orElseThrow();
             assertSame(q, c.hessianFor("blk.0.attn_v.weight").orElseThrow());
             assertSame(c.hessianFor("blk.1.ffn_gate.weight").orElseThrow(), c.hessianFor("blk.1.ffn_up.weight").orElseThrow());

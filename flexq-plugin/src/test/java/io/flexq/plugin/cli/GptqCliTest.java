@@ -28,7 +28,7 @@ class GptqCliTest {
                 "--gptq-windows", "2", "--gptq-ctx", "64");
         assertEquals(0, r.status(), r.err());
         try (Fq6File f = Fq6File.open(out, BuiltinTypes.registry(getClass().getClassLoader()))) {
-            assertEquals(35, f.fq6Tensors().size());
+            assertEquals(36, f.fq6Tensors().size(), "35 linears and the tied embedding/head");
             assertEquals("gptq+clip", f.gguf().metadata().getString(Fq6Keys.WEIGHT_QUANTIZER));
         }
         CliRun e = CliRun.of("eval", out.toString(), "--text", text.toString(), "--ctx", "64");
@@ -38,7 +38,7 @@ class GptqCliTest {
     @Test
     void gptqFlagsWithoutGptqAreRefused() {
         Path model = CliRun.root().resolve("models/stories260K.bin");
-        CliRun r = CliRun.of("quantize", model.toString(), dir.resolve("x.gguf").toString(), "--preset", "a8", "--gptq-damp", "0.1");
+        CliRun r = CliRun.of("quantize", model.toString(), dir.resolve("x.gguf").toString(), "--preset", "a8", "--no-gptq", "--gptq-damp", "0.1");
         assertNotEquals(0, r.status());
         assertTrue(r.err().contains("--gptq-damp"), r.err());
     }

@@ -40,7 +40,7 @@ class QuantizeCommandTest {
         model = CliRun.root().resolve("models/stories260K.bin");
         text = Files.writeString(dir.resolve("story.txt"), CliRun.story());
         paper = dir.resolve("paper.gguf");
-        CliRun r = CliRun.of("quantize", model.toString(), paper.toString(), "--preset", "paper");
+        CliRun r = CliRun.of("quantize", model.toString(), paper.toString(), "--preset", "paper", "--no-gptq");
         assertEquals(0, r.status(), r.err());
     }
 
@@ -48,8 +48,11 @@ class QuantizeCommandTest {
     void paperPresetFileHasTheDocumentedMetadata() throws Exception {
         try (Fq6File f = Fq6File.open(paper, BuiltinTypes.registry(LOADER))) {
             var md = f.gguf().metadata();
-            assertEquals(35, f.fq6Tensors().size());
+            assertEquals(36, f.fq6Tensors().size());
             for (String t : f.fq6Tensors()) {
+                if (t.equals("token_embd.weight")) {
+                    continue;
+                }
                 assertEquals(t.endsWith("ffn_down.weight") ? ActivationMode.A8 : ActivationMode.A6, f.mode(t), t);
                 assertTrue(md.getDouble(Fq6Keys.WEIGHT_ERROR + t) <= md.getDouble(Fq6Keys.WEIGHT_ERROR_RTN + t), t + ": clipping is never worse");
                 assertTrue(md.getDouble(Fq6Keys.WEIGHT_ERROR + t) > 0, t);
@@ -62,7 +65,12 @@ class QuantizeCommandTest {
             // the sha256 published in models/README.md for the bundled checkpoint
             assertEquals("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", md.getString(Fq6Keys.SOURCE_SHA256));
             assertEquals(172L, md.getLong("llama.feed_forward_length"));
-            assertEquals("F32", f.gguf().tensor("token_embd.weight").type().name());
+            // the tied classifier is stored once, as the FQ6 embedding, and the head runs from it at A8
+            assertEquals("FQ6", f.gguf().tensor("token_embd.weight").type().name());
+            assertFalse(f.gguf().tensors().containsKey("output.weight"));
+            assertEquals(ActivationMode.A8, f.mode("token_embd.weight"));
+            assertEquals("fq6", md.getString(Fq6Keys.HEAD_FORMAT));
+            assertTrue(md.getBoolean(Fq6Keys.HEAD_TIED, false));
             assertEquals("F32", f.gguf().tensor("blk.0.attn_norm.weight").type().name());
             // the embedded vocabulary tokenizes exactly as tok512.bin does
             Tokenizer embedded = Tokenizers.fromMetadata(md);
@@ -81,7 +89,7 @@ class QuantizeCommandTest {
         assertTrue(r.out().matches("(?s).*blk\\.0\\.ffn_down\\.weight\\s+FQ6\\s+\\[172, 64\\].*A8.*"), r.out());
         // ffn_down: 64 rows x 2 groups x 98 bytes for 172 x 64 weights
         assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "%,d", 64 * 2 * 98)), r.out());
-        assertTrue(r.out().contains("FlexQ activation modes: 30 x A6, 5 x A8 (preset paper)"), r.out());
+        assertTrue(r.out().contains("FlexQ activation modes: 30 x A6, 6 x A8 (preset paper)"), r.out());
     }
 
     @Test
@@ -112,12 +120,18 @@ class QuantizeCommandTest {
     @Test
     void autoPresetStoresScoresAndKeepsAQuarterAtA8() throws Exception {
         Path out = dir.resolve("auto.gguf");
-        CliRun r = CliRun.of("quantize", model.toString(), out.toString(), "--calib", text.toString(), "--calib-windows", "2", "--calib-ctx", "48");
+        CliRun r = CliRun.of("quantize", model.toString(), out.toString(), "--preset", "auto", "--no-gptq", "--calib", text.toString(),
+                "--calib-windows", "2", "--calib-ctx", "48");
         assertEquals(0, r.status(), r.err());
         try (Fq6File f = Fq6File.open(out, BuiltinTypes.registry(LOADER))) {
             var md = f.gguf().metadata();
             int a8 = 0;
             for (String t : f.fq6Tensors()) {
+                if (t.equals("token_embd.weight")) {
+                    assertFalse(md.has(Fq6Keys.SENSITIVITY + t), "the head is not part of the A6/A8 search");
+                    assertEquals(ActivationMode.A8, f.mode(t));
+                    continue;
+                }
                 assertTrue(md.getDouble(Fq6Keys.SENSITIVITY + t) >= 0, t);
                 if (f.mode(t) == ActivationMode.A8) a8++;
             }
@@ -138,14 +152,16 @@ class QuantizeCommandTest {
         SyntheticLlama syn = new SyntheticLlama(256, 512, 1, 4, 2, 64, 5150L);
         Path src = syn.write(dir.resolve("q6k.gguf"), QuantTypes.Q6_K);
         Path out = dir.resolve("from-q6k.gguf");
-        CliRun r = CliRun.of("quantize", src.toString(), out.toString(), "--preset", "w6a16", "--tokenizer", CliRun.root().resolve("models/tok512.bin").toString());
+        CliRun r = CliRun.of("quantize", src.toString(), out.toString(), "--preset", "w6a16", "--tokenizer", CliRun.root().resolve("models/tok512.bin").toString(),
+                "--no-gptq", "--head", "keep");
         // the synthetic model has 64 embedding rows, tok512 has 512 tokens: the tokenizer check refuses it
         assertEquals(1, r.status());
         assertTrue(r.err().contains("tokenizer") && r.err().lines().count() == 1, r.err());
 
         syn = new SyntheticLlama(256, 512, 1, 4, 2, 512, 5150L);
         src = syn.write(dir.resolve("q6k.gguf"), QuantTypes.Q6_K);
-        r = CliRun.of("quantize", src.toString(), out.toString(), "--preset", "w6a16", "--tokenizer", CliRun.root().resolve("models/tok512.bin").toString());
+        r = CliRun.of("quantize", src.toString(), out.toString(), "--preset", "w6a16", "--tokenizer", CliRun.root().resolve("models/tok512.bin").toString(),
+                "--no-gptq", "--head", "keep");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("Q6_K"), r.out());
         try (GgufFile g = GgufFile.open(src, BuiltinTypes.registry(LOADER));
