@@ -30,8 +30,8 @@ public final class GptqCost {
 
     public static void main(String[] args) {
         Random rnd = new Random(8);
-        double acc4096 = accumulate(4096, 256, rnd);
-        double acc14336 = accumulate(14336, 32, rnd);
+        double acc4096 = accumulate(4096, 128, rnd);
+        double acc14336 = accumulate(14336, 128, rnd);
         System.out.printf(Locale.ROOT, "hessian accumulation: K=4096 %.3f ms/token, K=14336 %.3f ms/token%n", acc4096 * 1e3, acc14336 * 1e3);
 
         double[] h = hessian(4096, 1024, rnd);
