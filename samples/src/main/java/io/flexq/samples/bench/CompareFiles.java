@@ -28,7 +28,7 @@ import java.util.Locale;
  *
  * <pre>
  *   java --add-modules jdk.incubator.vector -cp "samples/target/classes:$(cat samples/target/classpath.txt)" \
- *       io.flexq.samples.bench.CompareFiles REF TEXT[,TEXT] WINDOWS FILE...
+ *       [-Dflexq.refcache=DIR] io.flexq.samples.bench.CompareFiles REF TEXT[,TEXT] WINDOWS FILE...
  * </pre>
  */
 public final class CompareFiles {
@@ -51,7 +51,10 @@ public final class CompareFiles {
             List<ModelFile> files = new ArrayList<>();
             List<Llama> models = new ArrayList<>();
             List<LlamaLogits> logits = new ArrayList<>();
-            try (Llama refModel = Llama.load(ref, cl, s -> { }); LlamaLogits refLogits = new LlamaLogits(refModel, ctx)) {
+            String cache = System.getProperty("flexq.refcache");
+            try (Llama refModel = Llama.load(ref, cl, s -> { }); LlamaLogits refLive = new LlamaLogits(refModel, ctx)) {
+                // -Dflexq.refcache=DIR: reference logits kept on disk, so files scored in separate runs share them
+                io.flexq.plugin.eval.LogitModel refLogits = cache == null ? refLive : new CachedLogits(refLive, Path.of(cache));
                 for (int i = 3; i < args.length; i++) {
                     ModelFile f = ModelFiles.open(Path.of(args[i]), types);
                     files.add(f);

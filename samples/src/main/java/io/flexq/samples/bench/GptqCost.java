@@ -16,7 +16,8 @@ import java.util.Random;
  *       plus a part linear in the rows (each row ~K^2): measured at two row counts, split into the two.</li>
  * </ul>
  * Prints the measurements and the extrapolation to a whole 8B model (32 blocks; K = 4096 for q/k/v, o, gate/up and
- * the head, 14336 for down), with the memory the Hessians take.
+ * the head, 14336 for down), with the memory the Hessians take. Times are process CPU seconds (all threads), which a
+ * machine shared with other jobs inflates far less than the wall clock; divide by the cores for a wall-clock estimate.
  *
  * <pre>
  *   java --add-modules jdk.incubator.vector -Xmx6g -cp "samples/target/classes:$(cat samples/target/classpath.txt)" \
@@ -32,7 +33,7 @@ public final class GptqCost {
         Random rnd = new Random(8);
         double acc4096 = accumulate(4096, 128, rnd);
         double acc14336 = accumulate(14336, 128, rnd);
-        System.out.printf(Locale.ROOT, "hessian accumulation: K=4096 %.3f ms/token, K=14336 %.3f ms/token%n", acc4096 * 1e3, acc14336 * 1e3);
+        System.out.printf(Locale.ROOT, "hessian accumulation (CPU time): K=4096 %.3f ms/token, K=14336 %.3f ms/token%n", acc4096 * 1e3, acc14336 * 1e3);
 
         double[] h = hessian(4096, 1024, rnd);
         Gptq gptq = new Gptq(WeightQuantizer.clipping(), Gptq.DEFAULT_DAMPING);
@@ -40,7 +41,7 @@ public final class GptqCost {
         double t512 = time(gptq, h, 4096, 512, rnd);
         double perRow = (t512 - t128) / (512 - 128);
         double factor = Math.max(0, t128 - 128 * perRow);
-        System.out.printf(Locale.ROOT, "gptq K=4096: 128 rows %.1f s, 512 rows %.1f s -> factorisation %.1f s + %.2f ms/row%n", t128, t512, factor, perRow * 1e3);
+        System.out.printf(Locale.ROOT, "gptq (CPU time) K=4096: 128 rows %.1f s, 512 rows %.1f s -> factorisation %.1f s + %.2f ms/row%n", t128, t512, factor, perRow * 1e3);
         double[] h2 = hessian(2048, 512, rnd);
         double f2a = time(gptq, h2, 2048, 64, rnd);
         double f2b = time(gptq, h2, 2048, 256, rnd);
@@ -59,7 +60,7 @@ public final class GptqCost {
         double head = factor + perRow * 128256;
         double accPerToken = blocks * (3 * acc4096 + acc14336) + acc4096;
         long hessBytes = (long) blocks * (3L * 4096 * 4096 + 14336L * 14336) * 8 + 4096L * 4096 * 8;
-        System.out.printf(Locale.ROOT, "8B extrapolation: GPTQ of 224 linears %.0f s + head %.0f s; Hessian accumulation %.1f s per 1000 "
+        System.out.printf(Locale.ROOT, "8B extrapolation, CPU seconds: GPTQ of 224 linears %.0f s + head %.0f s; Hessian accumulation %.1f s per 1000 "
                 + "calibration tokens (32,768 tokens: %.0f s); Hessians held at once %.1f GiB (one block at a time: %.2f GiB)%n",
                 blocks * perBlock, head, accPerToken * 1000, accPerToken * 32768, hessBytes / 1073741824.0,
                 ((3L * 4096 * 4096 + 14336L * 14336) * 8) / 1073741824.0);
@@ -72,9 +73,14 @@ public final class GptqCost {
             x[i] = (float) rnd.nextGaussian();
         }
         a.add(x, tokens); // warm-up (JIT), then the timed pass
-        long t0 = System.nanoTime();
+        double t0 = cpu();
         a.add(x, tokens);
-        return (System.nanoTime() - t0) / 1e9 / tokens;
+        return (cpu() - t0) / tokens;
+    }
+
+    /** CPU seconds of this process, every thread. */
+    private static double cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
     private static double[] hessian(int k, int tokens, Random rnd) {
@@ -92,8 +98,8 @@ public final class GptqCost {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (rnd.nextGaussian() / Math.sqrt(cols));
         }
-        long t0 = System.nanoTime();
+        double t0 = cpu();
         gptq.quantize("synthetic", w, rows, cols, h);
-        return (System.nanoTime() - t0) / 1e9;
+        return cpu() - t0;
     }
 }
