@@ -15,12 +15,14 @@ import java.util.stream.IntStream;
  *
  * <p>Each batch (T tokens) is transposed to K rows of T floats, and every upper-triangle entry
  * {@code S[i][j] += dot(x_.i, x_.j)} is one fp32 dot product over the batch (at most a window of tokens, so fp32 is
- * ample) added to the double sum. Rows i run in parallel; the lower triangle is filled by {@link #hessian()}.
+ * ample; an fma chain over the tokens, its lanes then summed in lane order) added to the double sum. Blocks of rows
+ * run in parallel; the lower triangle is filled by {@link #hessian()}.
  * Not thread-safe: a forward pass feeds it from one thread.
  */
 public final class HessianAccumulator {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int IB = 4;
 
     private final int dim;
     private final double[] sum;
@@ -72,24 +74,48 @@ public final class HessianAccumulator {
                 xt[i * tp + s] = x[s * dim + i];
             }
         }
-        IntStream.range(0, dim).parallel().forEach(i -> {
-            int base = i * dim;
-            for (int j = i; j < dim; j++) {
-                FloatVector acc = FloatVector.zero(F);
-                for (int s = 0; s < tp; s += F.length()) {
-                    acc = FloatVector.fromArray(F, xt, i * tp + s).fma(FloatVector.fromArray(F, xt, j * tp + s), acc);
+        // rows i in blocks of 4 share each load of row j (the products are memory-bound otherwise); every element
+        // is still one fma chain over the tokens in order, then its lanes summed in lane order: the same bits as
+        // one element at a time, whatever the blocking or the thread that computes it
+        int blocks = (dim + IB - 1) / IB;
+        IntStream.range(0, blocks).parallel().forEach(b -> {
+            int i0 = b * IB;
+            int i1 = Math.min(dim, i0 + IB);
+            float[] lanes = new float[F.length()];
+            for (int j = i0; j < dim; j++) {
+                int rows = Math.min(i1, j + 1) - i0;
+                if (rows == IB) {
+                    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                    for (int s = 0; s < tp; s += F.length()) {
+                        FloatVector xj = FloatVector.fromArray(F, xt, j * tp + s);
+                        a0 = FloatVector.fromArray(F, xt, i0 * tp + s).fma(xj, a0);
+                        a1 = FloatVector.fromArray(F, xt, (i0 + 1) * tp + s).fma(xj, a1);
+                        a2 = FloatVector.fromArray(F, xt, (i0 + 2) * tp + s).fma(xj, a2);
+                        a3 = FloatVector.fromArray(F, xt, (i0 + 3) * tp + s).fma(xj, a3);
+                    }
+                    sum[i0 * dim + j] += laneSum(a0, lanes);
+                    sum[(i0 + 1) * dim + j] += laneSum(a1, lanes);
+                    sum[(i0 + 2) * dim + j] += laneSum(a2, lanes);
+                    sum[(i0 + 3) * dim + j] += laneSum(a3, lanes);
+                } else {
+                    for (int i = i0; i < i0 + rows; i++) {
+                        FloatVector acc = FloatVector.zero(F);
+                        for (int s = 0; s < tp; s += F.length()) {
+                            acc = FloatVector.fromArray(F, xt, i * tp + s).fma(FloatVector.fromArray(F, xt, j * tp + s), acc);
+                        }
+                        sum[i * dim + j] += laneSum(acc, lanes);
+                    }
                 }
-                sum[base + j] += laneSum(acc);
             }
         });
         tokens += t;
     }
 
     /** The lanes' sum in lane order: reduceLanes(ADD)'s order is unspecified and changes with JIT warm-up. */
-    private static double laneSum(FloatVector v) {
-        float[] lanes = v.toArray();
+    static double laneSum(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
         float s = 0;
-        for (float f : lanes) {
+        for (float f : scratch) {
             s += f;
         }
         return s;
