@@ -1,6 +1,6 @@
 package io.flexq.samples.bench;
 
-import io.flexq.plugin.eval.Evaluator;
+import io.flexq.plugin.eval.QualityAccumulator;
 import io.flexq.plugin.eval.LlamaLogits;
 import io.flexq.plugin.eval.Quality;
 import io.flexq.plugin.eval.Windows;
@@ -22,7 +22,8 @@ import java.util.Locale;
 /**
  * Whole files, like for like: every FILE (any GGUF the runtime reads: FQ6 files, llama.cpp's Q6_K / Q8_0 files) is
  * scored against REF on the same windows of each text in one pass (the reference runs once per window), with the
- * {@code flexq eval} protocol. Prints one markdown table per text: file bytes, bits per weight of the whole file
+ * {@code flexq eval} protocol (the loop of {@code Evaluator.run}; {@code -Dflexq.checkpoint=N} prints the table so far every
+ * N windows too). Prints one markdown table per text: file bytes, bits per weight of the whole file
  * (file bytes x 8 over the model's distinct weights: a tied head counts once, however often a file stores it),
  * PPL, mean / p99 KLD, top-1 agreement.
  *
@@ -62,26 +63,43 @@ public final class CompareFiles {
                     models.add(l);
                     logits.add(new LlamaLogits(l, ctx));
                 }
+                int every = Integer.getInteger("flexq.checkpoint", 0);
                 for (String text : args[1].split(",")) {
                     long t0 = System.nanoTime();
                     int[] tokens = tok.encodeWithBos(Files.readString(Path.of(text), StandardCharsets.UTF_8), false);
                     Windows w = Windows.of(tokens, ctx, windowsMax, tok.bos());
-                    Evaluator.Result r = Evaluator.run(w, refLogits, logits, done -> System.err.printf(Locale.ROOT, "\r%s %d/%d", text, done, w.count()));
-                    System.err.println();
-                    System.out.printf(Locale.ROOT, "%s: %d windows of %d, %d scored tokens, %.0f s; reference %s PPL %.3f; distinct weights %,d%n%n",
-                            Path.of(text).getFileName(), w.count(), ctx, r.reference().tokens(), (System.nanoTime() - t0) / 1e9,
-                            ref.path().getFileName(), r.reference().ppl(), distinct);
-                    System.out.println("| file | bytes | bits/weight (whole file) | PPL | mean KLD | p99 KLD | same top-1 |");
-                    System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-                    for (int i = 0; i < files.size(); i++) {
-                        Path p = files.get(i).path();
-                        long bytes = Files.size(p);
-                        Quality q = r.candidates().get(i);
-                        System.out.printf(Locale.ROOT, "| %s | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", p.getFileName(), bytes,
-                                8.0 * bytes / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
+                    int vocab = refLogits.vocabSize();
+                    int first = w.firstScored();
+                    int scored = w.scoredPerWindow();
+                    float[][] refRows = new float[scored][vocab];
+                    QualityAccumulator refAcc = new QualityAccumulator();
+                    List<QualityAccumulator> accs = new ArrayList<>();
+                    files.forEach(f -> accs.add(new QualityAccumulator()));
+                    // the loop of Evaluator.run, with a table every -Dflexq.checkpoint windows (a long run shows its way)
+                    for (int win = 0; win < w.count(); win++) {
+                        int[] input = w.input(win);
+                        int window = win;
+                        refLogits.forward(input, first, (p, rl) -> {
+                            if (p < first + scored) {
+                                System.arraycopy(rl, 0, refRows[p - first], 0, vocab);
+                                refAcc.add(rl, null, vocab, w.target(window, p));
+                            }
+                        });
+                        for (int c = 0; c < logits.size(); c++) {
+                            QualityAccumulator acc = accs.get(c);
+                            logits.get(c).forward(input, first, (p, l) -> {
+                                if (p < first + scored) {
+                                    acc.add(l, refRows[p - first], vocab, w.target(window, p));
+                                }
+                            });
+                        }
+                        System.err.printf(Locale.ROOT, "\r%s %d/%d", text, win + 1, w.count());
+                        boolean last = win + 1 == w.count();
+                        if (last || (every > 0 && (win + 1) % every == 0)) {
+                            print(text, win + 1, ctx, refAcc, accs, files, distinct, ref, (System.nanoTime() - t0) / 1e9, !last);
+                        }
                     }
-                    System.out.println();
-                    System.out.flush();
+                    System.err.println();
                 }
             } finally {
                 logits.forEach(LlamaLogits::close);
@@ -89,6 +107,24 @@ public final class CompareFiles {
                 files.forEach(ModelFile::close);
             }
         }
+    }
+
+    private static void print(String text, int windows, int ctx, QualityAccumulator refAcc, List<QualityAccumulator> accs, List<ModelFile> files,
+                              long distinct, ModelFile ref, double seconds, boolean partial) throws java.io.IOException {
+        Quality r = refAcc.result();
+        System.out.printf(Locale.ROOT, "%s: %s%d windows of %d, %d scored tokens, %.0f s; reference %s PPL %.3f; distinct weights %,d%n%n",
+                Path.of(text).getFileName(), partial ? "checkpoint after " : "", windows, ctx, r.tokens(), seconds, ref.path().getFileName(), r.ppl(), distinct);
+        System.out.println("| file | bytes | bits/weight (whole file) | PPL | mean KLD | p99 KLD | same top-1 |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+        for (int i = 0; i < files.size(); i++) {
+            Path p = files.get(i).path();
+            long bytes = Files.size(p);
+            Quality q = accs.get(i).result();
+            System.out.printf(Locale.ROOT, "| %s | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", p.getFileName(), bytes,
+                    8.0 * bytes / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
+        }
+        System.out.println();
+        System.out.flush();
     }
 
     /** Weights of the model, a head that is a copy of the embedding counted once. */
