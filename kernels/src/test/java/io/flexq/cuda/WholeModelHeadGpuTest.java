@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A whole-model FQ6 file (default quantize: linears and the tied embedding/head in FQ6, no output.weight) runs with
+ * A whole-model FQ6 file with {@code --head fq6} (linears and the tied embedding/head in FQ6, no output.weight) runs with
  * its head on the GPU: the head, loaded as {@code token_embd.weight}, goes to flexq-cuda, and the logits equal the
  * CPU backend's within the epilogue bound (integer partials are exact on both; only fp32 summation order differs).
  */
@@ -45,7 +45,7 @@ class WholeModelHeadGpuTest {
         Path root = Path.of(System.getProperty("flexq.root", "..")).toAbsolutePath().normalize();
         Path file = dir.resolve("stories-fq6.gguf");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.standard().run(new String[] {"quantize", root.resolve("models/stories260K.bin").toString(), file.toString(), "--no-gptq"},
+        int status = Main.standard().run(new String[] {"quantize", root.resolve("models/stories260K.bin").toString(), file.toString(), "--no-gptq", "--head", "fq6"},
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), false);
         assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
         int[] tokens = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315};

@@ -49,8 +49,8 @@ public final class QuantizeCommand implements Command {
                 IN: a GGUF (F32/F16/BF16/Q8_0/Q6_K tensors; Q6_K is dequantized and requantized, the added error is
                 reported), a llama2.c checkpoint (.bin; its tokenizer.bin is embedded in OUT), or safetensors.
                 Linear weights (blk.N.attn_q/k/v/output, ffn_gate/up/down) become FQ6; the token embedding and the
-                output head become --head (default fq6: the head runs through the FQ6 kernels at A8, A16 under w6a16),
-                and a tied head (no output.weight, or one identical to token_embd.weight) is stored once; norms keep
+                output head become --head (default q8_0, chosen by measurement; fq6 runs the head through the FQ6
+                kernels at A8, A16 under w6a16), and a tied head (no output.weight, or one identical to token_embd.weight) is stored once; norms keep
                 their types. OUT is written under a temporary name and renamed when complete.
 
                 Default preset: a8 when no --target path runs A6 faster than A8 (the measured cost table: the CPU
@@ -84,7 +84,7 @@ public final class QuantizeCommand implements Command {
                 Flag.value("preset", "NAME", "auto | paper | a8 | a6 | w6a16 (default: a8 where no --target gains from A6, else auto)"),
                 Flag.value("target", "LIST", "kernel paths the file will run on, for the default preset and auto's speed estimate: "
                         + "cpu, cuda-sm90, btc (default " + String.join(",", ActivationCost.DEFAULT_TARGETS) + ")"),
-                Flag.value("head", "FORMAT", "token embedding / output head: fq6 | q8_0 | q6_k | keep (default " + HeadFormat.DEFAULT.id()
+                Flag.value("head", "FORMAT", "token embedding / output head: q8_0 | fq6 | q6_k | keep (default " + HeadFormat.DEFAULT.id()
                         + "; a tied head is stored once)"),
                 Flag.value("calib", "FILE", "calibration text for auto (default ../shared/data/wikitext2-valid.txt)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),

@@ -24,7 +24,7 @@ class GptqCliTest {
         Path model = CliRun.root().resolve("models/stories260K.bin");
         Path text = Files.writeString(dir.resolve("story.txt"), CliRun.story());
         Path out = dir.resolve("gptq.gguf");
-        CliRun r = CliRun.of("quantize", model.toString(), out.toString(), "--preset", "a8", "--gptq", "--calib", text.toString(),
+        CliRun r = CliRun.of("quantize", model.toString(), out.toString(), "--preset", "a8", "--gptq", "--head", "fq6", "--calib", text.toString(),
                 "--gptq-windows", "2", "--gptq-ctx", "64");
         assertEquals(0, r.status(), r.err());
         try (Fq6File f = Fq6File.open(out, BuiltinTypes.registry(getClass().getClassLoader()))) {

@@ -48,7 +48,7 @@ class QuantizeCommandTest {
     void paperPresetFileHasTheDocumentedMetadata() throws Exception {
         try (Fq6File f = Fq6File.open(paper, BuiltinTypes.registry(LOADER))) {
             var md = f.gguf().metadata();
-            assertEquals(36, f.fq6Tensors().size());
+            assertEquals(35, f.fq6Tensors().size());
             for (String t : f.fq6Tensors()) {
                 if (t.equals("token_embd.weight")) {
                     continue;
@@ -65,11 +65,11 @@ class QuantizeCommandTest {
             // the sha256 published in models/README.md for the bundled checkpoint
             assertEquals("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696", md.getString(Fq6Keys.SOURCE_SHA256));
             assertEquals(172L, md.getLong("llama.feed_forward_length"));
-            // the tied classifier is stored once, as the FQ6 embedding, and the head runs from it at A8
-            assertEquals("FQ6", f.gguf().tensor("token_embd.weight").type().name());
+            // the tied classifier is stored once, as the Q8_0 embedding (the default head format), and the head runs from it
+            assertEquals("Q8_0", f.gguf().tensor("token_embd.weight").type().name());
             assertFalse(f.gguf().tensors().containsKey("output.weight"));
-            assertEquals(ActivationMode.A8, f.mode("token_embd.weight"));
-            assertEquals("fq6", md.getString(Fq6Keys.HEAD_FORMAT));
+            assertFalse(md.has(ActivationMode.metadataKey("token_embd.weight")), "a Q8_0 head has no FQ6 activation mode");
+            assertEquals("q8_0", md.getString(Fq6Keys.HEAD_FORMAT));
             assertTrue(md.getBoolean(Fq6Keys.HEAD_TIED, false));
             assertEquals("F32", f.gguf().tensor("blk.0.attn_norm.weight").type().name());
             // the embedded vocabulary tokenizes exactly as tok512.bin does
@@ -89,7 +89,7 @@ class QuantizeCommandTest {
         assertTrue(r.out().matches("(?s).*blk\\.0\\.ffn_down\\.weight\\s+FQ6\\s+\\[172, 64\\].*A8.*"), r.out());
         // ffn_down: 64 rows x 2 groups x 98 bytes for 172 x 64 weights
         assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "%,d", 64 * 2 * 98)), r.out());
-        assertTrue(r.out().contains("FlexQ activation modes: 30 x A6, 6 x A8 (preset paper)"), r.out());
+        assertTrue(r.out().contains("FlexQ activation modes: 30 x A6, 5 x A8 (preset paper)"), r.out());
     }
 
     @Test
