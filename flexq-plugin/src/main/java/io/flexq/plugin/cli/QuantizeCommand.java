@@ -68,7 +68,8 @@ public final class QuantizeCommand implements Command {
                 kld=X,a8=P%). Cost of auto: 2 x (1 + layers) forward passes (1 x with --rank drop) over
                 --calib-windows x --calib-ctx tokens.
 
-                GPTQ (default where its Hessians fit in half the heap; --no-gptq turns it off, --gptq forces it):
+                GPTQ (default where its cost is bounded: Hessians in half the heap, factorisations under a CPU-hours
+                bound, e.g. the 27M model yes, an 8B no; --no-gptq turns it off, --gptq forces it):
                 error compensation (Frantar et al. 2022) of the weights, same FQ6 format. The calibration
                 text (--calib) is run through IN (--gptq-windows x --gptq-ctx tokens) to collect each layer input's
                 Hessian H = 2/n X^T X; columns are then quantized in natural order, each 128-group's scale chosen from

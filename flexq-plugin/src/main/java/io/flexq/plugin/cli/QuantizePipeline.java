@@ -144,10 +144,19 @@ final class QuantizePipeline {
     }
 
     /**
-     * Whether GPTQ runs when the user did not say: only while its memory is bounded. The collector holds one K x K
-     * double Hessian per distinct layer input at once (q/k/v share one, gate/up one; attn_output, ffn_down and the
-     * head have their own), so it must fit in half the heap; the rest of the cost is the calibration forward passes
-     * (windows x ctx tokens through the unquantized model) and one K^3 factorisation per input.
+     * Factorisation work GPTQ may take by default, in units of K^3 summed over the distinct layer inputs (one
+     * Cholesky and one triangular inverse each). GptqCost measured ~780 CPU seconds for K = 4096 (6.9e10 units) on
+     * the project's loaded 2-core box, so this bound is about 6 CPU hours there: the 27M model needs 3.2e10 units,
+     * Llama-3.2-1B 9e12 would not pass, the 8B shape (1.0e14) is far out (bench/results/quality-ref27M.md).
+     */
+    static final double GPTQ_DEFAULT_WORK = 2e12;
+
+    /**
+     * Why GPTQ does not run by default on {@code source}, if it does not: its cost must be bounded. The collector
+     * holds one K x K double Hessian per distinct layer input at once (q/k/v share one, gate/up one; attn_output,
+     * ffn_down and the head have their own), so they must fit in half the heap; and the factorisations (~K^3 each)
+     * must stay under {@link #GPTQ_DEFAULT_WORK}. The rest of the cost is the calibration forward passes (windows x
+     * ctx tokens through the unquantized model).
      */
     static Optional<String> gptqUnboundedReason(ModelFile source) {
         long bytes = gptqHessianBytes(source);
@@ -156,18 +165,36 @@ final class QuantizePipeline {
             return Optional.of(String.format(java.util.Locale.ROOT, "its Hessians need %.1f GiB, more than half the heap (%.1f GiB; raise -Xmx, "
                     + "or pass --gptq to insist)", bytes / 1073741824.0, limit / 1073741824.0));
         }
+        double work = gptqFactorisationWork(source);
+        if (work > GPTQ_DEFAULT_WORK) {
+            return Optional.of(String.format(java.util.Locale.ROOT, "its factorisations (sum of K^3 over layer inputs = %.2g) exceed the default "
+                    + "bound %.2g (hours of CPU time; pass --gptq to insist)", work, GPTQ_DEFAULT_WORK));
+        }
         return Optional.empty();
     }
 
-    /** Bytes of all the Hessians GPTQ holds at once for {@code source}. */
-    static long gptqHessianBytes(ModelFile source) {
+    /** Sum of K^3 over the distinct layer inputs GPTQ factorises. */
+    static double gptqFactorisationWork(ModelFile source) {
+        double work = 0;
+        for (long k : gptqInputDims(source).values()) {
+            work += (double) k * k * k;
+        }
+        return work;
+    }
+
+    private static Map<String, Long> gptqInputDims(ModelFile source) {
         Map<String, Long> dims = new LinkedHashMap<>();
         for (TensorEntry t : ModelQuantizer.linears(source)) {
             dims.put(HessianCollector.inputKey(t.name()), t.cols());
         }
         dims.put(HessianCollector.HEAD_INPUT, source.tensor(HeadQuantizer.EMBEDDING).cols());
+        return dims;
+    }
+
+    /** Bytes of all the Hessians GPTQ holds at once for {@code source}. */
+    static long gptqHessianBytes(ModelFile source) {
         long bytes = 0;
-        for (long k : dims.values()) {
+        for (long k : gptqInputDims(source).values()) {
             bytes += 8 * k * k;
         }
         return bytes;
