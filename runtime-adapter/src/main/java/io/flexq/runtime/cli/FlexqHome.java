@@ -23,13 +23,13 @@ final class FlexqHome {
         if (home != null) {
             Path p = Path.of(home);
             if (!Files.isRegularFile(p.resolve(DEFAULT_MODEL))) {
-                throw new IllegalStateException("flexq.home=" + home + " does not hold " + DEFAULT_MODEL + "; pass --model");
+                throw new CommandException("flexq.home=" + home + " does not hold " + DEFAULT_MODEL + "; pass --model");
             }
             return p;
         }
         return fromCodeLocation()
                 .or(() -> Optional.ofNullable(System.getProperty("flexq.root")).map(Path::of).filter(FlexqHome::holdsModel))
-                .orElseThrow(() -> new IllegalStateException("cannot find the bundled model " + DEFAULT_MODEL
+                .orElseThrow(() -> new CommandException("cannot find the bundled model " + DEFAULT_MODEL
                         + " above " + codeLocation().map(Path::toString).orElse("the class path") + "; pass --model and --tokenizer, or set -Dflexq.home"));
     }
 
