@@ -1,5 +1,7 @@
 package io.flexq.plugin.cli;
 
+import io.flexq.runtime.cli.Cli;
+
 import java.io.PrintStream;
 
 /**
@@ -13,10 +15,15 @@ public record Console(PrintStream out, PrintStream err, boolean interactive, boo
         return new ProgressBar(err, label, total, interactive);
     }
 
-    /** A diagnostic line on stderr, shown only with {@code --verbose}. */
+    private static final System.Logger LOG = System.getLogger("io.flexq.plugin.cli");
+
+    /** The streams and verbosity of one flexq run. */
+    public static Console of(Cli cli) {
+        return new Console(cli.out(), cli.err(), cli.interactive(), cli.verbose());
+    }
+
+    /** A diagnostic line (System.Logger DEBUG: on stderr with {@code --verbose}). */
     public void debug(String line) {
-        if (verbose) {
-            err.println(line);
-        }
+        LOG.log(System.Logger.Level.DEBUG, line);
     }
 }

@@ -4,6 +4,7 @@ import io.flexq.plugin.eval.Evaluator;
 import io.flexq.plugin.eval.LlamaLogits;
 import io.flexq.plugin.eval.Quality;
 import io.flexq.plugin.eval.Windows;
+import io.flexq.runtime.cli.DeviceOption;
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.tokenizer.Tokenizer;
@@ -56,6 +57,7 @@ public final class EvalCommand implements Command {
                 Flag.value("windows", "N", "score only the first N windows (default: all whole windows of the text)"),
                 Flag.value("ctx", "N", "window length in tokens (default 512)"),
                 Flag.value("tokenizer", "FILE", "tokenizer for a model without one (llama2.c tokenizer.bin, tokenizer.json)"),
+                Flag.value(DeviceOption.NAME, "auto|cpu|cuda", DeviceOption.HELP),
                 Flag.bool("json", "print one JSON object {ppl, kld_mean, kld_p99, top1, tokens} on stdout"));
     }
 
@@ -67,6 +69,7 @@ public final class EvalCommand implements Command {
         int ctx = args.intValue("ctx", 512, 4, 1 << 20);
         int maxWindows = args.intValue("windows", 0, 1, Integer.MAX_VALUE);
         boolean json = args.has("json");
+        DeviceOption.apply(args.value(DeviceOption.NAME));
 
         try (ModelFile modelFile = ModelLoading.open(args.positional(0), "MODEL");
              ModelFile refFile = args.value("ref").map(r -> ModelLoading.open(r, "--ref")).orElse(null)) {

@@ -67,18 +67,27 @@ public final class Main {
             });
             root.setParameterExceptionHandler((e, a) -> usageError(e, cli));
             root.setExecutionExceptionHandler((e, cmd, parsed) -> {
-                ErrorReport r = ErrorReport.of(e, cli.verbose());
-                cli.err().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(r.line()));
-                if (cli.verbose()) {
-                    e.printStackTrace(cli.err());
-                }
-                return r.status();
+                return report(e, cmd.getCommandSpec().qualifiedName(), cli);
             });
-            int status = root.execute(args);
+            int status;
+            try {
+                status = root.execute(args);
+            } catch (Error e) { // picocli hands on what is not an Exception (out of memory, a linkage error)
+                status = report(e, "flexq" + (args.length > 0 ? " " + args[0] : ""), cli);
+            }
             cli.out().flush();
             cli.err().flush();
             return status;
         }
+    }
+
+    private static int report(Throwable e, String command, Cli cli) {
+        ErrorReport r = ErrorReport.of(e, cli.verbose());
+        cli.err().println(command + ": " + oneLine(r.line()) + (r.status() == 2 ? " (see " + command + " --help)" : ""));
+        if (cli.verbose()) {
+            e.printStackTrace(cli.err());
+        }
+        return r.status();
     }
 
     /** The whole tree for one run: {@code flexq}, {@code help}, and every provider's commands. */
