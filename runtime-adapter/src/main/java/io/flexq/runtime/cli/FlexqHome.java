@@ -10,15 +10,15 @@ import java.util.Optional;
  * system property {@code flexq.home} (the launcher sets it), else the first folder above this class's jar or class
  * directory that holds the model, else {@code flexq.root} (set by the test build).
  */
-final class FlexqHome {
+public final class FlexqHome {
 
-    static final String DEFAULT_MODEL = "models/stories260K.bin";
-    static final String DEFAULT_TOKENIZER = "models/tok512.bin";
+    public static final String DEFAULT_MODEL = "models/stories260K.bin";
+    public static final String DEFAULT_TOKENIZER = "models/tok512.bin";
 
     private FlexqHome() {
     }
 
-    static Path find() {
+    public static Path find() {
         String home = System.getProperty("flexq.home");
         if (home != null) {
             Path p = Path.of(home);
