@@ -47,6 +47,9 @@ public record ConformanceTable(List<Row> rows, List<String> skipped) {
             }
             sb.append(" |\n");
         }
+        sb.append("\nCells: pass / FAIL with the worst |e|/bound (matmul: over the random shapes; golden: over the golden cases,"
+                + " \"P exact\" = integer partials equal the golden ones); end-to-end: the largest |logit - llama.cpp| over the"
+                + " published top-5; n/i = not implemented (type not supported, or run in another mode); - = not applicable.\n");
         sb.append('\n').append(String.format(Locale.ROOT, "%d passed, %d failed, %d not implemented (n/i), %d not applicable (-)%n",
                 count(CheckCell.Status.PASS), count(CheckCell.Status.FAIL), count(CheckCell.Status.NOT_IMPLEMENTED),
                 count(CheckCell.Status.NOT_APPLICABLE)));

@@ -130,7 +130,7 @@ public final class ConformanceCommand implements Callable<Integer> {
                 + "- machine: " + machine() + "\n"
                 + "- date: " + Instant.now() + "\n"
                 + "- command: `bin/flexq conformance" + (backend == null ? "" : " --backend " + backend)
-                + (seed == null ? "" : " --seed " + seed) + " --report " + report.getFileName() + "`\n"
+                + (seed == null ? "" : " --seed " + seed) + " --report " + report + "`\n"
                 + "- base seed: " + baseSeed + "\n\n";
         Path tmp = report.resolveSibling(report.getFileName() + ".tmp");
         Files.writeString(tmp, header + table, StandardCharsets.UTF_8);
