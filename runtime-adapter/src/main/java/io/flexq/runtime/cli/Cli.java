@@ -59,10 +59,22 @@ public final class Cli {
         verbosity = v;
     }
 
-    /** For the runtime's {@code Consumer<String>} log parameters: each line at DEBUG (shown with --verbose). */
+    /**
+     * For the runtime's {@code Consumer<String>} log parameters ({@code Llama.load}, {@code Backends}): each line at
+     * DEBUG (shown with --verbose), except the runtime's warnings, which that API marks with a leading
+     * {@code "warning: "}: those become WARNING records. This is the one place a prefix is read.
+     */
     public Consumer<String> diagnostics() {
-        return line -> LOG.log(System.Logger.Level.DEBUG, line);
+        return line -> {
+            if (line.startsWith(WARNING_MARK)) {
+                LOG.log(System.Logger.Level.WARNING, line.substring(WARNING_MARK.length()));
+            } else {
+                LOG.log(System.Logger.Level.DEBUG, line);
+            }
+        };
     }
+
+    private static final String WARNING_MARK = "warning: ";
 
     /** A result worth one stderr line after a run (e.g. the backends summary): INFO, hidden by --quiet. */
     public void info(String line) {

@@ -102,7 +102,7 @@ public final class Llama implements AutoCloseable {
 
     /**
      * A new sequence with room for {@code contextLength} positions. A context longer than the one the model was
-     * trained for ({@link LlamaConfig#contextLength()}) is allowed, with a warning (System.Logger, WARNING): positions past
+     * trained for ({@link LlamaConfig#contextLength()}) is allowed, with a warning through the log: positions past
      * it are computed as asked (no extra RoPE scaling), and the model has never seen them.
      */
     public LlamaSession newSession(int contextLength) {
@@ -115,7 +115,7 @@ public final class Llama implements AutoCloseable {
             throw new IllegalArgumentException("context length and batch capacity must be positive, got " + contextLength + " and " + batchCapacity);
         }
         if (contextLength > config.contextLength()) {
-            System.getLogger(Llama.class.getName()).log(System.Logger.Level.WARNING, "context " + contextLength + " is longer than the " + config.contextLength()
+            log.accept("warning: context " + contextLength + " is longer than the " + config.contextLength()
                     + " tokens " + source.getFileName() + " was trained for (llama.context_length); positions past "
                     + config.contextLength() + " are outside its training");
         }
