@@ -138,7 +138,14 @@ public final class ConformanceCommand implements Callable<Integer> {
     }
 
     private static String machine() {
-        return System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors()
+        String cpu = "";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip() + ", ").findFirst().orElse("");
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the OS line below still says what ran
+        }
+        return cpu + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors()
                 + " cores, Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")";
     }
 }

@@ -115,6 +115,19 @@ class FlexqCommandLineTest {
     }
 
     @Test
+    void aValueOnASwitchIsNamedTheSameWayInEveryCommand() {
+        for (String name : listedCommands()) {
+            if (name.equals("help")) {
+                continue;
+            }
+            Run r = run(name, "--quiet=yes");
+            assertEquals(2, r.status(), name + ": " + r.err());
+            assertEquals("flexq " + name + ": error: flag --quiet is a switch and takes no value (got 'yes') (see flexq " + name + " --help)\n",
+                    r.err(), name);
+        }
+    }
+
+    @Test
     void anUnknownCommandNamesTheCommandsThereAre() {
         Run r = run("frobnicate");
         assertEquals(2, r.status());

@@ -5,6 +5,9 @@ import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
 
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 
 /** Picocli's parse errors in the words every flexq command uses: each names the flag or argument. */
 final class UsageMessages {
@@ -18,8 +21,19 @@ final class UsageMessages {
             case CommandLine.UnmatchedArgumentException u when !u.getUnmatched().isEmpty() -> unmatched(cmd, u.getUnmatched().getFirst());
             case CommandLine.MissingParameterException m when !m.getMissing().isEmpty() -> missing(m.getMissing().getFirst());
             case CommandLine.OverwrittenOptionException o -> "flag " + name(o.getOverwritten()) + " given twice (each flag is given at most once)";
-            default -> e.getMessage();
+            default -> reworded(e.getMessage());
         };
+    }
+
+    private static final Pattern SWITCH_WITH_VALUE = Pattern.compile("option '(--[^']+)' should be specified without '(.*)' parameter");
+
+    /** Picocli's other messages that users meet, in the same words as ours. */
+    private static String reworded(String message) {
+        Matcher m = SWITCH_WITH_VALUE.matcher(message == null ? "" : message);
+        if (m.matches()) {
+            return "flag " + m.group(1) + " is a switch and takes no value (got '" + m.group(2) + "')";
+        }
+        return message;
     }
 
     private static String unmatched(CommandLine cmd, String arg) {
