@@ -7,6 +7,8 @@ import io.flexq.plugin.eval.Windows;
 import io.flexq.runtime.cli.DeviceOption;
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.DecoderOffload;
 import io.flexq.runtime.tokenizer.Tokenizer;
 
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 
 /**
  * {@code flexq eval MODEL [--ref REF] --text FILE}: perplexity of MODEL on a text, and against a reference model on
@@ -82,7 +85,10 @@ public final class EvalCommand implements Command {
             if (windows.count() == 0) {
                 throw new CliException("--text " + textArg + ": " + tokens.length + " tokens do not fill one window of " + ctx + " (lower --ctx)");
             }
-            try (Llama model = Llama.load(modelFile, getClass().getClassLoader(), console::debug);
+            ClassLoader loader = getClass().getClassLoader();
+            Backends backends = Backends.discover(loader, console::debug);
+            List<DecoderOffload> offloads = ServiceLoader.load(DecoderOffload.class, loader).stream().map(ServiceLoader.Provider::get).toList();
+            try (Llama model = Llama.load(modelFile, backends, offloads, console::debug);
                  Llama ref = refFile == null ? null : Llama.load(refFile, getClass().getClassLoader(), console::debug);
                  LlamaLogits modelLogits = new LlamaLogits(model, ctx);
                  LlamaLogits refLogits = ref == null ? null : new LlamaLogits(ref, ctx)) {
@@ -100,6 +106,7 @@ public final class EvalCommand implements Command {
                 } else {
                     print(console, modelFile.path(), refFile == null ? null : refFile.path(), windows, q, result.reference());
                 }
+                console.info(backends.summary()); // where MODEL's matrices ran
             }
         }
         return 0;
