@@ -13,7 +13,7 @@ import java.util.Optional;
 
 /**
  * A parsed command line of one subcommand: positional arguments and the flags given, checked against the
- * flags the subcommand declares. Parse errors are {@link CliException.Usage}s that name the flag.
+ * flags the subcommand declares. A bad value (intValue, choice) is a {@link CliException.Usage} naming the flag.
  *
  * <p>The parsing itself is picocli's, under the rules of every {@code flexq} command
  * ({@link io.flexq.runtime.cli.CommandSpecs}): {@code --name VALUE}, {@code --name=VALUE}, {@code --switch};

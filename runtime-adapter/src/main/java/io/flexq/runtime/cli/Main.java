@@ -118,6 +118,7 @@ public final class Main {
                     continue;
                 }
                 addGlobalOptions(sub.getCommandSpec());
+                sameHelpLayout(sub.getCommandSpec());
                 root.addSubcommand(name, sub);
             }
         }
@@ -143,6 +144,14 @@ public final class Main {
         if (spec.findOption("--quiet") == null) {
             spec.addOption(OptionSpec.builder("--quiet").type(boolean.class).arity("0")
                     .description("only warnings and errors on stderr").build());
+        }
+    }
+
+    /** "usage: flexq NAME ..." and the flag rules at the end, for a command object written without them. */
+    private static void sameHelpLayout(CommandSpec spec) {
+        spec.usageMessage().synopsisHeading("usage: ");
+        if (spec.usageMessage().footer().length == 0) {
+            spec.usageMessage().footer("", CommandSpecs.RULES);
         }
     }
 
