@@ -21,14 +21,14 @@ import java.util.Map;
  * <li>post_processor: TemplateProcessing with &lt;s&gt; first; decoder: Replace, ByteFallback, Fuse, Strip.</li>
  * </ul>
  */
-final class HfLlamaTokenizerJson {
+public final class HfLlamaTokenizerJson {
 
-    enum Form { LEGACY, METASPACE }
+    public enum Form { LEGACY, METASPACE }
 
     private HfLlamaTokenizerJson() {
     }
 
-    static String write(SentencePieceTokenizer sp, Form form) {
+    public static String write(SentencePieceTokenizer sp, Form form) {
         int n = sp.vocabularySize();
         Map<String, Integer> ids = new HashMap<>();
         for (int id = 0; id < n; id++) {
