@@ -1,5 +1,6 @@
 package io.flexq.runtime.tokenizer;
 
+import io.flexq.runtime.json.Json;
 import io.flexq.runtime.model.ModelFormatException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -8,7 +9,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -89,6 +94,38 @@ class SentencePieceJsonTest {
         int[] got = json.encodeWithBos(text, false);
         assertArrayEquals(want, got);
         assertEquals(text, json.decode(Arrays.copyOfRange(got, 1, got.length)));
+    }
+
+    /**
+     * The reader turns merge ranks into SentencePiece scores; HF's own BPE merges by rank. A naive HF BPE
+     * ({@link HfBpeReference}) over the same file's vocab and merges must give the same ids on real text. Lines are
+     * encoded one by one by the reference: no Llama 2 piece holds a newline (it is the byte piece {@code <0x0A>}),
+     * so no merge crosses one.
+     */
+    @Test
+    void mergeRanksGiveWhatHfBpeGivesOnWikiText() throws IOException {
+        Map<?, ?> model = (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(legacy))).get("model");
+        Map<String, Integer> vocab = new HashMap<>();
+        ((Map<?, ?>) model.get("vocab")).forEach((k, v) -> vocab.put((String) k, ((Long) v).intValue()));
+        List<String[]> merges = new ArrayList<>();
+        for (Object m : (List<?>) model.get("merges")) {
+            String t = (String) m;
+            merges.add(new String[] {t.substring(0, t.indexOf(' ')), t.substring(t.indexOf(' ') + 1)});
+        }
+        HfBpeReference hf = new HfBpeReference(vocab, merges);
+        assertTrue(vocab.keySet().stream().noneMatch(p -> p.contains("\n")), "a piece holds a newline");
+
+        String text = TestTokenizers.wikiText().substring(0, 25_000);
+        String normalized = "\u2581" + text.replace(' ', '\u2581');
+        List<Integer> want = new ArrayList<>();
+        int start = 0;
+        for (int nl; (nl = normalized.indexOf('\n', start)) >= 0; start = nl + 1) {
+            want.addAll(hf.encodeNormalized(normalized.substring(start, nl)));
+            want.add(vocab.get("<0x0A>"));
+        }
+        want.addAll(hf.encodeNormalized(normalized.substring(start)));
+        int[] got = Tokenizers.fromTokenizerJson(legacy).encode(text);
+        assertArrayEquals(want.stream().mapToInt(Integer::intValue).toArray(), got);
     }
 
     /** stories260K's vocabulary (tok512) as tokenizer.json: same ids as llama2.c's tokenizer.bin on a story with bytes outside it. */
