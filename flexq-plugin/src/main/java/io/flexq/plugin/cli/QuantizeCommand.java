@@ -87,7 +87,7 @@ public final class QuantizeCommand implements Command {
                         + "cpu, cuda-sm90, btc (default " + String.join(",", ActivationCost.DEFAULT_TARGETS) + ")"),
                 Flag.value("head", "FORMAT", "token embedding / output head: q8_0 | fq6 | q6_k | keep (default " + HeadFormat.DEFAULT.id()
                         + "; a tied head is stored once)"),
-                Flag.value("calib", "FILE", "calibration text for auto (default ../shared/data/wikitext2-valid.txt)"),
+                Flag.value("calib", "FILE", "calibration text for GPTQ and auto (default: a public-domain text built into the jar)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
                 Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
                 Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
@@ -164,7 +164,7 @@ public final class QuantizeCommand implements Command {
 
         try (ModelFile source = ModelLoading.open(args.positional(0), "IN")) {
             ModelQuantizer.linears(source); // architecture and tensor checks before any work
-            boolean gptq = !noGptq && (args.has("gptq") || gptqByDefault(source, cal, console));
+            boolean gptq = !noGptq && (args.has("gptq") || gptqByDefault(source, console));
             Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
@@ -185,17 +185,10 @@ public final class QuantizeCommand implements Command {
         return 0;
     }
 
-    /** GPTQ is on by default where its memory is bounded and calibration text exists; otherwise say why it is off. */
-    private static boolean gptqByDefault(ModelFile source, QuantizePipeline.Calibration cal, Console console) {
+    /** GPTQ is on by default where its cost is bounded; otherwise say why it is off. */
+    private static boolean gptqByDefault(ModelFile source, Console console) {
         Optional<String> why = QuantizePipeline.gptqUnboundedReason(source);
-        if (why.isEmpty()) {
-            try {
-                cal.textOrDefault();
-            } catch (CliException e) {
-                why = Optional.of("no calibration text (" + e.getMessage() + ")");
-            }
-        }
-        why.ifPresent(w -> console.err().println("flexq quantize: GPTQ off: " + w));
+        why.ifPresent(w -> console.warning("GPTQ off: " + w));
         return why.isEmpty();
     }
 
@@ -247,7 +240,7 @@ public final class QuantizeCommand implements Command {
                 layers.stream().anyMatch(l -> l.sourceType().id() == 14) ? " (for Q6_K tensors: the error FQ6 adds to the Q6_K values)" : "");
         out.printf(Locale.ROOT, "preset %s: %d x A8, %d x A6, %d x A16 of %d linear layers%s%n", preset.id(), a8, a6, a16, layers.size(),
                 modes.scores().isEmpty() ? "" : String.format(Locale.ROOT, " (sensitivity over %d calibration tokens of %s)",
-                        modes.calibrationTokens(), modes.calibrationText().getFileName()));
+                        modes.calibrationTokens(), modes.calibrationText().name()));
         out.printf(Locale.ROOT, "linear weights: %,d in %,d bytes = %.3f bits/weight (%d-groups, fp16 scales)%n", weights, bytes,
                 8.0 * bytes / weights, Fq6Layout.GROUP);
         out.printf(Locale.ROOT, "wrote %s (%,d bytes; source %s, %,d bytes)%n", output, Files.size(output), source.path(),
