@@ -64,7 +64,7 @@ final class ServeCommand {
         if (port > 65535) {
             throw new UsageException("--port must be at most 65535, got " + port);
         }
-        int maxQueued = f.integer("max-queued", 0).orElse(ServerOptions.DEFAULT_MAX_QUEUED);
+        int maxQueued = f.integer("max-queued", 1).orElse(ServerOptions.DEFAULT_MAX_QUEUED);
         try (LoadedModel m = LoadedModel.open(f, log)) {
             int ctx = Settings.context(f, m.llama().config().contextLength());
             ChatTemplate template = Settings.chatTemplate(f, m.file().metadata());

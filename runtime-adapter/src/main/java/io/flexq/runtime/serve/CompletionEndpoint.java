@@ -69,6 +69,13 @@ final class CompletionEndpoint implements HttpHandler {
                 Exchanges.error(ex, e);
             } catch (InterruptedException e) {
                 Exchanges.error(ex, new ApiError(503, "server_error", "the server is shutting down", null, null));
+            } catch (RuntimeException e) {
+                // a bug of ours, not the client's: answer 500 with what we know (if the answer has not begun) and go on
+                String message = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
+                log.accept(ex.getRequestMethod() + " " + ex.getRequestURI().getPath() + ": 500 " + message);
+                if (ex.getResponseCode() == -1) {
+                    Exchanges.error(ex, ApiError.internal(message));
+                }
             }
         }
     }

@@ -37,7 +37,7 @@ final class Scheduler implements AutoCloseable {
      */
     Scheduler(ServedModel model, int maxQueued, Consumer<String> log, IntConsumer afterToken) {
         this.model = model;
-        this.queue = new ArrayBlockingQueue<>(Math.max(1, maxQueued));
+        this.queue = new ArrayBlockingQueue<>(maxQueued);
         this.log = log;
         this.afterToken = afterToken;
         this.worker = Thread.ofPlatform().name("flexq-serve-worker").daemon(true).start(this::loop);

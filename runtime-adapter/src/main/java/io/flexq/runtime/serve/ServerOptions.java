@@ -20,8 +20,8 @@ public record ServerOptions(String host, int port, int maxQueued, Consumer<Strin
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
         }
-        if (maxQueued < 0) {
-            throw new IllegalArgumentException("maxQueued must be >= 0, got " + maxQueued);
+        if (maxQueued < 1) {
+            throw new IllegalArgumentException("maxQueued must be >= 1, got " + maxQueued);
         }
     }
 

@@ -3,6 +3,7 @@ package io.flexq.runtime.serve;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -16,9 +17,13 @@ import java.util.List;
  */
 final class Wire {
 
-    /** Strict on input (a key given twice is an error, not "last one wins"), snake_case on output. */
+    /**
+     * Strict on input (a key given twice, or anything after the object, is an error rather than silently dropped),
+     * snake_case on output.
+     */
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .build();
 

@@ -316,6 +316,7 @@ class OpenAiServerTest {
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": [1]}", "stop"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 3}", "n"},
                 {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"temperature\": 1, \"temperature\": 0}", null},
+                {"{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]} {}", null},              // two objects
         };
         ObjectMapper json = new ObjectMapper();
         for (String[] c : cases) {
@@ -383,6 +384,41 @@ class OpenAiServerTest {
             // the worker is free again: the next client gets its full greedy answer
             assertEquals(reference("The cat sat", 20).text(), c.chat().completions().create(greedyChat("The cat sat", 20))
                     .choices().getFirst().message().content().orElseThrow());
+        }
+    }
+
+    @Test
+    void pastTheQueueLimitARequestGets503AndTheQueuedOnesAreStillServed() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        IntConsumer holdFirstToken = n -> {
+            if (n == 1) {
+                running.countDown();
+                await(release);
+            }
+        };
+        HttpClient http = HttpClient.newHttpClient();
+        try (OpenAiServer s = OpenAiServer.start(served, ServerOptions.of("127.0.0.1", 0).withMaxQueued(1), holdFirstToken)) {
+            URI chat = URI.create(s.baseUri() + "/chat/completions");
+            java.util.function.Function<String, HttpRequest> request = body -> HttpRequest.newBuilder(chat)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            String greedy = "{\"messages\": [{\"role\": \"user\", \"content\": \"Once\"}], \"temperature\": 0, \"max_tokens\": 10";
+            var running1 = http.sendAsync(request.apply(greedy + "}"), HttpResponse.BodyHandlers.ofString());
+            assertTrue(running.await(30, TimeUnit.SECONDS), "the first request never started");
+            // a streamed request answers its headers once queued
+            HttpResponse<java.util.stream.Stream<String>> queued = http.send(request.apply(greedy + ", \"stream\": true}"),
+                    HttpResponse.BodyHandlers.ofLines());
+            assertEquals(200, queued.statusCode());
+            HttpResponse<String> refused = http.send(request.apply(greedy + "}"), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertEquals("server_busy", new ObjectMapper().readTree(refused.body()).at("/error/code").asText(), refused.body());
+            release.countDown();
+            HttpResponse<String> first = running1.get(30, TimeUnit.SECONDS);
+            assertEquals(200, first.statusCode(), first.body());
+            assertEquals(reference("Once", 10).text(), new ObjectMapper().readTree(first.body()).at("/choices/0/message/content").asText());
+            try (var lines = queued.body()) {
+                assertEquals("data: [DONE]", lines.filter(l -> !l.isEmpty()).reduce((x, y) -> y).orElse(""));
+            }
         }
     }
 
