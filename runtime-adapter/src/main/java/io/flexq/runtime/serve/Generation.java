@@ -10,7 +10,8 @@ import java.util.concurrent.LinkedBlockingQueue;
  * One request's generation: what the worker is asked to do, and the channel its output comes back on. The worker
  * never touches the network: it puts events here and the request's own thread writes them, so a slow or dead client
  * cannot hold up the model; that thread {@link #cancel}s when the client is gone and the worker stops at its next
- * token. The queue is unbounded, but one generation puts at most max_tokens + 1 events in it.
+ * token. The queue is unbounded, but one generation puts at most max_tokens + 3 events in it (a piece per token,
+ * the decoder's and the stop matcher's held-back text, the end).
  */
 final class Generation {
 

@@ -13,6 +13,7 @@ import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
+import io.flexq.runtime.chat.Llama2Chat;
 import io.flexq.runtime.chat.Message;
 import io.flexq.runtime.chat.PlainCompletion;
 import io.flexq.runtime.chat.PromptEncoder;
@@ -264,6 +265,47 @@ class OpenAiServerTest {
             s.stream().forEach(ch -> ch.choices().forEach(x -> streamed.append(x.delta().content().orElse(""))));
         }
         assertEquals(expected, streamed.toString());
+    }
+
+    @Test
+    void theModelsChatTemplateRendersTheWholeConversation() throws Exception {
+        // stories260K has no template of its own; serve it as a Llama 2 chat model to see the template at work
+        Llama2Chat template = new Llama2Chat();
+        List<Message> conversation = List.of(Message.system("Be brief."), Message.user("Hi"), Message.assistant("Hello."),
+                Message.user("Tell a story"));
+        int[] ids = PromptEncoder.encode(template.render(conversation), tokenizer, template.name());
+        Generator.Result r;
+        try (LlamaSession session = llama.newSession(llama.config().contextLength())) {
+            r = Generator.generate(session, ids, 30, new GreedySampler(), PromptEncoder.endOfReply(template, tokenizer), t -> { });
+        }
+        TokenStreamDecoder d = tokenizer.decoder();
+        d.accept(ids[ids.length - 1]);
+        StringBuilder expected = new StringBuilder();
+        for (int t : r.tokens()) {
+            expected.append(d.accept(t));
+        }
+        expected.append(d.flush());
+        assertFalse(expected.toString().isBlank(), "the reference reply is empty: nothing to compare");
+
+        ServedModel chatModel = new ServedModel(MODEL_ID, llama, tokenizer, template, llama.config().contextLength());
+        try (OpenAiServer s = OpenAiServer.start(chatModel, ServerOptions.of("127.0.0.1", 0));
+             ClientHandle h = new ClientHandle(client(s))) {
+            ChatCompletion c = h.client().chat().completions().create(ChatCompletionCreateParams.builder()
+                    .model(MODEL_ID)
+                    .addSystemMessage("Be brief.")
+                    .addUserMessage("Hi")
+                    .addAssistantMessage("Hello.")
+                    .addUserMessage("Tell a story")
+                    .temperature(0.0)
+                    .maxCompletionTokens(30)
+                    .build());
+            assertEquals(expected.toString(), c.choices().getFirst().message().content().orElseThrow());
+            assertEquals(ids.length, c.usage().orElseThrow().promptTokens());
+            // the template's own rules come back as a 400 naming messages
+            BadRequestException e = assertThrows(BadRequestException.class, () -> h.client().chat().completions().create(
+                    ChatCompletionCreateParams.builder().model(MODEL_ID).addUserMessage("a").addUserMessage("b").build()));
+            assertTrue(e.getMessage().contains("alternate"), e.getMessage());
+        }
     }
 
     static int lastPromptToken(String prompt) {
