@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flexq.runtime.serve.OpenAiServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -21,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code flexq serve} as a command: flags, the default model, and an answer equal to {@code flexq generate}'s. */
@@ -30,8 +30,10 @@ class ServeCommandTest {
 
     private static final PrintStream NOWHERE = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
 
+    /** The serve command's flags as the one parser reads them. */
     static Flags flags(String... args) {
-        return Flags.parse("serve", ServeCommand.FLAGS, args, 0);
+        Cli cli = new Cli(InputStream.nullInputStream(), NOWHERE, NOWHERE, false);
+        return Flags.of(new CommandLine(ServeCommand.spec(cli)).parseArgs(args));
     }
 
     @Test
@@ -41,8 +43,9 @@ class ServeCommandTest {
 
         CompletableFuture<OpenAiServer> started = new CompletableFuture<>();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
         CompletableFuture<Integer> status = CompletableFuture.supplyAsync(() -> ServeCommand.run(flags("--port", "0"),
-                NOWHERE, new PrintStream(err, true, StandardCharsets.UTF_8), line -> { }, started::complete));
+                line -> { }, errStream::println, started::complete));
         OpenAiServer server = started.get(60, TimeUnit.SECONDS);
         try {
             HttpClient http = HttpClient.newHttpClient();
@@ -67,17 +70,19 @@ class ServeCommandTest {
     }
 
     @Test
-    void aPortOutOfRangeIsAUsageErrorNamingTheFlag() {
-        UsageException e = assertThrows(UsageException.class, () -> ServeCommand.run(flags("--port", "70000"), NOWHERE, NOWHERE, line -> { }));
-        assertTrue(e.getMessage().contains("--port"), e.getMessage());
+    void aPortOutOfRangeIsACommandLineErrorNamingTheFlag() {
+        MainTest.Outcome o = MainTest.run("serve", "--port", "70000");
+        assertEquals(2, o.status(), o.err());
+        assertTrue(o.err().startsWith("flexq serve: error: --port must be at most 65535"), o.err());
     }
 
     @Test
     void aPortInUseIsReportedWithTheAddress() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> ServeCommand.run(
-                    flags("--host", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort())), NOWHERE, NOWHERE, line -> { }));
-            assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+            MainTest.Outcome o = MainTest.run("serve", "--host", "127.0.0.1", "--port", String.valueOf(taken.getLocalPort()));
+            assertEquals(1, o.status(), o.err());
+            assertTrue(o.err().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), o.err());
+            assertEquals(1, o.err().lines().filter(l -> l.contains("error")).count(), o.err());
         }
     }
 
