@@ -5,7 +5,6 @@ import io.flexq.runtime.chat.PlainCompletion;
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelFiles;
-import io.flexq.runtime.model.SharedData;
 import io.flexq.runtime.sample.Sampler;
 import io.flexq.runtime.serve.OpenAiServer;
 import io.flexq.runtime.serve.ServedModel;
@@ -53,9 +52,14 @@ class SamplesTest {
         file.close();
     }
 
-    /** The text of stories260K-greedy.txt (an independent NumPy forward), without the leading space of "▁Once". */
+    /**
+     * The text of stories260K-greedy.txt in the shared folder (an independent NumPy forward), without the leading
+     * space of "▁Once". The shared folder: -Dflexq.shared, FLEXQ_SHARED, or ../shared beside the checkout.
+     */
     static String numpyGreedyText() throws Exception {
-        List<String> lines = Files.readAllLines(SharedData.require("models/stories260K-greedy.txt"), StandardCharsets.UTF_8);
+        String shared = System.getProperty("flexq.shared", System.getenv().getOrDefault("FLEXQ_SHARED",
+                Path.of(System.getProperty("flexq.root", "..")).resolve("../shared").toString()));
+        List<String> lines = Files.readAllLines(Path.of(shared, "models/stories260K-greedy.txt"), StandardCharsets.UTF_8);
         int ids = 0;
         while (lines.get(ids).startsWith("#")) {
             ids++;
