@@ -23,6 +23,7 @@ import io.flexq.runtime.llama.LlamaSession;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelFiles;
 import io.flexq.runtime.sample.GreedySampler;
+import io.flexq.runtime.sample.Sampler;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tokenizer.TokenStreamDecoder;
 import io.flexq.runtime.tokenizer.Tokenizer;
@@ -125,11 +126,15 @@ class OpenAiServerTest {
     }
 
     static Reference reference(String prompt, int maxTokens) {
+        return reference(prompt, maxTokens, new GreedySampler());
+    }
+
+    static Reference reference(String prompt, int maxTokens, Sampler sampler) {
         PlainCompletion plain = new PlainCompletion();
         int[] ids = PromptEncoder.encode(plain.render(List.of(Message.user(prompt))), tokenizer, plain.name());
         Generator.Result r;
         try (LlamaSession session = llama.newSession(llama.config().contextLength())) {
-            r = Generator.generate(session, ids, maxTokens, new GreedySampler(), Set.of(tokenizer.eos(), tokenizer.bos()), t -> { });
+            r = Generator.generate(session, ids, maxTokens, sampler, Set.of(tokenizer.eos(), tokenizer.bos()), t -> { });
         }
         TokenStreamDecoder decoder = tokenizer.decoder();
         decoder.accept(ids[ids.length - 1]);
@@ -326,12 +331,13 @@ class OpenAiServerTest {
     }
 
     @Test
-    void theSameSeedGivesTheSameSampledText() {
+    void temperatureTopPAndSeedGiveTheRuntimesSampledText() {
         ChatCompletionCreateParams p = ChatCompletionCreateParams.builder().model(MODEL_ID).addUserMessage("Once")
                 .temperature(1.0).topP(0.9).seed(1234L).maxCompletionTokens(30).build();
         String a = client.chat().completions().create(p).choices().getFirst().message().content().orElseThrow();
         String b = client.chat().completions().create(p).choices().getFirst().message().content().orElseThrow();
         String other = client.chat().completions().create(p.toBuilder().seed(99L).build()).choices().getFirst().message().content().orElseThrow();
+        assertEquals(reference("Once", 30, Sampler.of(1.0, 0.9, 1234L)).text(), a);
         assertEquals(a, b);
         assertNotEquals(a, other);
     }
