@@ -53,9 +53,13 @@ final class JlamaRun {
 
     /** Our runtime on {@code model} (GGUF or HF folder), the same split of prefill and decode. */
     static float[][] ours(Path model, int[] tokens, int prompt) {
+        return ours(ModelFiles.open(model, BuiltinTypes.registry(JlamaRun.class.getClassLoader())), tokens, prompt);
+    }
+
+    /** Our runtime on an opened model (closed after). */
+    static float[][] ours(io.flexq.runtime.model.ModelFile model, int[] tokens, int prompt) {
         float[][] out = new float[tokens.length][];
-        try (Llama llama = Llama.load(ModelFiles.open(model, BuiltinTypes.registry(JlamaRun.class.getClassLoader())),
-                JlamaRun.class.getClassLoader(), s -> { });
+        try (model; Llama llama = Llama.load(model, JlamaRun.class.getClassLoader(), s -> { });
              LlamaSession s = llama.newSession(tokens.length + 1, prompt)) {
             float[][] first = s.forwardAll(tokens, 0, prompt);
             System.arraycopy(first, 0, out, 0, prompt);
