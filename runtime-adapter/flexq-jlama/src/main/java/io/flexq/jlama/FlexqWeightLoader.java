@@ -75,11 +75,15 @@ public final class FlexqWeightLoader implements WeightLoader {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         for (Fq6Tensor t : loaded.values()) {
             t.matrix().close();
         }
         source.close();
-        delegate.close();
+        try {
+            delegate.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("flexq-jlama: closing Jlama's loader: " + e, e);
+        }
     }
 }

@@ -40,6 +40,22 @@ final class Fixtures {
         return out;
     }
 
+    /**
+     * Jlama's own Q4 of the HF folder of {@code model}, made by Jlama's quantizer ({@code SafeTensorSupport.quantizeModel},
+     * what its {@code quantize} command runs): the 56 linears in Q4, norms, embedding and LM head kept, as FQ6 keeps them.
+     * (Jlama 0.8.4's {@code --quantize-to Q4} at load leaves the row-sharded q/k/v/gate/up in F32 and then fails
+     * with I8 activations, so a pre-quantized folder is how Jlama users run Q4.)
+     */
+    static synchronized Path jlamaQ4(String model) throws java.io.IOException {
+        Path dir = hfFolder(model);
+        Path out = dir.resolveSibling(dir.getFileName() + "-JQ4");
+        if (!Files.isRegularFile(out.resolve("model.safetensors"))) {
+            com.github.tjake.jlama.safetensors.SafeTensorSupport.quantizeModel(dir, com.github.tjake.jlama.safetensors.DType.Q4,
+                    new String[]{"norm", "embed_tokens", "lm_head"}, null, Optional.of(out));
+        }
+        return out;
+    }
+
     /** The HF folder made from {@code model} under target/jlama-fixtures (made if missing). */
     static synchronized Path hfFolder(String model) {
         Path out = Path.of("target", "jlama-fixtures", model.replace(".gguf", "")).toAbsolutePath();

@@ -23,7 +23,8 @@ import java.util.Optional;
 
 /**
  * Converts one of our Llama models (GGUF, llama2.c .bin) into an HF folder that Jlama (and any HF loader)
- * reads: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}, {@code tokenizer_config.json}.
+ * reads: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}, {@code tokenizer_config.json} and a
+ * {@code README.md} saying where it came from (Jlama's own quantizer copies it).
  *
  * <ul>
  * <li>Tensors: GGUF names to HF names; F32 and F16 tensors keep their bytes, other types are dequantized to
@@ -66,6 +67,9 @@ public final class HfFolderWriter {
             Files.writeString(tmp.resolve("config.json"), JsonOut.write(config(c, vocab, lmHead)));
             Files.writeString(tmp.resolve("tokenizer.json"), TokenizerJson.write(vocab), StandardCharsets.UTF_8);
             Files.writeString(tmp.resolve("tokenizer_config.json"), TokenizerJson.config(vocab), StandardCharsets.UTF_8);
+            Files.writeString(tmp.resolve("README.md"), "# " + outDir.getFileName() + "\n\nConverted by FlexQ-J's HfFolderWriter from `"
+                    + model.getFileName() + "` (" + file.format() + "); weights unchanged (F32/F16 kept, other types dequantized to F32), "
+                    + "q/k rows in HF rotate-half order.\n", StandardCharsets.UTF_8);
             SafetensorsOut st = new SafetensorsOut();
             for (TensorEntry t : file.tensors().values()) {
                 String hf = hfName(t.name(), model);
