@@ -96,7 +96,7 @@ final class TokenizerJson {
         return JsonOut.write(root);
     }
 
-    /** tokenizer_config.json: the special pieces by name, no legacy handling, BOS added. */
+    /** tokenizer_config.json: the special pieces by name, no legacy handling, BOS added, a plain-text chat template. */
     static String config(SpVocabulary v) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("add_bos_token", true);
@@ -106,6 +106,9 @@ final class TokenizerJson {
         if (v.eos() >= 0) c.put("eos_token", v.pieces()[v.eos()]);
         if (v.unk() >= 0) c.put("unk_token", v.pieces()[v.unk()]);
         c.put("tokenizer_class", "LlamaTokenizer");
+        // our models are base models: a chat turn is plain text to continue (system text first), so chat APIs work
+        c.put("chat_template", "{% for message in messages %}{% if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
+                + "{% elif message['role'] == 'user' %}{{ message['content'] }}{% else %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}");
         return JsonOut.write(c);
     }
 
