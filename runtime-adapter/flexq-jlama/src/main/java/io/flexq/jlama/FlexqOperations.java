@@ -196,7 +196,8 @@ public final class FlexqOperations implements TensorOperations {
                     + rOffset + " do not fit " + w.rows() + " rows / result " + result.shape());
         }
         int tokens = a.shape().first();
-        routing.flexq(b.name(), tokens, rows);
+        String describe = w.describe();
+        routing.flexq(b.name(), tokens, rows, describe.substring(0, Math.max(0, describe.indexOf(' '))));
         try (Arena arena = Arena.ofConfined()) {
             ActivationBatch in = input(a, tokens, w.cols(), arena);
             boolean direct = result instanceof FloatBufferTensor && rOffset == 0 && result.shape().last() == w.rows();

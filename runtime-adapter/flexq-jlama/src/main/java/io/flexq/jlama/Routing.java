@@ -16,10 +16,13 @@ public final class Routing {
     private final LongAdder jlamaCalls = new LongAdder();
     private final LongAdder fq6ReachedJlama = new LongAdder();
     private final LongAdder dequantizedInputs = new LongAdder();
+    private final Map<String, Boolean> backends = new ConcurrentHashMap<>();
 
-    void flexq(String tensor, int tokens, int rows) {
+    /** One chunk of {@code tensor}: {@code rows} rows for {@code tokens} tokens, on the backend {@code backend}. */
+    void flexq(String tensor, int tokens, int rows, String backend) {
         flexqChunks.computeIfAbsent(tensor, k -> new LongAdder()).increment();
         flexqRows.add((long) tokens * rows);
+        backends.putIfAbsent(backend, Boolean.TRUE);
     }
 
     void jlama() {
@@ -57,7 +60,7 @@ public final class Routing {
     public String summary(String jlamaOps) {
         long chunks = flexqChunks.values().stream().mapToLong(LongAdder::sum).sum();
         return "flexq-jlama: " + flexqChunks.size() + " FQ6 tensors took " + chunks + " matmul chunks (" + flexqRows.sum()
-                + " token-rows) on FlexQ; " + jlamaCalls.sum() + " other calls ran on Jlama's " + jlamaOps
+                + " token-rows) on FlexQ " + new java.util.TreeSet<>(backends.keySet()) + "; " + jlamaCalls.sum() + " other calls ran on Jlama's " + jlamaOps
                 + "; FQ6 tensors that reached Jlama's ops: " + fq6ReachedJlama.sum()
                 + (dequantizedInputs.sum() > 0 ? "; Jlama I8/BF16 inputs dequantized: " + dequantizedInputs.sum() : "");
     }
