@@ -22,3 +22,4 @@ echo "|---|---|---:|---:|---:|---:|"
 java "${java_opts[@]}" -cp "$cp" io.flexq.jlama.bench.JlamaBench f32 "$fx" "${args[@]}" 2>/dev/null
 java "${java_opts[@]}" -cp "$cp" io.flexq.jlama.bench.JlamaBench q4 "$fx-JQ4" "${args[@]}" 2>/dev/null
 java "${java_opts[@]}" -cp "$cp" io.flexq.jlama.bench.JlamaBench flexq-a8 "$fx" "${args[@]}" 2>/dev/null
+java "${java_opts[@]}" -cp "$cp" io.flexq.jlama.bench.JlamaBench flexq-a8-file "$fx" "${args[@]}" 2>/dev/null

@@ -33,7 +33,11 @@ public final class JlamaBench {
             case "q4" -> ModelSupport.loadModel(dir.toFile(), DType.F32, DType.I8);          // dir: Jlama's Q4 folder
             case "flexq-a8" -> FlexqJlama.load(dir, Mode.A8);
             case "flexq-a6" -> FlexqJlama.load(dir, Mode.A6);
-            default -> throw new IllegalArgumentException("variant " + variant + ": f32 | q4 | flexq-a8 | flexq-a6");
+            case "flexq-a8-file" -> {                                                           // weights from the FQ6 GGUF beside dir
+                System.setProperty(FlexqJlama.FQ6_PROPERTY, dir.resolveSibling(dir.getFileName() + "-a8.fq6.gguf").toString());
+                yield FlexqJlama.load(dir, Mode.A8);
+            }
+            default -> throw new IllegalArgumentException("variant " + variant + ": f32 | q4 | flexq-a8 | flexq-a8-file | flexq-a6");
         };
         System.gc();
         long heap = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
