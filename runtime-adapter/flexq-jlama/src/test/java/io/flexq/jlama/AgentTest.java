@@ -36,19 +36,30 @@ class AgentTest {
     @TempDir
     Path tmp;
 
+    /**
+     * Text equality is checked in W6A16: with A8/A6 rounding, one-ulp differences between a fresh JVM's first
+     * (C1-compiled) forward and this JVM's warmed-up code can flip an activation code and so a greedy token
+     * (seen: ", the whole of the country" vs ", the first of the two"); without activation rounding the two routes
+     * compute the same logits to about 1e-6. W6A8 through the agent is checked by its routing summary.
+     */
     @Test
     void anUnchangedJlamaProgramRunsFq6WithTheAgentAndPrintsTheLibraryRoutesText() throws Exception {
         Path dir = Fixtures.hfFolder(Fixtures.REF27M);
-        AbstractModel lib = FlexqJlama.load(dir, Mode.A8);
+        AbstractModel lib = FlexqJlama.load(dir, Mode.A16);
         String expected = lib.generate(UUID.randomUUID(), PromptContext.of(PROMPT), 0.0f, TOKENS, (t, f) -> { }).responseText.replace("\n", "\\n");
 
-        Run agent = run(dir, "a8");
-        assertEquals(0, agent.status, agent.stderr);
-        assertTrue(agent.stderr.contains("flexq-jlama: " + dir + ": linear weights FQ6"), agent.stderr);
-        assertTrue(agent.stderr.contains("56 FQ6 tensors took"), agent.stderr);
-        assertTrue(agent.stderr.contains("FQ6 tensors that reached Jlama's ops: 0"), agent.stderr);
-        assertEquals("TEXT:" + expected, agent.text(), agent.stderr);
+        Run a16 = run(dir, "a16");
+        assertEquals(0, a16.status, a16.stderr);
+        assertTrue(a16.stderr.contains("flexq-jlama: " + dir + ": linear weights FQ6, quantized at load (clipping search), W6A16"), a16.stderr);
+        assertEquals("TEXT:" + expected, a16.text(), a16.stderr);
         assertFalse(expected.isBlank());
+
+        Run a8 = run(dir, "a8");
+        assertEquals(0, a8.status, a8.stderr);
+        assertTrue(a8.stderr.contains("W6A8"), a8.stderr);
+        assertTrue(a8.stderr.contains("56 FQ6 tensors took") && a8.stderr.contains("on FlexQ [flexq-cpu]"), a8.stderr);
+        assertTrue(a8.stderr.contains("FQ6 tensors that reached Jlama's ops: 0"), a8.stderr);
+        assertTrue(a8.text().length() > "TEXT:".length() + 10, a8.stdout);
     }
 
     @Test
