@@ -121,7 +121,7 @@ final class BenchCommand {
             file = ModelFiles.open(model, BuiltinTypes.registry(BenchCommand.class.getClassLoader()));
         }
         try (file; CpuThreads threads = CpuThreads.of(threadCount, BenchCommand.class.getClassLoader(), log);
-             Llama llama = Llama.load(file, threads.backends(), List.of(), log)) {
+             Llama llama = Llama.load(file, threads.backends(), Llama.offloads(BenchCommand.class.getClassLoader()), log)) {
             LlamaConfig c = llama.config();
             err.printf(Locale.ROOT, "ready in %.1f s: %s, %s%n", (System.nanoTime() - start) / 1e9, file.path(), c);
             int[] prompt = Throughput.randomPrompt(promptTokens, c.vocabSize(), seed);
