@@ -186,7 +186,7 @@ public final class QualityCommand implements Command {
                     long t1 = System.nanoTime();
                     int[] tokens = tok.encodeWithBos(Files.readString(textPath, StandardCharsets.UTF_8), false);
                     Windows windows = Windows.of(tokens, ctx, maxWindows, tok.bos());
-                    console.err().printf(Locale.ROOT, "%s: %d tokens, %d windows of %d%n", textPath, tokens.length, windows.count(), ctx);
+                    console.info(String.format(Locale.ROOT, "%s: %d tokens, %d windows of %d", textPath, tokens.length, windows.count(), ctx));
                     Evaluator.Result result;
                     try (ProgressBar bar = console.progress("quality", windows.count())) {
                         result = Evaluator.run(windows, refLogits, logits, done -> bar.set(done, null));
@@ -207,7 +207,7 @@ public final class QualityCommand implements Command {
                 logits.forEach(LlamaLogits::close);
                 loaded.forEach(Llama::close);
             }
-            console.err().printf(Locale.ROOT, "total %.0f s%n", (System.nanoTime() - t0) / 1e9);
+            console.info(String.format(Locale.ROOT, "total %.0f s", (System.nanoTime() - t0) / 1e9));
         }
         return 0;
     }

@@ -176,7 +176,7 @@ final class QuantizePipeline {
                 t.putAll(keys.types());
             } else if (tokenizer.isPresent()) {
                 // a byte-level BPE (tokenizer.json) is not embedded yet: the file works with --tokenizer
-                console.err().println("flexq quantize: warning: " + output.getFileName() + " carries no vocabulary (embedding a "
+                console.warning(output.getFileName() + " carries no vocabulary (embedding a "
                         + "tokenizer.json is not supported); run it with --tokenizer " + tokenizer.get().source());
             } else {
                 throw new CliException(source.path() + " carries no tokenizer and none was found to embed (FQ6 files are self-contained): "
