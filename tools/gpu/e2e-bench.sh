@@ -57,4 +57,8 @@ if has llama; then
   done
   t /tmp/lb/bin/llama-bench -m "$W/m-f16.gguf" -m "$W/m-Q8_0.gguf" -m "$W/m-Q6_K.gguf" -ngl 99 -p 512 -n 128 -o md 2>&1 | tee "$OUT/llama-bench.log"
 fi
+if has 70b; then
+  t $J -Xmx110g -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:llama-2-70b "FQ6 a8 Llama-2-70B shape (ours)" 128 32 1 2 2>&1 \
+    | tee "$OUT/bench-70b.log" | grep -E "^\||loaded|flexq-cuda|rror"
+fi
 cat "$OUT/times.log"

@@ -69,6 +69,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restr
     const int t = blockIdx.x;
     float *xr = x + (long long)t * dim;
     double ss = 0;
+#pragma unroll 4
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float v = xr[i];
         if (delta != nullptr) {
@@ -172,12 +173,31 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
 #pragma unroll
         for (int g = 0; g < ATT_MAXG; ++g) acc[g] = 0.0f;
         const u16 *kr = kc + (long long)tid * kvDim;
-        for (int d = 0; d < hd; d += 2) {
-            const u32 two = *(const u32 *)(kr + d);
-            const float k0 = h2f((u16)(two & 0xFFFF)), k1 = h2f((u16)(two >> 16));
+        if ((hd & 7) == 0) {
+            // 16-byte loads, four in flight per thread (a thread's row is hd contiguous halves)
+            const uint4 *k4 = (const uint4 *)kr;
+#pragma unroll 4
+            for (int c8 = 0; c8 < (hd >> 3); ++c8) {
+                const uint4 w = k4[c8];
+                const u32 wv[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
-            for (int g = 0; g < ATT_MAXG; ++g) {
-                if (g < G) acc[g] += qs[g * hd + d] * k0 + qs[g * hd + d + 1] * k1;
+                for (int e = 0; e < 4; ++e) {
+                    const float k0 = h2f((u16)(wv[e] & 0xFFFF)), k1 = h2f((u16)(wv[e] >> 16));
+                    const int d = c8 * 8 + 2 * e;
+#pragma unroll
+                    for (int g = 0; g < ATT_MAXG; ++g) {
+                        if (g < G) acc[g] += qs[g * hd + d] * k0 + qs[g * hd + d + 1] * k1;
+                    }
+                }
+            }
+        } else {
+            for (int d = 0; d < hd; d += 2) {
+                const u32 two = *(const u32 *)(kr + d);
+                const float k0 = h2f((u16)(two & 0xFFFF)), k1 = h2f((u16)(two >> 16));
+#pragma unroll
+                for (int g = 0; g < ATT_MAXG; ++g) {
+                    if (g < G) acc[g] += qs[g * hd + d] * k0 + qs[g * hd + d + 1] * k1;
+                }
             }
         }
 #pragma unroll
@@ -206,7 +226,8 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
         float acc[ATT_MAXG];
 #pragma unroll
         for (int g = 0; g < ATT_MAXG; ++g) acc[g] = 0.0f;
-        for (int j = 0; j < n; ++j) {
+#pragma unroll 8
+        for (int j = 0; j < n; ++j) {  // unrolled: eight independent loads in flight
             const float vv = h2f(vc[(long long)j * kvDim + d]);
 #pragma unroll
             for (int g = 0; g < ATT_MAXG; ++g) {
@@ -324,6 +345,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     if (f16) {
         const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
+#pragma unroll 4
         for (int c = lane; c < K / 8; c += 32) {
             const uint4 w4 = __ldg(wr + c);
             const u32 wv[4] = {w4.x, w4.y, w4.z, w4.w};
@@ -341,6 +363,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
         }
     } else {
         const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
+#pragma unroll 4
         for (int c = lane; c < K / 4; c += 32) {
             const float4 w4 = __ldg(wr + c);
 #pragma unroll

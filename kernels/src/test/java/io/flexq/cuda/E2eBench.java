@@ -19,12 +19,14 @@ import java.util.Locale;
  * Wall-clock times of whole forwards as a user sees them (Java launch overhead included), median of runs.
  *
  * <pre>java ... io.flexq.cuda.E2eBench MODEL.gguf LABEL [prompt=512] [decode=128] [batches=1,8,32] [runs=3]</pre>
+ * MODEL {@code synthetic-fq6:llama-2-70b} (or a preset shape name) generates a random FQ6 model in host memory
+ * ({@link SyntheticFq6Model}) instead of reading a file.
  * {@code -Dflexq.act_preset=a6|a8|paper} runs FQ6 weights with that preset's activation modes.
  */
 public final class E2eBench {
 
     public static void main(String[] args) {
-        Path file = Path.of(args[0]);
+        String source = args[0];
         String label = args[1];
         int prompt = args.length > 2 ? Integer.parseInt(args[2]) : 512;
         int decode = args.length > 3 ? Integer.parseInt(args[3]) : 128;
@@ -35,7 +37,10 @@ public final class E2eBench {
         long t0 = System.nanoTime();
         try (CudaDevice probe = CudaDevice.open(0)) {
             long free0 = probe.memoryInfo()[0];
-            try (ModelFile f = ModelFiles.open(file, BuiltinTypes.registry(cl));
+            try (ModelFile f = source.startsWith("synthetic-fq6:")
+                    ? new SyntheticFq6Model(source.endsWith("70b") ? SyntheticFq6Model.LLAMA_2_70B
+                            : io.flexq.runtime.model.ModelShape.named(source.substring(14)), BuiltinTypes.registry(cl), 7)
+                    : ModelFiles.open(Path.of(source), BuiltinTypes.registry(cl));
                  Llama llama = Llama.load(f, Backends.discover(cl, log::add), Llama.offloads(cl), log::add)) {
                 double loadS = (System.nanoTime() - t0) / 1e9;
                 long used = free0 - probe.memoryInfo()[0];
