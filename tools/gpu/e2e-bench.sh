@@ -52,10 +52,11 @@ fi
 if has llama; then
   for i in $(seq 1 60); do [ -x /tmp/lb/bin/llama-bench ] && [ -x /tmp/lb/bin/llama-quantize ] && break; sleep 5; done
   tail -2 /tmp/llama-build.log
-  for q in Q8_0 Q6_K; do
+  for q in ${LLAMA_TYPES:-Q8_0 Q6_K}; do
     [ -f "$W/m-$q.gguf" ] || t /tmp/lb/bin/llama-quantize "$W/m-f16.gguf" "$W/m-$q.gguf" $q 16 > "$OUT/llama-quantize-$q.log" 2>&1
   done
-  t /tmp/lb/bin/llama-bench -m "$W/m-f16.gguf" -m "$W/m-Q8_0.gguf" -m "$W/m-Q6_K.gguf" -ngl 99 -p 512 -n 128 -o md 2>&1 | tee "$OUT/llama-bench.log"
+  models=(-m "$W/m-f16.gguf"); for q in ${LLAMA_TYPES:-Q8_0 Q6_K}; do models+=(-m "$W/m-$q.gguf"); done
+  t /tmp/lb/bin/llama-bench "${models[@]}" -ngl 99 -p 512 -n 128 -o md 2>&1 | tee "$OUT/llama-bench.log"
 fi
 if has 70b; then
   t $J -Xmx110g -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:llama-2-70b "FQ6 a8 Llama-2-70B shape (ours)" 128 32 1 2 2>&1 \
