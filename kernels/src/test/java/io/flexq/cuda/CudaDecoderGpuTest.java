@@ -44,8 +44,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (F32) at most 0.05 (measured 0.022 on an H100). With A6/A8 activations such a rounding difference can move an
  * activation code by one step, which moves logits more (measured up to 0.71 on the tiny stories260K, whose 64-wide
  * rows give each code a large weight; mean KLD 6e-4, top-1 agreement 158/160, on an H100), so FQ6 is held to
- * max |dlogit| <= 1.0 and a mean KL divergence from the host's
- * distributions far below the quantization's own (FQ6 W6A8 vs F32 on this model, WikiText-2: 0.026, bench/results/quality-stories260K.md).
+ * max |dlogit| <= 1.0 (A8) and a mean KL divergence from the host's
+ * distributions far below the quantization's own (FQ6 W6A8 vs F32 on this model, WikiText-2: 0.026, bench/results/quality-stories260K.md). A6 steps are 127/31 ~ 4x
+ * coarser, so a flip is ~4x likelier and ~4x larger: measured max |dlogit| 2.10, mean KLD 0.0094, top-1 151/160 (H100);
+ * held to 3.0 and 0.02, still far below W6A6's own error on this model (KLD 0.059 vs F32, bench/results/quality-stories260K.md).
  */
 @Tag("gpu")
 class CudaDecoderGpuTest {
@@ -209,7 +211,8 @@ class CudaDecoderGpuTest {
             Path p = fq6(dir, mode);
             try (ModelFile f = ModelFiles.open(p, types()); Llama h = host(f); Llama d = device(f)) {
                 assertTrue(d.describe().getFirst().contains("FQ6 W6A" + mode.bits()), d.describe().getFirst());
-                compare("stories260K FQ6 W6" + mode, run(h, d, 160), 1.0, mode == ActivationMode.A8 ? 2e-3 : 5e-3);
+                boolean a8 = mode == ActivationMode.A8;
+                compare("stories260K FQ6 W6" + mode, run(h, d, 160), a8 ? 1.0 : 3.0, a8 ? 2e-3 : 2e-2);
             }
         }
     }
