@@ -94,7 +94,7 @@ for p in "${pairs[@]}"; do
   label="${p%%=*}"; files="${p#*=}"; of="${files%%,*}"; lf="${files#*,}"
   echo
   echo "## $label: ours $of vs llama.cpp $lf"
-  echo "commands: ${ours_cmd[*]##*/} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup 1 --runs 1"
+  echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup 1 --runs 1"
   echo "          $llama -m $lf -t $threads -p $prompt -n $decode -r 1 -o csv $largs"
   ratios=""
   for r in $(seq "$rounds"); do
