@@ -22,9 +22,11 @@ src="${FLEXQ_SHARED:-$root/../shared}"
 cp "$src"/models/stories260K* "$src"/models/tok512.bin "$g/shared/models/"
 if [ ! -f "$g/jre.tar.xz" ]; then
   rm -rf "$g/jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs,jdk.httpserver,java.net.http \
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,jdk.management,java.xml,jdk.zipfs,jdk.httpserver,java.net.http \
     --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$g/jre"
   (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
 fi
 cp tools/gpu/run-tests.sh "$g/"
+# CPU comparison with llama.cpp (bash .gpu/cpu-vs-llamacpp.sh): the scripts, the synthetic GGUF writer, llama.cpp's source
+cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
 du -sh "$g"

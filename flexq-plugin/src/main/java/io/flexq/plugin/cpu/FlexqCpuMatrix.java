@@ -4,6 +4,7 @@ import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
+import io.flexq.runtime.cpu.PoolLease;
 import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
@@ -33,6 +34,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     private final String name;
     private final ActivationMode mode;
+    private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
     private final Int6Kernels kernels;
     /** Re-decodes the plain form on request (from the mapped file), so it is not held twice in memory. */
@@ -48,11 +50,22 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
      * form again when asked (e.g. by decoding the FQ6 bytes of a mapped file).
      */
     public FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, ForkJoinPool pool) {
+        this(name, weights, source, mode, PoolLease.borrowed(pool).acquire());
+    }
+
+    /** As above, on a leased pool: {@link #close()} gives the hold back (the pool's last holder shuts it down). */
+    FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, PoolLease.Hold hold) {
         this.name = name;
         this.mode = mode;
-        this.pool = pool;
+        this.hold = hold;
+        this.pool = hold.pool();
         this.kernels = new Int6Kernels(weights);
         this.weights = source;
+    }
+
+    @Override
+    public void close() {
+        hold.close();
     }
 
     @Override
@@ -100,6 +113,36 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             RowParallel.forTasks(pool, kernels.tasks, workPerTask, (from, to) -> kernels.gemmInt(af, a.scalesArray(), tokens, from, to, y, null));
         }
         MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
+        out.changed();
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) on the calling thread: only the kernel tasks (pairs of row blocks) that hold
+     * those rows run, so the cost is proportional to the range. Outputs are bit-identical to the same rows
+     * of {@link #matmul(ActivationBatch, ActivationBatch)} (W6A6 / W6A8: the integer kernel is exact and
+     * its epilogue per row fixed; W6A16: the per-row summation order does not depend on the range).
+     * The input is quantized (or padded) as a derived form of {@code in}: callers that run several ranges
+     * over one batch from several threads should give each thread its own batch.
+     */
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
+        int tokens = in.tokens();
+        if (rowFrom < rowTo) {
+            float[] y = new float[Math.multiplyExact(tokens, rowTo - rowFrom)];
+            int from = kernels.taskOf(rowFrom), to = kernels.taskOf(rowTo - 1) + 1;
+            if (mode == ActivationMode.A16) {
+                float[] x = in.derived(new PaddedInput(kernels.padded), FlexqCpuMatrix::padded);
+                kernels.gemmF32Rows(x, tokens, from, to, y, rowFrom, rowTo);
+            } else {
+                QuantizedActivations a = quantized(in);
+                kernels.gemmIntRows(floatCodes(in, a), a.scalesArray(), tokens, from, to, y, rowFrom, rowTo);
+            }
+            int n = rowTo - rowFrom;
+            for (int t = 0; t < tokens; t++) {
+                MemorySegment.copy(y, t * n, out.data(), ValueLayout.JAVA_FLOAT, out.offsetOf(t, rowFrom), n);
+            }
+        }
         out.changed();
     }
 

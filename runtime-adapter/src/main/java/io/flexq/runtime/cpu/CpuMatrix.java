@@ -42,23 +42,32 @@ public final class CpuMatrix implements WeightMatrix {
     private final int cols;
     private final MemorySegment data;
     private final RowKernel kernel;
+    private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
     private final int panel;
 
-    CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, ForkJoinPool pool) {
+    CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
         this.type = type;
         this.rows = rows;
         this.cols = cols;
         this.data = data;
         this.kernel = RowKernel.of(type, cols);
-        this.pool = pool;
+        this.hold = hold;
+        this.pool = hold.pool();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
     @Override public String name() { return name; }
+
+    /** Gives back this matrix's hold on the pool (the last holder of a backend-made pool shuts it down). */
+    @Override
+    public void close() {
+        hold.close();
+    }
+
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     public TensorType type() { return type; }
@@ -96,6 +105,24 @@ public final class CpuMatrix implements WeightMatrix {
             if (y != out.data()) {
                 MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
             }
+        }
+        out.changed();
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) on the calling thread, straight into {@code out} (the kernels write row r of
+     * token t at {@code t * rows + r}, which is out's layout). Bit-identical to {@link #matmul(ActivationBatch,
+     * ActivationBatch)} when rowFrom is a multiple of {@value #ROW_BLOCK}; otherwise rows may take another
+     * kernel variant (4-row vs 1-row) and differ by rounding.
+     */
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
+        if (in.data().asOverlappingSlice(out.data()).isPresent()) {
+            throw new IllegalArgumentException(name + ": input and output batches share memory");
+        }
+        if (rowFrom < rowTo) {
+            compute(rowFrom, rowTo, in.data(), in.tokens(), out.data());
         }
         out.changed();
     }
