@@ -36,7 +36,7 @@ fi
 [ -f "$work/ref27M-Q8_0.gguf" ] || "$LLAMA_QUANTIZE" "$model" "$work/ref27M-Q8_0.gguf" Q8_0 "$threads" > "$work/q80.log" 2>&1
 
 # the default file: no flags (preset a8 from the cost table, GPTQ, FQ6 head tied once), then its W6A6 twin
-[ -f "$work/ref27M-fq6-default.gguf" ] || "${java[@]}" io.flexq.plugin.cli.Main quantize "$model" "$work/ref27M-fq6-default.gguf" \
+[ -f "$work/ref27M-fq6-default.gguf" ] || "${java[@]}" io.flexq.runtime.cli.Main quantize "$model" "$work/ref27M-fq6-default.gguf" \
     > "$work/quantize.log" 2>&1
 [ -f "$work/ref27M-fq6-a6.gguf" ] || "${java[@]}" io.flexq.samples.bench.SetModes "$work/ref27M-fq6-default.gguf" "$work/ref27M-fq6-a6.gguf" a6
 
