@@ -107,6 +107,7 @@ final class GgufReader {
                     + " but the file has " + size + " bytes");
         }
         checkRanges(file, infos, dataStart, size);
+        checkTiling(file, infos, dataStart, in.segment(), alignment);
 
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
         MemorySegment seg = in.segment();
@@ -275,6 +276,56 @@ final class GgufReader {
             if (a.offset() + a.bytes() > b.offset()) {
                 throw new ModelFormatException(file + ": tensors '" + a.name() + "' and '" + b.name()
                         + "' overlap (data offsets " + a.offset() + "+" + a.bytes() + " and " + b.offset() + ")");
+            }
+        }
+    }
+
+    /**
+     * GGUF writers (gguf-py, ggml's gguf_write, {@link GgufWriter}) lay the data section out one way: tensors in
+     * table order, the first at offset 0, each next one where the previous ends rounded up to the alignment, zero
+     * padding between them, and nothing after the last one but its padding. Holding files to that catches a
+     * tensor whose type id was changed to one of another byte size (F32 data declared F16, Q8_0, ...): the data
+     * still lies inside the file, but no longer tiles it. Costs one read of at most alignment - 1 bytes per tensor.
+     */
+    private static void checkTiling(String file, List<Info> infos, long dataStart, MemorySegment seg, int alignment) {
+        if (infos.isEmpty()) {
+            return;
+        }
+        long expected = 0;
+        Info previous = null;
+        for (Info t : infos) {
+            if (t.offset() != expected) {
+                String where = previous == null
+                        ? "the first tensor must start at data offset 0"
+                        : "the previous tensor '" + previous.name() + "' (" + previous.type().name() + ", " + previous.bytes()
+                          + " bytes) ends at " + (previous.offset() + previous.bytes()) + ", so this one belongs at " + expected
+                          + (t.offset() > expected ? ": a gap of " + (t.offset() - expected) + " bytes" : "");
+                throw new ModelFormatException(file + ": tensor '" + t.name() + "' starts at data offset " + t.offset() + ", but "
+                        + where + " (GGUF writers place tensors back to back in table order; was a tensor's type id changed?)");
+            }
+            if (previous != null) {
+                requireZero(file, seg, dataStart + previous.offset() + previous.bytes(), dataStart + t.offset(), previous);
+            }
+            expected = alignUp(t.offset() + t.bytes(), alignment);
+            previous = t;
+        }
+        long end = dataStart + previous.offset() + previous.bytes();
+        long paddedEnd = dataStart + expected;
+        if (seg.byteSize() > paddedEnd) {
+            throw new ModelFormatException(file + ": " + (seg.byteSize() - end) + " bytes follow the end of the last tensor '"
+                    + previous.name() + "' (" + previous.type().name() + ", " + previous.bytes() + " bytes, ending at file offset "
+                    + end + "), more than its padding to the alignment " + alignment
+                    + " (was a tensor's type id changed, or data appended?)");
+        }
+        requireZero(file, seg, end, seg.byteSize(), previous);
+    }
+
+    private static void requireZero(String file, MemorySegment seg, long from, long to, Info after) {
+        for (long i = from; i < to; i++) {
+            if (seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0) {
+                throw new ModelFormatException(file + ": non-zero byte at file offset " + i + " in the padding after the end of tensor '"
+                        + after.name() + "' (" + after.type().name() + ", " + after.bytes() + " bytes); GGUF writers pad with zeros"
+                        + " (was a tensor's type id changed?)");
             }
         }
     }

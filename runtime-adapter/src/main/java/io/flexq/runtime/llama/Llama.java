@@ -1,5 +1,7 @@
 package io.flexq.runtime.llama;
 
+import io.flexq.runtime.model.FiniteWeights;
+
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.DecoderOffload;
@@ -50,6 +52,7 @@ public final class Llama implements AutoCloseable {
      */
     public static Llama load(ModelFile file, Backends backends, List<DecoderOffload> offloads, Consumer<String> log) {
         LlamaConfig config = LlamaConfig.from(file);
+        FiniteWeights.check(file);
         log.accept("model " + file.path() + " (" + file.format() + "): " + config);
         DecoderOffload.DeviceDecoder device = openDevice(file, config, offloads, log).orElse(null);
         try {

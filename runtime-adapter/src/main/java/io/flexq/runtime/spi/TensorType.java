@@ -45,4 +45,26 @@ public interface TensorType {
      * (the tensor's own bytes, starting at offset 0) into {@code dst[dstOffset .. dstOffset + cols)}.
      */
     void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset);
+
+    /**
+     * The first row (of {@code rows} rows of {@code cols} elements stored in {@code data}) that holds a NaN or an
+     * infinity, or -1 when every value is finite. Loaders call it once per tensor so that corrupt weights are
+     * refused instead of producing garbage. The default decodes every row; types override it with a scan of their
+     * raw bits (for block types, only the block scales: integer codes are always finite).
+     */
+    default long firstNonFiniteRow(MemorySegment data, long cols, long rows) {
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name() + ": rows of " + cols + " columns are too long to decode");
+        }
+        float[] row = new float[(int) cols];
+        for (long r = 0; r < rows; r++) {
+            dequantizeRow(data, r, row.length, row, 0);
+            for (float v : row) {
+                if (!Float.isFinite(v)) {
+                    return r;
+                }
+            }
+        }
+        return -1;
+    }
 }
