@@ -1,5 +1,6 @@
 package io.flexq.cuda;
 
+import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.spi.TensorType;
@@ -90,6 +91,7 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
             throw new IllegalArgumentException(source.name() + ": FQ6 tensor of " + rows + " x " + cols + " must be " + expected
                     + " bytes, got " + source.data().byteSize());
         }
+        Fq6Header.check(source.modelMetadata(), source.name(), true);
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         CudaDevice dev = device();
         synchronized (dev) {

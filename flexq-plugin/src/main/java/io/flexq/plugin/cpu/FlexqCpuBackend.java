@@ -1,5 +1,6 @@
 package io.flexq.plugin.cpu;
 
+import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.plugin.quant.FlexqWeights;
@@ -68,6 +69,7 @@ public final class FlexqCpuBackend implements WeightBackend {
                     + ") matrices, not " + source.type().name() + " (id " + source.type().id() + ") "
                     + source.rows() + " x " + source.cols());
         }
+        Fq6Header.check(source.modelMetadata(), source.name(), true);
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         FlexqWeights w = FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols());
         return new FlexqCpuMatrix(source.name(), w,

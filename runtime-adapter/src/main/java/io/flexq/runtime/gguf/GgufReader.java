@@ -109,6 +109,8 @@ final class GgufReader {
         checkRanges(file, infos, dataStart, size);
         checkTiling(file, infos, dataStart, in.segment(), alignment);
 
+        infos.stream().map(Info::type).distinct().forEach(t -> t.checkFileMetadata(metadata, file));
+
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
         MemorySegment seg = in.segment();
         for (Info info : infos) {

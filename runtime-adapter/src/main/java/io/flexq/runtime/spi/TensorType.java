@@ -67,4 +67,12 @@ public interface TensorType {
         }
         return -1;
     }
+
+    /**
+     * Checks the keys of a file that holds tensors of this type (e.g. FQ6's format version and group size); called
+     * once per type present whenever a GGUF is opened. Throws {@link io.flexq.runtime.model.ModelFormatException}
+     * naming the file and the key. Built-in types need nothing.
+     */
+    default void checkFileMetadata(java.util.Map<String, Object> metadata, String file) {
+    }
 }
