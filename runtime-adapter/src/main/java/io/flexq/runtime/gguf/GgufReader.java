@@ -2,6 +2,7 @@ package io.flexq.runtime.gguf;
 
 import io.flexq.runtime.model.ModelFormatException;
 import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.model.Untrusted;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.TensorTypes;
 
@@ -73,11 +74,11 @@ final class GgufReader {
         for (long i = 0; i < kvCount; i++) {
             long at = in.position();
             String key = in.string("metadata key #" + i);
+            String what = "metadata key " + Untrusted.quote(key);
             if (metadata.containsKey(key)) {
-                throw new ModelFormatException(file + ": metadata key '" + key + "' appears twice (second at offset " + at + ")");
+                throw new ModelFormatException(file + ": " + what + " appears twice (second at offset " + at + ")");
             }
-            GgufType type = valueType(in, "metadata key '" + key + "'");
-            String what = "metadata key '" + key + "'";
+            GgufType type = valueType(in, what);
             if (type == GgufType.ARRAY) {
                 GgufType elem = valueType(in, what + " (array element type)");
                 metadata.put(key, array(in, elem, what, 1));
@@ -95,7 +96,7 @@ final class GgufReader {
         for (long i = 0; i < tensorCount; i++) {
             Info info = tensorInfo(in, registry, file, i, alignment);
             if (byName.putIfAbsent(info.name(), info) != null) {
-                throw new ModelFormatException(file + ": tensor '" + info.name() + "' appears twice in the tensor table");
+                throw new ModelFormatException(file + ": tensor " + Untrusted.quote(info.name()) + " appears twice in the tensor table");
             }
             infos.add(info);
         }
@@ -225,7 +226,7 @@ final class GgufReader {
 
     private static Info tensorInfo(GgufCursor in, TensorTypes registry, String file, long index, int alignment) {
         String name = in.string("name of tensor #" + index);
-        String what = "tensor '" + name + "'";
+        String what = "tensor " + Untrusted.quote(name);
         long nDims = in.u32(what + " n_dims");
         if (nDims < 1 || nDims > MAX_DIMS) {
             throw new ModelFormatException(file + ": " + what + " has n_dims = " + nDims + " (must be 1.." + MAX_DIMS + ")");
@@ -239,7 +240,7 @@ final class GgufReader {
             }
         }
         int typeId = in.i32(what + " type");
-        TensorType type = registry.require(typeId, file + ": tensor " + name);
+        TensorType type = registry.require(typeId, file + ": " + what);
         long offset = in.i64(what + " offset");
         if (offset < 0 || offset % alignment != 0) {
             throw new ModelFormatException(file + ": " + what + " has data offset " + Long.toUnsignedString(offset)
