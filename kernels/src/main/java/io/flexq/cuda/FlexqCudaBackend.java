@@ -33,7 +33,9 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
     /** For {@link java.util.ServiceLoader}: device {@code -Dflexq.cuda.device} (default 0), logging to {@link System.Logger}. */
     public FlexqCudaBackend() {
         this(Integer.getInteger("flexq.cuda.device", 0),
-                message -> System.getLogger("io.flexq.cuda").log(System.Logger.Level.INFO, message));
+                // DEBUG: diagnostics, below the default INFO threshold of java.util.logging, whose console format
+                // takes two lines per message (issue 11); a logging configuration at FINE shows them
+                message -> System.getLogger("io.flexq.cuda").log(System.Logger.Level.DEBUG, message));
     }
 
     public FlexqCudaBackend(int ordinal, Consumer<String> log) {

@@ -31,7 +31,9 @@ public final class FlexqCpuBackend implements WeightBackend {
 
     public FlexqCpuBackend() {
         this(new ForkJoinPool(Math.max(1, Integer.getInteger("flexq.threads", Runtime.getRuntime().availableProcessors()))),
-                message -> System.getLogger("io.flexq.plugin.cpu").log(System.Logger.Level.INFO, message));
+                // DEBUG: diagnostics, below the default INFO threshold of java.util.logging, whose console format
+                // takes two lines per message (issue 11); a logging configuration at FINE shows them
+                message -> System.getLogger("io.flexq.plugin.cpu").log(System.Logger.Level.DEBUG, message));
     }
 
     public FlexqCpuBackend(ForkJoinPool pool, Consumer<String> log) {
