@@ -6,7 +6,7 @@ quantizers and every backend can be checked against a second implementation of t
 
     python3 tools/golden/fq6_golden.py [OUT_DIR]
 
-OUT_DIR defaults to conformance-tests/src/test/resources/golden (relative to the repository root).
+OUT_DIR defaults to conformance-tests/src/main/resources/golden (relative to the repository root).
 The output is deterministic: running it again gives the same bytes (checked by --check, which
 regenerates into a temporary folder and compares).
 
@@ -351,7 +351,7 @@ def generate(out):
 
 def main(argv):
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-    default = os.path.join(root, "conformance-tests", "src", "test", "resources", "golden")
+    default = os.path.join(root, "conformance-tests", "src", "main", "resources", "golden")
     if len(argv) > 1 and argv[1] == "--check":
         with tempfile.TemporaryDirectory() as tmp:
             generate(os.path.join(tmp, "golden"))

@@ -2,7 +2,13 @@ package io.flexq.cuda;
 
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
 
 /**
  * An FQ6 matrix resident on a CUDA device, repacked at load into the kernel layouts it needs. A matmul
@@ -12,7 +18,7 @@ import io.flexq.runtime.spi.WeightMatrix;
  *
  * <p>Per-op offload: each call pays two PCIe copies. Calls on one device are serialized.
  */
-final class CudaFq6Matrix implements WeightMatrix {
+final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
 
     private final String name;
     private final int rows;
@@ -62,6 +68,31 @@ final class CudaFq6Matrix implements WeightMatrix {
     @Override
     public void matmul(ActivationBatch in, ActivationBatch out) {
         WeightMatrix.checkShapes(this, in, out);
+        run(in, out.data(), null);
+        out.changed();
+    }
+
+    /** The kernel's {@code _p} twin on the same dispatch: its int32 group partials (W6A6 / W6A8 only). */
+    @Override
+    public Optional<int[]> integerPartials(ActivationBatch in) {
+        if (in.dim() != cols) {
+            throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols + " columns");
+        }
+        if (mode == ActivationMode.A16) {
+            return Optional.empty();
+        }
+        int m = in.tokens();
+        long count = (long) m * rows * FlexqKernels.groups(cols);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment y = arena.allocate((long) m * rows * 4, 64);
+            MemorySegment p = arena.allocate(count * 4, 64);
+            run(in, y, p);
+            return Optional.of(p.toArray(ValueLayout.JAVA_INT));
+        }
+    }
+
+    /** y (M x rows floats) for in; with {@code partials} non-null also P (M x rows x groups ints). */
+    private void run(ActivationBatch in, MemorySegment yHost, MemorySegment partialsHost) {
         int m = in.tokens();
         synchronized (device) {
             device.makeCurrent();
@@ -69,6 +100,7 @@ final class CudaFq6Matrix implements WeightMatrix {
             DeviceBuffer x = device.scratch("x", (long) m * cols * 4);
             x.upload(in.data().asSlice(0, (long) m * cols * 4), 0);
             DeviceBuffer y = device.scratch("y", (long) m * rows * 4);
+            DeviceBuffer p = partialsHost == null ? null : device.scratch("partials", partialsHost.byteSize());
             if (mode == ActivationMode.A16) {
                 k.w6a16(fq6, rows, cols, x, cols, y, m);
                 lastKernel = "flexq_w6a16";
@@ -81,12 +113,14 @@ final class CudaFq6Matrix implements WeightMatrix {
                 DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
                 DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
                 k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
-                k.gemm(c.spec(), c.splits(), usePlanes ? planes : int8, scales, act, sa, y, null, m, rows, cols);
-                lastKernel = c.spec().name() + (c.spec().gemm() ? "" : " splits=" + c.splits());
+                k.gemm(c.spec(), c.splits(), usePlanes ? planes : int8, scales, act, sa, y, p, m, rows, cols);
+                lastKernel = c.spec().name() + (p == null ? "" : "_p") + (c.spec().gemm() ? "" : " splits=" + c.splits());
             }
-            y.download(out.data().asSlice(0, (long) m * rows * 4), 0);
+            y.download(yHost.asSlice(0, (long) m * rows * 4), 0);
+            if (p != null) {
+                p.download(partialsHost, 0);
+            }
         }
-        out.changed();
     }
 
     @Override

@@ -1,8 +1,11 @@
 package io.flexq.plugin.cli;
 
+import io.flexq.runtime.cli.CommandSpecs;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,10 +13,11 @@ import java.util.Optional;
 
 /**
  * A parsed command line of one subcommand: positional arguments and the flags given, checked against the
- * flags the subcommand declares. Parse errors are {@link CliException.Usage}s that name the flag.
+ * flags the subcommand declares. A bad value (intValue, choice) is a {@link CliException.Usage} naming the flag.
  *
- * <p>Accepted forms: {@code --name VALUE}, {@code --name=VALUE}, {@code --switch}; {@code --} ends the flags.
- * A flag given twice keeps the last value (so scripts can override defaults).
+ * <p>The parsing itself is picocli's, under the rules of every {@code flexq} command
+ * ({@link io.flexq.runtime.cli.CommandSpecs}): {@code --name VALUE}, {@code --name=VALUE}, {@code --switch};
+ * {@code --} ends the flags; a flag given twice is an error.
  */
 public final class Args {
 
@@ -27,45 +31,14 @@ public final class Args {
         this.flags = flags;
     }
 
-    public static Args parse(String command, List<Flag> known, List<String> argv) {
-        Map<String, Flag> byName = new LinkedHashMap<>();
-        known.forEach(f -> byName.put(f.name(), f));
-        List<String> positional = new ArrayList<>();
+    /** The arguments picocli matched for {@code command}. */
+    public static Args of(String command, ParseResult parsed) {
         Map<String, String> flags = new LinkedHashMap<>();
-        boolean flagsEnded = false;
-        for (int i = 0; i < argv.size(); i++) {
-            String a = argv.get(i);
-            if (flagsEnded || !a.startsWith("--") || a.equals("-")) {
-                positional.add(a);
-                continue;
-            }
-            if (a.equals("--")) {
-                flagsEnded = true;
-                continue;
-            }
-            String body = a.substring(2);
-            int eq = body.indexOf('=');
-            String name = eq < 0 ? body : body.substring(0, eq);
-            Flag flag = byName.get(name);
-            if (flag == null) {
-                throw new CliException.Usage("unknown flag --" + name + " (flags of 'flexq " + command + "': "
-                        + String.join(", ", byName.keySet().stream().map(n -> "--" + n).toList()) + ")");
-            }
-            if (!flag.takesValue()) {
-                if (eq >= 0) {
-                    throw new CliException.Usage("--" + name + " is a switch and takes no value (got '" + a + "')");
-                }
-                flags.put(name, "true");
-            } else if (eq >= 0) {
-                flags.put(name, body.substring(eq + 1));
-            } else {
-                if (i + 1 >= argv.size()) {
-                    throw new CliException.Usage("--" + name + " needs a value: --" + name + " " + flag.valueName());
-                }
-                flags.put(name, argv.get(++i));
-            }
+        for (OptionSpec o : parsed.matchedOptions()) {
+            String name = o.longestName().substring(2);
+            flags.put(name, o.arity().max() == 0 ? "true" : String.valueOf((Object) o.getValue()));
         }
-        return new Args(command, List.copyOf(positional), flags);
+        return new Args(command, List.copyOf(CommandSpecs.positionals(parsed)), flags);
     }
 
     public String command() {

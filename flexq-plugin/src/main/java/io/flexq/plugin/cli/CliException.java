@@ -1,12 +1,13 @@
 package io.flexq.plugin.cli;
 
-/**
- * An error the user can fix (a bad flag, a missing file, an unsupported model): {@link Main} prints its
- * message as one line and exits with {@link #exitCode()}, without a stack trace unless {@code --verbose}.
- */
-public class CliException extends RuntimeException {
+import io.flexq.runtime.cli.CommandException;
 
-    private final int exitCode;
+/**
+ * An error the user can fix (a bad flag, a missing file, an unsupported model): the flexq command prints its
+ * message as one line and exits with {@link #exitCode()}, without a stack trace unless {@code --verbose}
+ * (the runtime's {@link CommandException} contract).
+ */
+public class CliException extends CommandException {
 
     public CliException(String message) {
         this(message, 1, null);
@@ -17,12 +18,7 @@ public class CliException extends RuntimeException {
     }
 
     protected CliException(String message, int exitCode, Throwable cause) {
-        super(message, cause);
-        this.exitCode = exitCode;
-    }
-
-    public int exitCode() {
-        return exitCode;
+        super(message, exitCode, cause);
     }
 
     /** A command line that does not parse: exit status 2, and the message points at {@code --help}. */

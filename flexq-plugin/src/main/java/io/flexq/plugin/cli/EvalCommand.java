@@ -4,8 +4,11 @@ import io.flexq.plugin.eval.Evaluator;
 import io.flexq.plugin.eval.LlamaLogits;
 import io.flexq.plugin.eval.Quality;
 import io.flexq.plugin.eval.Windows;
+import io.flexq.runtime.cli.DeviceOption;
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.DecoderOffload;
 import io.flexq.runtime.tokenizer.Tokenizer;
 
 import java.nio.charset.StandardCharsets;
@@ -13,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 
 /**
  * {@code flexq eval MODEL [--ref REF] --text FILE}: perplexity of MODEL on a text, and against a reference model on
@@ -56,6 +60,7 @@ public final class EvalCommand implements Command {
                 Flag.value("windows", "N", "score only the first N windows (default: all whole windows of the text)"),
                 Flag.value("ctx", "N", "window length in tokens (default 512)"),
                 Flag.value("tokenizer", "FILE", "tokenizer for a model without one (llama2.c tokenizer.bin, tokenizer.json)"),
+                Flag.value(DeviceOption.NAME, "auto|cpu|cuda", DeviceOption.HELP),
                 Flag.bool("json", "print one JSON object {ppl, kld_mean, kld_p99, top1, tokens} on stdout"));
     }
 
@@ -67,6 +72,7 @@ public final class EvalCommand implements Command {
         int ctx = args.intValue("ctx", 512, 4, 1 << 20);
         int maxWindows = args.intValue("windows", 0, 1, Integer.MAX_VALUE);
         boolean json = args.has("json");
+        DeviceOption.apply(args.value(DeviceOption.NAME));
 
         try (ModelFile modelFile = ModelLoading.open(args.positional(0), "MODEL");
              ModelFile refFile = args.value("ref").map(r -> ModelLoading.open(r, "--ref")).orElse(null)) {
@@ -79,7 +85,10 @@ public final class EvalCommand implements Command {
             if (windows.count() == 0) {
                 throw new CliException("--text " + textArg + ": " + tokens.length + " tokens do not fill one window of " + ctx + " (lower --ctx)");
             }
-            try (Llama model = Llama.load(modelFile, getClass().getClassLoader(), console::debug);
+            ClassLoader loader = getClass().getClassLoader();
+            Backends backends = Backends.discover(loader, console::debug);
+            List<DecoderOffload> offloads = ServiceLoader.load(DecoderOffload.class, loader).stream().map(ServiceLoader.Provider::get).toList();
+            try (Llama model = Llama.load(modelFile, backends, offloads, console::debug);
                  Llama ref = refFile == null ? null : Llama.load(refFile, getClass().getClassLoader(), console::debug);
                  LlamaLogits modelLogits = new LlamaLogits(model, ctx);
                  LlamaLogits refLogits = ref == null ? null : new LlamaLogits(ref, ctx)) {
@@ -97,6 +106,7 @@ public final class EvalCommand implements Command {
                 } else {
                     print(console, modelFile.path(), refFile == null ? null : refFile.path(), windows, q, result.reference());
                 }
+                console.info(backends.summary()); // where MODEL's matrices ran
             }
         }
         return 0;

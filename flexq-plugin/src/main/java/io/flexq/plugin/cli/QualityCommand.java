@@ -72,7 +72,7 @@ public final class QualityCommand implements Command {
                 Flag.value("windows", "N", "first N windows (default: all)"),
                 Flag.value("ctx", "N", "window length (default 512)"),
                 Flag.value("variants", "LIST", "comma-separated subset of " + String.join(",", ALL)),
-                Flag.value("calib", "FILE", "calibration text for auto and GPTQ (default ../shared/data/wikitext2-valid.txt)"),
+                Flag.value("calib", "FILE", "calibration text for auto and GPTQ (default: a public-domain text built into the jar)"),
                 Flag.bool("rank-drop", "auto ranks layers by drop score alone (quantize --rank drop)"),
                 Flag.bool("gptq", "also every FQ6 variant with GPTQ weights (rows '... GPTQ'; Hessians from --calib)"),
                 Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
@@ -138,11 +138,11 @@ public final class QualityCommand implements Command {
                         clipLayers = QuantizePipeline.quantizeWeights(source, true, console);
                     }
                     if (gptq && gptqLayers == null) {
-                        Path calib = new QuantizePipeline.Calibration(args.value("calib").map(c -> Args.existingFile(c, "--calib")), 1, 2,
+                        CalibrationText calib = new QuantizePipeline.Calibration(args.value("calib").map(c -> Args.existingFile(c, "--calib")), 1, 2,
                                 Budget.DEFAULT, true).textOrDefault();
                         gptqLayers = QuantizePipeline.quantizeWeightsGptq(source, true, tok, calib, QuantizeCommand.gptqSettings(args), console);
                         notes.add("GPTQ: Hessians from " + QuantizeCommand.gptqSettings(args).windows() + " windows of "
-                                + QuantizeCommand.gptqSettings(args).ctx() + " tokens of " + calib.getFileName() + ", damping "
+                                + QuantizeCommand.gptqSettings(args).ctx() + " tokens of " + calib.name() + ", damping "
                                 + QuantizeCommand.gptqSettings(args).damping() + ", group scales by the clipping search");
                     }
                     List<ModelQuantizer.Layer> layers = gptq ? gptqLayers : clipLayers;
@@ -168,7 +168,7 @@ public final class QualityCommand implements Command {
                         List<String> chosen = modes.modes().entrySet().stream().filter(e -> e.getValue() == ActivationMode.A8)
                                 .map(Map.Entry::getKey).sorted((a, b) -> Integer.compare(LinearTensors.order(a), LinearTensors.order(b))).toList();
                         notes.add("auto" + (gptq ? " GPTQ" : "") + " (budget " + Budget.DEFAULT + ", rank " + (args.has("rank-drop") ? "drop" : "gain") + ", "
-                                + modes.calibrationTokens() + " calibration tokens of " + modes.calibrationText().getFileName() + "): A8 on " + a8 + " of "
+                                + modes.calibrationTokens() + " calibration tokens of " + modes.calibrationText().name() + "): A8 on " + a8 + " of "
                                 + layers.size() + ": " + String.join(", ", chosen));
                     }
                 }
@@ -186,7 +186,7 @@ public final class QualityCommand implements Command {
                     long t1 = System.nanoTime();
                     int[] tokens = tok.encodeWithBos(Files.readString(textPath, StandardCharsets.UTF_8), false);
                     Windows windows = Windows.of(tokens, ctx, maxWindows, tok.bos());
-                    console.err().printf(Locale.ROOT, "%s: %d tokens, %d windows of %d%n", textPath, tokens.length, windows.count(), ctx);
+                    console.info(String.format(Locale.ROOT, "%s: %d tokens, %d windows of %d", textPath, tokens.length, windows.count(), ctx));
                     Evaluator.Result result;
                     try (ProgressBar bar = console.progress("quality", windows.count())) {
                         result = Evaluator.run(windows, refLogits, logits, done -> bar.set(done, null));
@@ -207,7 +207,7 @@ public final class QualityCommand implements Command {
                 logits.forEach(LlamaLogits::close);
                 loaded.forEach(Llama::close);
             }
-            console.err().printf(Locale.ROOT, "total %.0f s%n", (System.nanoTime() - t0) / 1e9);
+            console.info(String.format(Locale.ROOT, "total %.0f s", (System.nanoTime() - t0) / 1e9));
         }
         return 0;
     }

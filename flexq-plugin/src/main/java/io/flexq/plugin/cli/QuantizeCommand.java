@@ -73,7 +73,7 @@ public final class QuantizeCommand implements Command {
     public List<Flag> flags() {
         return List.of(
                 Flag.value("preset", "NAME", "auto | paper | a8 | a6 | w6a16 (default auto)"),
-                Flag.value("calib", "FILE", "calibration text for auto (default ../shared/data/wikitext2-valid.txt)"),
+                Flag.value("calib", "FILE", "calibration text for auto (default: a public-domain text built into the jar)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
                 Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
                 Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
@@ -197,7 +197,7 @@ public final class QuantizeCommand implements Command {
                 layers.stream().anyMatch(l -> l.sourceType().id() == 14) ? " (for Q6_K tensors: the error FQ6 adds to the Q6_K values)" : "");
         out.printf(Locale.ROOT, "preset %s: %d x A8, %d x A6, %d x A16 of %d linear layers%s%n", preset.id(), a8, a6, a16, layers.size(),
                 modes.scores().isEmpty() ? "" : String.format(Locale.ROOT, " (sensitivity over %d calibration tokens of %s)",
-                        modes.calibrationTokens(), modes.calibrationText().getFileName()));
+                        modes.calibrationTokens(), modes.calibrationText().name()));
         out.printf(Locale.ROOT, "linear weights: %,d in %,d bytes = %.3f bits/weight (%d-groups, fp16 scales)%n", weights, bytes,
                 8.0 * bytes / weights, Fq6Layout.GROUP);
         out.printf(Locale.ROOT, "wrote %s (%,d bytes; source %s, %,d bytes)%n", output, Files.size(output), source.path(),

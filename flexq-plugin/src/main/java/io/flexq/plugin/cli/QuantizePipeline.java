@@ -17,15 +17,12 @@ import io.flexq.plugin.quant.Gptq;
 import io.flexq.plugin.quant.WeightQuantizer;
 import io.flexq.runtime.gguf.GgufType;
 import io.flexq.runtime.model.ModelFile;
-import io.flexq.runtime.model.SharedData;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tokenizer.SentencePieceTokenizer;
 import io.flexq.runtime.tokenizer.Tokenizer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,29 +44,15 @@ final class QuantizePipeline {
         static final int DEFAULT_WINDOWS = 4;
         static final int DEFAULT_CTX = 256;
 
-        Path textOrDefault() {
-            if (text.isPresent()) {
-                return text.get();
-            }
-            try {
-                return SharedData.require("data/wikitext2-valid.txt");
-            } catch (IllegalStateException e) {
-                // bin/flexq names the checkout as flexq.home; the shared folder sits beside it
-                String home = System.getProperty("flexq.home");
-                if (home != null) {
-                    Path p = Path.of(home).resolve("../shared/data/wikitext2-valid.txt").normalize();
-                    if (Files.isRegularFile(p)) {
-                        return p;
-                    }
-                }
-                throw new CliException("preset auto needs calibration text: give --calib FILE (" + e.getMessage() + ")");
-            }
+        /** The --calib file, else the text built into the jar ({@link CalibrationText#builtIn()}). */
+        CalibrationText textOrDefault() throws IOException {
+            return text.isPresent() ? CalibrationText.of(text.get()) : CalibrationText.builtIn();
         }
     }
 
     /** Modes, and the scores behind them when measured. */
     record Modes(Map<String, ActivationMode> modes, Map<String, Double> scores, Map<String, Double> gains, double allA6,
-                 long calibrationTokens, Path calibrationText) {
+                 long calibrationTokens, CalibrationText calibrationText) {
     }
 
     static List<ModelQuantizer.Layer> quantizeWeights(ModelFile source, boolean clip, Console console) {
@@ -89,16 +72,16 @@ final class QuantizePipeline {
      * The linear weights quantized with GPTQ (group scales by the clipping search or RTN): the Hessians come from
      * {@code settings.windows()} windows of the calibration text run through the unquantized model.
      */
-    static List<ModelQuantizer.Layer> quantizeWeightsGptq(ModelFile source, boolean clip, Tokenizer tok, Path calibText, GptqSettings settings,
+    static List<ModelQuantizer.Layer> quantizeWeightsGptq(ModelFile source, boolean clip, Tokenizer tok, CalibrationText calibText, GptqSettings settings,
                                                          Console console) throws IOException {
         if (tok.bos() < 0) {
             throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
-        int[] tokens = tok.encodeWithBos(Files.readString(calibText, StandardCharsets.UTF_8), false);
+        int[] tokens = tok.encodeWithBos(calibText.content(), false);
         int ctx = Math.min(settings.ctx(), source.metadata().getInt("llama.context_length", settings.ctx()));
         List<int[]> windows = SensitivityAnalysis.windows(tokens, settings.windows(), ctx, tok.bos());
         if (windows.isEmpty() || windows.getFirst().length < 2) {
-            throw new CliException("--calib " + calibText + ": the text is too short to calibrate GPTQ on (" + tokens.length + " tokens)");
+            throw new CliException("--calib " + calibText.origin() + ": the text is too short to calibrate GPTQ on (" + tokens.length + " tokens)");
         }
         Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
         HessianCollector hessians;
@@ -136,17 +119,14 @@ final class QuantizePipeline {
 
     /** The sensitivity analysis and the budgeted choice. */
     static Modes measuredModes(ModelFile source, List<ModelQuantizer.Layer> layers, Tokenizer tok, Calibration cal, Console console) throws IOException {
-        Path text = cal.textOrDefault();
-        if (!Files.isRegularFile(text)) {
-            throw new CliException("--calib: no such file: " + text);
-        }
+        CalibrationText text = cal.textOrDefault();
         if (tok.bos() < 0) {
             throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
-        int[] tokens = tok.encodeWithBos(Files.readString(text, StandardCharsets.UTF_8), false);
+        int[] tokens = tok.encodeWithBos(text.content(), false);
         List<int[]> windows = SensitivityAnalysis.windows(tokens, cal.windows(), cal.ctx(), tok.bos());
         if (windows.isEmpty() || windows.getFirst().length < 2) {
-            throw new CliException("--calib " + text + ": the text is too short to calibrate on (" + tokens.length + " tokens)");
+            throw new CliException("--calib " + text.origin() + ": the text is too short to calibrate on (" + tokens.length + " tokens)");
         }
         Map<String, ActivationMode> allA8 = new LinkedHashMap<>();
         layers.forEach(l -> allA8.put(l.name(), ActivationMode.A8));
@@ -176,7 +156,7 @@ final class QuantizePipeline {
                 t.putAll(keys.types());
             } else if (tokenizer.isPresent()) {
                 // a byte-level BPE (tokenizer.json) is not embedded yet: the file works with --tokenizer
-                console.err().println("flexq quantize: warning: " + output.getFileName() + " carries no vocabulary (embedding a "
+                console.warning(output.getFileName() + " carries no vocabulary (embedding a "
                         + "tokenizer.json is not supported); run it with --tokenizer " + tokenizer.get().source());
             } else {
                 throw new CliException(source.path() + " carries no tokenizer and none was found to embed (FQ6 files are self-contained): "
@@ -195,7 +175,7 @@ final class QuantizePipeline {
             if (!modes.gains().isEmpty()) {
                 put(v, t, Fq6Keys.CALIBRATION_KLD_ALL_A6, GgufType.FLOAT32, (float) modes.allA6());
             }
-            put(v, t, Fq6Keys.CALIBRATION_FILE, GgufType.STRING, modes.calibrationText().getFileName().toString());
+            put(v, t, Fq6Keys.CALIBRATION_FILE, GgufType.STRING, modes.calibrationText().name());
             put(v, t, Fq6Keys.CALIBRATION_TOKENS, GgufType.UINT32, modes.calibrationTokens());
         }
         for (ModelQuantizer.Layer l : layers) {

@@ -5,6 +5,7 @@ import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
 import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
 
 import java.lang.foreign.MemorySegment;
@@ -20,7 +21,7 @@ import java.util.function.Supplier;
  * form, shared the same way, and multiplied with the dequantized weights (equal to the reference within
  * fp32 rounding).
  */
-public final class FlexqCpuMatrix implements WeightMatrix {
+public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     /** Derived-form key of the zero-padded fp32 copy of a batch used by W6A16. */
     private record PaddedInput(int paddedCols) {
@@ -117,6 +118,11 @@ public final class FlexqCpuMatrix implements WeightMatrix {
         RowParallel.forTasks(pool, kernels.tasks, (long) a.tokens() * kernels.padded * 2 * Int6Kernels.RB,
                 (from, to) -> kernels.gemmInt(af, a.scalesArray(), a.tokens(), from, to, y, p));
         return p;
+    }
+
+    @Override
+    public java.util.Optional<int[]> integerPartials(ActivationBatch in) {
+        return mode.quantized() ? java.util.Optional.of(partials(in)) : java.util.Optional.empty();
     }
 
     /** The input quantized in this matrix's mode: computed once per batch contents and shared. */

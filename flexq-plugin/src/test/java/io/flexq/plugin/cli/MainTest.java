@@ -96,7 +96,7 @@ class MainTest {
         Run r = run("probe", "--help");
         assertEquals(0, r.status());
         assertTrue(r.out().startsWith("usage: flexq probe MODE [flags]"), r.out());
-        assertTrue(r.out().contains("--windows N"));
+        assertTrue(r.out().contains("--windows=N"), r.out());
         Run o = run("--help");
         assertTrue(o.out().contains("probe"));
         assertEquals(2, run().status());

@@ -98,6 +98,8 @@ class QuantizeCommandTest {
         Map<String, Object> j = Json.parseObject(q.out().strip(), "eval --json");
         assertEquals(java.util.List.of("ppl", "kld_mean", "kld_p99", "top1", "tokens"), java.util.List.copyOf(j.keySet()));
         assertEquals(2L * 31, j.get("tokens"));
+        // after the run, one stderr line says where the FQ6 matrices of MODEL ran
+        assertTrue(q.err().lines().anyMatch(l -> l.startsWith("backends: flexq-cpu ") && l.contains(" x FQ6")), q.err());
         double kld = ((Number) j.get("kld_mean")).doubleValue();
         assertTrue(kld > 0 && kld < 1, "W6A6/A8 moves the distribution a little: " + kld);
         assertTrue(((Number) j.get("kld_p99")).doubleValue() >= kld);

@@ -11,6 +11,8 @@ import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.FloatTypes;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -33,40 +35,35 @@ import java.util.stream.Collectors;
  */
 final class BenchCommand {
 
-    static final Map<String, Flags.Kind> FLAGS = Map.ofEntries(
-            Map.entry("model", Flags.Kind.TEXT),
-            Map.entry("synthetic", Flags.Kind.TEXT),
-            Map.entry("type", Flags.Kind.TEXT),
-            Map.entry("prompt-tokens", Flags.Kind.INT),
-            Map.entry("decode-tokens", Flags.Kind.INT),
-            Map.entry("warmup", Flags.Kind.INT),
-            Map.entry("runs", Flags.Kind.INT),
-            Map.entry("threads", Flags.Kind.INT),
-            Map.entry("seed", Flags.Kind.LONG),
-            Map.entry("verbose", Flags.Kind.SWITCH),
-            Map.entry("help", Flags.Kind.SWITCH));
+    /** Largest --batch (sequences decoded together). */
+    static final int MAX_BATCH = 64;
 
-    static final String HELP = """
-            usage: flexq bench [--model PATH | --synthetic SHAPE] [flags]
-            Times prefill (the prompt as one batch) and decode (one token at a time) on the CPU and prints a Markdown
-            table: median tokens/s over the measured runs, and their range. Prompt tokens are random ids; decode feeds
-            back the argmax. The blocks run on the host (no decoder offload).
-              --model PATH         GGUF, llama2.c .bin or safetensors model (default: bundled stories260K.bin),
-                                   benchmarked in the types it stores
-              --synthetic SHAPE    a model with random weights at a real shape, built in memory: %s
-              --type T             weight type of --synthetic: %s (default f32); norms stay F32
-              --prompt-tokens N    prefill length (default 128)
-              --decode-tokens N    tokens decoded after the prompt (default 32)
-              --warmup N           unmeasured runs first (default 1)
-              --runs N             measured runs (default 3)
-              --threads N          matmul threads: the CPU backend gets its own pool of N (default: the common pool,
-                                   which has one thread fewer than the machine has cores, and at least 1)
-              --seed S             seed of the prompt and the synthetic weights (default 1)
-              --verbose            backend choices and stack traces on stderr
-            Memory: a synthetic model takes its parameter count x bytes per weight of native memory (Llama 3.2 1B:
-            4.9 GB in F32, 1.3 GB in Q8_0), outside the Java heap.
-            """.formatted(ModelShape.presets().stream().map(ModelShape::name).collect(Collectors.joining(", ")),
-            BuiltinTypes.all().stream().map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+    static CommandSpec spec(Cli cli) {
+        List<OptionSpec> options = List.of(
+                CommandSpecs.value("model", "PATH", "GGUF, llama2.c .bin or safetensors model (default: bundled stories260K.bin),"
+                        + " benchmarked in the types it stores"),
+                CommandSpecs.value("synthetic", "SHAPE", "a model with random weights at a real shape, built in memory: "
+                        + ModelShape.presets().stream().map(ModelShape::name).collect(Collectors.joining(", "))),
+                CommandSpecs.value("type", "T", "weight type of --synthetic: " + BuiltinTypes.all().stream()
+                        .map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")) + " (default f32); norms stay F32"),
+                DeviceOption.option(),
+                CommandSpecs.value("batch", "N", "sequences decoded together, 1.." + MAX_BATCH + " (default 1)"),
+                CommandSpecs.value("prompt-tokens", "N", "prefill length (default 128)"),
+                CommandSpecs.value("decode-tokens", "N", "tokens decoded after the prompt (default 32)"),
+                CommandSpecs.value("warmup", "N", "unmeasured runs first (default 1)"),
+                CommandSpecs.value("runs", "N", "measured runs (default 3)"),
+                CommandSpecs.value("threads", "N", "matmul threads: the CPU backend gets its own pool of N (default: the common pool,"
+                        + " which has one thread fewer than the machine has cores, and at least 1)"),
+                CommandSpecs.value("seed", "S", "seed of the prompt and the synthetic weights (default 1)"));
+        return CommandSpecs.command("bench", "", "prefill and decode tokens/s of a model, or of a random-weight model at a real shape",
+                """
+                Times prefill (the prompt as one batch) and decode (one token at a time) on the CPU and prints a Markdown
+                table: median tokens/s over the measured runs, and their range. Prompt tokens are random ids; decode feeds
+                back the argmax. The blocks run on the host (no decoder offload).
+                Memory: a synthetic model takes its parameter count x bytes per weight of native memory (Llama 3.2 1B:
+                4.9 GB in F32, 1.3 GB in Q8_0), outside the Java heap.
+                """, options, false, parsed -> run(Flags.of(parsed), cli.out(), cli.err(), cli));
+    }
 
     static final String TABLE_HEADER = """
             | model | weights | backend | threads | prompt | decode | runs | prefill tok/s median [min, max] | decode tok/s median [min, max] | weight bytes |
@@ -76,7 +73,8 @@ final class BenchCommand {
     private BenchCommand() {
     }
 
-    static int run(Flags f, PrintStream out, PrintStream err, Consumer<String> everyLine) {
+    static int run(Flags f, PrintStream out, PrintStream err, Cli cli) {
+        Consumer<String> everyLine = cli.diagnostics();
         // each pass opens a session: say a warning (e.g. a context past the trained one) once, not once per pass
         Set<String> said = new HashSet<>();
         Consumer<String> log = line -> {
@@ -84,10 +82,6 @@ final class BenchCommand {
                 everyLine.accept(line);
             }
         };
-        if (f.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
         if (f.has("model") && f.has("synthetic")) {
             throw new UsageException("give --model or --synthetic, not both");
         }
@@ -100,10 +94,17 @@ final class BenchCommand {
         int runs = f.integer("runs", 1).orElse(3);
         long seed = f.longValue("seed").orElse(1L);
         Integer threadCount = f.integer("threads", 1).orElse(null);
+        int batch = f.integer("batch", 1, MAX_BATCH).orElse(1);
+        String device = DeviceOption.apply(f.text(DeviceOption.NAME));
         ModelShape shape = f.text("synthetic").map(BenchCommand::shape).orElse(null);
         TensorType type = f.text("type").map(BenchCommand::type).orElse(null);
         if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE / 2) {
             throw new UsageException("--prompt-tokens + --decode-tokens is too large");
+        }
+        if (batch > 1) {
+            // the passes below run the blocks on the host, one sequence at a time
+            throw new CommandException("--batch " + batch + ": batched decode is not supported on this device yet (cpu"
+                    + (device.equals("auto") ? ", chosen by --device auto" : "") + "); use --batch 1");
         }
 
         long start = System.nanoTime();
@@ -135,7 +136,7 @@ final class BenchCommand {
                         m.promptTokens(), m.prefillNanos() / 1e9, m.prefillTokensPerSecond(),
                         m.decodeTokens(), m.decodeNanos() / 1e9, m.decodeTokensPerSecond());
                 if (!m.finiteLogits()) {
-                    err.println("warning: some logits were NaN or infinite (the timings stand; the weights overflow)");
+                    cli.warning("some logits were NaN or infinite (the timings stand; the weights overflow)");
                 }
                 if (!warm) {
                     measured.add(m);
@@ -149,6 +150,7 @@ final class BenchCommand {
                     decodeTokens == 0 ? "-" : summary(measured.stream().mapToDouble(Throughput.Measurement::decodeTokensPerSecond).toArray()),
                     weightBytes(file));
             out.flush();
+            cli.info(threads.backends().summary());
             return 0;
         }
     }

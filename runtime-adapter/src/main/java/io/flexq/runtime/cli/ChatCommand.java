@@ -9,6 +9,8 @@ import io.flexq.runtime.llama.LlamaSession;
 import io.flexq.runtime.sample.Sampler;
 import io.flexq.runtime.tokenizer.TokenStreamDecoder;
 import io.flexq.runtime.tokenizer.Tokenizer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -19,10 +21,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -33,30 +33,23 @@ import java.util.function.Consumer;
  */
 final class ChatCommand {
 
-    static final Map<String, Flags.Kind> FLAGS;
-
-    static {
-        Map<String, Flags.Kind> m = new HashMap<>(Settings.COMMON);
-        m.put("system", Flags.Kind.TEXT);
-        FLAGS = Map.copyOf(m);
+    static CommandSpec spec(Cli cli) {
+        List<OptionSpec> options = new ArrayList<>();
+        options.add(CommandSpecs.value("system", "TEXT", "system prompt (chat templates only)"));
+        options.addAll(Settings.common());
+        return CommandSpecs.command("chat", "", "interactive chat on stdin (base models: each line is a completion prompt)",
+                """
+                Reads lines from stdin and prints the model's replies on stdout. /reset forgets the conversation;
+                Ctrl-D (end of input) or /quit ends. With a base model (no chat template) each line is a completion
+                prompt, and an empty line starts from BOS alone. Without --model it uses the bundled stories260K model.
+                """, options, false, parsed -> run(Flags.of(parsed), cli.in(), cli.out(), cli.err(), cli));
     }
-
-    static final String HELP = """
-            usage: flexq chat [--system TEXT] [flags]
-            Reads lines from stdin and prints the model's replies on stdout. /reset forgets the conversation;
-            Ctrl-D (end of input) or /quit ends. With a base model (no chat template) each line is a completion
-            prompt, and an empty line starts from BOS alone.
-              --system TEXT       system prompt (chat templates only)
-            """ + Settings.COMMON_HELP;
 
     private ChatCommand() {
     }
 
-    static int run(Flags f, InputStream in, PrintStream out, PrintStream err, Consumer<String> log) {
-        if (f.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
+    static int run(Flags f, InputStream in, PrintStream out, PrintStream err, Cli cli) {
+        Consumer<String> log = cli.diagnostics();
         Sampler sampler = Settings.sampler(f, log);
         try (LoadedModel m = LoadedModel.open(f, log)) {
             int trained = m.llama().config().contextLength();
@@ -72,7 +65,7 @@ final class ChatCommand {
             List<Message> history = new ArrayList<>();
             String system = f.text("system").orElse(null);
             if (system != null && !template.keepsHistory()) {
-                err.println("warning: --system is ignored by the plain completion template");
+                cli.warning("--system is ignored by the plain completion template");
                 system = null;
             }
             err.println("chat with " + m.file().path().getFileName() + " (template " + template.name() + ", context " + ctx
@@ -134,6 +127,7 @@ final class ChatCommand {
             } catch (IOException e) {
                 throw new UncheckedIOException("reading stdin: " + e.getMessage(), e);
             }
+            cli.info(m.backends().summary());
             return 0;
         }
     }

@@ -1,83 +1,52 @@
 package io.flexq.runtime.cli;
 
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import picocli.CommandLine.ParseResult;
+
 import java.util.Optional;
 
 /**
- * Parses {@code --name value}, {@code --name=value} and boolean {@code --name} flags against a declared set.
- * Unknown flags, missing values and unparsable numbers are {@link UsageException}s naming the flag.
+ * The flags of one parsed runtime command, read by name. Values are text until read here, so an unparsable number
+ * or a value out of range is a {@link UsageException} naming the flag.
  */
 final class Flags {
 
-    enum Kind { TEXT, INT, LONG, NUMBER, SWITCH }
+    private final ParseResult parsed;
 
-    private final String command;
-    private final Map<String, Kind> declared;
-    private final Map<String, String> values = new HashMap<>();
-
-    private Flags(String command, Map<String, Kind> declared) {
-        this.command = command;
-        this.declared = declared;
+    private Flags(ParseResult parsed) {
+        this.parsed = parsed;
     }
 
-    static Flags parse(String command, Map<String, Kind> declared, String[] args, int from) {
-        Flags f = new Flags(command, new LinkedHashMap<>(declared));
-        for (int i = from; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || a.length() == 2) {
-                throw new UsageException("unexpected argument '" + a + "' for '" + command + "' (flags start with --; see flexq " + command + " --help)");
-            }
-            String name = a.substring(2);
-            String value = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            Kind kind = declared.get(name);
-            if (kind == null) {
-                throw new UsageException("unknown flag --" + name + " for '" + command + "' (see flexq " + command + " --help)");
-            }
-            if (kind == Kind.SWITCH) {
-                if (value != null) {
-                    throw new UsageException("flag --" + name + " takes no value");
-                }
-                value = "true";
-            } else if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new UsageException("flag --" + name + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (f.values.put(name, value) != null) {
-                throw new UsageException("flag --" + name + " given twice");
-            }
-        }
-        return f;
+    static Flags of(ParseResult parsed) {
+        return new Flags(parsed);
     }
 
     boolean has(String name) {
-        return values.containsKey(check(name));
+        return parsed.hasMatchedOption(check(name));
     }
 
-
     Optional<String> text(String name) {
-        return Optional.ofNullable(values.get(check(name)));
+        return Optional.ofNullable(parsed.matchedOptionValue(check(name), (String) null));
     }
 
     Optional<Integer> integer(String name, int min) {
+        return integer(name, min, Integer.MAX_VALUE);
+    }
+
+    Optional<Integer> integer(String name, int min, int max) {
         return text(name).map(v -> {
+            int n;
             try {
-                int n = Integer.parseInt(v.trim());
-                if (n < min) {
-                    throw new UsageException("--" + name + " must be at least " + min + ", got " + n);
-                }
-                return n;
+                n = Integer.parseInt(v.trim());
             } catch (NumberFormatException e) {
                 throw new UsageException("--" + name + " expects a whole number, got '" + v + "'");
             }
+            if (n < min) {
+                throw new UsageException("--" + name + " must be at least " + min + ", got " + n);
+            }
+            if (n > max) {
+                throw new UsageException("--" + name + " must be at most " + max + ", got " + n);
+            }
+            return n;
         });
     }
 
@@ -107,9 +76,9 @@ final class Flags {
     }
 
     private String check(String name) {
-        if (!declared.containsKey(name)) {
-            throw new IllegalStateException("flag --" + name + " is not declared for " + command);
+        if (parsed.commandSpec().findOption("--" + name) == null) {
+            throw new IllegalStateException("flag --" + name + " is not declared for " + parsed.commandSpec().name());
         }
-        return name;
+        return "--" + name;
     }
 }

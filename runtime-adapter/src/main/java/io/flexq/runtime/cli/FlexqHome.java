@@ -10,26 +10,26 @@ import java.util.Optional;
  * system property {@code flexq.home} (the launcher sets it), else the first folder above this class's jar or class
  * directory that holds the model, else {@code flexq.root} (set by the test build).
  */
-final class FlexqHome {
+public final class FlexqHome {
 
-    static final String DEFAULT_MODEL = "models/stories260K.bin";
-    static final String DEFAULT_TOKENIZER = "models/tok512.bin";
+    public static final String DEFAULT_MODEL = "models/stories260K.bin";
+    public static final String DEFAULT_TOKENIZER = "models/tok512.bin";
 
     private FlexqHome() {
     }
 
-    static Path find() {
+    public static Path find() {
         String home = System.getProperty("flexq.home");
         if (home != null) {
             Path p = Path.of(home);
             if (!Files.isRegularFile(p.resolve(DEFAULT_MODEL))) {
-                throw new IllegalStateException("flexq.home=" + home + " does not hold " + DEFAULT_MODEL + "; pass --model");
+                throw new CommandException("flexq.home=" + home + " does not hold " + DEFAULT_MODEL + "; pass --model");
             }
             return p;
         }
         return fromCodeLocation()
                 .or(() -> Optional.ofNullable(System.getProperty("flexq.root")).map(Path::of).filter(FlexqHome::holdsModel))
-                .orElseThrow(() -> new IllegalStateException("cannot find the bundled model " + DEFAULT_MODEL
+                .orElseThrow(() -> new CommandException("cannot find the bundled model " + DEFAULT_MODEL
                         + " above " + codeLocation().map(Path::toString).orElse("the class path") + "; pass --model and --tokenizer, or set -Dflexq.home"));
     }
 

@@ -8,39 +8,33 @@ import io.flexq.runtime.llama.Generator;
 import io.flexq.runtime.llama.LlamaSession;
 import io.flexq.runtime.sample.Sampler;
 import io.flexq.runtime.tokenizer.TokenStreamDecoder;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintStream;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
 /** {@code flexq generate}: one prompt in, only the generated text out (stdout); diagnostics on stderr. */
 final class GenerateCommand {
 
-    static final Map<String, Flags.Kind> FLAGS;
-
-    static {
-        Map<String, Flags.Kind> m = new HashMap<>(Settings.COMMON);
-        m.put("prompt", Flags.Kind.TEXT);
-        FLAGS = Map.copyOf(m);
+    static CommandSpec spec(Cli cli) {
+        List<OptionSpec> options = new ArrayList<>();
+        options.add(CommandSpecs.value("prompt", "TEXT", "the prompt (a user message when --template llama2/llama3 is given)"));
+        options.addAll(Settings.common());
+        return CommandSpecs.command("generate", "", "continue a prompt and print only the generated text",
+                "Continues TEXT (default: from BOS alone) and prints only the generated text on stdout.\n"
+                        + "Without --model it uses the bundled stories260K model.", options, false,
+                parsed -> run(Flags.of(parsed), cli.out(), cli.err(), cli));
     }
-
-    static final String HELP = """
-            usage: flexq generate [--prompt TEXT] [flags]
-            Continues TEXT (default: from BOS alone) and prints only the generated text.
-              --prompt TEXT       the prompt (a user message when --template llama2/llama3 is given)
-            """ + Settings.COMMON_HELP;
 
     private GenerateCommand() {
     }
 
-    static int run(Flags f, PrintStream out, PrintStream err, Consumer<String> log) {
-        if (f.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
+    static int run(Flags f, PrintStream out, PrintStream err, Cli cli) {
+        Consumer<String> log = cli.diagnostics();
         Sampler sampler = Settings.sampler(f, log);
         try (LoadedModel m = LoadedModel.open(f, log)) {
             int trained = m.llama().config().contextLength();
@@ -73,6 +67,7 @@ final class GenerateCommand {
             double seconds = (System.nanoTime() - start) / 1e9;
             log.accept(String.format("generated %d tokens in %.2f s (%.1f tokens/s), stopped by %s",
                     r.tokens().length, seconds, r.tokens().length / seconds, r.stop()));
+            cli.info(m.backends().summary());
             return 0;
         }
     }

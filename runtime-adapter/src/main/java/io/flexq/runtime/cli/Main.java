@@ -1,30 +1,34 @@
 package io.flexq.runtime.cli;
 
-import io.flexq.runtime.llama.ContextLengthException;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.function.Consumer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
 
 /**
- * The runtime's command line: {@code chat}, {@code generate} and {@code bench}. Generated text (for bench, its
- * table) goes to stdout and nothing else does; diagnostics go to stderr. Exit status 0 on success, 2 for a
- * command-line mistake, 1 for anything else (a bad model file, a request past the context). Stack traces only with
- * {@code --verbose}.
+ * The {@code flexq} command: one command tree, parsed by picocli, holding the runtime's commands
+ * ({@link BuiltinCommands}) and every command a {@link CommandProvider} on the class path contributes (the FlexQ
+ * plugin's quantize, inspect, eval, quality; the conformance kit's conformance).
+ *
+ * <p>Contract, the same for every command: results on stdout and nothing else; diagnostics on stderr through
+ * {@link System.Logger} ({@code --verbose} adds DEBUG, {@code --quiet} leaves warnings and errors); an error is one
+ * stderr line, {@code flexq CMD: error: MESSAGE}, with exit status 2 for a command line that does not parse or
+ * cannot work (unknown flag, missing value, flag given twice, value out of range) and 1 for anything else (a bad
+ * model file, a request past the context); {@code --verbose} adds the stack trace.
  */
 public final class Main {
-
-    static final String USAGE = """
-            usage: flexq <command> [flags]
-              generate   continue a prompt and print only the generated text
-              chat       interactive chat on stdin (base models: each line is a completion prompt)
-              bench      prefill and decode tokens/s of a model, or of a random-weight model at a real shape
-            flexq <command> --help lists the flags. Without --model they use the bundled stories260K model.
-            """;
 
     private Main() {
     }
@@ -32,64 +36,154 @@ public final class Main {
     public static void main(String[] args) {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
-        int status = run(args, System.in, out, err);
+        int status = run(args, new Cli(System.in, out, err, System.console() != null), discover(Main.class.getClassLoader()));
         out.flush();
         err.flush();
         System.exit(status);
     }
 
-    /** Runs one command; returns the exit status. */
+    /** Runs one command line with the commands found on this class's class path; returns the exit status. */
     public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
-        boolean verbose = Arrays.asList(args).contains("--verbose");
-        // The "backends: ..." line (which backend holds the weights, and why the others are not used) is shown once
-        // the command has succeeded, so an error stays one line; --verbose shows it at once with everything else.
-        String[] backendsLine = new String[1];
-        Consumer<String> log = line -> {
-            if (verbose || line.startsWith("warning")) {
-                err.println(line);
-            } else if (line.startsWith("backends: ")) {
-                backendsLine[0] = line;
+        return run(args, new Cli(in, out, err, false), discover(Main.class.getClassLoader()));
+    }
+
+    /** The runtime's commands, then those of every {@link CommandProvider} {@code loader} finds. */
+    public static List<CommandProvider> discover(ClassLoader loader) {
+        List<CommandProvider> providers = new ArrayList<>();
+        providers.add(new BuiltinCommands());
+        ServiceLoader.load(CommandProvider.class, loader).forEach(providers::add);
+        return providers;
+    }
+
+    /** Runs one command line with the commands of {@code providers}; never throws. */
+    public static int run(String[] args, Cli cli, List<CommandProvider> providers) {
+        try (Logging logging = Logging.install(cli.err())) {
+            CommandLine root = tree(cli, providers);
+            root.setExecutionStrategy(parsed -> {
+                Cli.Verbosity v = verbosity(parsed);
+                cli.verbosity(v);
+                logging.verbosity(v);
+                return new CommandLine.RunLast().execute(parsed);
+            });
+            root.setParameterExceptionHandler((e, a) -> usageError(e, cli));
+            root.setExecutionExceptionHandler((e, cmd, parsed) -> {
+                return report(e, cmd.getCommandSpec().qualifiedName(), cli);
+            });
+            int status;
+            try {
+                status = root.execute(args);
+            } catch (Error e) { // picocli hands on what is not an Exception (out of memory, a linkage error)
+                status = report(e, "flexq" + (args.length > 0 ? " " + args[0] : ""), cli);
             }
-        };
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-            (args.length == 0 ? err : out).print(USAGE);
-            return args.length == 0 ? 2 : 0;
-        }
-        String command = args[0];
-        try {
-            int status = switch (command) {
-                case "generate" -> GenerateCommand.run(Flags.parse(command, GenerateCommand.FLAGS, args, 1), out, err, log);
-                case "chat" -> ChatCommand.run(Flags.parse(command, ChatCommand.FLAGS, args, 1), in, out, err, log);
-                case "bench" -> BenchCommand.run(Flags.parse(command, BenchCommand.FLAGS, args, 1), out, err, log);
-                default -> throw new UsageException("unknown command '" + command + "' (commands: generate, chat, bench)");
-            };
-            if (status == 0 && backendsLine[0] != null) {
-                err.println(backendsLine[0]);
-            }
+            cli.out().flush();
+            cli.err().flush();
             return status;
-        } catch (UsageException e) {
-            err.println("flexq " + command + ": " + e.getMessage());
-            trace(e, verbose, err);
-            return 2;
-        } catch (ContextLengthException e) {
-            err.println("flexq " + command + ": " + e.getMessage());
-            trace(e, verbose, err);
-            return 1;
-        } catch (RuntimeException e) {
-            // model files, tokenizers, unsupported types, I/O: their messages name the file and the problem
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            err.println("flexq " + command + ": " + message + (verbose ? "" : "  (--verbose shows the stack trace)"));
-            trace(e, verbose, err);
-            return 1;
-        } catch (OutOfMemoryError e) {
-            err.println("flexq " + command + ": out of memory (" + e.getMessage() + "); give the JVM more with JAVA_OPTS=-Xmx...");
-            return 1;
         }
     }
 
-    private static void trace(Throwable e, boolean verbose, PrintStream err) {
-        if (verbose) {
-            e.printStackTrace(err);
+    private static int report(Throwable e, String command, Cli cli) {
+        ErrorReport r = ErrorReport.of(e, cli.verbose());
+        cli.err().println(command + ": " + oneLine(r.line()) + (r.status() == 2 ? " (see " + command + " --help)" : ""));
+        if (cli.verbose()) {
+            e.printStackTrace(cli.err());
         }
+        return r.status();
+    }
+
+    /** The whole tree for one run: {@code flexq}, {@code help}, and every provider's commands. */
+    static CommandLine tree(Cli cli, List<CommandProvider> providers) {
+        CommandSpec rootSpec = CommandSpec.wrapWithoutInspection((Callable<Integer>) () -> {
+            cli.err().println("flexq: error: no command given (see flexq --help)");
+            return 2;
+        });
+        rootSpec.name("flexq");
+        rootSpec.usageMessage()
+                .synopsisHeading("usage: ")
+                .customSynopsis("flexq COMMAND [flags]")
+                .description("FlexQ-J: run, benchmark, quantize and check Llama models.")
+                .commandListHeading("%ncommands:%n")
+                .optionListHeading("%nflags of every command:%n")
+                .sortOptions(false)
+                .footer("", "flexq COMMAND --help lists a command's flags. " + CommandSpecs.RULES,
+                        "Errors are one line on stderr: exit status 2 for a bad command line, 1 for anything else.");
+        addGlobalOptions(rootSpec);
+        CommandLine root = new CommandLine(rootSpec);
+        root.addSubcommand("help", new CommandLine.HelpCommand());
+        for (CommandProvider p : providers) {
+            for (Object command : p.commands(cli)) {
+                CommandLine sub = command instanceof CommandLine c ? c : new CommandLine(command);
+                String name = sub.getCommandName();
+                if (root.getSubcommands().containsKey(name)) {
+                    cli.warning("command '" + name + "' of " + p.getClass().getName() + " ignored: another provider has one of that name");
+                    continue;
+                }
+                addGlobalOptions(sub.getCommandSpec());
+                sameHelpLayout(sub.getCommandSpec());
+                root.addSubcommand(name, sub);
+            }
+        }
+        root.getSubcommands().get("help").getCommandSpec().usageMessage().description("show the help of a command: flexq help COMMAND");
+        // settings apply to the subcommands present, so they come after the tree is complete
+        root.setExpandAtFiles(false);           // "@file" is a prompt, not a file of arguments
+        root.setOverwrittenOptionsAllowed(false);
+        root.setUsageHelpWidth(120);
+        root.setOut(new PrintWriter(cli.out(), true));
+        root.setErr(new PrintWriter(cli.err(), true));
+        return root;
+    }
+
+    /** --help, --verbose and --quiet on a command that does not declare them itself. */
+    private static void addGlobalOptions(CommandSpec spec) {
+        if (spec.findOption("--help") == null) {
+            spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help").build());
+        }
+        if (spec.findOption("--verbose") == null) {
+            spec.addOption(OptionSpec.builder("--verbose").type(boolean.class).arity("0")
+                    .description("diagnostics (DEBUG log) and stack traces on stderr").build());
+        }
+        if (spec.findOption("--quiet") == null) {
+            spec.addOption(OptionSpec.builder("--quiet").type(boolean.class).arity("0")
+                    .description("only warnings and errors on stderr").build());
+        }
+    }
+
+    /** "usage: flexq NAME ..." and the flag rules at the end, for a command object written without them. */
+    private static void sameHelpLayout(CommandSpec spec) {
+        spec.usageMessage().synopsisHeading("usage: ");
+        if (spec.usageMessage().footer().length == 0) {
+            spec.usageMessage().footer("", CommandSpecs.RULES);
+        }
+    }
+
+    private static Cli.Verbosity verbosity(ParseResult parsed) {
+        boolean verbose = false, quiet = false;
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            verbose |= p.hasMatchedOption("--verbose");
+            quiet |= p.hasMatchedOption("--quiet");
+        }
+        if (verbose && quiet) {
+            throw new ParameterException(leaf(parsed).commandSpec().commandLine(), "--verbose and --quiet exclude each other");
+        }
+        return verbose ? Cli.Verbosity.VERBOSE : quiet ? Cli.Verbosity.QUIET : Cli.Verbosity.NORMAL;
+    }
+
+    private static ParseResult leaf(ParseResult parsed) {
+        ParseResult p = parsed;
+        while (p.subcommand() != null) {
+            p = p.subcommand();
+        }
+        return p;
+    }
+
+    /** A command line that does not parse: one line naming the flag, status 2. */
+    private static int usageError(ParameterException e, Cli cli) {
+        CommandLine cmd = e.getCommandLine();
+        String name = cmd.getCommandSpec().qualifiedName();
+        cli.err().println(name + ": error: " + oneLine(UsageMessages.of(e)) + " (see " + name + " --help)");
+        return 2;
+    }
+
+    private static String oneLine(String s) {
+        return s.replace("\r", "").replace('\n', ' ');
     }
 }

@@ -3,8 +3,9 @@ package io.flexq.runtime.cli;
 import io.flexq.runtime.chat.ChatTemplate;
 import io.flexq.runtime.llama.ContextLengthException;
 import io.flexq.runtime.sample.Sampler;
+import picocli.CommandLine.Model.OptionSpec;
 
-import java.util.Map;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -15,31 +16,20 @@ final class Settings {
     static final double DEFAULT_TEMPERATURE = 1.0;
     static final double DEFAULT_TOP_P = 0.9;
 
-    static final Map<String, Flags.Kind> COMMON = Map.ofEntries(
-            Map.entry("model", Flags.Kind.TEXT),
-            Map.entry("tokenizer", Flags.Kind.TEXT),
-            Map.entry("max-tokens", Flags.Kind.INT),
-            Map.entry("temperature", Flags.Kind.NUMBER),
-            Map.entry("top-p", Flags.Kind.NUMBER),
-            Map.entry("seed", Flags.Kind.LONG),
-            Map.entry("ctx", Flags.Kind.INT),
-            Map.entry("template", Flags.Kind.TEXT),
-            Map.entry("verbose", Flags.Kind.SWITCH),
-            Map.entry("help", Flags.Kind.SWITCH));
-
-    static final String COMMON_HELP = """
-              --model PATH        GGUF file, llama2.c .bin, or HF safetensors folder (default: bundled stories260K.bin)
-              --tokenizer PATH    llama2.c tokenizer.bin or tokenizer.json (default: tok512.bin with the default model,
-                                  else the vocabulary inside the model file)
-              --max-tokens N      most tokens to generate (default: %d, or what is left of the context)
-              --temperature T     0 = greedy (default %.1f)
-              --top-p P           nucleus sampling mass in (0, 1] (default %.1f)
-              --seed S            random seed; the same seed gives the same text (default: time-based)
-              --ctx N             context length (default: the model's llama.context_length; longer is allowed
-                                  with a warning)
-              --template NAME     chat format: llama2, llama3 or plain (default: from the model's chat template)
-              --verbose           diagnostics and stack traces on stderr
-            """.formatted(DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P);
+    /** The flags of generate and chat (new objects each time: an option belongs to one command). */
+    static List<OptionSpec> common() {
+        return List.of(
+                CommandSpecs.value("model", "PATH", "GGUF file, llama2.c .bin, or HF safetensors folder (default: bundled stories260K.bin)"),
+                CommandSpecs.value("tokenizer", "PATH", "llama2.c tokenizer.bin or tokenizer.json (default: tok512.bin with the default"
+                        + " model, else the vocabulary inside the model file, else a tokenizer file beside it)"),
+                DeviceOption.option(),
+                CommandSpecs.value("max-tokens", "N", "most tokens to generate (default: " + DEFAULT_MAX_TOKENS + ", or what is left of the context)"),
+                CommandSpecs.value("temperature", "T", "0 = greedy (default " + DEFAULT_TEMPERATURE + ")"),
+                CommandSpecs.value("top-p", "P", "nucleus sampling mass in (0, 1] (default " + DEFAULT_TOP_P + ")"),
+                CommandSpecs.value("seed", "S", "random seed; the same seed gives the same text (default: time-based)"),
+                CommandSpecs.value("ctx", "N", "context length (default: the model's llama.context_length; longer is allowed with a warning)"),
+                CommandSpecs.value("template", "NAME", "chat format: llama2, llama3 or plain (default: from the model's chat template)"));
+    }
 
     private Settings() {
     }

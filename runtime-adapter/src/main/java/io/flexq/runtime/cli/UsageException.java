@@ -1,8 +1,8 @@
 package io.flexq.runtime.cli;
 
-/** A mistake on the command line: reported as one line, exit status 2. */
-final class UsageException extends RuntimeException {
-    UsageException(String message) {
-        super(message);
+/** A mistake on the command line (a value out of range, flags that exclude each other): one line, exit status 2. */
+public class UsageException extends CommandException {
+    public UsageException(String message) {
+        super(message, 2, null);
     }
 }

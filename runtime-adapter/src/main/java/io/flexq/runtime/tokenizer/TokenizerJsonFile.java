@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a Hugging Face {@code tokenizer.json} with a byte-level BPE model (Llama 3, GPT-2 family):
+ * Reads a Hugging Face {@code tokenizer.json}. A BPE model with {@code byte_fallback: true} is SentencePiece-style
+ * (Llama 1/2, Mistral; read by {@link SentencePieceJson}); otherwise it is a byte-level BPE (Llama 3, GPT-2 family):
  * {@code model.vocab} (text -> id), {@code model.merges} ("a b" strings or ["a", "b"] pairs, in rank
  * order), {@code model.ignore_merges}, {@code added_tokens} (special -> CONTROL, else USER_DEFINED)
  * and {@code pre_tokenizer}, which must be one of the splits {@link PreTokenizer} knows.
@@ -28,17 +29,21 @@ final class TokenizerJsonFile {
     private TokenizerJsonFile() {
     }
 
-    static ByteLevelBpeTokenizer read(Path path) {
+    static Tokenizer read(Path path) {
         String source = path.toString();
         Map<?, ?> root = asMap(parseJson(path), source, "the document");
         Map<?, ?> model = asMap(root.get("model"), source, "'model'");
         Object type = model.get("type");
         if (!"BPE".equals(type)) {
-            throw new ModelFormatException(source + ": model.type is " + type + "; only \"BPE\" (byte-level) is supported");
+            throw new ModelFormatException(source + ": model.type is " + type + "; only \"BPE\" (byte-level, or SentencePiece-style with byte_fallback) is supported");
         }
         if (Boolean.TRUE.equals(model.get("byte_fallback"))) {
-            throw new ModelFormatException(source + ": model.byte_fallback = true (a SentencePiece-style BPE) is not supported from tokenizer.json");
+            return SentencePieceJson.read(source, root, model, siblingConfig(path));
         }
+        return readByteLevel(path, source, root, model);
+    }
+
+    private static ByteLevelBpeTokenizer readByteLevel(Path path, String source, Map<?, ?> root, Map<?, ?> model) {
         if (root.get("normalizer") != null) {
             throw new ModelFormatException(source + ": a 'normalizer' is set; byte-level BPE without normalizer is all that is supported");
         }
@@ -78,6 +83,22 @@ final class TokenizerJsonFile {
             }
         }
 
+        List<String[]> merges = merges(model, source);
+
+        Map<?, ?> config = siblingConfig(path);
+        int bos = specialId(config.get("bos_token"), texts, source, "<|begin_of_text|>", "<s>", "<|endoftext|>");
+        int eos = specialId(config.get("eos_token"), texts, source, "<|end_of_text|>", "</s>", "<|endoftext|>");
+        boolean addBos = config.get("add_bos_token") instanceof Boolean b ? b : bos >= 0 && split == PreTokenizer.LLAMA3;
+        boolean ignoreMerges = Boolean.TRUE.equals(model.get("ignore_merges"));
+        try {
+            return new ByteLevelBpeTokenizer(source, texts, types, merges, split, bos, eos, addBos, ignoreMerges);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(e.getMessage(), e);
+        }
+    }
+
+    /** {@code model.merges} in rank order: "a b" strings (older files) or ["a", "b"] pairs (tokenizers 0.20 on). */
+    static List<String[]> merges(Map<?, ?> model, String source) {
         List<?> mergeList = asList(model.get("merges"), source, "'model.merges'");
         List<String[]> merges = new ArrayList<>(mergeList.size());
         for (int i = 0; i < mergeList.size(); i++) {
@@ -91,17 +112,7 @@ final class TokenizerJsonFile {
                 throw new ModelFormatException(where + " is neither \"a b\" nor [\"a\", \"b\"]");
             }
         }
-
-        Map<?, ?> config = siblingConfig(path);
-        int bos = specialId(config.get("bos_token"), texts, source, "<|begin_of_text|>", "<s>", "<|endoftext|>");
-        int eos = specialId(config.get("eos_token"), texts, source, "<|end_of_text|>", "</s>", "<|endoftext|>");
-        boolean addBos = config.get("add_bos_token") instanceof Boolean b ? b : bos >= 0 && split == PreTokenizer.LLAMA3;
-        boolean ignoreMerges = Boolean.TRUE.equals(model.get("ignore_merges"));
-        try {
-            return new ByteLevelBpeTokenizer(source, texts, types, merges, split, bos, eos, addBos, ignoreMerges);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(e.getMessage(), e);
-        }
+        return merges;
     }
 
     private static Object parseJson(Path path) {
@@ -162,7 +173,7 @@ final class TokenizerJsonFile {
         return found;
     }
 
-    private static Map<?, ?> siblingConfig(Path tokenizerJson) {
+    static Map<?, ?> siblingConfig(Path tokenizerJson) {
         Path parent = tokenizerJson.toAbsolutePath().getParent();
         if (parent == null) {
             return Map.of();
@@ -177,7 +188,7 @@ final class TokenizerJsonFile {
     }
 
     /** A config's bos_token/eos_token (a string or {"content": ...}) resolved to an id; else the first known name present. */
-    private static int specialId(Object configured, String[] texts, String source, String... usualNames) {
+    static int specialId(Object configured, String[] texts, String source, String... usualNames) {
         Object text = configured instanceof Map<?, ?> m ? m.get("content") : configured;
         List<String> wanted = text instanceof String s ? List.of(s) : List.of(usualNames);
         for (String w : wanted) {
@@ -201,21 +212,21 @@ final class TokenizerJsonFile {
         types[id] = type;
     }
 
-    private static int checkedId(Object id, String source, String where) {
+    static int checkedId(Object id, String source, String where) {
         if (id instanceof Long l && l >= 0 && l < 16_777_216) {
             return l.intValue();
         }
         throw new ModelFormatException(source + ": " + where + " has token id " + id + ", not an integer in 0..16777215");
     }
 
-    private static Map<?, ?> asMap(Object o, String source, String what) {
+    static Map<?, ?> asMap(Object o, String source, String what) {
         if (o instanceof Map<?, ?> m) {
             return m;
         }
         throw new ModelFormatException(source + ": " + what + " should be a JSON object but is " + (o == null ? "missing" : o.getClass().getSimpleName()));
     }
 
-    private static List<?> asList(Object o, String source, String what) {
+    static List<?> asList(Object o, String source, String what) {
         if (o instanceof List<?> l) {
             return l;
         }

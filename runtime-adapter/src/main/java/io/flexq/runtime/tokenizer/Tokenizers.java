@@ -21,8 +21,12 @@ public final class Tokenizers {
         return Llama2cTokenizerFile.read(tokenizerBin);
     }
 
-    /** From a Hugging Face {@code tokenizer.json} holding a byte-level BPE (Llama 3, GPT-2 family). */
-    public static ByteLevelBpeTokenizer fromTokenizerJson(Path tokenizerJson) {
+    /**
+     * From a Hugging Face {@code tokenizer.json}: a byte-level BPE (Llama 3, GPT-2 family) gives a
+     * {@link ByteLevelBpeTokenizer}; a SentencePiece-style BPE with byte fallback (Llama 1/2, Mistral) gives a
+     * {@link SentencePieceTokenizer}.
+     */
+    public static Tokenizer fromTokenizerJson(Path tokenizerJson) {
         return TokenizerJsonFile.read(tokenizerJson);
     }
 

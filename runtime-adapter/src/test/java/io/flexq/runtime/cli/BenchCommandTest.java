@@ -79,4 +79,19 @@ class BenchCommandTest {
             assertEquals(1, o.err().lines().count(), o.err());
         }
     }
+
+    @Test
+    void batchAboveOneIsRefusedOnTheCpuAndOutOfRangeIsAUsageError() {
+        MainTest.Outcome two = MainTest.run("bench", "--synthetic", "tiny", "--batch", "2");
+        assertEquals(1, two.status(), two.err());
+        assertEquals("", two.out());
+        assertTrue(two.err().startsWith("flexq bench: error: --batch 2: batched decode is not supported on this device yet (cpu"), two.err());
+        assertEquals(1, two.err().lines().count(), two.err());
+        MainTest.Outcome tooMany = MainTest.run("bench", "--synthetic", "tiny", "--batch", "65");
+        assertEquals(2, tooMany.status());
+        assertTrue(tooMany.err().contains("--batch must be at most 64, got 65"), tooMany.err());
+        MainTest.Outcome one = MainTest.run("bench", "--synthetic", "tiny", "--batch", "1", "--prompt-tokens", "4", "--decode-tokens", "1",
+                "--warmup", "0", "--runs", "1");
+        assertEquals(0, one.status(), one.err());
+    }
 }

@@ -155,4 +155,56 @@ class MainTest {
         assertTrue(o.out().contains("--max-tokens"));
         assertEquals(2, run().status());
     }
+
+    @Test
+    void verbosityLevelsDecideWhatReachesStderr() {
+        Outcome normal = run("generate", "--temperature", "0", "--max-tokens", "4");
+        assertEquals(0, normal.status(), normal.err());
+        assertTrue(normal.err().contains("backends: cpu 36 x F32"), normal.err());
+        assertFalse(normal.err().contains("model "), "DEBUG lines only with --verbose: " + normal.err());
+
+        Outcome quiet = run("generate", "--temperature", "0", "--max-tokens", "4", "--quiet");
+        assertEquals(0, quiet.status(), quiet.err());
+        assertEquals(normal.out(), quiet.out());
+        assertFalse(quiet.err().contains("backends:"), "INFO is hidden by --quiet: " + quiet.err());
+
+        Outcome verbose = run("generate", "--temperature", "0", "--max-tokens", "4", "--verbose");
+        assertEquals(0, verbose.status(), verbose.err());
+        assertTrue(verbose.err().lines().anyMatch(l -> l.startsWith("model ") && l.contains("stories260K.bin")), verbose.err());
+        assertTrue(verbose.err().lines().anyMatch(l -> l.startsWith("sampling: temperature 0.0")), verbose.err());
+
+        Outcome both = run("generate", "--verbose", "--quiet");
+        assertEquals(2, both.status());
+        assertEquals("flexq generate: error: --verbose and --quiet exclude each other (see flexq generate --help)\n", both.err());
+    }
+
+    @Test
+    void deviceSetsTheSystemPropertyBeforeTheModelLoadsAndRefusesOtherValues() {
+        String before = System.getProperty(DeviceOption.PROPERTY);
+        try {
+            Outcome cpu = run("generate", "--device", "cpu", "--temperature", "0", "--max-tokens", "2");
+            assertEquals(0, cpu.status(), cpu.err());
+            assertEquals("cpu", System.getProperty(DeviceOption.PROPERTY));
+            Outcome auto = run("generate", "--temperature", "0", "--max-tokens", "2");
+            assertEquals(0, auto.status(), auto.err());
+            assertEquals("auto", System.getProperty(DeviceOption.PROPERTY), "the default is auto");
+
+            Outcome gpu = run("generate", "--device", "gpu");
+            assertEquals(2, gpu.status());
+            assertEquals("flexq generate: error: --device: 'gpu' is not one of auto, cpu, cuda (see flexq generate --help)\n", gpu.err());
+        } finally {
+            if (before == null) {
+                System.clearProperty(DeviceOption.PROPERTY);
+            } else {
+                System.setProperty(DeviceOption.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void aFlagGivenTwiceIsAnError() {
+        Outcome o = run("generate", "--seed", "1", "--seed=2");
+        assertEquals(2, o.status());
+        assertEquals("flexq generate: error: flag --seed given twice (each flag is given at most once) (see flexq generate --help)\n", o.err());
+    }
 }

@@ -86,7 +86,7 @@ class BadTokenizerFileTest {
         String withAb = vocab + "\"ab\": 257}";
         Path ok = dir.resolve("ok.json");
         Files.writeString(ok, good.formatted(withAb));
-        ByteLevelBpeTokenizer tok = Tokenizers.fromTokenizerJson(ok);
+        ByteLevelBpeTokenizer tok = (ByteLevelBpeTokenizer) Tokenizers.fromTokenizerJson(ok);
         assertTrue(tok.encode("ab").length == 1 && tok.encode("ab")[0] == 257, "the hand-made file works");
 
         Path noMerged = dir.resolve("no-merged.json");

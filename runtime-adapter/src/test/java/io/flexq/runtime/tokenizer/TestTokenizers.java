@@ -22,7 +22,7 @@ final class TestTokenizers {
 
     private static final class Llama3 {
         static final Path PATH = SharedData.require("data/tokenizer-tests/llama3-tokenizer.json");
-        static final ByteLevelBpeTokenizer TOKENIZER = Tokenizers.fromTokenizerJson(PATH);
+        static final ByteLevelBpeTokenizer TOKENIZER = (ByteLevelBpeTokenizer) Tokenizers.fromTokenizerJson(PATH);
         /** model section of the file, parsed here directly (not through TokenizerJsonFile). */
         static final Map<?, ?> MODEL;
 

@@ -4,9 +4,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Finds the project's shared, read-only data folder ({@code ../shared} beside the checkout: models/, data/).
+ * Test-only: finds the project's shared, read-only data folder ({@code ../shared} beside the checkout: models/, data/).
  * Looked up in order: system property {@code flexq.shared}, environment variable {@code FLEXQ_SHARED},
  * {@code <flexq.root>/../shared} (the build passes flexq.root = repository root), {@code ./../shared}, {@code ../../shared}.
+ *
+ * <p>Production code never looks for {@code ../shared} (a folder that exists only beside a development checkout);
+ * the modules whose tests read shared files (runtime-adapter, flexq-plugin, conformance-tests) each carry this
+ * same file in their test sources, so no test jar has to be published.
  */
 public final class SharedData {
 
