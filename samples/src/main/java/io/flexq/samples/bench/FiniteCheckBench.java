@@ -4,7 +4,6 @@ import io.flexq.runtime.gguf.GgufFile;
 import io.flexq.runtime.model.FiniteWeights;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelShape;
-import io.flexq.runtime.model.SharedData;
 import io.flexq.runtime.model.SyntheticModel;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.FloatTypes;
@@ -32,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"}) // run from the repository root (../shared)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class FiniteCheckBench {
@@ -45,7 +44,7 @@ public class FiniteCheckBench {
     @Setup
     public void open() {
         file = switch (model) {
-            case "ref27M-f16" -> GgufFile.open(SharedData.require("models/flexq-ref-27M-f16.gguf"),
+            case "ref27M-f16" -> GgufFile.open(java.nio.file.Path.of(System.getProperty("flexq.shared", "../shared"), "models/flexq-ref-27M-f16.gguf"),
                     BuiltinTypes.registry(FiniteCheckBench.class.getClassLoader()));
             case "llama-3.2-1b-q8_0" -> SyntheticModel.create(ModelShape.LLAMA_3_2_1B, QuantTypes.Q8_0, 1);
             case "llama-3.2-1b-f16" -> SyntheticModel.create(ModelShape.LLAMA_3_2_1B, FloatTypes.F16, 1);
