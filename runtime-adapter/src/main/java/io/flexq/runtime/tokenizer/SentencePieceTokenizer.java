@@ -1,5 +1,7 @@
 package io.flexq.runtime.tokenizer;
 
+import io.flexq.runtime.model.ModelFormatException;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -314,7 +316,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
         } else if (unk >= 0) {
             out.add(unk);
         } else {
-            throw new IllegalArgumentException(String.format(
+            // the vocabulary's fault (no byte pieces, no unknown token), not the text's: a bad file
+            throw new ModelFormatException(String.format(
                     "character U+%04X cannot be encoded with the vocabulary from %s: no such piece, no <0xNN> byte pieces, no unknown token",
                     codePoint, vocab.source()));
         }
