@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
 
 /** A copy of the runtime test harness of the same name (test classes are not shared between modules).
  *
- * One edit of a seed file, the unit both fuzzers combine: jqwik generates lists of them (and shrinks a failing list
- * to the fewest, smallest edits); the long run draws them from a seeded random. Positions are fractions of the
- * input's length (or of its first 4 KiB, where headers live) so one edit applies to any input.
+ * One edit of a seed file, the unit both fuzzers combine: the CI check ({@code FuzzCheck}) and the long run
+ * ({@code FuzzStats}) draw lists of them from a seeded random, and a failing list is shrunk by dropping edits.
+ * Positions are fractions of the input's length (or of its first 4 KiB, where headers live) so one edit applies
+ * to any input.
  */
 public record Mutation(Kind kind, double where, long value, int length) {
 
