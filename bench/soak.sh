@@ -15,7 +15,7 @@ mvn -q -B -ntp -Dflexq.nvcc.skip=true -pl samples -am package -DskipTests
 cp="samples/target/classes:$(cat samples/target/classpath.txt)"
 if [ -z "$model" ]; then
     model=$(mktemp -d)/ref27M-fq6.gguf
-    "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$cp" io.flexq.plugin.cli.Main quantize \
+    "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp "$cp" io.flexq.runtime.cli.Main quantize \
         ../shared/models/flexq-ref-27M-f16.gguf "$model" --preset a8 >/dev/null
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%FT%TZ)"
