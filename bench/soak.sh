@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 11): CYCLES load/close cycles of MODEL, then TOKENS generated tokens, on the CPU, printing heap
+# Soak (issue 11): CYCLES load/forward/close cycles of MODEL, then TOKENS generated tokens, on the CPU, printing heap
 # (after GC), RSS, native memory committed (NMT), threads, open file descriptors and model mappings at the start,
 # along the way and at the end (io.flexq.samples.soak.Soak). Default: the 27M reference model quantized to FQ6
 # (the model whose loads leaked a thread pool each), 500 cycles, 10,000 tokens.

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The soak (issue 11): CYCLES load/close cycles of a model, then TOKENS generated tokens in sessions of at most the
+ * The soak (issue 11): CYCLES load/forward/close cycles of a model (one token through every layer, so backend
+ * thread pools start), then TOKENS generated tokens in sessions of at most the
  * model's context, printing heap used (after GC), RSS, native memory committed (NMT: run with
  * -XX:NativeMemoryTracking=summary), live threads, open file descriptors and mappings of the model file at the
  * start, every REPORT cycles, between the phases and at the end. Flat means: the end equals the start up to noise.
@@ -46,11 +47,13 @@ public final class Soak {
         }
         print("after 1 warm-up load", model);
         for (int c = 1; c <= cycles; c++) {
-            try (ModelFile f = GgufFile.open(model, types); Llama l = Llama.load(f, loader, s -> { })) {
-                l.config();
+            // a cycle is what one short command does: load, run one token through every layer, close
+            try (ModelFile f = GgufFile.open(model, types); Llama l = Llama.load(f, loader, s -> { });
+                 LlamaSession s = l.newSession(8)) {
+                s.forward(new int[] {1}, 0, 1);
             }
             if (c % Math.max(1, cycles / 5) == 0) {
-                print("after " + c + " load/close cycles", model);
+                print("after " + c + " load/forward/close cycles", model);
             }
         }
         int done = 0;
