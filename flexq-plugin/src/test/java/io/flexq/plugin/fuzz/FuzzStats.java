@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
 /** A copy of the runtime test harness of the same name (test classes are not shared between modules).
  *
  * The long fuzz run: random edit lists (1 to 6 {@link Mutation}s, seeded) on each target for a fixed time, counting
- * outcomes, time per input and the longest read of an input under 10 MB; inputs with outcome OTHER are saved.
+ * outcomes, time per input and the longest read of an input under 10 MB; inputs with outcome OTHER, and the
+ * slowest input per target, are saved.
  * Writes one markdown table row per target.
  */
 public final class FuzzStats {
@@ -40,7 +41,12 @@ public final class FuzzStats {
                 FuzzTarget.Result r = t.run(dir, input);
                 counts.merge(r.outcome(), 1, Integer::sum);
                 total += r.nanos();
-                if (input.length < 10 << 20) longest = Math.max(longest, r.nanos());
+                if (input.length < 10 << 20 && r.nanos() > longest) {
+                    longest = r.nanos();
+                    // kept so the slowest input can be timed again alone (the run shares the machine)
+                    Files.createDirectories(findings);
+                    Files.write(findings.resolve("slowest-" + t.name().replaceAll("[^A-Za-z0-9]+", "_") + ".bin"), input);
+                }
                 if (r.outcome() == FuzzTarget.Outcome.OTHER) {
                     Files.createDirectories(findings);
                     Path saved = Files.write(findings.resolve(t.name().replaceAll("[^A-Za-z0-9]+", "_") + "-" + n + ".bin"), input);
