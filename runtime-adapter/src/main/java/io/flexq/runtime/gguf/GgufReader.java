@@ -240,7 +240,7 @@ final class GgufReader {
             }
         }
         int typeId = in.i32(what + " type");
-        TensorType type = registry.require(typeId, file + ": " + what);
+        TensorType type = registry.require(typeId, file + ": tensor " + Untrusted.escape(name, Untrusted.MAX_STRING));
         long offset = in.i64(what + " offset");
         if (offset < 0 || offset % alignment != 0) {
             throw new ModelFormatException(file + ": " + what + " has data offset " + Long.toUnsignedString(offset)
