@@ -60,7 +60,7 @@ class FlexqCommandLineTest {
     @Test
     void helpListsTheCommandsOfEveryModule() {
         List<String> names = listedCommands();
-        for (String expected : List.of("generate", "chat", "bench", "quantize", "inspect", "eval", "quality", "conformance")) {
+        for (String expected : List.of("generate", "chat", "bench", "serve", "quantize", "inspect", "eval", "quality", "conformance")) {
             assertTrue(names.contains(expected), expected + " missing from flexq --help: " + names);
         }
     }
@@ -104,7 +104,7 @@ class FlexqCommandLineTest {
     @Test
     void aFlagWithoutItsValueIsNamedTheSameWayInEveryCommandThatHasOne() {
         // a value flag of each kind of command: runtime (picocli specs), plugin (declared flags), conformance (annotated)
-        for (String[] cmd : new String[][]{{"generate", "--max-tokens"}, {"bench", "--runs"}, {"eval", "--text"},
+        for (String[] cmd : new String[][]{{"generate", "--max-tokens"}, {"bench", "--runs"}, {"serve", "--port"}, {"eval", "--text"},
                 {"quantize", "--preset"}, {"conformance", "--backend"}}) {
             Run r = run(cmd);
             assertEquals(2, r.status(), String.join(" ", cmd) + ": " + r.err());

@@ -46,6 +46,18 @@ public final class PromptEncoder {
         return stops;
     }
 
+    /**
+     * The tokens that end a reply: {@link #stopTokens}, and for a base model (plain completion) also BOS, since a
+     * base model that starts a new document has finished the text.
+     */
+    public static java.util.Set<Integer> endOfReply(ChatTemplate template, Tokenizer tokenizer) {
+        java.util.Set<Integer> stops = stopTokens(template, tokenizer);
+        if (template instanceof PlainCompletion && tokenizer.bos() >= 0) {
+            stops.add(tokenizer.bos());
+        }
+        return stops;
+    }
+
     private static int require(OptionalInt id, String what, Tokenizer tokenizer, String templateName) {
         return id.orElseThrow(() -> new IllegalArgumentException("chat template " + templateName + " needs " + what
                 + " but the vocabulary of " + tokenizer.source() + " has none; choose another with --template"));

@@ -14,8 +14,8 @@ final class BuiltinCommands implements CommandProvider {
         return List.of(
                 GenerateCommand.spec(cli),
                 ChatCommand.spec(cli),
-                BenchCommand.spec(cli)
-                // serve: io.flexq.runtime.serve's picocli command object goes here
+                BenchCommand.spec(cli),
+                ServeCommand.spec(cli)
         );
     }
 }

@@ -2,7 +2,6 @@ package io.flexq.runtime.cli;
 
 import io.flexq.runtime.chat.ChatTemplate;
 import io.flexq.runtime.chat.Message;
-import io.flexq.runtime.chat.PlainCompletion;
 import io.flexq.runtime.chat.PromptEncoder;
 import io.flexq.runtime.llama.Generator;
 import io.flexq.runtime.llama.LlamaSession;
@@ -21,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -54,14 +52,9 @@ final class ChatCommand {
         try (LoadedModel m = LoadedModel.open(f, log)) {
             int trained = m.llama().config().contextLength();
             int ctx = Settings.context(f, trained);
-            ChatTemplate template = Settings.template(f).orElseGet(() -> ChatTemplate.fromMetadata(m.file().metadata())
-                    .orElseThrow(() -> new UsageException("the model's tokenizer.chat_template is not a format this runtime knows;"
-                            + " pass --template llama2, llama3 or plain")));
+            ChatTemplate template = Settings.chatTemplate(f, m.file().metadata());
             Tokenizer tok = m.tokenizer();
-            Set<Integer> stops = new HashSet<>(PromptEncoder.stopTokens(template, tok));
-            if (template instanceof PlainCompletion && tok.bos() >= 0) {
-                stops.add(tok.bos());
-            }
+            Set<Integer> stops = PromptEncoder.endOfReply(template, tok);
             List<Message> history = new ArrayList<>();
             String system = f.text("system").orElse(null);
             if (system != null && !template.keepsHistory()) {

@@ -47,10 +47,7 @@ final class GenerateCommand {
             }
             int maxTokens = Settings.maxTokens(f, ids.length, ctx, trained);
             log.accept("prompt: " + ids.length + " tokens, generating up to " + maxTokens + " (context " + ctx + ")");
-            Set<Integer> stops = new java.util.HashSet<>(PromptEncoder.stopTokens(template, m.tokenizer()));
-            if (template instanceof PlainCompletion && m.tokenizer().bos() >= 0) {
-                stops.add(m.tokenizer().bos()); // a base model starts a new document: the text is over
-            }
+            Set<Integer> stops = PromptEncoder.endOfReply(template, m.tokenizer());
             TokenStreamDecoder decoder = m.tokenizer().decoder();
             decoder.accept(ids[ids.length - 1]); // so the first piece is decoded in context (leading space or not)
             long start = System.nanoTime();

@@ -2,6 +2,7 @@ package io.flexq.runtime.cli;
 
 import io.flexq.runtime.chat.ChatTemplate;
 import io.flexq.runtime.llama.ContextLengthException;
+import io.flexq.runtime.model.Metadata;
 import io.flexq.runtime.sample.Sampler;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -81,5 +82,12 @@ final class Settings {
             throw new ContextLengthException("the prompt (" + promptTokens + " tokens) fills the context of " + ctx + " tokens; shorten it or raise --ctx");
         }
         return Math.min(DEFAULT_MAX_TOKENS, left);
+    }
+
+    /** --template if given, else the template the model's metadata asks for (chat, serve). */
+    static ChatTemplate chatTemplate(Flags f, Metadata metadata) {
+        return template(f).orElseGet(() -> ChatTemplate.fromMetadata(metadata)
+                .orElseThrow(() -> new UsageException("the model's tokenizer.chat_template is not a format this runtime knows;"
+                        + " pass --template llama2, llama3 or plain")));
     }
 }
