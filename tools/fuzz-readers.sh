@@ -16,3 +16,7 @@ mvn -q -B -ntp -Dflexq.nvcc.skip=true -pl flexq-plugin -am test \
 echo "machine: $(nproc) cores, $(uname -srm); date: $(date -u +%FT%TZ); $seconds s per reader, seed $seed"
 cat runtime-adapter/target/fuzz/runtime.md
 tail -n +3 flexq-plugin/target/fuzz/fq6.md
+echo
+echo "The slowest input of each runtime reader, timed again alone in a warm JVM:"
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -cp runtime-adapter/target/classes:runtime-adapter/target/test-classes \
+    -Dflexq.shared="${FLEXQ_SHARED:-../shared}" io.flexq.runtime.fuzz.SlowestInputs runtime-adapter/target/fuzz/findings 2>/dev/null
