@@ -22,7 +22,7 @@ src="${FLEXQ_SHARED:-$root/../shared}"
 cp "$src"/models/stories260K* "$src"/models/tok512.bin "$g/shared/models/"
 if [ ! -f "$g/jre.tar.xz" ]; then
   rm -rf "$g/jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs,jdk.httpserver,java.net.http \
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,jdk.management,java.xml,jdk.zipfs,jdk.httpserver,java.net.http \
     --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$g/jre"
   (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
 fi

@@ -14,7 +14,7 @@ import org.bytedeco.javacpp.Loader;
 public final class CublasGemm implements AutoCloseable {
 
     // cudaDataType and cublasComputeType_t values (library_types.h, cublas_api.h)
-    private static final int CUDA_R_16F = 2, CUDA_R_8I = 3, CUDA_R_32I = 10;
+    private static final int CUDA_R_32F = 0, CUDA_R_16F = 2, CUDA_R_8I = 3, CUDA_R_32I = 10;
     private static final int COMPUTE_32F = 68, COMPUTE_32I = 72;
 
     private final CudaDevice device;
@@ -32,6 +32,19 @@ public final class CublasGemm implements AutoCloseable {
     public int fp16(DeviceBuffer w, DeviceBuffer x, DeviceBuffer y, int m, int n, int k) {
         return cublas.cublasGemmEx(handle, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, k, oneF, Native.at(w.address()), CUDA_R_16F, k,
                 Native.at(x.address()), CUDA_R_16F, k, zeroF, Native.at(y.address()), CUDA_R_16F, n, COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT);
+    }
+
+    /** Runs this handle's calls on {@code stream} with {@code workspace} (so they can be captured into a CUDA graph). */
+    public void useStream(org.bytedeco.cuda.cudart.CUstream_st stream, DeviceBuffer workspace) {
+        check(cublas.cublasSetStream_v2(handle, stream), "cublasSetStream", "");
+        check(cublas.cublasSetWorkspace_v2(handle, Native.at(workspace.address()), workspace.bytes()), "cublasSetWorkspace", "");
+    }
+
+    /** FP16 weights and activations, fp32 output: w N x K halves, x M x K halves (addresses), y M x N floats; checked. */
+    public void fp16to32(long w, long x, long y, int m, int n, int k) {
+        int status = cublas.cublasGemmEx(handle, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, n, m, k, oneF, Native.at(w), CUDA_R_16F, k,
+                Native.at(x), CUDA_R_16F, k, zeroF, Native.at(y), CUDA_R_32F, n, COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT);
+        check(status, "cublasGemmEx", " (fp16 x fp16 -> fp32, M=" + m + " N=" + n + " K=" + k + ")");
     }
 
     /** INT8: w N x K int8, x M x K int8, y M x N int32. Returns the cuBLAS status. */

@@ -120,13 +120,32 @@ public final class CudaDevice implements AutoCloseable {
         return kernels;
     }
 
-    /** A new device allocation of {@code bytes} (at least 1), named {@code what} in errors. */
+    /**
+     * A new device allocation of {@code bytes} (at least 1), named {@code what} in errors. Out of memory is a
+     * {@link CudaException} that names {@code what}, the size asked, and the device's free and total memory.
+     */
     public DeviceBuffer alloc(long bytes, String what) {
         ensureOpen();
         Pointer p = new Pointer();
         long n = Math.max(1, bytes);
-        check(cudart.cudaMalloc(p, n), "cudaMalloc", () -> what + " (" + n + " bytes)");
+        int rc = cudart.cudaMalloc(p, n);
+        if (rc == cudart.cudaErrorMemoryAllocation) {
+            cudart.cudaGetLastError();  // clear the sticky-free error so later calls work
+            long[] info = memoryInfo();
+            throw new CudaException(String.format(java.util.Locale.ROOT,
+                    "out of device memory: %s needs %,d bytes; %,d of %,d bytes are free on %s", what, n, info[0], info[1], describe()), rc);
+        }
+        check(rc, "cudaMalloc", () -> what + " (" + n + " bytes)");
         return new DeviceBuffer(this, what, bytes, p.address());
+    }
+
+    /** {free, total} bytes of device memory now. */
+    public long[] memoryInfo() {
+        try (org.bytedeco.javacpp.SizeTPointer free = new org.bytedeco.javacpp.SizeTPointer(1);
+             org.bytedeco.javacpp.SizeTPointer total = new org.bytedeco.javacpp.SizeTPointer(1)) {
+            check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo", () -> "reading free memory");
+            return new long[] {free.get(), total.get()};
+        }
     }
 
     /**

@@ -15,13 +15,30 @@ public final class DeviceBuffer implements AutoCloseable {
     private final CudaDevice device;
     private final String what;
     private final long bytes;
+    private final boolean owner;
     private long address;
 
     DeviceBuffer(CudaDevice device, String what, long bytes, long address) {
+        this(device, what, bytes, address, true);
+    }
+
+    private DeviceBuffer(CudaDevice device, String what, long bytes, long address, boolean owner) {
         this.device = device;
         this.what = what;
         this.bytes = bytes;
         this.address = address;
+        this.owner = owner;
+    }
+
+    /** Device memory owned elsewhere (an address inside a larger buffer), as a buffer that frees nothing when closed. */
+    static DeviceBuffer borrowed(CudaDevice device, String what, long address, long bytes) {
+        return new DeviceBuffer(device, what, bytes, address, false);
+    }
+
+    /** Bytes [offset, offset + count) of this buffer as a buffer that frees nothing when closed. */
+    public DeviceBuffer view(long offset, long count) {
+        checkRange(offset, count, "view");
+        return new DeviceBuffer(device, what + "[" + offset + ", +" + count + ")", count, address + offset, false);
     }
 
     /** The device address; 0 once closed. */
@@ -97,7 +114,9 @@ public final class DeviceBuffer implements AutoCloseable {
         if (address != 0) {
             long a = address;
             address = 0;
-            device.free(a, what);
+            if (owner) {
+                device.free(a, what);
+            }
         }
     }
 

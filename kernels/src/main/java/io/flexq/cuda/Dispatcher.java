@@ -70,6 +70,11 @@ public final class Dispatcher {
         return rule(m, n, k, bits);
     }
 
+    /** The measured-rule choice among the INT8-MMA kernels only (for callers that keep no bit-plane layout). */
+    public Choice int8Rule(int m, int n, int k) {
+        return rule(m, n, k, 8);
+    }
+
     /** Keeps the table's work per warp when the shape differs: splits * rowTiles stays about the same. */
     private static int scaleSplits(Entry e, int n, int k) {
         double work = (double) e.splits * ((e.n + 15) / 16);

@@ -17,17 +17,33 @@ import java.util.function.Supplier;
  *   activation recs   M * G * 128 bytes per form (int8, planes)           act scales     G * ldsa floats, ldsa = ceil(M/4)*4
  *   output y          M * R floats (or fp16/bf16, OutputType)             partials       M * R * G ints
  * </pre>
- * Launches are asynchronous on the default stream; errors in arguments are checked on launch, faults
- * inside kernels surface at the next synchronizing call (a copy), named by that call.
+ * Launches are asynchronous on the default stream, or on the stream of a view made by {@link #on}; errors in
+ * arguments are checked on launch, faults inside kernels surface at the next synchronizing call (a copy), named
+ * by that call.
  */
 public final class FlexqKernels {
 
     private final CudaDevice device;
     private final KernelModule module;
+    private final CUstream_st stream;
 
     FlexqKernels(CudaDevice device, KernelModule module) {
+        this(device, module, null);
+    }
+
+    private FlexqKernels(CudaDevice device, KernelModule module, CUstream_st stream) {
         this.device = device;
         this.module = module;
+        this.stream = stream;
+    }
+
+    /** The same kernels launching on {@code stream} (captured into a CUDA graph while that stream captures). */
+    public FlexqKernels on(CUstream_st stream) {
+        return new FlexqKernels(device, module, stream);
+    }
+
+    CUstream_st stream() {
+        return stream;
     }
 
     KernelModule module() {
@@ -132,7 +148,7 @@ public final class FlexqKernels {
             int gps = ceilDiv(g, Math.max(1, Math.min(splits, g)));
             int realSplits = ceilDiv(g, gps);
             if (realSplits > 1) {
-                device.check(cudart.cudaMemsetAsync(Native.at(y.address()), 0, (long) tokens * rows * out.bytes()), "cudaMemsetAsync", ctx);
+                device.check(cudart.cudaMemsetAsync(Native.at(y.address()), 0, (long) tokens * rows * out.bytes(), stream), "cudaMemsetAsync", ctx);
             }
             launch(name, 0, ceilDiv(rowTiles, KernelSpec.GEMV_WARPS), realSplits, ceilDiv(tokens, spec.toks()), spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
@@ -162,7 +178,7 @@ public final class FlexqKernels {
      * ({@code new PointerPointer(n)}, filled with {@code put}; {@code new PointerPointer(pointer)} would be a
      * cast) holds the slots' addresses.
      */
-    private void launch(String name, int smem, int gx, int gy, int gz, int threads, Supplier<String> ctx, Object... args) {
+    void launch(String name, int smem, int gx, int gy, int gz, int threads, Supplier<String> ctx, Object... args) {
         if (gx <= 0 || gy <= 0 || gz <= 0) {
             return;  // empty problem
         }
@@ -175,6 +191,7 @@ public final class FlexqKernels {
                 long v = switch (args[i]) {
                     case Long l -> l;
                     case Integer n -> n & 0xFFFFFFFFL;
+                    case Float f -> Float.floatToRawIntBits(f) & 0xFFFFFFFFL;
                     default -> throw new IllegalArgumentException("kernel argument " + i + " of " + name + ": " + args[i]);
                 };
                 slots.put(i, v);
@@ -182,7 +199,7 @@ public final class FlexqKernels {
             }
             // the PointerPointer overload passes the array itself; the Pointer overload is @ByPtrPtr (it would
             // pass the address of a local holding the array, and a non-null "extra")
-            device.check(cudart.cuLaunchKernel(fn, gx, gy, gz, threads, 1, 1, smem, (CUstream_st) null, params, (PointerPointer<?>) null),
+            device.check(cudart.cuLaunchKernel(fn, gx, gy, gz, threads, 1, 1, smem, stream, params, (PointerPointer<?>) null),
                     "cuLaunchKernel", ctx);
         }
     }

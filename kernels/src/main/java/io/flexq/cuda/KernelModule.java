@@ -18,8 +18,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The compiled FlexQ kernels ({@code io/flexq/kernels/flexq.cu} from the kernels jar) loaded as a CUDA
- * module, with functions looked up by their extern "C" names.
+ * The compiled FlexQ kernels ({@code io/flexq/kernels/flexq.cu} followed by {@code decoder.cu}, one program, from
+ * the flexq-cuda jar) loaded as a CUDA module, with functions looked up by their extern "C" names.
  *
  * <p>Where the cubin comes from, in order: a prebuilt resource {@code io/flexq/kernels/flexq-<arch>.cubin}
  * if the build put one there (nvcc at build time is optional); the cubin cache
@@ -31,6 +31,8 @@ import java.util.Map;
 final class KernelModule implements AutoCloseable {
 
     static final String SOURCE = "io/flexq/kernels/flexq.cu";
+    /** Compiled after {@link #SOURCE} in the same program (it uses that file's helpers). */
+    static final String DECODER_SOURCE = "io/flexq/kernels/decoder.cu";
 
     private final CudaDevice device;
     private final CUmod_st module;
@@ -56,10 +58,15 @@ final class KernelModule implements AutoCloseable {
             cubin = prebuilt;
             origin = "prebuilt flexq-" + arch + ".cubin";
         } else {
-            byte[] source = resource(SOURCE);
-            if (source == null) {
-                throw new IllegalStateException("kernel source " + SOURCE + " not on the class path: the flexq kernels jar is missing");
+            byte[] main = resource(SOURCE);
+            byte[] decoder = resource(DECODER_SOURCE);
+            if (main == null || decoder == null) {
+                throw new IllegalStateException("kernel sources " + SOURCE + " and " + DECODER_SOURCE + " not on the class path: the flexq-cuda jar is missing");
             }
+            byte[] source = new byte[main.length + 1 + decoder.length];
+            System.arraycopy(main, 0, source, 0, main.length);
+            source[main.length] = '\n';
+            System.arraycopy(decoder, 0, source, main.length + 1, decoder.length);
             int[] major = new int[1], minor = new int[1];
             nvrtc.nvrtcVersion(major, minor);
             CubinCache cache = new CubinCache(cacheDir(), source, options(arch), arch, major[0] + "." + minor[0]);

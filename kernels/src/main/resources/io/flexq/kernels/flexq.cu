@@ -217,22 +217,15 @@ __device__ __forceinline__ void store_out(OutBf16 *y, long long i, float v) {
 // One warp per (token t, group g). Element k = g*128 + i*32 + lane (i = 0..3) is lane `lane`'s value i,
 // so a warp reads 4 coalesced 128-byte lines, and ballot(i, plane j) is directly word i*8 + j of the
 // planes record. Rounding: sa = amax / Q, inv = Q / amax (IEEE divisions), code = clamp(roundf(x * inv)).
+// quantize_warp: the warp's 128 values of one (token, group) record, lane `lane` holding v[i] = element
+// i*32 + lane (zero past K), become that record's codes (int8 and/or planes form) and its scale *sa.
+// The decoder's fused kernels (decoder.cu: RMSNorm, SwiGLU) call it on values they computed themselves.
 template <int Q>
-__device__ __forceinline__ void quantize_body(const float *__restrict__ x, int ldx, int M, int K, int G,
-                                              u32 *__restrict__ a8, u32 *__restrict__ ap,
-                                              float *__restrict__ sa, int ldsa) {
-    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    const int lane = threadIdx.x & 31;
-    if (warp >= (long long)M * G) return;
-    const int t = (int)(warp / G), g = (int)(warp % G);
-    float v[4];
+__device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32 *__restrict__ a8rec,
+                                              u32 *__restrict__ aprec, float *__restrict__ sa) {
     float amax = 0.0f;
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        const int k = g * 128 + i * 32 + lane;
-        v[i] = k < K ? x[(long long)t * ldx + k] : 0.0f;
-        amax = fmaxf(amax, fabsf(v[i]));
-    }
+    for (int i = 0; i < 4; ++i) amax = fmaxf(amax, fabsf(v[i]));
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) amax = fmaxf(amax, __shfl_xor_sync(FULL_MASK, amax, o));
     int c[4] = {0, 0, 0, 0};
@@ -247,9 +240,8 @@ __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int l
             c[i] = (int)q;
         }
     }
-    const long long rec = ((long long)t * G + g) * 32;  // record (t, g) in 32-bit words
-    if (lane == 0) sa[(long long)g * ldsa + t] = s;
-    if (ap != nullptr) {
+    if (lane == 0) *sa = s;
+    if (aprec != nullptr) {
         const int mask = Q == 31 ? 63 : 255;
         u32 word = 0;
 #pragma unroll
@@ -260,9 +252,9 @@ __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int l
                 if (lane == i * 8 + j) word = b;
             }
         }
-        ap[rec + lane] = word;
+        aprec[lane] = word;
     }
-    if (a8 != nullptr) {
+    if (a8rec != nullptr) {
         // lane writes word L = tig*8 + ks*2 + h, whose byte b is code k = ks*32 + h*16 + tig*4 + b,
         // i.e. value ks of lane h*16 + tig*4 + b.
         const int tig = lane >> 3, ks = (lane >> 1) & 3, h = lane & 1;
@@ -275,8 +267,26 @@ __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int l
                 if (i == ks) word |= ((u32)code & 0xFFu) << (8 * b);
             }
         }
-        a8[rec + lane] = word;
+        a8rec[lane] = word;
     }
+}
+
+template <int Q>
+__device__ __forceinline__ void quantize_body(const float *__restrict__ x, int ldx, int M, int K, int G,
+                                              u32 *__restrict__ a8, u32 *__restrict__ ap,
+                                              float *__restrict__ sa, int ldsa) {
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (warp >= (long long)M * G) return;
+    const int t = (int)(warp / G), g = (int)(warp % G);
+    float v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        v[i] = k < K ? x[(long long)t * ldx + k] : 0.0f;
+    }
+    const long long rec = ((long long)t * G + g) * 32;  // record (t, g) in 32-bit words
+    quantize_warp<Q>(v, lane, a8 == nullptr ? nullptr : a8 + rec, ap == nullptr ? nullptr : ap + rec, sa + (long long)g * ldsa + t);
 }
 
 // ------------------------------------------------------------------------------- weight repacker

@@ -104,6 +104,36 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     }
 
     /**
+     * Rows [rowFrom, rowTo) on the calling thread: only the kernel tasks (pairs of row blocks) that hold
+     * those rows run, so the cost is proportional to the range. Outputs are bit-identical to the same rows
+     * of {@link #matmul(ActivationBatch, ActivationBatch)} (W6A6 / W6A8: the integer kernel is exact and
+     * its epilogue per row fixed; W6A16: the per-row summation order does not depend on the range).
+     * The input is quantized (or padded) as a derived form of {@code in}: callers that run several ranges
+     * over one batch from several threads should give each thread its own batch.
+     */
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
+        int tokens = in.tokens();
+        if (rowFrom < rowTo) {
+            float[] y = new float[Math.multiplyExact(tokens, rowTo - rowFrom)];
+            int from = kernels.taskOf(rowFrom), to = kernels.taskOf(rowTo - 1) + 1;
+            if (mode == ActivationMode.A16) {
+                float[] x = in.derived(new PaddedInput(kernels.padded), FlexqCpuMatrix::padded);
+                kernels.gemmF32Rows(x, tokens, from, to, y, rowFrom, rowTo);
+            } else {
+                QuantizedActivations a = quantized(in);
+                kernels.gemmIntRows(floatCodes(in, a), a.scalesArray(), tokens, from, to, y, rowFrom, rowTo);
+            }
+            int n = rowTo - rowFrom;
+            for (int t = 0; t < tokens; t++) {
+                MemorySegment.copy(y, t * n, out.data(), ValueLayout.JAVA_FLOAT, out.offsetOf(t, rowFrom), n);
+            }
+        }
+        out.changed();
+    }
+
+    /**
      * The integer partials {@code P[t][r][g]} of this matrix's fast kernel for {@code in}, index
      * {@code (t * rows + r) * groups + g} (for conformance tests; W6A6 / W6A8 only).
      */

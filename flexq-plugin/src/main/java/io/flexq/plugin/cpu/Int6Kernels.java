@@ -101,15 +101,33 @@ final class Int6Kernels {
      * {@code partials} is not null, {@code partials[(t * rows + r) * groups + g] = P[t][r][g]}.
      */
     void gemmInt(float[] af, float[] sa, int tokens, int from, int to, float[] y, int[] partials) {
-        run(af, sa, tokens, from, to, y, partials, true);
+        run(af, sa, tokens, from, to, y, 0, rows, partials, true);
+    }
+
+    /**
+     * W6A6 / W6A8 like {@link #gemmInt}, keeping only output rows {@code [lo, hi)} of the tasks run:
+     * {@code y[t * (hi - lo) + r - lo]} (a row's value does not depend on which rows are kept).
+     */
+    void gemmIntRows(float[] af, float[] sa, int tokens, int from, int to, float[] y, int lo, int hi) {
+        run(af, sa, tokens, from, to, y, lo, hi, null, true);
+    }
+
+    /** W6A16 like {@link #gemmF32}, keeping output rows {@code [lo, hi)} as {@link #gemmIntRows} does. */
+    void gemmF32Rows(float[] x, int tokens, int from, int to, float[] y, int lo, int hi) {
+        run(x, null, tokens, from, to, y, lo, hi, null, false);
     }
 
     /** W6A16 for tasks {@code [from, to)}: {@code x[t * padded + k]} fp32 activations, padding zero. */
     void gemmF32(float[] x, int tokens, int from, int to, float[] y) {
-        run(x, null, tokens, from, to, y, null, false);
+        run(x, null, tokens, from, to, y, 0, rows, null, false);
     }
 
-    private void run(float[] a, float[] sa, int tokens, int from, int to, float[] y, int[] partials, boolean integer) {
+    /** The task holding output row {@code r}. */
+    int taskOf(int r) {
+        return r / (2 * RB);
+    }
+
+    private void run(float[] a, float[] sa, int tokens, int from, int to, float[] y, int lo, int hi, int[] partials, boolean integer) {
         float[] w0 = new float[PANEL];
         float[] w1 = new float[PANEL];
         float[] acc = new float[tokens * 2 * RB];
@@ -152,10 +170,11 @@ final class Int6Kernels {
                     }
                 }
             }
-            int r0 = taskRow(task);
-            int n = Math.min(2 * RB, rows - r0);
-            for (int t = 0; t < tokens; t++) {
-                System.arraycopy(acc, t * 2 * RB, y, t * rows + r0, n);
+            int r0 = Math.max(taskRow(task), lo);
+            int r1 = Math.min(taskRow(task) + 2 * RB, hi);
+            int stride = hi - lo;
+            for (int t = 0; r0 < r1 && t < tokens; t++) {
+                System.arraycopy(acc, t * 2 * RB + r0 - taskRow(task), y, t * stride + r0 - lo, r1 - r0);
             }
         }
     }

@@ -101,11 +101,6 @@ final class BenchCommand {
         if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE / 2) {
             throw new UsageException("--prompt-tokens + --decode-tokens is too large");
         }
-        if (batch > 1) {
-            // the passes below run the blocks on the host, one sequence at a time
-            throw new CommandException("--batch " + batch + ": batched decode is not supported on this device yet (cpu"
-                    + (device.equals("auto") ? ", chosen by --device auto" : "") + "); use --batch 1");
-        }
 
         long start = System.nanoTime();
         String label;
@@ -122,14 +117,15 @@ final class BenchCommand {
             file = ModelFiles.open(model, BuiltinTypes.registry(BenchCommand.class.getClassLoader()));
         }
         try (file; CpuThreads threads = CpuThreads.of(threadCount, BenchCommand.class.getClassLoader(), log);
-             Llama llama = Llama.load(file, threads.backends(), List.of(), log)) {
+             Llama llama = Llama.load(file, threads.backends(), Llama.offloads(BenchCommand.class.getClassLoader()), log)) {
             LlamaConfig c = llama.config();
             err.printf(Locale.ROOT, "ready in %.1f s: %s, %s%n", (System.nanoTime() - start) / 1e9, file.path(), c);
             int[] prompt = Throughput.randomPrompt(promptTokens, c.vocabSize(), seed);
             List<Throughput.Measurement> measured = new ArrayList<>();
             for (int i = 0; i < warmup + runs; i++) {
                 System.gc(); // garbage of the previous pass is collected here, not inside the next one's timing
-                Throughput.Measurement m = Throughput.measure(llama, prompt, decodeTokens);
+                // batch > 1: that many sequences decoded together (one batch per matmul on a device; one after the other on the CPU)
+                Throughput.Measurement m = Throughput.measureBatch(llama, prompt, decodeTokens, batch, seed);
                 boolean warm = i < warmup;
                 err.printf(Locale.ROOT, "%s %d/%d: prefill %d tokens in %.3f s (%.2f tok/s), decode %d tokens in %.3f s (%.2f tok/s)%n",
                         warm ? "warm-up" : "run", warm ? i + 1 : i - warmup + 1, warm ? warmup : runs,
@@ -142,7 +138,11 @@ final class BenchCommand {
                     measured.add(m);
                 }
             }
-            String backend = threads.backendOf(file);
+            String backend = llama.onDevice() ? llama.describe().getFirst().replaceFirst("^model: ", "").split(",")[0] + " (whole model on the device)"
+                    : threads.backendOf(file);
+            if (batch > 1) {
+                label += ", batch " + batch + (llama.onDevice() ? "" : " (sequences one after the other on the CPU)");
+            }
             out.print(TABLE_HEADER);
             out.printf(Locale.ROOT, "| %s | %s | %s | %d | %d | %d | %d | %s | %s | %,d |%n", label, weightTypes(file), backend,
                     threads.count(), promptTokens, decodeTokens, runs,

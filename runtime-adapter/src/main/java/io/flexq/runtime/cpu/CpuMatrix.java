@@ -100,6 +100,24 @@ public final class CpuMatrix implements WeightMatrix {
         out.changed();
     }
 
+    /**
+     * Rows [rowFrom, rowTo) on the calling thread, straight into {@code out} (the kernels write row r of
+     * token t at {@code t * rows + r}, which is out's layout). Bit-identical to {@link #matmul(ActivationBatch,
+     * ActivationBatch)} when rowFrom is a multiple of {@value #ROW_BLOCK}; otherwise rows may take another
+     * kernel variant (4-row vs 1-row) and differ by rounding.
+     */
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
+        if (in.data().asOverlappingSlice(out.data()).isPresent()) {
+            throw new IllegalArgumentException(name + ": input and output batches share memory");
+        }
+        if (rowFrom < rowTo) {
+            compute(rowFrom, rowTo, in.data(), in.tokens(), out.data());
+        }
+        out.changed();
+    }
+
     /** Rows [r0, r1) of the product: fused dot products for one token, the blocked GEMM for more. */
     private void compute(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
         if (tokens == 1) {

@@ -48,10 +48,15 @@ public final class Generator {
             session.forward(prompt, 0, prompt.length);
             return new Result(out, Stop.MAX_TOKENS);
         }
-        float[] logits = session.forward(prompt, 0, prompt.length);
+        boolean greedy = sampler instanceof io.flexq.runtime.sample.GreedySampler;
+        // greedy: the argmax is taken where the logits are (on a device only the id comes back)
+        float[] logits = greedy ? null : session.forward(prompt, 0, prompt.length);
+        int next = greedy ? session.forwardGreedy(prompt, 0, prompt.length) : -1;
         int n = 0;
         while (true) {
-            int next = sampler.sample(logits);
+            if (!greedy) {
+                next = sampler.sample(logits);
+            }
             if (stopTokens.contains(next)) {
                 return new Result(Arrays.copyOf(out, n), Stop.STOP_TOKEN);
             }
@@ -60,7 +65,11 @@ public final class Generator {
             if (n == maxTokens) {
                 return new Result(out, Stop.MAX_TOKENS);
             }
-            logits = session.forward(new int[]{next}, 0, 1);
+            if (greedy) {
+                next = session.forwardGreedy(new int[]{next}, 0, 1);
+            } else {
+                logits = session.forward(new int[]{next}, 0, 1);
+            }
         }
     }
 }

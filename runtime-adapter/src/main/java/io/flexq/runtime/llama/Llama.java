@@ -25,10 +25,10 @@ public final class Llama implements AutoCloseable {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Rope rope;
-    private final DecoderOffload.DeviceDecoder device;
+    private final DecoderOffload.DeviceModel device;
     private final Consumer<String> log;
 
-    private Llama(Path source, LlamaConfig config, LlamaWeights weights, DecoderOffload.DeviceDecoder device, Consumer<String> log) {
+    private Llama(Path source, LlamaConfig config, LlamaWeights weights, DecoderOffload.DeviceModel device, Consumer<String> log) {
         this.source = source;
         this.config = config;
         this.weights = weights;
@@ -39,14 +39,20 @@ public final class Llama implements AutoCloseable {
 
     /** Loads with every {@link io.flexq.runtime.spi.WeightBackend} and {@link DecoderOffload} visible to {@code loader}. */
     public static Llama load(ModelFile file, ClassLoader loader, Consumer<String> log) {
+        return load(file, Backends.discover(loader, log), offloads(loader), log);
+    }
+
+    /** Every {@link DecoderOffload} visible to {@code loader}. */
+    public static List<DecoderOffload> offloads(ClassLoader loader) {
         List<DecoderOffload> offloads = new ArrayList<>();
         ServiceLoader.load(DecoderOffload.class, loader).forEach(offloads::add);
-        return load(file, Backends.discover(loader, log), offloads, log);
+        return offloads;
     }
 
     /**
      * Loads {@code file} with the given backends. The first available offload (by priority) that accepts the model
-     * runs the blocks; with none (or an empty list) they run on the host.
+     * runs it (see {@link DecoderOffload} for the {@code flexq.device} property); with none (or an empty list) it runs
+     * on the host.
      *
      * @param log diagnostics (backend choices, warnings), e.g. to stderr
      */
@@ -54,7 +60,15 @@ public final class Llama implements AutoCloseable {
         LlamaConfig config = LlamaConfig.from(file);
         FiniteWeights.check(file);
         log.accept("model " + file.path() + " (" + file.format() + "): " + config);
-        DecoderOffload.DeviceDecoder device = openDevice(file, config, offloads, log).orElse(null);
+        Device wanted = Device.fromProperty();
+        DecoderOffload.DeviceModel device = wanted == Device.CPU ? null : openDevice(file, config, offloads, log).orElse(null);
+        if (device == null && wanted == Device.CUDA) {
+            throw new IllegalStateException("flexq.device=cuda (--device cuda): no device offload accepted " + file.path()
+                    + " (the lines above say why); use --device auto or cpu to run on the CPU");
+        }
+        if (wanted == Device.CPU) {
+            log.accept("runs on the CPU (flexq.device=cpu)");
+        }
         try {
             LlamaWeights weights = LlamaWeights.load(file, config, backends, device == null, log);
             return new Llama(file.path(), config, weights, device, log);
@@ -66,7 +80,7 @@ public final class Llama implements AutoCloseable {
         }
     }
 
-    private static Optional<DecoderOffload.DeviceDecoder> openDevice(ModelFile file, LlamaConfig config,
+    private static Optional<DecoderOffload.DeviceModel> openDevice(ModelFile file, LlamaConfig config,
                                                                      List<DecoderOffload> offloads, Consumer<String> log) {
         List<DecoderOffload> ordered = new ArrayList<>(offloads);
         ordered.sort(Comparator.comparingInt(DecoderOffload::priority).reversed());
@@ -76,9 +90,9 @@ public final class Llama implements AutoCloseable {
                 log.accept("decoder offload " + o.name() + ": unavailable, " + a.reason());
                 continue;
             }
-            Optional<DecoderOffload.DeviceDecoder> d = o.open(config, file, log);
+            Optional<DecoderOffload.DeviceModel> d = o.open(config, file, new Rope(config), log);
             if (d.isPresent()) {
-                log.accept("decoder blocks run on " + d.get().describe());
+                log.accept("model runs on " + d.get().describe());
                 return d;
             }
         }
@@ -97,7 +111,7 @@ public final class Llama implements AutoCloseable {
     public List<String> describe() {
         List<String> lines = new ArrayList<>();
         if (device != null) {
-            lines.add("blocks: " + device.describe());
+            lines.add("model: " + device.describe());
         }
         lines.addAll(weights.describe());
         return lines;
@@ -124,6 +138,54 @@ public final class Llama implements AutoCloseable {
         }
         DecoderOffload.Sequence sequence = device == null ? null : device.newSequence(contextLength);
         return new LlamaSession(config, weights, rope, sequence, contextLength, Math.min(batchCapacity, contextLength));
+    }
+
+    /** Whether the model runs on a device (a {@link DecoderOffload} accepted it). */
+    public boolean onDevice() {
+        return device != null;
+    }
+
+    /**
+     * One greedy decode step of several sessions of this model at once: session i is fed {@code tokens[i]} and the
+     * argmax of its next logits is returned. On a device the rows go through every matmul as one batch; on the host
+     * the sessions run one after the other.
+     */
+    public int[] decodeGreedy(LlamaSession[] sessions, int[] tokens) {
+        if (sessions.length != tokens.length || sessions.length == 0) {
+            throw new IllegalArgumentException("decodeGreedy needs one token per session, got " + tokens.length + " tokens for " + sessions.length + " sessions");
+        }
+        if (device == null) {
+            int[] next = new int[sessions.length];
+            for (int i = 0; i < sessions.length; i++) {
+                next[i] = sessions[i].forwardGreedy(tokens, i, 1);
+            }
+            return next;
+        }
+        DecoderOffload.Sequence[] seqs = new DecoderOffload.Sequence[sessions.length];
+        for (int i = 0; i < sessions.length; i++) {
+            sessions[i].checkBatchable(tokens[i]);
+            seqs[i] = sessions[i].deviceSequence();
+        }
+        int[] next = device.decodeGreedy(seqs, tokens);
+        for (LlamaSession s : sessions) {
+            s.advanced(1);
+        }
+        return next;
+    }
+
+    /** Where the model runs, from system property {@code flexq.device} (set by the commands' --device). */
+    enum Device {
+        AUTO, CPU, CUDA;
+
+        static Device fromProperty() {
+            String v = System.getProperty("flexq.device", "auto");
+            return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                case "auto", "" -> AUTO;
+                case "cpu" -> CPU;
+                case "cuda", "gpu" -> CUDA;
+                default -> throw new IllegalArgumentException("flexq.device (--device) must be auto, cpu or cuda, got '" + v + "'");
+            };
+        }
     }
 
     @Override

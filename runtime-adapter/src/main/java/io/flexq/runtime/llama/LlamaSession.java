@@ -43,7 +43,7 @@ public final class LlamaSession implements AutoCloseable {
 
     // Off-heap batches the weight matrices read and write (shared arena: backends may use several threads).
     private final Arena arena = Arena.ofShared();
-    private final ActivationBatch xb, q, k, v, att, proj, gate, up, hidden;
+    private final ActivationBatch xb, q, k, v, att, proj, gate, up;
     // head input/output: one row for decode; a larger pair is made on the first forwardAll
     private ActivationBatch lastNorm, logits;
 
@@ -57,7 +57,8 @@ public final class LlamaSession implements AutoCloseable {
         this.device = device;
         this.capacity = capacity;
         this.batchCapacity = batchCapacity;
-        int b = batchCapacity;
+        // on a device the host needs none of the working buffers below: keep them minimal
+        int b = device == null ? batchCapacity : 1;
         this.keys = new float[device == null ? c.layers() : 0][];
         this.values = new float[device == null ? c.layers() : 0][];
         xb = ActivationBatch.allocate(arena, b, c.dim());
@@ -68,7 +69,6 @@ public final class LlamaSession implements AutoCloseable {
         proj = ActivationBatch.allocate(arena, b, c.dim());
         gate = ActivationBatch.allocate(arena, b, c.hiddenDim());
         up = ActivationBatch.allocate(arena, b, c.hiddenDim());
-        hidden = ActivationBatch.allocate(arena, b, c.dim());
         lastNorm = ActivationBatch.allocate(arena, 1, c.dim());
         logits = ActivationBatch.allocate(arena, 1, c.vocabSize());
         x = new float[b * c.dim()];
@@ -102,6 +102,9 @@ public final class LlamaSession implements AutoCloseable {
             throw new IllegalArgumentException("cannot rewind to " + newPosition + ": the session is at position " + position);
         }
         position = newPosition;
+        if (device != null) {
+            device.rewind(newPosition);
+        }
     }
 
     /** Runs tokens[off, off + n) and returns the logits after the last of them. */
@@ -115,7 +118,47 @@ public final class LlamaSession implements AutoCloseable {
         return run(tokens, off, n, true);
     }
 
-    private float[][] run(int[] tokens, int off, int n, boolean all) {
+    /**
+     * Runs tokens[off, off + n) and returns the argmax of the logits after the last of them (lowest id among equal
+     * maxima, as {@link io.flexq.runtime.sample.GreedySampler}). On a device only that id comes back to the host.
+     */
+    public int forwardGreedy(int[] tokens, int off, int n) {
+        if (device == null) {
+            float[] logits = forward(tokens, off, n);
+            int best = 0;
+            for (int i = 1; i < logits.length; i++) {
+                if (logits[i] > logits[best]) {
+                    best = i;
+                }
+            }
+            return best;
+        }
+        check(tokens, off, n);
+        int next = -1;
+        for (int done = 0; done < n; ) {
+            int chunk = Math.min(batchCapacity, n - done);
+            next = device.forward(tokens, off + done, chunk, done + chunk == n ? DecoderOffload.Want.GREEDY : DecoderOffload.Want.NOTHING);
+            position += chunk;
+            done += chunk;
+        }
+        return next;
+    }
+
+    /** The device sequence, for a batched step across sessions ({@link Llama#decodeGreedy}). */
+    DecoderOffload.Sequence deviceSequence() {
+        return device;
+    }
+
+    /** Checks that one more token fits (before a batched step), and counts it afterwards via {@link #advanced}. */
+    void checkBatchable(int token) {
+        check(new int[]{token}, 0, 1);
+    }
+
+    void advanced(int n) {
+        position += n;
+    }
+
+    private void check(int[] tokens, int off, int n) {
         if (n <= 0) {
             throw new IllegalArgumentException("forward needs at least one token, got " + n);
         }
@@ -129,6 +172,13 @@ public final class LlamaSession implements AutoCloseable {
             if (t < 0 || t >= c.vocabSize()) {
                 throw new IllegalArgumentException("token id " + t + " at index " + (off + i) + " is outside the vocabulary [0, " + c.vocabSize() + ")");
             }
+        }
+    }
+
+    private float[][] run(int[] tokens, int off, int n, boolean all) {
+        check(tokens, off, n);
+        if (device != null) {
+            return runOnDevice(tokens, off, n, all);
         }
         float[][] result = new float[all ? n : 1][];
         for (int done = 0; done < n; ) {
@@ -144,24 +194,41 @@ public final class LlamaSession implements AutoCloseable {
         return result;
     }
 
+    /** The whole forward on the device, in chunks of batchCapacity; logits come back only where asked. */
+    private float[][] runOnDevice(int[] tokens, int off, int n, boolean all) {
+        float[][] result = new float[all ? n : 1][];
+        for (int done = 0; done < n; ) {
+            int chunk = Math.min(batchCapacity, n - done);
+            boolean last = done + chunk == n;
+            DecoderOffload.Want want = all ? DecoderOffload.Want.ALL_LOGITS : last ? DecoderOffload.Want.LAST_LOGITS : DecoderOffload.Want.NOTHING;
+            device.forward(tokens, off + done, chunk, want);
+            position += chunk;
+            if (all) {
+                for (int i = 0; i < chunk; i++) {
+                    result[done + i] = new float[c.vocabSize()];
+                    device.logits(i, result[done + i]);
+                }
+            } else if (last) {
+                result[0] = new float[c.vocabSize()];
+                device.logits(0, result[0]);
+            }
+            done += chunk;
+        }
+        return result;
+    }
+
     /** Runs n tokens at [position, position + n) through the blocks, leaving the residual stream in x. */
     private void runChunk(int[] tokens, int off, int n) {
         int dim = c.dim();
         for (int t = 0; t < n; t++) {
             weights.embed(tokens[off + t], x, t * dim);
         }
-        if (device != null) {
-            load(hidden, x, n);
-            device.forward(hidden, position);
-            store(hidden, x, 0, n);
-        } else {
-            ensureCache(position + n);
-            for (int t = 0; t < n; t++) {
-                rope.angles(position + t, cos, sin, t * rope.pairs());
-            }
-            for (int l = 0; l < c.layers(); l++) {
-                block(weights.blocks().get(l), keys[l], values[l], n);
-            }
+        ensureCache(position + n);
+        for (int t = 0; t < n; t++) {
+            rope.angles(position + t, cos, sin, t * rope.pairs());
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            block(weights.blocks().get(l), keys[l], values[l], n);
         }
         position += n;
     }

@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * highest priority that takes it), norm vectors dequantized to float, the embedding kept in its stored type and
  * dequantized one row per token. The output head is tied to token_embd.weight when output.weight is absent.
  *
- * @param blocks empty when a device decoder holds the blocks
+ * @param blocks empty, and {@code output} null, when a device holds the model
  */
 record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outputNorm, WeightMatrix output) implements AutoCloseable {
 
@@ -32,14 +32,14 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
         }
     }
 
-    static LlamaWeights load(ModelFile file, LlamaConfig c, Backends backends, boolean withBlocks, Consumer<String> log) {
+    static LlamaWeights load(ModelFile file, LlamaConfig c, Backends backends, boolean onHost, Consumer<String> log) {
         Map<String, Object> md = file.metadata().asMap();
         List<WeightMatrix> loaded = new ArrayList<>();
         try {
             TensorEntry embedding = file.tensor("token_embd.weight");
             expectShape(file, embedding, c.dim(), c.vocabSize());
             List<Block> blocks = new ArrayList<>();
-            if (withBlocks) {
+            if (onHost) {
                 for (int l = 0; l < c.layers(); l++) {
                     String p = "blk." + l + ".";
                     blocks.add(new Block(
@@ -55,6 +55,9 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
                 }
             }
             float[] outputNorm = vector(file, "output_norm.weight", c.dim());
+            if (!onHost) {
+                return new LlamaWeights(embedding, List.of(), outputNorm, null);
+            }
             String headName = file.tensors().containsKey("output.weight") ? "output.weight" : "token_embd.weight";
             WeightMatrix output = matrix(file, headName, c.dim(), c.vocabSize(), backends, md, loaded);
             if (!headName.equals("output.weight")) {
@@ -117,7 +120,9 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
                 lines.add(m.name() + ": " + m.describe());
             }
         }
-        lines.add(output.name() + ": " + output.describe());
+        if (output != null) {
+            lines.add(output.name() + ": " + output.describe());
+        }
         return lines;
     }
 
@@ -126,6 +131,8 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
         for (Block b : blocks) {
             b.matrices().forEach(WeightMatrix::close);
         }
-        output.close();
+        if (output != null) {
+            output.close();
+        }
     }
 }

@@ -11,7 +11,7 @@ package io.flexq.runtime.llama;
  * Dims past ropeDim are left as they are. (HF checkpoints rotate halves instead; their loaders permute the q/k
  * rows into this pair order, as llama.cpp's converter does.) Angles are computed in double.
  */
-final class Rope {
+final class Rope implements RopeAngles {
 
     private final double[] freqs;
     private final int headSize;
@@ -26,12 +26,14 @@ final class Rope {
         }
     }
 
-    int pairs() {
+    @Override
+    public int pairs() {
         return freqs.length;
     }
 
     /** cos and sin of every pair's angle at {@code position}, into cos[co, co + pairs) and sin[co, co + pairs). */
-    void angles(int position, float[] cos, float[] sin, int co) {
+    @Override
+    public void angles(int position, float[] cos, float[] sin, int co) {
         for (int i = 0; i < freqs.length; i++) {
             double a = position * freqs[i];
             cos[co + i] = (float) Math.cos(a);

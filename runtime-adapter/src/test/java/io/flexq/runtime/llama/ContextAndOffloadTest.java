@@ -2,7 +2,6 @@ package io.flexq.runtime.llama;
 
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.SharedData;
-import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.DecoderOffload;
 import io.flexq.runtime.spi.WeightBackend;
@@ -67,65 +66,143 @@ class ContextAndOffloadTest {
         }
     }
 
-    /** A stand-in device whose blocks are the identity: logits must then be head(RMSNorm(embedding)). */
-    static final class IdentityOffload implements DecoderOffload {
-        final List<Integer> positions = new ArrayList<>();
+    /**
+     * A stand-in device that runs the model with a second, host-only copy of it: the SPI's plumbing (positions,
+     * chunks, what each {@link DecoderOffload.Want} returns, rewinds, batched steps) must then give exactly the host
+     * path's numbers.
+     */
+    static final class MirrorOffload implements DecoderOffload {
+        final List<String> calls = new ArrayList<>();
         final boolean available;
         final boolean accepts;
 
-        IdentityOffload(boolean available, boolean accepts) {
+        MirrorOffload(boolean available, boolean accepts) {
             this.available = available;
             this.accepts = accepts;
         }
 
-        public String name() { return "identity"; }
+        public String name() { return "mirror"; }
         public int priority() { return 5; }
         public WeightBackend.Availability availability() {
             return available ? WeightBackend.Availability.yes("test") : WeightBackend.Availability.no("test device absent");
         }
-        public Optional<DeviceDecoder> open(LlamaConfig config, ModelFile model, Consumer<String> log) {
+        public Optional<DeviceModel> open(LlamaConfig config, ModelFile model, RopeAngles rope, Consumer<String> log) {
             if (!accepts) {
-                log.accept("identity: declines");
+                log.accept("mirror: declines");
                 return Optional.empty();
             }
-            return Optional.of(new DeviceDecoder() {
-                public String describe() { return "identity device"; }
+            Llama host = ContextAndOffloadTest.load(model, List.of(), new ArrayList<>());
+            return Optional.of(new DeviceModel() {
+                public String describe() { return "mirror device"; }
                 public Sequence newSequence(int contextLength) {
+                    LlamaSession s = host.newSession(contextLength);
                     return new Sequence() {
-                        public void forward(ActivationBatch hidden, int pos) { positions.add(pos); }
-                        public void close() { }
+                        float[][] last;
+                        public int position() { return s.position(); }
+                        public void rewind(int p) { s.rewind(p); }
+                        public int forward(int[] tokens, int off, int n, Want want) {
+                            calls.add(want + "@" + s.position() + "+" + n);
+                            last = s.forwardAll(tokens, off, n);
+                            if (want == Want.LAST_LOGITS) {
+                                last = new float[][]{last[n - 1]};
+                            }
+                            return want == Want.GREEDY ? argmax(last[n - 1]) : -1;
+                        }
+                        public void logits(int row, float[] dst) { System.arraycopy(last[row], 0, dst, 0, dst.length); }
+                        public void close() { s.close(); }
                     };
                 }
-                public void close() { }
+                public int[] decodeGreedy(Sequence[] seqs, int[] tokens) {
+                    calls.add("batch " + seqs.length);
+                    int[] next = new int[seqs.length];
+                    for (int i = 0; i < seqs.length; i++) {
+                        next[i] = seqs[i].forward(tokens, i, 1, Want.GREEDY);
+                    }
+                    return next;
+                }
+                public void close() { host.close(); }
             });
+        }
+
+        private static int argmax(float[] a) {
+            int best = 0;
+            for (int i = 1; i < a.length; i++) {
+                if (a[i] > a[best]) {
+                    best = i;
+                }
+            }
+            return best;
         }
     }
 
     @Test
-    void anAcceptingOffloadRunsTheBlocksAndTheHostDoesTheRest() throws IOException {
+    void anAcceptingOffloadRunsTheWholeModelAndAnswersAsTheHostDoes() throws IOException {
         RefWeights w = stories();
-        IdentityOffload device = new IdentityOffload(true, true);
-        List<String> log = new ArrayList<>();
-        try (ModelFile f = w.toModelFile("stories260K.bin"); Llama llama = load(f, List.of(device), log);
-             LlamaSession s = llama.newSession(16)) {
-            assertEquals("blocks: identity device", llama.describe().getFirst());
-            assertTrue(llama.describe().stream().noneMatch(l -> l.startsWith("blk.")), "block weights not loaded on the host");
-            s.forward(new int[]{1, 2, 3}, 0, 3);
-            float[] logits = s.forward(new int[]{403}, 0, 1);
-            assertEquals(List.of(0, 3), device.positions);
-            // expected: cls . (outNorm * e / rms(e)) for e = embedding row 403, in double
-            double ss = 0;
-            for (int i = 0; i < w.dim(); i++) {
-                ss += (double) w.emb()[403 * w.dim() + i] * w.emb()[403 * w.dim() + i];
+        MirrorOffload device = new MirrorOffload(true, true);
+        int[] prompt = {1, 403, 407, 29, 73};
+        try (ModelFile f = w.toModelFile("stories260K.bin"); Llama onDevice = load(f, List.of(device), new ArrayList<>());
+             Llama onHost = load(f, List.of(), new ArrayList<>());
+             LlamaSession d = onDevice.newSession(32, 4); LlamaSession h = onHost.newSession(32, 4)) {
+            assertTrue(onDevice.onDevice());
+            assertEquals("model: mirror device", onDevice.describe().getFirst());
+            assertTrue(onDevice.describe().stream().noneMatch(l -> l.startsWith("blk.") || l.startsWith("output")), "no matrix loaded on the host");
+            // prompt of 5 in chunks of 4: the first chunk fills the cache only, the last returns logits
+            float[] dl = d.forward(prompt, 0, prompt.length);
+            float[] hl = h.forward(prompt, 0, prompt.length);
+            assertEquals(List.of("NOTHING@0+4", "LAST_LOGITS@4+1"), device.calls);
+            assertEquals(java.util.Arrays.toString(hl), java.util.Arrays.toString(dl));
+            var gen = new io.flexq.runtime.sample.GreedySampler();
+            int[] dt = Generator.generate(d, new int[]{dl.length > 0 ? gen.sample(dl) : 0}, 6, gen, java.util.Set.of(), t -> { }).tokens();
+            int[] ht = Generator.generate(h, new int[]{gen.sample(hl)}, 6, gen, java.util.Set.of(), t -> { }).tokens();
+            assertEquals(java.util.Arrays.toString(ht), java.util.Arrays.toString(dt));
+            assertTrue(device.calls.stream().skip(2).allMatch(c -> c.startsWith("GREEDY@")), "greedy generation asks for ids only: " + device.calls);
+            assertEquals(h.position(), d.position());
+            d.rewind(2);
+            h.rewind(2);
+            float[][] da = d.forwardAll(prompt, 1, 3);
+            float[][] ha = h.forwardAll(prompt, 1, 3);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(java.util.Arrays.toString(ha[i]), java.util.Arrays.toString(da[i]), "row " + i);
             }
-            double inv = 1 / Math.sqrt(ss / w.dim() + 1e-5);
-            for (int r = 0; r < w.vocab(); r += 37) {
-                double acc = 0;
-                for (int i = 0; i < w.dim(); i++) {
-                    acc += w.cls()[r * w.dim() + i] * (w.outNorm()[i] * w.emb()[403 * w.dim() + i] * inv);
-                }
-                assertEquals(acc, logits[r], 1e-4 * Math.max(1, Math.abs(acc)), "logit " + r);
+        }
+    }
+
+    @Test
+    void aBatchedGreedyStepEqualsTheSessionsStepByStep() throws IOException {
+        MirrorOffload device = new MirrorOffload(true, true);
+        try (ModelFile f = stories().toModelFile("stories260K.bin"); Llama onDevice = load(f, List.of(device), new ArrayList<>());
+             Llama onHost = load(f, List.of(), new ArrayList<>());
+             LlamaSession a = onDevice.newSession(16); LlamaSession b = onDevice.newSession(16);
+             LlamaSession ha = onHost.newSession(16); LlamaSession hb = onHost.newSession(16)) {
+            int[] next = {a.forwardGreedy(new int[]{1, 50}, 0, 2), b.forwardGreedy(new int[]{1, 300, 301}, 0, 3)};
+            int[] ref = {ha.forwardGreedy(new int[]{1, 50}, 0, 2), hb.forwardGreedy(new int[]{1, 300, 301}, 0, 3)};
+            for (int step = 0; step < 4; step++) {
+                next = onDevice.decodeGreedy(new LlamaSession[]{a, b}, next);
+                ref = onHost.decodeGreedy(new LlamaSession[]{ha, hb}, ref);
+                assertEquals(java.util.Arrays.toString(ref), java.util.Arrays.toString(next), "step " + step);
             }
+            assertEquals(6, a.position());
+            assertEquals(7, b.position());
+            assertTrue(device.calls.contains("batch 2"), device.calls.toString());
+        }
+    }
+
+    @Test
+    void flexqDeviceSelectsOrForbidsTheOffload() throws IOException {
+        try (ModelFile f = stories().toModelFile("stories260K.bin")) {
+            System.setProperty("flexq.device", "cpu");
+            List<String> log = new ArrayList<>();
+            try (Llama l = load(f, List.of(new MirrorOffload(true, true)), log)) {
+                assertTrue(!l.onDevice() && log.contains("runs on the CPU (flexq.device=cpu)"), log.toString());
+            }
+            System.setProperty("flexq.device", "cuda");
+            var e = assertThrows(IllegalStateException.class, () -> load(f, List.of(new MirrorOffload(true, false)), new ArrayList<>()));
+            assertTrue(e.getMessage().contains("--device cuda"), e.getMessage());
+            System.setProperty("flexq.device", "sideways");
+            var bad = assertThrows(IllegalArgumentException.class, () -> load(f, List.of(), new ArrayList<>()));
+            assertTrue(bad.getMessage().contains("'sideways'"), bad.getMessage());
+        } finally {
+            System.clearProperty("flexq.device");
         }
     }
 
@@ -133,10 +210,10 @@ class ContextAndOffloadTest {
     void unavailableOrDecliningOffloadsLeaveTheBlocksOnTheHost() throws IOException {
         List<String> log = new ArrayList<>();
         try (ModelFile f = stories().toModelFile("stories260K.bin");
-             Llama llama = load(f, List.of(new IdentityOffload(false, true), new IdentityOffload(true, false)), log)) {
+             Llama llama = load(f, List.of(new MirrorOffload(false, true), new MirrorOffload(true, false)), log)) {
             assertTrue(llama.describe().stream().anyMatch(l -> l.startsWith("blk.0.attn_q.weight")), llama.describe().toString());
             assertTrue(log.stream().anyMatch(l -> l.contains("unavailable, test device absent")), log.toString());
-            assertTrue(log.contains("identity: declines"), log.toString());
+            assertTrue(log.contains("mirror: declines"), log.toString());
         }
     }
 }

@@ -1,0 +1,71 @@
+package io.flexq.cuda;
+
+/**
+ * Typed launches of the decoder kernels of decoder.cu (addresses are device pointers; layouts are documented there),
+ * on the stream of the {@link FlexqKernels} view they are made with. Sizes: M rows, dim / n widths, G = ceil(K / 128)
+ * groups, ldsa = {@link FlexqKernels#ldsa}(M).
+ */
+final class DecoderKernels {
+
+    /** Positions per attention chunk (ATT_CH in decoder.cu). */
+    static final int ATTENTION_CHUNK = 128;
+    /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
+    static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
+    /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
+    static final int ROW_BYTES = 24;
+
+    private final FlexqKernels k;
+
+    DecoderKernels(FlexqKernels onStream) {
+        this.k = onStream;
+    }
+
+    FlexqKernels flexq() {
+        return k;
+    }
+
+    void embed(long rows, int m, long embedding, boolean f16, int dim, long x) {
+        k.launch("dec_embed", 0, m, 1, 1, 256, () -> "dec_embed M=" + m + " dim=" + dim, rows, embedding, f16 ? 1 : 0, dim, x);
+    }
+
+    /** x += delta (delta 0: none); out = RMSNorm(x) * w; quantized to act/sa when qbits is 6 or 8. */
+    void addRmsNorm(int m, long x, long delta, int dim, long w, float eps, long out, int qbits, long act, long sa) {
+        k.launch("dec_add_rmsnorm", dim * 4, m, 1, 1, 256, () -> "dec_add_rmsnorm M=" + m + " dim=" + dim + " A" + qbits,
+                x, delta, dim, w, eps, out, qbits, act, sa, FlexqKernels.ldsa(m));
+    }
+
+    void ropeStore(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, int heads, int kvHeads, int hd, int pairs,
+                   long cos, long sin, int layer) {
+        k.launch("dec_rope_store", 0, m, 1, 1, 128, () -> "dec_rope_store M=" + m + " layer " + layer,
+                rows, q, ldq, kk, ldk, v, ldv, heads, kvHeads, hd, pairs, cos, sin, layer);
+    }
+
+    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks) {
+        k.launch("dec_attention", 0, m, kvHeads, chunks, 128, () -> "dec_attention M=" + m + " layer " + layer + " chunks=" + chunks,
+                rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks);
+    }
+
+    void attentionMerge(long rows, int m, long partials, int chunks, int heads, int hd, long out, int ldo) {
+        k.launch("dec_attention_merge", 0, m, heads, 1, 128, () -> "dec_attention_merge M=" + m,
+                rows, partials, chunks, heads, hd, out, ldo);
+    }
+
+    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
+        long warps = (long) m * FlexqKernels.groups(n);
+        k.launch("dec_swiglu", 0, FlexqKernels.ceilDiv(warps * 32, 256), 1, 1, 256, () -> "dec_swiglu M=" + m + " n=" + n,
+                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
+    }
+
+    void argmax(long logits, int m, int n, long out) {
+        k.launch("dec_argmax", 0, m, 1, 1, 1024, () -> "dec_argmax M=" + m + " N=" + n, logits, n, out);
+    }
+
+    void floatGemv(long w, boolean f16, int rows, int cols, long x, int ldx, int m, long y) {
+        k.launch("dec_float_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+                () -> "dec_float_gemv M=" + m + " N=" + rows + " K=" + cols, w, f16 ? 1 : 0, rows, cols, x, ldx, m, y);
+    }
+
+    void toF16(long x, long n, long out) {
+        k.launch("dec_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_to_f16 n=" + n, x, n, out);
+    }
+}

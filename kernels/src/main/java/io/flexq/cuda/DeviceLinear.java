@@ -1,0 +1,26 @@
+package io.flexq.cuda;
+
+/**
+ * One weight matrix (rows outputs x cols inputs) resident on the device for the decoder: FQ6 on the INT8-MMA
+ * kernels, or a float matrix. {@code run} writes y[t * rows + r] for the M rows of its input, launching on the
+ * stream of the kernels it is given.
+ */
+sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLinear {
+
+    int rows();
+
+    int cols();
+
+    /** The activation bits it reads (6 or 8), or 0 when it takes the fp32 rows (float weights, W6A16). */
+    int bits();
+
+    /** Device bytes held. */
+    long bytes();
+
+    String describe();
+
+    void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y);
+
+    @Override
+    void close();
+}

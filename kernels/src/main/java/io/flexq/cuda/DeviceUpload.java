@@ -1,0 +1,245 @@
+package io.flexq.cuda;
+
+import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.Fq6Layout;
+import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.spi.TensorType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+/**
+ * Puts a model's tensors on the device in the forms the decoder runs:
+ * <ul>
+ *   <li>FQ6 (type 1030): repacked on the device into INT8-MMA tiles (W6A6 / W6A8 by {@code flexq.act_bits.<name>},
+ *       default A8) or kept as stored (W6A16);</li>
+ *   <li>F16 and F32: as stored (F32 only when its rows are a multiple of 4 floats, F16 of 8 halves);</li>
+ *   <li>any other registered type (BF16, Q8_0, Q4_0, Q6_K, ...): dequantized on the host by its own row decoder and
+ *       stored as F16 (F32 where the row length does not suit F16); the device then runs it as an F16 model.</li>
+ * </ul>
+ * Matrices that read one input (q, k, v; gate, up) are stacked into one when their forms agree.
+ */
+final class DeviceUpload {
+
+    private static final int F32_ID = 0, F16_ID = 1;
+
+    private final CudaDevice dev;
+    private final FlexqKernels k;
+    private final Dispatcher dispatcher;
+    private final ModelFile file;
+    private final Map<String, Object> metadata;
+    private final CublasGemm blas;
+    private final Consumer<String> log;
+    private long uploaded;
+
+    DeviceUpload(CudaDevice dev, FlexqKernels k, Dispatcher dispatcher, ModelFile file, CublasGemm blas, Consumer<String> log) {
+        this.dev = dev;
+        this.k = k;
+        this.dispatcher = dispatcher;
+        this.file = file;
+        this.metadata = file.metadata().asMap();
+        this.blas = blas;
+        this.log = log;
+    }
+
+    long uploadedBytes() {
+        return uploaded;
+    }
+
+    /** How a tensor will be stored on the device. */
+    enum Form { FQ6, F16, F32 }
+
+    static Form form(TensorType type, long cols) {
+        if (type.id() == Fq6Layout.TYPE_ID) {
+            return Form.FQ6;
+        }
+        if (type.id() == F32_ID && cols % 4 == 0) {
+            return Form.F32;
+        }
+        return cols % 8 == 0 ? Form.F16 : cols % 4 == 0 ? Form.F32 : null;
+    }
+
+    /** Device bytes the tensor will take (for the memory check before loading). */
+    static long deviceBytes(TensorEntry t) {
+        Form f = form(t.type(), t.cols());
+        int rows = (int) t.rows(), cols = (int) t.cols();
+        return switch (f) {
+            case FQ6 -> FlexqKernels.tileBytes(rows, cols) + FlexqKernels.scaleTileBytes(rows, cols);
+            case F16 -> 2L * rows * cols;
+            case F32 -> 4L * rows * cols;
+            case null -> 0;
+        };
+    }
+
+    /** The matrices {@code names} (each cols inputs by rows[i] outputs), stacked when their forms agree. */
+    Projection projection(String[] names, int cols, int[] rows) {
+        TensorEntry[] t = new TensorEntry[names.length];
+        for (int i = 0; i < names.length; i++) {
+            t[i] = file.tensor(names[i]);
+        }
+        Form f0 = form(t[0].type(), cols);
+        int bits0 = f0 == Form.FQ6 ? bits(names[0]) : 0;
+        boolean same = true;
+        int total = 0;
+        for (int i = 0; i < names.length; i++) {
+            Form f = form(t[i].type(), cols);
+            same &= f == f0 && (f != Form.FQ6 || bits(names[i]) == bits0 && bits0 != 16 && rows[i] % 16 == 0);
+            total += rows[i];
+        }
+        if (!same) {
+            List<DeviceLinear> parts = new ArrayList<>();
+            for (int i = 0; i < names.length; i++) {
+                parts.add(linear(names[i], cols, rows[i]));
+            }
+            return new Projection(parts, rows);
+        }
+        String name = String.join("+", names);
+        DeviceLinear stacked = switch (f0) {
+            case FQ6 -> {
+                DeviceBuffer tiles = dev.alloc(FlexqKernels.tileBytes(total, cols), name + " int8 tiles");
+                DeviceBuffer scales = dev.alloc(FlexqKernels.scaleTileBytes(total, cols), name + " scale tiles");
+                int off = 0;
+                for (int i = 0; i < names.length; i++) {
+                    repackInto(t[i], rows[i], cols, tiles.view(FlexqKernels.tileBytes(off, cols), FlexqKernels.tileBytes(rows[i], cols)),
+                            scales.view(FlexqKernels.scaleTileBytes(off, cols), FlexqKernels.scaleTileBytes(rows[i], cols)));
+                    off += rows[i];
+                }
+                yield new Fq6Linear(name, total, cols, bits0, tiles, scales, null, dispatcher);
+            }
+            case F16, F32 -> {
+                int esize = f0 == Form.F16 ? 2 : 4;
+                DeviceBuffer w = dev.alloc((long) total * cols * esize, name + " " + f0);
+                long off = 0;
+                for (int i = 0; i < names.length; i++) {
+                    uploadFloat(t[i], rows[i], cols, f0, w, off);
+                    off += (long) rows[i] * cols * esize;
+                }
+                yield new FloatLinear(name, total, cols, f0 == Form.F16, w, blas);
+            }
+        };
+        return new Projection(List.of(stacked), rows);
+    }
+
+    DeviceLinear linear(String name, int cols, int rows) {
+        TensorEntry t = file.tensor(name);
+        Form f = form(t.type(), cols);
+        if (f == Form.FQ6) {
+            int bits = bits(name);
+            if (bits == 16) {
+                DeviceBuffer raw = dev.alloc(Fq6Layout.byteSize(rows, cols), name + " FQ6");
+                raw.upload(t.data(), 0);
+                uploaded += raw.bytes();
+                return new Fq6Linear(name, rows, cols, 16, null, null, raw, dispatcher);
+            }
+            DeviceBuffer tiles = dev.alloc(FlexqKernels.tileBytes(rows, cols), name + " int8 tiles");
+            DeviceBuffer scales = dev.alloc(FlexqKernels.scaleTileBytes(rows, cols), name + " scale tiles");
+            repackInto(t, rows, cols, tiles, scales);
+            return new Fq6Linear(name, rows, cols, bits, tiles, scales, null, dispatcher);
+        }
+        DeviceBuffer w = dev.alloc((long) rows * cols * (f == Form.F16 ? 2 : 4), name + " " + f);
+        uploadFloat(t, rows, cols, f, w, 0);
+        return new FloatLinear(name, rows, cols, f == Form.F16, w, blas);
+    }
+
+    /** A float vector (norm weights) as fp32. */
+    DeviceBuffer vector(String name, int n) {
+        TensorEntry t = file.tensor(name);
+        float[] v = new float[n];
+        t.type().dequantizeRow(t.data(), 0, n, v, 0);
+        DeviceBuffer b = dev.alloc(4L * n, name);
+        b.upload(MemorySegment.ofArray(v), 0);
+        return b;
+    }
+
+    /** The embedding: fp32 if stored so, or if any other non-F16 storage fits in {@code f32Limit} bytes as fp32; else fp16. */
+    DeviceBuffer embedding(String name, long f32Limit, boolean[] f16Out) {
+        TensorEntry t = file.tensor(name);
+        int rows = (int) t.rows(), cols = (int) t.cols();
+        boolean f16 = t.type().id() == F16_ID || 4L * rows * cols > f32Limit;
+        f16Out[0] = f16;
+        DeviceBuffer b = dev.alloc((long) rows * cols * (f16 ? 2 : 4), name + (f16 ? " F16" : " F32"));
+        uploadFloat(t, rows, cols, f16 ? Form.F16 : Form.F32, b, 0);
+        return b;
+    }
+
+    private void repackInto(TensorEntry t, int rows, int cols, DeviceBuffer tiles, DeviceBuffer scales) {
+        long expected = Fq6Layout.byteSize(rows, cols);
+        if (t.data().byteSize() != expected) {
+            throw new IllegalArgumentException(file.path() + ": FQ6 tensor " + t.name() + " of " + rows + " x " + cols + " must be "
+                    + expected + " bytes, is " + t.data().byteSize());
+        }
+        try (DeviceBuffer raw = dev.alloc(expected, t.name() + " FQ6 (upload)")) {
+            raw.upload(t.data(), 0);
+            k.repack(raw, rows, cols, null, tiles, scales);
+            dev.synchronize(() -> "repacking " + t.name() + " (" + rows + " x " + cols + ")");
+        }
+        uploaded += expected;
+    }
+
+    /** Writes tensor t into w at byte offset off as fp16 or fp32 rows: raw bytes when stored so, else row-decoded. */
+    private void uploadFloat(TensorEntry t, int rows, int cols, Form f, DeviceBuffer w, long off) {
+        long esize = f == Form.F16 ? 2 : 4;
+        long bytes = (long) rows * cols * esize;
+        if (t.type().id() == (f == Form.F16 ? F16_ID : F32_ID)) {
+            w.upload(t.data().asSlice(0, bytes), off);
+            uploaded += bytes;
+            return;
+        }
+        // row-decoded in slabs of at most 64 MiB (bounded host memory for multi-GB tensors)
+        int slab = (int) Math.max(1, Math.min(rows, (64L << 20) / (cols * esize)));
+        try (Arena arena = Arena.ofShared()) {  // shared: rows are decoded on the common pool
+            MemorySegment buf = arena.allocate((long) slab * cols * esize, 64);
+            for (int r0 = 0; r0 < rows; r0 += slab) {
+                int n = Math.min(slab, rows - r0);
+                int first = r0;
+                IntStream.range(0, n).parallel().forEach(i -> {
+                    float[] row = new float[cols];
+                    t.type().dequantizeRow(t.data(), first + i, cols, row, 0);
+                    long base = (long) i * cols * esize;
+                    for (int c = 0; c < cols; c++) {
+                        if (f == Form.F16) {
+                            buf.set(ValueLayout.JAVA_SHORT_UNALIGNED, base + 2L * c, Float.floatToFloat16(row[c]));
+                        } else {
+                            buf.set(ValueLayout.JAVA_FLOAT_UNALIGNED, base + 4L * c, row[c]);
+                        }
+                    }
+                });
+                w.upload(buf.asSlice(0, (long) n * cols * esize), off + (long) r0 * cols * esize);
+            }
+        }
+        uploaded += bytes;
+    }
+
+    /**
+     * Activation bits of an FQ6 matrix from flexq.act_bits.&lt;name&gt; (6, 8 or 16); absent: 8. System property
+     * {@code flexq.act_preset} (a8, a6, paper, w6a16) runs the file's weights with that fixed preset's modes instead:
+     * for benchmarks, since the fixed presets store the same weights (the weight quantizer does not look at
+     * activation bits) and differ only in these keys.
+     */
+    int bits(String name) {
+        String preset = System.getProperty("flexq.act_preset");
+        if (preset != null && !preset.isBlank()) {
+            return io.flexq.plugin.fq6.Preset.of(preset.trim().toLowerCase(java.util.Locale.ROOT)).fixedMode(name).bits();
+        }
+        String key = ActivationMode.metadataKey(name);
+        Object value = metadata.get(key);
+        if (value == null) {
+            return 8;
+        }
+        if (!(value instanceof Number n)) {
+            throw new IllegalArgumentException(file.path() + ": metadata key " + key + " should be an integer (6, 8 or 16), is " + value);
+        }
+        return ActivationMode.ofBits(n.longValue(), file.path() + ": metadata key " + key).bits();
+    }
+
+    void progress(String what) {
+        log.accept(String.format(java.util.Locale.ROOT, "flexq-cuda: %s (%.2f GB uploaded)", what, uploaded / 1e9));
+    }
+}

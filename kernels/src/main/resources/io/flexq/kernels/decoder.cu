@@ -1,0 +1,391 @@
+// FlexQ-J device-resident decoder: the non-matmul kernels of a Llama forward (embedding, RMSNorm fused with the
+// residual add and the A6/A8 activation quantizer, RoPE + KV-cache store, split-length attention and its merge,
+// SwiGLU fused with the quantizer, argmax) and a GEMV for float weights. Compiled in one program after flexq.cu
+// (it uses quantize_warp, h2f, the record layouts and types from there); every entry point is extern "C".
+//
+// Rows. A launch works on M rows; row t is described by a RowInfo: the token id, its position, and its sequence's
+// KV cache (capacity positions). Rows of one prompt chunk share a cache at consecutive positions; rows of a batched
+// decode step belong to different sequences. Kernels that depend on positions read them here, so a captured CUDA
+// graph replays with new positions after one small host-to-device copy of the row table.
+//
+// KV cache of one sequence (fp16): half element ((layer * 2 + kv) * capacity + pos) * kvDim + head * hd + d, kv = 0
+// for keys (rotated), 1 for values.
+//
+// Activations are fp32 rows x[t * ld + i]. Quantized forms use flexq.cu's int8 record layout and scales
+// sa[g * ldsa + t]; rounding as quantize_warp (the exactness contract's rule).
+//
+// Float rounding follows the host path (LlamaSession, VectorMath, Rope, Attention) operation by operation where it
+// is cheap to do so (no FMA contraction in RMSNorm, RoPE, SwiGLU; the RMS sum in double). Sums over many terms
+// (dot products, softmax) take another order than the host; their difference is rounding only.
+
+struct RowInfo {
+    int token;
+    int pos;
+    int cap;
+    int pad;
+    unsigned long long cache;  // device address of the sequence's KV cache (u16 halves)
+};
+
+__device__ __forceinline__ u16 f2h(float f) {
+    u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+// Block-wide sum of doubles (blockDim.x a multiple of 32, at most 1024); every thread gets the total.
+__device__ __forceinline__ double block_sum(double v, double *scratch) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, warps = blockDim.x >> 5;
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    double total = 0;
+    for (int w = 0; w < warps; ++w) total += scratch[w];  // fixed order: every block and run sums alike
+    return total;
+}
+
+// --------------------------------------------------------------------------------------------- embedding
+// x[t][i] = row token_t of the embedding (fp32 or fp16 storage). Grid: M blocks.
+extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__restrict__ rows, const void *__restrict__ emb,
+                                                           int f16, int dim, float *__restrict__ x) {
+    const int t = blockIdx.x;
+    const long long base = (long long)rows[t].token * dim;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        x[(long long)t * dim + i] = f16 ? h2f(((const u16 *)emb)[base + i]) : ((const float *)emb)[base + i];
+    }
+}
+
+// ------------------------------------------------------------------------------------- add + RMSNorm + quant
+// Row t: if delta != null, x += delta (written back; the residual add of the previous block's last matmul).
+// Then n = (x * inv) * w with inv = (float)(1 / sqrt(sum(x^2) / dim + eps)) (sum in double), stored to out (fp32,
+// row stride dim) and, if qbits is 6 or 8, quantized per 128-group into records act / scales sa.
+// Grid: M blocks of 256 threads; dynamic shared memory dim floats.
+extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
+        const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
+        float *__restrict__ sa, int ldsa) {
+    extern __shared__ float sn[];
+    __shared__ double scratch[32];
+    const int t = blockIdx.x;
+    float *xr = x + (long long)t * dim;
+    double ss = 0;
+#pragma unroll 4
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        float v = xr[i];
+        if (delta != nullptr) {
+            v = __fadd_rn(v, delta[(long long)t * dim + i]);
+            xr[i] = v;
+        }
+        sn[i] = v;
+        ss += (double)v * (double)v;
+    }
+    ss = block_sum(ss, scratch);
+    const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        const float n = __fmul_rn(__fmul_rn(sn[i], inv), w[i]);
+        sn[i] = n;
+        out[(long long)t * dim + i] = n;
+    }
+    if (qbits == 0) return;
+    __syncthreads();
+    const int G = (dim + 127) / 128, lane = threadIdx.x & 31;
+    for (int g = threadIdx.x >> 5; g < G; g += blockDim.x >> 5) {
+        float v[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int k = g * 128 + i * 32 + lane;
+            v[i] = k < dim ? sn[k] : 0.0f;
+        }
+        u32 *rec = act + ((long long)t * G + g) * 32;
+        if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+        else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+    }
+}
+
+// ------------------------------------------------------------------------------------ RoPE + KV-cache store
+// Rotates the first 2*pairs dims of every q head (in place, fp32) and k head at row t's position, with the host's
+// cos/sin table (cosT[pos * pairs + i]), then stores k and v as fp16 into the row's cache at its position.
+// q, k, v: row t at q + t*ldq etc. Grid: M blocks.
+extern "C" __global__ void __launch_bounds__(128) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
+        const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, int heads, int kvHeads, int hd, int pairs,
+        const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    const int t = blockIdx.x;
+    const RowInfo r = rows[t];
+    const float *cs = cosT + (long long)r.pos * pairs, *sn = sinT + (long long)r.pos * pairs;
+    float *qr = q + (long long)t * ldq;
+    for (int e = threadIdx.x; e < heads * pairs; e += blockDim.x) {
+        const int h = e / pairs, i = e % pairs;
+        float *p = qr + h * hd + 2 * i;
+        const float x0 = p[0], x1 = p[1], c = cs[i], s = sn[i];
+        p[0] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+        p[1] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+    }
+    const int kvDim = kvHeads * hd;
+    u16 *kc = (u16 *)r.cache + ((long long)(layer * 2) * r.cap + r.pos) * kvDim;
+    u16 *vc = (u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + r.pos) * kvDim;
+    const float *kr = k + (long long)t * ldk, *vr = v + (long long)t * ldv;
+    for (int e = threadIdx.x; e < kvDim; e += blockDim.x) {
+        const int i = (e % hd) >> 1;
+        float val = kr[e];
+        if (i < pairs) {
+            const float x0 = kr[e & ~1], x1 = kr[e | 1], c = cs[i], s = sn[i];
+            val = (e & 1) ? __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c)) : __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+        }
+        kc[e] = f2h(val);
+        vc[e] = f2h(vr[e]);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ attention
+// Split over the cache length (flash-decoding): block (t, kvh, c) takes positions [c*CH, c*CH + CH) of row t's cache,
+// up to its own position (causal), for the G = heads / kvHeads query heads that share key/value head kvh, and
+// writes a partial: for each of those heads, m = max score, s = sum exp(score - m), acc[d] = sum exp(score - m) v[d],
+// at part[((t * heads + h) * chunks + c) * (hd + 2)] = {m, s, acc[0..hd)}. Scores are q . k * scale with fp16 k.
+// No T x T matrix exists anywhere: a block keeps CH scores per head in shared memory. Grid: (M, kvHeads, chunks),
+// 128 threads (thread j scores position c*CH + j; then threads stride over d). G <= 8, hd <= 256.
+#define ATT_CH 128
+#define ATT_MAXG 8
+extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
+        int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks) {
+    __shared__ float qs[ATT_MAXG * 256];
+    __shared__ float sc[ATT_MAXG][ATT_CH];
+    __shared__ float red[ATT_MAXG][4];
+    const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
+    const RowInfo r = rows[t];
+    const int G = heads / kvHeads, kvDim = kvHeads * hd;
+    const int p0 = c * ATT_CH;
+    const int n = min(ATT_CH, r.pos + 1 - p0);  // valid positions in this chunk (<= 0: none)
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    float *pout = part + ((long long)t * heads + kvh * G) * chunks * (hd + 2) + (long long)c * (hd + 2);
+    if (n <= 0) {
+        return;  // the merge reads only chunks up to the row's position
+    }
+    for (int e = tid; e < G * hd; e += blockDim.x) qs[e] = q[(long long)t * ldq + (kvh * G) * hd + e];
+    __syncthreads();
+    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * hd;
+    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * hd;
+    // scores
+    float s[ATT_MAXG];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) s[g] = -INFINITY;
+    if (tid < n) {
+        float acc[ATT_MAXG];
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) acc[g] = 0.0f;
+        const u16 *kr = kc + (long long)tid * kvDim;
+        if ((hd & 7) == 0) {
+            // 16-byte loads, four in flight per thread (a thread's row is hd contiguous halves)
+            const uint4 *k4 = (const uint4 *)kr;
+#pragma unroll 4
+            for (int c8 = 0; c8 < (hd >> 3); ++c8) {
+                const uint4 w = k4[c8];
+                const u32 wv[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+                for (int e = 0; e < 4; ++e) {
+                    const float k0 = h2f((u16)(wv[e] & 0xFFFF)), k1 = h2f((u16)(wv[e] >> 16));
+                    const int d = c8 * 8 + 2 * e;
+#pragma unroll
+                    for (int g = 0; g < ATT_MAXG; ++g) {
+                        if (g < G) acc[g] += qs[g * hd + d] * k0 + qs[g * hd + d + 1] * k1;
+                    }
+                }
+            }
+        } else {
+            for (int d = 0; d < hd; d += 2) {
+                const u32 two = *(const u32 *)(kr + d);
+                const float k0 = h2f((u16)(two & 0xFFFF)), k1 = h2f((u16)(two >> 16));
+#pragma unroll
+                for (int g = 0; g < ATT_MAXG; ++g) {
+                    if (g < G) acc[g] += qs[g * hd + d] * k0 + qs[g * hd + d + 1] * k1;
+                }
+            }
+        }
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) s[g] = acc[g] * scale;
+    }
+    // max and sum per head over the chunk
+    float m[ATT_MAXG];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float v = s[g];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));
+        if (lane == 0) red[g][warp] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
+        sc[g][tid] = tid < n ? __expf(s[g] - m[g]) : 0.0f;
+    }
+    __syncthreads();
+    // weighted values: thread per d
+    for (int d = tid; d < hd; d += blockDim.x) {
+        float acc[ATT_MAXG];
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) acc[g] = 0.0f;
+#pragma unroll 8
+        for (int j = 0; j < n; ++j) {  // unrolled: eight independent loads in flight
+            const float vv = h2f(vc[(long long)j * kvDim + d]);
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g < G) acc[g] += sc[g][j] * vv;
+            }
+        }
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g < G) pout[(long long)g * chunks * (hd + 2) + 2 + d] = acc[g];
+        }
+    }
+    // sums
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float v = sc[g][tid];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        __syncthreads();
+        if (lane == 0) red[g][warp] = v;
+        __syncthreads();
+        if (tid == 0) {
+            pout[(long long)g * chunks * (hd + 2)] = m[g];
+            pout[(long long)g * chunks * (hd + 2) + 1] = red[g][0] + red[g][1] + red[g][2] + red[g][3];
+        }
+    }
+}
+
+// Merges the chunk partials of row t, head h: out[t * ldo + h * hd + d] = sum_c e_c acc_c[d] / sum_c e_c s_c,
+// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / CH. Grid: (M, heads), 128 threads.
+extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
+        int chunks, int heads, int hd, float *__restrict__ out, int ldo) {
+    const int t = blockIdx.x, h = blockIdx.y;
+    const int nc = rows[t].pos / ATT_CH + 1;
+    const float *p = part + ((long long)t * heads + h) * chunks * (hd + 2);
+    float mx = -INFINITY;
+    for (int c = 0; c < nc; ++c) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
+    float total = 0.0f;
+    for (int c = 0; c < nc; ++c) total += p[(long long)c * (hd + 2) + 1] * __expf(p[(long long)c * (hd + 2)] - mx);
+    const float inv = 1.0f / total;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float acc = 0.0f;
+        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * __expf(p[(long long)c * (hd + 2)] - mx);
+        out[(long long)t * ldo + h * hd + d] = acc * inv;
+    }
+}
+
+// ---------------------------------------------------------------------------------------- SwiGLU + quant
+// h = silu(gate) * up = gate / (1 + e^-gate) * up (host order of operations), per (row t, group g) in one warp:
+// stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
+extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
+        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31, G = (n + 127) / 128;
+    if (warp >= (long long)M * G) return;
+    const int t = (int)(warp / G), g = (int)(warp % G);
+    float v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        v[i] = 0.0f;
+        if (k < n) {
+            const float gv = gate[(long long)t * ldg + k];
+            v[i] = __fmul_rn(__fdiv_rn(gv, __fadd_rn(1.0f, expf(-gv))), up[(long long)t * ldu + k]);
+            out[(long long)t * n + k] = v[i];
+        }
+    }
+    if (qbits == 0) return;
+    u32 *rec = act + ((long long)t * G + g) * 32;
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+}
+
+// ------------------------------------------------------------------------------------------------ argmax
+// out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
+// Grid: M blocks of 1024 threads.
+extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__restrict__ logits, int n, int *__restrict__ out) {
+    __shared__ float bv[32];
+    __shared__ int bi[32];
+    const int t = blockIdx.x;
+    const float *row = logits + (long long)t * n;
+    float best = -INFINITY;
+    int idx = 0x7fffffff;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        const float v = row[i];
+        if (v > best || (idx == 0x7fffffff && !(v != v))) { best = v; idx = i; }
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const float ov = __shfl_xor_sync(FULL_MASK, best, o);
+        const int oi = __shfl_xor_sync(FULL_MASK, idx, o);
+        if (ov > best || (ov == best && oi < idx)) { best = ov; idx = oi; }
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { bv[warp] = best; bi[warp] = idx; }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < (int)(blockDim.x >> 5); ++w) {
+            if (bv[w] > best || (bv[w] == best && bi[w] < idx)) { best = bv[w]; idx = bi[w]; }
+        }
+        out[t] = idx == 0x7fffffff ? 0 : idx;
+    }
+}
+
+// ------------------------------------------------------------------------------------ float-weight GEMV
+// y[t * N + r] = sum_k W[r][k] * x[t * ldx + k] for tokens t in [8 * blockIdx.z, +8), W row-major N x K in fp16
+// (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads (K a multiple of 8
+// for fp16, 4 for fp32; the host checks). Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
+extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
+        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) return;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (f16) {
+        const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
+#pragma unroll 4
+        for (int c = lane; c < K / 8; c += 32) {
+            const uint4 w4 = __ldg(wr + c);
+            const u32 wv[4] = {w4.x, w4.y, w4.z, w4.w};
+            float wf[8];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
+                    const float4 a = xr[0], b = xr[1];
+                    acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+                }
+            }
+        }
+    } else {
+        const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
+#pragma unroll 4
+        for (int c = lane; c < K / 4; c += 32) {
+            const float4 w4 = __ldg(wr + c);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
+                    acc[tt] += w4.x * a.x + w4.y * a.y + w4.z * a.z + w4.w * a.w;
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
+    }
+}
+
+// fp32 -> fp16 (round to nearest even), n elements: activations for cuBLAS fp16 GEMMs. Grid: ceil(n / 256).
+extern "C" __global__ void __launch_bounds__(256) dec_to_f16(const float *__restrict__ x, long long n, u16 *__restrict__ out) {
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = f2h(x[i]);
+}

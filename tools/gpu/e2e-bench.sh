@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# GPU-host end-to-end benchmark (bench/results/e2e-h200.md): from the bundle made by tools/gpu/bundle.sh (.gpu/, with
+# anchors/ = ../shared/bench-anchors). Writes a random-weight Llama-3.1-8B-shaped F16 GGUF with the anchors' writer,
+# quantizes it to FQ6 (preset a8) with `flexq quantize`, and times FP16 and FQ6 (a8, a6, paper activation modes of the
+# same weights) through io.flexq.cuda.E2eBench; builds llama.cpp from the anchors in the background and runs
+# llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
+#   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
+set -u
+export G=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+W=${WORK:-/tmp/e2e}; mkdir -p "$W"
+STEPS=${STEPS:-"junit synth f16 fq6 llama"}
+SHAPE=${SHAPE:-llama-3.1-8b}
+export LD_LIBRARY_PATH=/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+[ -x /tmp/jre/bin/java ] || tar xJf "$G/jre.tar.xz" -C /tmp
+{ nvidia-smi; date -u; nproc; } > "$OUT/env.log" 2>&1
+CP=$(for d in "$G"/classes/*/; do printf '%s:' "$d"; done)$(ls "$G"/lib/*.jar | grep -v console | tr '\n' ':')
+J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root"
+has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
+t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s) $*" >> "$OUT/times.log"; }
+
+if { has build || has llama; } && [ ! -x /tmp/lb/bin/llama-bench ] && [ ! -f /tmp/lb.started ]; then
+  touch /tmp/lb.started   # setsid: the build outlives this command (the machine stays warm between calls)
+  setsid bash -c 'tar xJf "$G/anchors/llama.cpp-src.tar.xz" -C /tmp && \
+    cmake -S /tmp/lc -B /tmp/lb -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90a \
+      -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+      -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF && \
+    nice cmake --build /tmp/lb -j 12 --target llama-bench llama-quantize' > /tmp/llama-build.log 2>&1 < /dev/null &
+fi
+if has junit; then
+  t timeout 300 $J -jar "$G"/lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-class io.flexq.cuda.CudaDecoderGpuTest \
+    --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1
+  grep -E "\[decoder\]|✘|tests (successful|failed)" "$OUT/junit.log"
+fi
+if has synth && [ ! -f "$W/m-f16.gguf" ]; then
+  t python3 "$G/anchors/synth_gguf.py" "$SHAPE" "$W/m-f16.gguf" > "$OUT/synth.log" 2>&1; tail -2 "$OUT/synth.log"
+fi
+if has f16; then
+  t $J -cp "$CP" io.flexq.cuda.E2eBench "$W/m-f16.gguf" "FP16 (ours)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 | tee "$OUT/bench-f16.log" | grep -E "^\||loaded|flexq-cuda"
+fi
+if has fq6; then
+  if [ ! -f "$W/m-fq6.gguf" ]; then
+    t $J -cp "$CP" io.flexq.runtime.cli.Main quantize "$W/m-f16.gguf" "$W/m-fq6.gguf" --preset a8 > "$OUT/quantize.log" 2>&1 \
+      || $J -cp "$CP" io.flexq.plugin.cli.Main quantize "$W/m-f16.gguf" "$W/m-fq6.gguf" --preset a8 >> "$OUT/quantize.log" 2>&1
+    tail -3 "$OUT/quantize.log"
+  fi
+  for p in ${PRESETS:-a8 a6 paper}; do
+    t $J -Dflexq.act_preset=$p -cp "$CP" io.flexq.cuda.E2eBench "$W/m-fq6.gguf" "FQ6 $p (ours)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
+      | tee "$OUT/bench-fq6-$p.log" | grep -E "^\||loaded|flexq-cuda"
+  done
+fi
+if has llama; then
+  for i in $(seq 1 60); do [ -x /tmp/lb/bin/llama-bench ] && [ -x /tmp/lb/bin/llama-quantize ] && break; sleep 5; done
+  tail -2 /tmp/llama-build.log
+  for q in ${LLAMA_TYPES:-Q8_0 Q6_K}; do
+    [ -f "$W/m-$q.gguf" ] || t /tmp/lb/bin/llama-quantize "$W/m-f16.gguf" "$W/m-$q.gguf" $q 16 > "$OUT/llama-quantize-$q.log" 2>&1
+  done
+  models=(-m "$W/m-f16.gguf"); for q in ${LLAMA_TYPES:-Q8_0 Q6_K}; do models+=(-m "$W/m-$q.gguf"); done
+  t /tmp/lb/bin/llama-bench "${models[@]}" -ngl 99 -p 512 -n 128 -o md 2>&1 | tee "$OUT/llama-bench.log"
+fi
+if has 70b; then
+  t $J -Xmx110g -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:llama-2-70b "FQ6 a8 Llama-2-70B shape (ours)" 128 32 1 2 2>&1 \
+    | tee "$OUT/bench-70b.log" | grep -E "^\||loaded|flexq-cuda|rror"
+fi
+cat "$OUT/times.log"
