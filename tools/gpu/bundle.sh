@@ -27,4 +27,6 @@ if [ ! -f "$g/jre.tar.xz" ]; then
   (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
 fi
 cp tools/gpu/run-tests.sh "$g/"
+# CPU comparison with llama.cpp (bash .gpu/cpu-vs-llamacpp.sh): the scripts, the synthetic GGUF writer, llama.cpp's source
+cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
 du -sh "$g"

@@ -4,6 +4,7 @@ import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.plugin.quant.FlexqWeights;
+import io.flexq.runtime.cpu.PoolLease;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightBackend;
 import io.flexq.runtime.spi.WeightMatrix;
@@ -18,25 +19,31 @@ import java.util.function.Consumer;
  * kernels on the Vector API. The activation mode of each tensor comes from model metadata
  * {@code flexq.act_bits.<tensor name>} (6, 8 or 16); absent, it is 8 and the backend says so in its log.
  *
- * <p>Found by {@link java.util.ServiceLoader} through the no-argument constructor, which makes its own
+ * <p>Found by {@link java.util.ServiceLoader} through the no-argument constructor: its matrices share a
  * fork-join pool of {@code -Dflexq.threads} threads (default: every available processor; the common pool
- * would have one fewer) and logs to {@link System.Logger}; embedding code can pass its own pool and log.
+ * would have one fewer), started by the first matrix loaded and shut down when the last one closes, so a
+ * model's pool ends with the model ({@link PoolLease}). It logs to {@link System.Logger}. Embedding code
+ * can pass its own pool (never shut down here) and log.
  */
 public final class FlexqCpuBackend implements WeightBackend {
 
     static final ActivationMode DEFAULT_MODE = ActivationMode.A8;
 
-    private final ForkJoinPool pool;
+    private final PoolLease pool;
     private final Consumer<String> log;
 
     public FlexqCpuBackend() {
-        this(new ForkJoinPool(Math.max(1, Integer.getInteger("flexq.threads", Runtime.getRuntime().availableProcessors()))),
+        this(PoolLease.owned(PoolLease.defaultThreads()),
                 // DEBUG: diagnostics, below the default INFO threshold of java.util.logging, whose console format
                 // takes two lines per message (issue 11); a logging configuration at FINE shows them
                 message -> System.getLogger("io.flexq.plugin.cpu").log(System.Logger.Level.DEBUG, message));
     }
 
     public FlexqCpuBackend(ForkJoinPool pool, Consumer<String> log) {
+        this(PoolLease.borrowed(pool), log);
+    }
+
+    private FlexqCpuBackend(PoolLease pool, Consumer<String> log) {
         this.pool = pool;
         this.log = log;
     }
@@ -56,7 +63,7 @@ public final class FlexqCpuBackend implements WeightBackend {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return Availability.no("the Vector API is not enabled: run java with --add-modules jdk.incubator.vector");
         }
-        return Availability.yes("Vector API, " + Int6Kernels.vectorDescription() + ", " + pool.getParallelism() + " threads");
+        return Availability.yes("Vector API, " + Int6Kernels.vectorDescription() + ", " + pool.threads() + " threads");
     }
 
     @Override
@@ -74,8 +81,14 @@ public final class FlexqCpuBackend implements WeightBackend {
         Fq6Header.check(source.modelMetadata(), source.name(), true);
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         FlexqWeights w = FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols());
-        return new FlexqCpuMatrix(source.name(), w,
-                () -> FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols()), mode, pool);
+        PoolLease.Hold hold = pool.acquire();
+        try {
+            return new FlexqCpuMatrix(source.name(), w,
+                    () -> FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols()), mode, hold);
+        } catch (RuntimeException | Error e) {
+            hold.close();
+            throw e;
+        }
     }
 
     /** The mode stored under {@code flexq.act_bits.<name>}, or A8 (logged) when absent. */

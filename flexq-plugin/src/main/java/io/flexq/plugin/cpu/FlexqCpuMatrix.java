@@ -4,6 +4,7 @@ import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
+import io.flexq.runtime.cpu.PoolLease;
 import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
@@ -33,6 +34,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     private final String name;
     private final ActivationMode mode;
+    private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
     private final Int6Kernels kernels;
     /** Re-decodes the plain form on request (from the mapped file), so it is not held twice in memory. */
@@ -48,11 +50,22 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
      * form again when asked (e.g. by decoding the FQ6 bytes of a mapped file).
      */
     public FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, ForkJoinPool pool) {
+        this(name, weights, source, mode, PoolLease.borrowed(pool).acquire());
+    }
+
+    /** As above, on a leased pool: {@link #close()} gives the hold back (the pool's last holder shuts it down). */
+    FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, PoolLease.Hold hold) {
         this.name = name;
         this.mode = mode;
-        this.pool = pool;
+        this.hold = hold;
+        this.pool = hold.pool();
         this.kernels = new Int6Kernels(weights);
         this.weights = source;
+    }
+
+    @Override
+    public void close() {
+        hold.close();
     }
 
     @Override

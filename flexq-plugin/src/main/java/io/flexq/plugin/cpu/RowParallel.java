@@ -1,7 +1,7 @@
 package io.flexq.plugin.cpu;
 
 import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
+import java.util.concurrent.RecursiveAction;
 
 /**
  * Splits a kernel's tasks {@code [0, tasks)} (blocks of output rows) into contiguous chunks run on a given
@@ -31,7 +31,36 @@ final class RowParallel {
             return;
         }
         int chunks = Math.min(threads * CHUNKS_PER_THREAD, tasks);
-        pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(c ->
-                body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)))).join();
+        pool.invoke(new Split(body, tasks, chunks, 0, chunks));
+    }
+
+    /**
+     * Chunks [lo, hi) of {@code chunks} equal shares of the tasks, halved recursively: a plain fork-join split
+     * (a parallel stream here cost more than a small decode matmul: spliterators, a pipeline, a terminal task).
+     */
+    private static final class Split extends RecursiveAction {
+        private final RowRange body;
+        private final int tasks;
+        private final int chunks;
+        private final int lo;
+        private final int hi;
+
+        Split(RowRange body, int tasks, int chunks, int lo, int hi) {
+            this.body = body;
+            this.tasks = tasks;
+            this.chunks = chunks;
+            this.lo = lo;
+            this.hi = hi;
+        }
+
+        @Override
+        protected void compute() {
+            if (hi - lo == 1) {
+                body.run((int) ((long) tasks * lo / chunks), (int) ((long) tasks * hi / chunks));
+                return;
+            }
+            int mid = (lo + hi) >>> 1;
+            invokeAll(new Split(body, tasks, chunks, lo, mid), new Split(body, tasks, chunks, mid, hi));
+        }
     }
 }

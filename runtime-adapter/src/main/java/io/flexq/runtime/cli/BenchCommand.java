@@ -52,8 +52,8 @@ final class BenchCommand {
                 CommandSpecs.value("decode-tokens", "N", "tokens decoded after the prompt (default 32)"),
                 CommandSpecs.value("warmup", "N", "unmeasured runs first (default 1)"),
                 CommandSpecs.value("runs", "N", "measured runs (default 3)"),
-                CommandSpecs.value("threads", "N", "matmul threads: the CPU backend gets its own pool of N (default: the common pool,"
-                        + " which has one thread fewer than the machine has cores, and at least 1)"),
+                CommandSpecs.value("threads", "N", "matmul threads: the CPU backend gets its own pool of N (default: every processor,"
+                        + " or -Dflexq.threads)"),
                 CommandSpecs.value("seed", "S", "seed of the prompt and the synthetic weights (default 1)"));
         return CommandSpecs.command("bench", "", "prefill and decode tokens/s of a model, or of a random-weight model at a real shape",
                 """

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 /**
  * The weight backends for a run with a chosen number of matmul threads: every discovered backend, the built-in CPU
  * backend replaced by one on its own pool of that many threads (closed with this). Without a count, the backends as
- * discovered, the CPU one on the common pool.
+ * discovered, each CPU backend on its own pool of every processor, ended with the model.
  */
 record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable {
 
@@ -26,7 +26,7 @@ record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable
      */
     static final int MAX_THREADS = 1024;
 
-    /** @param threads matmul threads, or null for the common pool */
+    /** @param threads matmul threads, or null for the backends' own pools (every processor) */
     static CpuThreads of(Integer threads, ClassLoader loader, Consumer<String> log) {
         if (threads == null) {
             return new CpuThreads(Backends.discover(loader, log), null);
@@ -46,9 +46,12 @@ record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable
         return new CpuThreads(new Backends(found, log), pool);
     }
 
-    /** Threads a CPU matmul uses: the pool's parallelism (with 1 the caller's thread does the work). */
+    /**
+     * Threads a CPU matmul uses: the pool's parallelism (with 1 the caller's thread does the work); without a
+     * count, that of the pool the discovered CPU backends make, every processor ({@code -Dflexq.threads}).
+     */
     int count() {
-        return Math.max(1, pool != null ? pool.getParallelism() : ForkJoinPool.getCommonPoolParallelism());
+        return Math.max(1, pool != null ? pool.getParallelism() : io.flexq.runtime.cpu.PoolLease.defaultThreads());
     }
 
     /** Name of the backend that runs the first block's query matrix (or the head when there are no blocks). */

@@ -13,21 +13,25 @@ import java.util.concurrent.ForkJoinPool;
 /**
  * The built-in CPU backend, priority 0, the fallback for every matrix: Vector API kernels for the built-in
  * types (F32, F16, BF16, Q8_0, Q4_0, Q6_K), and for any other registered type (a plugin's) whole rows through
- * {@link TensorType#dequantizeRow} followed by vector dot products. Matmuls run on the given pool
- * (by default the common pool); a backend holds no other state, so several may coexist.
+ * {@link TensorType#dequantizeRow} followed by vector dot products. Matmuls run on the given pool, or by
+ * default on a pool of every processor ({@code -Dflexq.threads}) that the matrices loaded share and that
+ * shuts down when the last of them closes ({@link PoolLease}); several backends may coexist.
  */
 public final class CpuBackend implements WeightBackend {
 
-    private final ForkJoinPool pool;
+    private final PoolLease pool;
 
-    /** For {@link java.util.ServiceLoader}: matmuls run on {@link ForkJoinPool#commonPool()}. */
+    /**
+     * For {@link java.util.ServiceLoader}: matmuls run on a pool of {@link PoolLease#defaultThreads()} threads,
+     * started by the first matrix and ended with the last (the common pool would leave one core idle).
+     */
     public CpuBackend() {
-        this(ForkJoinPool.commonPool());
+        this.pool = PoolLease.owned(PoolLease.defaultThreads());
     }
 
-    /** Matmuls run on {@code pool} (parallelism 1 = single-threaded). */
+    /** Matmuls run on {@code pool} (parallelism 1 = single-threaded); the caller shuts it down. */
     public CpuBackend(ForkJoinPool pool) {
-        this.pool = pool;
+        this.pool = PoolLease.borrowed(pool);
     }
 
     @Override
@@ -42,7 +46,7 @@ public final class CpuBackend implements WeightBackend {
 
     @Override
     public Availability availability() {
-        return Availability.yes("pure Java, " + Simd.describe() + ", " + pool.getParallelism() + " threads");
+        return Availability.yes("pure Java, " + Simd.describe() + ", " + pool.threads() + " threads");
     }
 
     /** Any type whose row length is valid (whole blocks) for a non-empty matrix. */
@@ -74,7 +78,14 @@ public final class CpuBackend implements WeightBackend {
             throw new IllegalArgumentException("tensor " + s.name() + ": " + s.type().name() + " " + s.rows() + " x "
                     + s.cols() + " needs " + needed + " bytes, the data holds " + s.data().byteSize());
         }
-        return new CpuMatrix(s.name(), s.type(), s.rows(), s.cols(), vectorReadable(s.data().asSlice(0, needed)), pool);
+        MemorySegment data = vectorReadable(s.data().asSlice(0, needed));
+        PoolLease.Hold hold = pool.acquire();
+        try {
+            return new CpuMatrix(s.name(), s.type(), s.rows(), s.cols(), data, hold);
+        } catch (RuntimeException | Error e) {
+            hold.close();
+            throw e;
+        }
     }
 
     /** Convenience for tests and benchmarks: a matrix from raw GGUF bytes, no model metadata. */
@@ -97,6 +108,6 @@ public final class CpuBackend implements WeightBackend {
 
     @Override
     public String toString() {
-        return "CpuBackend[" + Simd.describe() + ", pool " + pool.getParallelism() + "]";
+        return "CpuBackend[" + Simd.describe() + ", pool " + pool.threads() + "]";
     }
 }

@@ -42,23 +42,32 @@ public final class CpuMatrix implements WeightMatrix {
     private final int cols;
     private final MemorySegment data;
     private final RowKernel kernel;
+    private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
     private final int panel;
 
-    CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, ForkJoinPool pool) {
+    CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
         this.type = type;
         this.rows = rows;
         this.cols = cols;
         this.data = data;
         this.kernel = RowKernel.of(type, cols);
-        this.pool = pool;
+        this.hold = hold;
+        this.pool = hold.pool();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
     @Override public String name() { return name; }
+
+    /** Gives back this matrix's hold on the pool (the last holder of a backend-made pool shuts it down). */
+    @Override
+    public void close() {
+        hold.close();
+    }
+
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     public TensorType type() { return type; }
