@@ -1,5 +1,6 @@
 package io.flexq.conformance;
 
+import io.flexq.plugin.fq6.Fq6Keys;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.plugin.quant.WeightQuantizer;
@@ -31,6 +32,9 @@ final class Fq6ModelFiles {
         try (GgufFile src = GgufFile.open(source, types)) {
             GgufWriter w = new GgufWriter();
             w.putAll(src);
+            // the header every FQ6 reader checks (issue 11): format version and group size
+            w.put(Fq6Keys.VERSION, GgufType.UINT32, (long) Fq6Keys.FORMAT_VERSION);
+            w.put(Fq6Keys.GROUP_SIZE, GgufType.UINT32, (long) Fq6Layout.GROUP);
             for (TensorEntry t : src.tensors().values()) {
                 if (t.name().startsWith("blk.") && t.ne().length == 2) {
                     int cols = Math.toIntExact(t.cols()), rows = Math.toIntExact(t.rows());

@@ -1,5 +1,6 @@
 package io.flexq.cuda;
 
+import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.spi.TensorType;
@@ -32,7 +33,9 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
     /** For {@link java.util.ServiceLoader}: device {@code -Dflexq.cuda.device} (default 0), logging to {@link System.Logger}. */
     public FlexqCudaBackend() {
         this(Integer.getInteger("flexq.cuda.device", 0),
-                message -> System.getLogger("io.flexq.cuda").log(System.Logger.Level.INFO, message));
+                // DEBUG: diagnostics, below the default INFO threshold of java.util.logging, whose console format
+                // takes two lines per message (issue 11); a logging configuration at FINE shows them
+                message -> System.getLogger("io.flexq.cuda").log(System.Logger.Level.DEBUG, message));
     }
 
     public FlexqCudaBackend(int ordinal, Consumer<String> log) {
@@ -90,6 +93,7 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
             throw new IllegalArgumentException(source.name() + ": FQ6 tensor of " + rows + " x " + cols + " must be " + expected
                     + " bytes, got " + source.data().byteSize());
         }
+        Fq6Header.check(source.modelMetadata(), source.name(), true);
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         CudaDevice dev = device();
         synchronized (dev) {

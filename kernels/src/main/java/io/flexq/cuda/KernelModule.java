@@ -13,13 +13,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -28,9 +23,9 @@ import java.util.Map;
  *
  * <p>Where the cubin comes from, in order: a prebuilt resource {@code io/flexq/kernels/flexq-<arch>.cubin}
  * if the build put one there (nvcc at build time is optional); the cubin cache
- * ({@code -Dflexq.cuda.cache}, default {@code ~/.cache/flexq-j}), keyed by the source's SHA-256, the
- * target and the NVRTC version; otherwise NVRTC compiles the source (a few seconds) and the result is
- * cached. Targets: {@code sm_90a} on compute capability 9.0, {@code sm_XY} elsewhere. NVRTC rejects
+ * ({@code -Dflexq.cuda.cache}, default {@code ~/.cache/flexq-j}; see {@link CubinCache}: keyed by a hash of
+ * the source, the NVRTC options, the target and the NVRTC version, each entry checked against its stored
+ * SHA-256 before it is loaded); otherwise NVRTC compiles the source (a few seconds) and the result is cached. Targets: {@code sm_90a} on compute capability 9.0, {@code sm_XY} elsewhere. NVRTC rejects
  * {@code -O3}; its default optimization is full.
  */
 final class KernelModule implements AutoCloseable {
@@ -74,17 +69,16 @@ final class KernelModule implements AutoCloseable {
             System.arraycopy(decoder, 0, source, main.length + 1, decoder.length);
             int[] major = new int[1], minor = new int[1];
             nvrtc.nvrtcVersion(major, minor);
-            String key = sha256(source).substring(0, 16) + "-" + arch + "-nvrtc" + major[0] + "." + minor[0];
-            Path cache = cacheDir().resolve("flexq-" + key + ".cubin");
-            byte[] cached = read(cache);
+            CubinCache cache = new CubinCache(cacheDir(), source, options(arch), arch, major[0] + "." + minor[0]);
+            byte[] cached = cache.read().orElse(null);
             if (cached != null) {
                 cubin = cached;
-                origin = "cache " + cache;
+                origin = "cache " + cache.file();
             } else {
                 long t0 = System.nanoTime();
                 cubin = compile(device, source, arch);
                 origin = "NVRTC " + major[0] + "." + minor[0] + " for " + arch + " in " + (System.nanoTime() - t0) / 1_000_000 + " ms";
-                write(cache, cubin);
+                cache.write(cubin);
             }
         }
         CUmod_st module = new CUmod_st();
@@ -97,13 +91,18 @@ final class KernelModule implements AutoCloseable {
         return new KernelModule(device, module, origin);
     }
 
+    /** The NVRTC options for {@code arch}; part of the cache key. */
+    static java.util.List<String> options(String arch) {
+        return java.util.List.of("--gpu-architecture=" + arch, "--std=c++17");
+    }
+
     /** Compiles the source with NVRTC for {@code arch}; a failed compile throws with the NVRTC log. */
     static byte[] compile(CudaDevice device, byte[] source, String arch) {
         _nvrtcProgram prog = new _nvrtcProgram();
         checkNvrtc(nvrtc.nvrtcCreateProgram(prog, new BytePointer(new String(source, StandardCharsets.UTF_8)), new BytePointer("flexq.cu"),
                 0, (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram", arch, null);
         try {
-            String[] options = {"--gpu-architecture=" + arch, "--std=c++17"};
+            String[] options = options(arch).toArray(String[]::new);
             PointerPointer opts = new PointerPointer(options.length);
             for (int i = 0; i < options.length; i++) {
                 opts.put(i, new BytePointer(options[i]));
@@ -177,33 +176,6 @@ final class KernelModule implements AutoCloseable {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("reading resource " + name, e);
-        }
-    }
-
-    private static byte[] read(Path p) {
-        try {
-            return Files.isRegularFile(p) ? Files.readAllBytes(p) : null;
-        } catch (IOException e) {
-            return null;  // an unreadable cache entry is recompiled
-        }
-    }
-
-    private static void write(Path p, byte[] data) {
-        try {
-            Files.createDirectories(p.getParent());
-            Path tmp = Files.createTempFile(p.getParent(), "flexq", ".tmp");
-            Files.write(tmp, data);
-            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | UnsupportedOperationException e) {
-            // the cache is an optimization: a read-only home only costs a recompile next time
-        }
-    }
-
-    private static String sha256(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

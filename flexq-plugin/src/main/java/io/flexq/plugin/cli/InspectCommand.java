@@ -2,6 +2,7 @@ package io.flexq.plugin.cli;
 
 import io.flexq.plugin.fq6.Fq6Keys;
 import io.flexq.runtime.gguf.GgufFile;
+import io.flexq.runtime.model.Untrusted;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.TensorEntry;
 
@@ -56,11 +57,11 @@ public final class InspectCommand implements Command {
             int keyWidth = Math.min(48, md.keySet().stream().mapToInt(String::length).max().orElse(10));
             for (var e : md.entrySet()) {
                 String type = model instanceof GgufFile g ? g.typeOf(e.getKey()).toString() : e.getValue().getClass().getSimpleName();
-                out.printf(Locale.ROOT, "  %-" + keyWidth + "s  %-8s %s%n", e.getKey(), type, render(e.getValue(), full));
+                out.printf(Locale.ROOT, "  %-" + keyWidth + "s  %-8s %s%n", Untrusted.escape(e.getKey(), 120), type, render(e.getValue(), full));
             }
 
             out.printf(Locale.ROOT, "%ntensors (%d):%n", model.tensors().size());
-            int nameWidth = model.tensors().keySet().stream().mapToInt(String::length).max().orElse(10);
+            int nameWidth = Math.min(64, model.tensors().keySet().stream().mapToInt(String::length).max().orElse(10));
             out.printf(Locale.ROOT, "  %-" + nameWidth + "s  %-6s %-14s %12s %7s  %s%n", "name", "type", "shape (ne)", "bytes", "bpw", "act");
             Map<String, long[]> byType = new TreeMap<>(); // type -> {tensors, elements, bytes}
             long totalElements = 0, totalBytes = 0;
@@ -68,7 +69,7 @@ public final class InspectCommand implements Command {
                 long bytes = t.data().byteSize();
                 long n = t.elementCount();
                 Object act = md.get(Fq6Keys.ACT_BITS + t.name());
-                out.printf(Locale.ROOT, "  %-" + nameWidth + "s  %-6s %-14s %,12d %7.3f  %s%n", t.name(), t.type().name(), shape(t.ne()),
+                out.printf(Locale.ROOT, "  %-" + nameWidth + "s  %-6s %-14s %,12d %7.3f  %s%n", Untrusted.escape(t.name(), 120), t.type().name(), shape(t.ne()),
                         bytes, bpw(bytes, n), act == null ? "" : "A" + act);
                 long[] acc = byType.computeIfAbsent(t.type().name(), k -> new long[3]);
                 acc[0]++;
@@ -121,7 +122,7 @@ public final class InspectCommand implements Command {
             return "null";
         }
         if (v instanceof String s) {
-            return quote(s, full ? Integer.MAX_VALUE : 120);
+            return quote(s, full ? Untrusted.MAX_MESSAGE : 120);
         }
         List<String> items = switch (v) {
             case int[] a -> java.util.Arrays.stream(a).mapToObj(String::valueOf).toList();
@@ -157,8 +158,9 @@ public final class InspectCommand implements Command {
         return out;
     }
 
+    /** File strings escaped ({@link Untrusted}: no terminal controls reach the terminal) and cut to {@code max}. */
     private static String quote(String s, int max) {
-        String t = s.length() > max ? s.substring(0, max) + "..." : s;
-        return '"' + t.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t").replace("\"", "\\\"") + '"';
+        return '"' + Untrusted.escape(s.replace("\\", "\\\\").replace("\"", "\\\"")
+                .replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t"), max) + '"';
     }
 }

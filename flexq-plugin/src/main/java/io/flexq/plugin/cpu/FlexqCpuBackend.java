@@ -1,5 +1,6 @@
 package io.flexq.plugin.cpu;
 
+import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.plugin.quant.FlexqWeights;
@@ -33,7 +34,9 @@ public final class FlexqCpuBackend implements WeightBackend {
 
     public FlexqCpuBackend() {
         this(PoolLease.owned(PoolLease.defaultThreads()),
-                message -> System.getLogger("io.flexq.plugin.cpu").log(System.Logger.Level.INFO, message));
+                // DEBUG: diagnostics, below the default INFO threshold of java.util.logging, whose console format
+                // takes two lines per message (issue 11); a logging configuration at FINE shows them
+                message -> System.getLogger("io.flexq.plugin.cpu").log(System.Logger.Level.DEBUG, message));
     }
 
     public FlexqCpuBackend(ForkJoinPool pool, Consumer<String> log) {
@@ -75,6 +78,7 @@ public final class FlexqCpuBackend implements WeightBackend {
                     + ") matrices, not " + source.type().name() + " (id " + source.type().id() + ") "
                     + source.rows() + " x " + source.cols());
         }
+        Fq6Header.check(source.modelMetadata(), source.name(), true);
         ActivationMode mode = activationMode(source.name(), source.modelMetadata());
         FlexqWeights w = FlexqWeights.readFq6(source.name(), source.data(), source.rows(), source.cols());
         PoolLease.Hold hold = pool.acquire();

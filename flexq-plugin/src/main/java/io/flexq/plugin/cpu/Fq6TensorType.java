@@ -1,11 +1,13 @@
 package io.flexq.plugin.cpu;
 
+import io.flexq.plugin.fq6.Fq6Header;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.spi.TensorType;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Map;
 
 /**
  * The FQ6 tensor type, GGUF type id 1030 (docs/FQ6.md, section 7): 6-bit codes in 128-groups, planar
@@ -73,6 +75,25 @@ public final class Fq6TensorType implements TensorType {
                 dst[dstOffset + g * Fq6Layout.GROUP + k] = codes[k] * s;
             }
         }
+    }
+
+    /** Checked once per GGUF file that holds FQ6 tensors, however it is opened (issue 11: no command called Fq6File.open). */
+    @Override
+    public void checkFileMetadata(Map<String, Object> metadata, String file) {
+        Fq6Header.check(metadata, file, false);
+    }
+
+    /** Codes are integers; only the fp16 scales (the last rows * groups * 2 bytes) can be NaN or infinite. */
+    @Override
+    public long firstNonFiniteRow(MemorySegment data, long cols, long rows) {
+        long groups = Fq6Layout.groups(cols);
+        long scales = Fq6Layout.codesBytes(rows, cols);
+        for (long i = scales; i + 1 < data.byteSize(); i += 2) {
+            if ((data.get(FP16_LE, i) & 0x7C00) == 0x7C00) {
+                return (i - scales) / 2 / groups;
+            }
+        }
+        return -1;
     }
 
     @Override

@@ -55,15 +55,7 @@ public final class Fq6File implements AutoCloseable {
             if (!md.has(Fq6Keys.VERSION)) {
                 throw new ModelFormatException(path + ": not an FQ6 file (no " + Fq6Keys.VERSION + " key)");
             }
-            long version = md.getLong(Fq6Keys.VERSION);
-            if (version < 1 || version > Fq6Keys.FORMAT_VERSION) {
-                throw new ModelFormatException(path + ": " + Fq6Keys.VERSION + " = " + version + ", this reader knows 1.."
-                        + Fq6Keys.FORMAT_VERSION + "; update FlexQ-J");
-            }
-            long group = md.getLong(Fq6Keys.GROUP_SIZE);
-            if (group != Fq6Layout.GROUP) {
-                throw new ModelFormatException(path + ": " + Fq6Keys.GROUP_SIZE + " = " + group + ", only " + Fq6Layout.GROUP + " is defined");
-            }
+            Fq6Header.check(md.asMap(), path.toString(), false);
             return new Fq6File(g);
         } catch (RuntimeException e) {
             g.close();

@@ -20,10 +20,20 @@ import java.util.function.Consumer;
  */
 record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable {
 
+    /**
+     * The most matmul threads a run may ask for. ForkJoinPool refuses more than 32767 with a bare
+     * IllegalArgumentException; far fewer already only oversubscribe the cores (issue 11: --threads 100000).
+     */
+    static final int MAX_THREADS = 1024;
+
     /** @param threads matmul threads, or null for the backends' own pools (every processor) */
     static CpuThreads of(Integer threads, ClassLoader loader, Consumer<String> log) {
         if (threads == null) {
             return new CpuThreads(Backends.discover(loader, log), null);
+        }
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new UsageException("--threads " + threads + " is outside 1.." + MAX_THREADS + " (this machine has "
+                    + Runtime.getRuntime().availableProcessors() + " processors)");
         }
         ForkJoinPool pool = new ForkJoinPool(threads);
         List<WeightBackend> found = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.flexq.runtime.gguf;
 
 import io.flexq.runtime.model.ModelFormatException;
 import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.model.Untrusted;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.TensorTypes;
 
@@ -73,11 +74,11 @@ final class GgufReader {
         for (long i = 0; i < kvCount; i++) {
             long at = in.position();
             String key = in.string("metadata key #" + i);
+            String what = "metadata key " + Untrusted.quote(key);
             if (metadata.containsKey(key)) {
-                throw new ModelFormatException(file + ": metadata key '" + key + "' appears twice (second at offset " + at + ")");
+                throw new ModelFormatException(file + ": " + what + " appears twice (second at offset " + at + ")");
             }
-            GgufType type = valueType(in, "metadata key '" + key + "'");
-            String what = "metadata key '" + key + "'";
+            GgufType type = valueType(in, what);
             if (type == GgufType.ARRAY) {
                 GgufType elem = valueType(in, what + " (array element type)");
                 metadata.put(key, array(in, elem, what, 1));
@@ -95,7 +96,7 @@ final class GgufReader {
         for (long i = 0; i < tensorCount; i++) {
             Info info = tensorInfo(in, registry, file, i, alignment);
             if (byName.putIfAbsent(info.name(), info) != null) {
-                throw new ModelFormatException(file + ": tensor '" + info.name() + "' appears twice in the tensor table");
+                throw new ModelFormatException(file + ": tensor " + Untrusted.quote(info.name()) + " appears twice in the tensor table");
             }
             infos.add(info);
         }
@@ -107,6 +108,9 @@ final class GgufReader {
                     + " but the file has " + size + " bytes");
         }
         checkRanges(file, infos, dataStart, size);
+        checkTiling(file, infos, dataStart, in.segment(), alignment);
+
+        infos.stream().map(Info::type).distinct().forEach(t -> t.checkFileMetadata(metadata, file));
 
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
         MemorySegment seg = in.segment();
@@ -222,7 +226,7 @@ final class GgufReader {
 
     private static Info tensorInfo(GgufCursor in, TensorTypes registry, String file, long index, int alignment) {
         String name = in.string("name of tensor #" + index);
-        String what = "tensor '" + name + "'";
+        String what = "tensor " + Untrusted.quote(name);
         long nDims = in.u32(what + " n_dims");
         if (nDims < 1 || nDims > MAX_DIMS) {
             throw new ModelFormatException(file + ": " + what + " has n_dims = " + nDims + " (must be 1.." + MAX_DIMS + ")");
@@ -236,7 +240,7 @@ final class GgufReader {
             }
         }
         int typeId = in.i32(what + " type");
-        TensorType type = registry.require(typeId, file + ": tensor " + name);
+        TensorType type = registry.require(typeId, file + ": tensor " + Untrusted.escape(name, Untrusted.MAX_STRING));
         long offset = in.i64(what + " offset");
         if (offset < 0 || offset % alignment != 0) {
             throw new ModelFormatException(file + ": " + what + " has data offset " + Long.toUnsignedString(offset)
@@ -275,6 +279,56 @@ final class GgufReader {
             if (a.offset() + a.bytes() > b.offset()) {
                 throw new ModelFormatException(file + ": tensors '" + a.name() + "' and '" + b.name()
                         + "' overlap (data offsets " + a.offset() + "+" + a.bytes() + " and " + b.offset() + ")");
+            }
+        }
+    }
+
+    /**
+     * GGUF writers (gguf-py, ggml's gguf_write, {@link GgufWriter}) lay the data section out one way: tensors in
+     * table order, the first at offset 0, each next one where the previous ends rounded up to the alignment, zero
+     * padding between them, and nothing after the last one but its padding. Holding files to that catches a
+     * tensor whose type id was changed to one of another byte size (F32 data declared F16, Q8_0, ...): the data
+     * still lies inside the file, but no longer tiles it. Costs one read of at most alignment - 1 bytes per tensor.
+     */
+    private static void checkTiling(String file, List<Info> infos, long dataStart, MemorySegment seg, int alignment) {
+        if (infos.isEmpty()) {
+            return;
+        }
+        long expected = 0;
+        Info previous = null;
+        for (Info t : infos) {
+            if (t.offset() != expected) {
+                String where = previous == null
+                        ? "the first tensor must start at data offset 0"
+                        : "the previous tensor '" + previous.name() + "' (" + previous.type().name() + ", " + previous.bytes()
+                          + " bytes) ends at " + (previous.offset() + previous.bytes()) + ", so this one belongs at " + expected
+                          + (t.offset() > expected ? ": a gap of " + (t.offset() - expected) + " bytes" : "");
+                throw new ModelFormatException(file + ": tensor '" + t.name() + "' starts at data offset " + t.offset() + ", but "
+                        + where + " (GGUF writers place tensors back to back in table order; was a tensor's type id changed?)");
+            }
+            if (previous != null) {
+                requireZero(file, seg, dataStart + previous.offset() + previous.bytes(), dataStart + t.offset(), previous);
+            }
+            expected = alignUp(t.offset() + t.bytes(), alignment);
+            previous = t;
+        }
+        long end = dataStart + previous.offset() + previous.bytes();
+        long paddedEnd = dataStart + expected;
+        if (seg.byteSize() > paddedEnd) {
+            throw new ModelFormatException(file + ": " + (seg.byteSize() - end) + " bytes follow the end of the last tensor '"
+                    + previous.name() + "' (" + previous.type().name() + ", " + previous.bytes() + " bytes, ending at file offset "
+                    + end + "), more than its padding to the alignment " + alignment
+                    + " (was a tensor's type id changed, or data appended?)");
+        }
+        requireZero(file, seg, end, seg.byteSize(), previous);
+    }
+
+    private static void requireZero(String file, MemorySegment seg, long from, long to, Info after) {
+        for (long i = from; i < to; i++) {
+            if (seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0) {
+                throw new ModelFormatException(file + ": non-zero byte at file offset " + i + " in the padding after the end of tensor '"
+                        + after.name() + "' (" + after.type().name() + ", " + after.bytes() + " bytes); GGUF writers pad with zeros"
+                        + " (was a tensor's type id changed?)");
             }
         }
     }

@@ -29,9 +29,10 @@ import java.util.function.Supplier;
  * the alignment (default 32; {@code general.alignment} is written when it differs) and zero-padded to it.
  * Tensors are written in the order they were added.
  *
- * <p>The file is first written as {@code OUT.tmp-NNNN} in the same directory, forced to disk, then renamed
+ * <p>The file is first written as {@code OUT.tmp-PID-RANDOM} in the same directory, forced to disk, then renamed
  * over {@code OUT} atomically: a failure (an exception from a tensor supplier, a full disk) never leaves a
- * half-written file under the user's name, and the temporary file is removed.
+ * half-written file under the user's name, and the temporary file is removed (on SIGTERM/Ctrl-C by a shutdown
+ * hook, after SIGKILL by the next write to the same output; see {@link TemporaryOutput}).
  *
  * <p>Metadata keys keep the order of their first {@code put}. llama.cpp checks value types exactly (its
  * {@code llama.block_count} must be UINT32, not INT32), so give the type explicitly with
@@ -180,22 +181,14 @@ public final class GgufWriter {
         return type.byteSize(ne[0], rows);
     }
 
-    /** Writes the file atomically (see the class comment). */
+    /** Writes the file atomically (see the class comment and {@link TemporaryOutput}). */
     public void write(Path out) throws IOException {
-        Path target = out.toAbsolutePath();
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".tmp-", "");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (TemporaryOutput tmp = TemporaryOutput.create(out)) {
+            try (FileChannel ch = FileChannel.open(tmp.path(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeTo(ch);
                 ch.force(true);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
+            tmp.commit();
         }
     }
 

@@ -1,5 +1,7 @@
 package io.flexq.runtime.llama;
 
+import io.flexq.runtime.model.FiniteWeights;
+
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.DecoderOffload;
@@ -56,6 +58,7 @@ public final class Llama implements AutoCloseable {
      */
     public static Llama load(ModelFile file, Backends backends, List<DecoderOffload> offloads, Consumer<String> log) {
         LlamaConfig config = LlamaConfig.from(file);
+        FiniteWeights.check(file);
         log.accept("model " + file.path() + " (" + file.format() + "): " + config);
         Device wanted = Device.fromProperty();
         DecoderOffload.DeviceModel device = wanted == Device.CPU ? null : openDevice(file, config, offloads, log).orElse(null);

@@ -34,8 +34,8 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
             problem = "head_count " + heads + " is not a multiple of head_count_kv " + kvHeads;
         } else if (ropeDim <= 0 || ropeDim % 2 != 0 || ropeDim > headSize) {
             problem = "rope.dimension_count " + ropeDim + " must be even and at most the head size " + headSize;
-        } else if (!(ropeTheta > 0) || !(rmsEps > 0)) {
-            problem = "rope.freq_base and layer_norm_rms_epsilon must be positive";
+        } else if (!(ropeTheta > 0) || !(rmsEps > 0) || Double.isInfinite(ropeTheta) || Float.isInfinite(rmsEps)) {
+            problem = "rope.freq_base and layer_norm_rms_epsilon must be finite and positive";
         }
         if (problem != null) {
             throw new IllegalArgumentException("invalid Llama config (" + problem + "): dim " + dim + ", hidden " + hiddenDim
@@ -121,11 +121,25 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
         }
         int ropeDim = md.getInt("llama.rope.dimension_count", headSize);
         double theta = md.getDouble("llama.rope.freq_base", 10000.0);
-        float eps = (float) md.getDouble("llama.attention.layer_norm_rms_epsilon");
+        if (!(theta > 1) || Double.isInfinite(theta)) {
+            throw bad(md, "llama.rope.freq_base", theta, "must be finite and above 1 (the rotary frequencies are theta^(-2i/d))");
+        }
+        double eps = md.getDouble("llama.attention.layer_norm_rms_epsilon");
+        if (!(eps > 0 && eps < 1)) {
+            throw bad(md, "llama.attention.layer_norm_rms_epsilon", eps, "must lie in (0, 1) (real models use 1e-6 .. 1e-5)");
+        }
+        if (storedScaling instanceof RopeScaling.Divisors(float[] divisors)) {
+            for (int i = 0; i < divisors.length; i++) {
+                if (!(divisors[i] > 0) || Float.isInfinite(divisors[i])) {
+                    throw new ModelFormatException(md.source() + ": tensor rope_freqs.weight element " + i + " is " + divisors[i]
+                            + "; frequency divisors must be finite and positive");
+                }
+            }
+        }
         RopeScaling scaling = storedScaling != null ? storedScaling : scalingFromKeys(md);
         try {
             return new LlamaConfig(dim, md.getInt("llama.feed_forward_length"), md.getInt("llama.block_count"), heads, kvHeads,
-                    headSize, vocabSize, md.getInt("llama.context_length"), ropeDim, theta, eps, scaling);
+                    headSize, vocabSize, md.getInt("llama.context_length"), ropeDim, theta, (float) eps, scaling);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(md.source() + ": " + e.getMessage(), e);
         }
@@ -139,22 +153,25 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
     private static RopeScaling scalingFromKeys(Metadata md) {
         String type = md.getString("llama.rope.scaling.type", null);
         if (type == null) {
-            double linear = md.getDouble("llama.rope.scale_linear", 1.0);
+            double linear = positive(md, "llama.rope.scale_linear", md.getDouble("llama.rope.scale_linear", 1.0));
             return linear == 1.0 ? new RopeScaling.None() : new RopeScaling.Linear(linear);
         }
         return switch (type.toLowerCase(Locale.ROOT)) {
             case "none" -> new RopeScaling.None();
             case "linear" -> new RopeScaling.Linear(positive(md, "llama.rope.scaling.factor", md.getDouble("llama.rope.scaling.factor")));
             case "llama3" -> {
-                double low = md.getDouble("llama.rope.scaling.low_freq_factor", 1.0);
-                double high = md.getDouble("llama.rope.scaling.high_freq_factor", 4.0);
+                double factor = positive(md, "llama.rope.scaling.factor", md.getDouble("llama.rope.scaling.factor"));
+                double low = positive(md, "llama.rope.scaling.low_freq_factor", md.getDouble("llama.rope.scaling.low_freq_factor", 1.0));
+                double high = positive(md, "llama.rope.scaling.high_freq_factor", md.getDouble("llama.rope.scaling.high_freq_factor", 4.0));
                 if (!(high > low)) {
-                    throw new ModelFormatException(md.source() + ": llama3 rope scaling needs high_freq_factor > low_freq_factor, got "
-                            + high + " and " + low);
+                    throw new ModelFormatException(md.source() + ": llama3 rope scaling needs llama.rope.scaling.high_freq_factor > "
+                            + "llama.rope.scaling.low_freq_factor, got " + high + " and " + low);
                 }
-                yield new RopeScaling.Llama3(positive(md, "llama.rope.scaling.factor", md.getDouble("llama.rope.scaling.factor")),
-                        positive(md, "llama.rope.scaling.low_freq_factor", low), high,
-                        md.getInt("llama.rope.scaling.original_context_length"));
+                int original = md.getInt("llama.rope.scaling.original_context_length");
+                if (original <= 0) {
+                    throw bad(md, "llama.rope.scaling.original_context_length", original, "must be positive");
+                }
+                yield new RopeScaling.Llama3(factor, low, high, original);
             }
             default -> throw new ModelFormatException(md.source() + ": llama.rope.scaling.type '" + type
                     + "' is not supported (supported: none, linear, llama3)");
@@ -162,9 +179,13 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
     }
 
     private static double positive(Metadata md, String key, double v) {
-        if (!(v > 0)) {
-            throw new ModelFormatException(md.source() + ": metadata key '" + key + "' must be positive, is " + v);
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw bad(md, key, v, "must be finite and positive");
         }
         return v;
+    }
+
+    private static ModelFormatException bad(Metadata md, String key, double v, String rule) {
+        return new ModelFormatException(md.source() + ": metadata key '" + key + "' = " + v + " " + rule);
     }
 }

@@ -75,7 +75,14 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
                                        Map<String, Object> md, List<WeightMatrix> loaded) {
         TensorEntry t = file.tensor(name);
         expectShape(file, t, cols, rows);
-        WeightMatrix m = backends.load(new WeightSource(name, t.type(), rows, cols, t.data(), md));
+        WeightMatrix m;
+        try {
+            m = backends.load(new WeightSource(name, t.type(), rows, cols, t.data(), md));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            // a backend that finds the tensor's bytes invalid (e.g. FQ6 padding codes that are not 0) is reading a bad
+            // file, not failing itself: report it as such, naming the file and the tensor
+            throw new ModelFormatException(file.path() + ": tensor " + name + " (" + t.type().name() + "): " + e.getMessage(), e);
+        }
         loaded.add(m);
         return m;
     }

@@ -45,4 +45,34 @@ public interface TensorType {
      * (the tensor's own bytes, starting at offset 0) into {@code dst[dstOffset .. dstOffset + cols)}.
      */
     void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset);
+
+    /**
+     * The first row (of {@code rows} rows of {@code cols} elements stored in {@code data}) that holds a NaN or an
+     * infinity, or -1 when every value is finite. Loaders call it once per tensor so that corrupt weights are
+     * refused instead of producing garbage. The default decodes every row; types override it with a scan of their
+     * raw bits (for block types, only the block scales: integer codes are always finite).
+     */
+    default long firstNonFiniteRow(MemorySegment data, long cols, long rows) {
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(name() + ": rows of " + cols + " columns are too long to decode");
+        }
+        float[] row = new float[(int) cols];
+        for (long r = 0; r < rows; r++) {
+            dequantizeRow(data, r, row.length, row, 0);
+            for (float v : row) {
+                if (!Float.isFinite(v)) {
+                    return r;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Checks the keys of a file that holds tensors of this type (e.g. FQ6's format version and group size); called
+     * once per type present whenever a GGUF is opened. Throws {@link io.flexq.runtime.model.ModelFormatException}
+     * naming the file and the key. Built-in types need nothing.
+     */
+    default void checkFileMetadata(java.util.Map<String, Object> metadata, String file) {
+    }
 }

@@ -65,7 +65,7 @@ public final class TensorTypes {
     /** Thrown when a file names a tensor type id nobody registered. */
     public static final class UnsupportedTensorTypeException extends RuntimeException {
         public UnsupportedTensorTypeException(String message) {
-            super(message);
+            super(io.flexq.runtime.model.Untrusted.message(message));
         }
     }
 }

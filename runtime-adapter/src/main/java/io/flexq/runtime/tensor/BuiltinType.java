@@ -48,6 +48,21 @@ public sealed interface BuiltinType extends TensorType
      */
     void encode(float[] src, int srcOffset, int count, MemorySegment dst, long dstOffset);
 
+    /** Scans raw bits (see {@link NonFiniteScan}); block types check their fp16 scales only, codes being integers. */
+    @Override
+    default long firstNonFiniteRow(MemorySegment data, long cols, long rows) {
+        long at = switch (this) {
+            case F32Type t -> NonFiniteScan.float32(data);
+            case F16Type t -> NonFiniteScan.half(data, NonFiniteScan.F16_EXPONENT);
+            case BF16Type t -> NonFiniteScan.half(data, NonFiniteScan.BF16_EXPONENT);
+            case Q8_0Type t -> NonFiniteScan.blockScales(data, t.blockBytes(), 0);   // {fp16 d; int8 q[32]}
+            case Q4_0Type t -> NonFiniteScan.blockScales(data, t.blockBytes(), 0);   // {fp16 d; uint8 q[16]}
+            case Q6_KType t -> NonFiniteScan.blockScales(data, t.blockBytes(), 208); // {ql[128]; qh[64]; int8 scales[16]; fp16 d}
+        };
+        long rowBytes = rowBytes(cols);
+        return at < 0 ? -1 : rowBytes == 0 ? 0 : at / rowBytes;
+    }
+
     @Override
     default void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset) {
         long rowBytes = rowBytes(cols);

@@ -1,5 +1,7 @@
 package io.flexq.runtime.tokenizer;
 
+import io.flexq.runtime.model.ModelFormatException;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -77,35 +79,54 @@ public final class SentencePieceTokenizer implements Tokenizer {
         }
 
         // Encodable pieces: what SentencePiece merges into. Control, unknown, byte and unused entries never are.
+        // Building the merge table is linear in the vocabulary's code points: PieceIndex answers "is this part
+        // of a piece a piece?" in O(1) per split, without building the part's text.
         Map<String, Integer> encodable = new HashMap<>();
+        int[][] codePoints = new int[texts.length][];   // of the first id of each encodable text, else null
         long splitCount = 0;
         for (int id = 0; id < texts.length; id++) {
             if (isEncodable(types[id]) && encodable.putIfAbsent(texts[id], id) == null) {
-                splitCount += Math.max(0, texts[id].codePointCount(0, texts[id].length()) - 1);
+                codePoints[id] = texts[id].codePoints().toArray();
+                splitCount += Math.max(0, codePoints[id].length - 1);
             }
         }
+        if (splitCount > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException(source + ": the vocabulary's pieces hold " + splitCount + " code points, too many to index");
+        }
         charIds = new PairTable(encodable.size());
-        merges = new PairTable((int) Math.min(splitCount, Integer.MAX_VALUE / 4));
+        merges = new PairTable((int) splitCount);
         inPieces = new BitSet();
-        encodable.forEach((text, id) -> {
-            int[] cps = text.codePoints().toArray();
+        PieceIndex index = new PieceIndex(codePoints);
+        for (int id = 0; id < texts.length; id++) {
+            int[] cps = codePoints[id];
+            if (cps == null) {
+                continue;
+            }
             if (cps.length == 1) {
                 charIds.putIfAbsent(cps[0], SINGLE, id);
             }
             for (int cp : cps) {
                 inPieces.set(cp);
             }
-        });
-        encodable.forEach((text, id) -> {
-            int[] cps = text.codePoints().toArray();
-            for (int k = 1; k < cps.length; k++) {
-                int left = symbolOf(encodable, cps, 0, k);
-                int right = symbolOf(encodable, cps, k, cps.length);
-                if (left != DEAD && right != DEAD) {
+        }
+        for (int id = 0; id < texts.length; id++) {
+            int[] cps = codePoints[id];
+            if (cps == null || cps.length < 2) {
+                continue;
+            }
+            int n = cps.length;
+            long[] h = index.prefixHashes(cps);
+            for (int k = 1; k < n; k++) {
+                int left = symbol(index.find(h, 0, k), k, cps[0]);
+                if (left == DEAD) {
+                    continue;
+                }
+                int right = symbol(index.find(h, k, n), n - k, cps[n - 1]);
+                if (right != DEAD) {
                     merges.putIfAbsent(left, right, id);
                 }
             }
-        });
+        }
 
         int[] bytes = new int[256];
         Arrays.fill(bytes, -1);
@@ -130,15 +151,14 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /**
-     * Symbol id of text cps[from, to) during merging: the piece id if it is a piece; a lone code point
-     * that is no piece is -(cp + 2) (it may still merge with a neighbour into a piece); else DEAD.
+     * Symbol id of a part of a piece during merging: the piece id if the part is a piece; a lone code point that
+     * is no piece is -(cp + 2) (it may still merge with a neighbour into a piece); else DEAD.
      */
-    private static int symbolOf(Map<String, Integer> encodable, int[] cps, int from, int to) {
-        Integer id = encodable.get(new String(cps, from, to - from));
-        if (id != null) {
-            return id;
+    private static int symbol(int pieceId, int length, int codePoint) {
+        if (pieceId >= 0) {
+            return pieceId;
         }
-        return to - from == 1 ? -cps[from] - 2 : DEAD;
+        return length == 1 ? -codePoint - 2 : DEAD;
     }
 
     private int symbolOf(int codePoint) {
@@ -296,7 +316,8 @@ public final class SentencePieceTokenizer implements Tokenizer {
         } else if (unk >= 0) {
             out.add(unk);
         } else {
-            throw new IllegalArgumentException(String.format(
+            // the vocabulary's fault (no byte pieces, no unknown token), not the text's: a bad file
+            throw new ModelFormatException(String.format(
                     "character U+%04X cannot be encoded with the vocabulary from %s: no such piece, no <0xNN> byte pieces, no unknown token",
                     codePoint, vocab.source()));
         }

@@ -1,5 +1,7 @@
 package io.flexq.runtime.tokenizer;
 
+import io.flexq.runtime.model.ModelFormatException;
+
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -19,6 +21,13 @@ final class Vocabulary {
         void special(int id);
     }
 
+    /**
+     * The longest token text accepted, in UTF-8 bytes. Real vocabularies stay under a kilobyte (SentencePiece's
+     * default max_piece_length is 16 characters); the cap bounds the work one token can cost when special
+     * tokens are matched in a prompt, and the size of anything that prints a token.
+     */
+    static final int MAX_TOKEN_BYTES = 1 << 16;
+
     private final String source;
     private final String[] texts;
     private final TokenType[] types;
@@ -33,6 +42,13 @@ final class Vocabulary {
         this.source = source;
         this.texts = texts;
         this.types = types;
+        for (int id = 0; id < texts.length; id++) {
+            long bytes = utf8Length(texts[id]);
+            if (bytes > MAX_TOKEN_BYTES) {
+                throw new ModelFormatException(source + ": token " + id + " is " + bytes + " bytes long; the cap is "
+                        + MAX_TOKEN_BYTES + " bytes per token (real vocabularies stay under a kilobyte)");
+            }
+        }
         Map<String, Integer> userDefined = new HashMap<>();
         for (int id = 0; id < texts.length; id++) {
             switch (types[id]) {
@@ -47,6 +63,25 @@ final class Vocabulary {
         }
         alwaysSplit = new SpecialTokenMatcher(userDefined);
         parsedSplit = new SpecialTokenMatcher(specials);
+    }
+
+    /** UTF-8 length without encoding (an unpaired surrogate counts as the 3 bytes of U+FFFD). */
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0, len = s.length(); i < len; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
     }
 
     String source() {

@@ -137,4 +137,21 @@ class BadTokenizerFileTest {
         assertTrue(e.getMessage().contains("512") && e.getMessage().contains("tok512.bin"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> tok.tokenText(-1));
     }
+
+    /**
+     * Found by the reader fuzz (issue 11): a truncated tokenizer.bin without byte pieces or an unknown token cannot
+     * encode a character it lacks. That is the file's fault, so it is a ModelFormatException naming the file, not an
+     * IllegalArgumentException the CLI reports as an internal error.
+     */
+    @Test
+    void aVocabularyThatCannotEncodeTheInputIsABadFile() {
+        java.util.Map<String, Object> md = new java.util.HashMap<>();
+        md.put("tokenizer.ggml.model", "llama");
+        md.put("tokenizer.ggml.tokens", new String[] {"<s>", "</s>", "a", "b"});
+        md.put("tokenizer.ggml.token_type", new int[] {3, 3, 1, 1});
+        md.put("tokenizer.ggml.unknown_token_id", -1L);
+        Tokenizer tok = Tokenizers.fromMetadata(new io.flexq.runtime.model.Metadata("nobytes.gguf", md));
+        var e = assertThrows(ModelFormatException.class, () -> tok.encode("abé", false));
+        assertTrue(e.getMessage().contains("nobytes.gguf") && e.getMessage().contains("cannot be encoded"), e.getMessage());
+    }
 }
