@@ -1,5 +1,7 @@
 package io.flexq.plugin.fuzz;
 
+import io.flexq.runtime.fuzz.FuzzCheck;
+import io.flexq.runtime.fuzz.FuzzStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,5 +1,6 @@
 package io.flexq.plugin.fuzz;
 
+import io.flexq.runtime.fuzz.FuzzTarget;
 import io.flexq.plugin.cli.Main;
 import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.runtime.gguf.GgufFile;

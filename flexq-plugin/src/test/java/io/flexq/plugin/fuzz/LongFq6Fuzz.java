@@ -1,5 +1,6 @@
 package io.flexq.plugin.fuzz;
 
+import io.flexq.runtime.fuzz.FuzzStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
