@@ -118,8 +118,6 @@ public final class CudaDecoderOffload implements DecoderOffload {
         for (String name : matrixNames(c, file)) {
             total += DeviceUpload.deviceBytes(file.tensor(name));
         }
-        TensorEntry emb = file.tensor("token_embd.weight");
-        long embF32 = 4 * emb.rows() * emb.cols();
-        return total + (embF32 <= (512L << 20) && emb.type().id() != 1 ? embF32 : embF32 / 2);
+        return total + DeviceUpload.embeddingBytes(file.tensor("token_embd.weight"));
     }
 }

@@ -105,7 +105,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             DeviceUpload up = new DeviceUpload(dev, k, dispatcher, file, blas, log);
             boolean[] embF16 = new boolean[1];
-            DeviceBuffer emb = up.embedding("token_embd.weight", 512L << 20, embF16);
+            DeviceBuffer emb = up.embedding("token_embd.weight", embF16);
             made.add(emb);
             List<Layer> layers = new ArrayList<>();
             long t0 = System.nanoTime(), lastLog = t0;

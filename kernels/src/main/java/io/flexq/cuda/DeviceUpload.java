@@ -158,11 +158,24 @@ final class DeviceUpload {
         return b;
     }
 
-    /** The embedding: fp32 if stored so, or if any other non-F16 storage fits in {@code f32Limit} bytes as fp32; else fp16. */
-    DeviceBuffer embedding(String name, long f32Limit, boolean[] f16Out) {
+    /** Largest embedding kept in fp32 on the device; larger ones (and F16 ones) are stored as fp16. */
+    static final long EMBEDDING_F32_LIMIT = 512L << 20;
+
+    /** Whether the embedding is stored as fp16 on the device: stored so, or over {@link #EMBEDDING_F32_LIMIT} as fp32. */
+    static boolean embeddingF16(TensorEntry t) {
+        return t.type().id() == F16_ID || 4L * t.rows() * t.cols() > EMBEDDING_F32_LIMIT;
+    }
+
+    /** Device bytes of the embedding in the form {@link #embeddingF16} picks. */
+    static long embeddingBytes(TensorEntry t) {
+        return t.rows() * t.cols() * (embeddingF16(t) ? 2 : 4);
+    }
+
+    /** The embedding, in the form {@link #embeddingF16} picks. */
+    DeviceBuffer embedding(String name, boolean[] f16Out) {
         TensorEntry t = file.tensor(name);
         int rows = (int) t.rows(), cols = (int) t.cols();
-        boolean f16 = t.type().id() == F16_ID || 4L * rows * cols > f32Limit;
+        boolean f16 = embeddingF16(t);
         f16Out[0] = f16;
         DeviceBuffer b = dev.alloc((long) rows * cols * (f16 ? 2 : 4), name + (f16 ? " F16" : " F32"));
         uploadFloat(t, rows, cols, f16 ? Form.F16 : Form.F32, b, 0);

@@ -25,6 +25,7 @@ import java.util.Arrays;
 public final class LlamaSession implements AutoCloseable {
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final io.flexq.runtime.sample.GreedySampler GREEDY = new io.flexq.runtime.sample.GreedySampler();
     /** Logit rows computed per head matmul when every token's logits are asked for (bounds that batch's memory). */
     private static final long LOGIT_BATCH_BYTES = 64L << 20;
 
@@ -124,14 +125,7 @@ public final class LlamaSession implements AutoCloseable {
      */
     public int forwardGreedy(int[] tokens, int off, int n) {
         if (device == null) {
-            float[] logits = forward(tokens, off, n);
-            int best = 0;
-            for (int i = 1; i < logits.length; i++) {
-                if (logits[i] > logits[best]) {
-                    best = i;
-                }
-            }
-            return best;
+            return GREEDY.sample(forward(tokens, off, n));
         }
         check(tokens, off, n);
         int next = -1;

@@ -56,7 +56,7 @@ public final class Throughput {
             float[] logits = s.forward(prompt, 0, prompt.length);
             long t1 = System.nanoTime();
             boolean finite = allFinite(logits);  // the prefill's logits; decode steps return only the argmax
-            int[] next = {argmax(logits)};
+            int[] next = {new io.flexq.runtime.sample.GreedySampler().sample(logits)};
             for (int i = 0; i < decodeTokens; i++) {
                 next[0] = s.forwardGreedy(next, 0, 1);
             }
@@ -115,13 +115,4 @@ public final class Throughput {
         return true;
     }
 
-    private static int argmax(float[] a) {
-        int best = 0;
-        for (int i = 1; i < a.length; i++) {
-            if (a[i] > a[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }
