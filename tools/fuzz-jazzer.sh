@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every file reader with Jazzer (issue 11).
+#
+#   tools/fuzz-jazzer.sh [SECONDS per reader, default 300] [READER ...]     the long run
+#   tools/fuzz-jazzer.sh --ci                                              the bounded run CI makes
+#
+# READER: gguf llama2c tokenizer-bin tokenizer-json safetensors config-json chat fq6 (default: all of them).
+#
+# Jazzer 0.24's bundled ASM reads class files only up to Java 23, so the readers are built at release 23 by the
+# `fuzz` Maven profile into <module>/target-fuzz/ (the normal build, release 25 in target/, is not touched), and run
+# on the Java 25 JDK. Each reader gets its own JVM: its seeds (real files from ../shared/models and small valid
+# ones, JazzerSeeds) go to target-fuzz/seeds/READER, the corpus it grows to target-fuzz/corpus/READER (kept between
+# runs), inputs that break the contract to target-fuzz/findings/READER, the fuzzer's log to target-fuzz/logs.
+# The contract (JazzerContract): accepted, or one of the project's clean errors; any other throwable, an input
+# taking longer than the per-input timeout, or going over the heap/RSS limit is a finding.
+# The --ci run replays the seeds and then makes a fixed number of inputs per reader from a fixed libFuzzer seed
+# (the same inputs each time, whatever the machine's speed), in a fresh corpus.
+# Prints a markdown table; exits 1 if any reader had a finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+ci=false
+seconds=300
+if [[ "${1:-}" == "--ci" ]]; then
+    ci=true
+    shift
+elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+    seconds=$1
+    shift
+fi
+readers=("$@")
+all=(gguf llama2c tokenizer-bin tokenizer-json safetensors config-json chat fq6)
+[[ ${#readers[@]} -eq 0 ]] && readers=("${all[@]}")
+
+# inputs per reader in the --ci run: about 10 s each on a 2-core machine (measured in bench/results/hardening.md)
+declare -A ci_runs=([gguf]=3000 [llama2c]=6000 [tokenizer-bin]=4000 [tokenizer-json]=4000 [safetensors]=4000
+    [config-json]=6000 [chat]=8000 [fq6]=1000)
+
+source bin/find-java
+shared=${FLEXQ_SHARED:-}
+if [[ -z "$shared" ]]; then
+    for d in ../shared ../../shared /work/shared; do
+        [[ -d "$d/models" ]] && { shared=$(cd "$d" && pwd); break; }
+    done
+fi
+[[ -n "$shared" ]] || { echo "fuzz-jazzer: ../shared not found; set FLEXQ_SHARED" >&2; exit 2; }
+
+mvn -q -B -ntp -Pfuzz -Dflexq.nvcc.skip=true -pl flexq-plugin -am test-compile dependency:build-classpath \
+    -Dmdep.outputFile=target-fuzz/classpath.txt >/dev/null
+cp="$root/flexq-plugin/target-fuzz/test-classes:$root/flexq-plugin/target-fuzz/classes:$(cat flexq-plugin/target-fuzz/classpath.txt)"
+
+out=$root/target-fuzz
+$ci && out=$root/target-fuzz/ci && rm -rf "$out"
+mkdir -p "$out/logs"
+table=$out/jazzer.md
+printf '| reader | wall s | inputs | inputs/s | mean ms/input | longest read ms (bytes) | after 1,000 inputs | coverage: seeds -> end | features | corpus files | corpus KB | findings | peak RSS MB |\n' >"$table"
+printf '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n' >>"$table"
+failed=0
+for r in "${readers[@]}"; do
+    case "$r" in
+        fq6) target=io.flexq.plugin.fuzz.JazzerFq6; args=() ;;
+        gguf|llama2c|tokenizer-bin|tokenizer-json|safetensors|config-json|chat)
+            target=io.flexq.runtime.fuzz.JazzerReaders; args=(--target_args="$r") ;;
+        *) echo "fuzz-jazzer: unknown reader $r (one of ${all[*]})" >&2; exit 2 ;;
+    esac
+    seeds=$out/seeds/$r corpus=$out/corpus/$r findings=$out/findings/$r tmp=$out/tmp/$r log=$out/logs/$r.log
+    rm -rf "$tmp"
+    mkdir -p "$seeds" "$corpus" "$findings" "$tmp"
+    if $ci; then
+        budget=(-runs="${ci_runs[$r]}" -seed=2026 -max_total_time=120 -timeout=60)
+    else
+        budget=(-max_total_time="$seconds" -timeout=20 --keep_going=20)
+    fi
+    start=$(date +%s)
+    set +e
+    (cd "$tmp" && "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+        -XX:+EnableDynamicAgentLoading -Xmx1g -Djava.io.tmpdir="$tmp" -Dflexq.shared="$shared" -Dflexq.fuzz.seeds="$seeds" \
+        -cp "$cp" com.code_intelligence.jazzer.Jazzer --target_class="$target" "${args[@]}" \
+        --instrumentation_includes='io.flexq.**' --reproducer_path="$findings" \
+        -artifact_prefix="$findings/" -rss_limit_mb=3072 -print_final_stats=1 "${budget[@]}" \
+        "$corpus" "$seeds") >"$log" 2>&1
+    status=$?
+    set -e
+    took=$(( $(date +%s) - start ))
+    nfind=$(find "$findings" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+    if [[ $status -ne 0 && $nfind -eq 0 ]]; then
+        echo "fuzz-jazzer: $r: the fuzzer ended with status $status and saved no input; see $log" >&2
+        tail -20 "$log" >&2
+        failed=1
+    fi
+    [[ $nfind -gt 0 ]] && failed=1
+    awk -v r="$r" -v took="$took" -v nfind="$nfind" -v corpus="$corpus" '
+        /INITED cov:/ { for (i = 1; i <= NF; i++) if ($i == "cov:") c0 = $(i + 1) }
+        / cov: / { for (i = 1; i <= NF; i++) { if ($i == "cov:") c1 = $(i + 1); if ($i == "ft:") ft = $(i + 1) } }
+        /stat::number_of_executed_units:/ { n = $2 }
+        /stat::average_exec_per_sec:/ { rate = $2 }
+        /stat::peak_rss_mb:/ { rss = $2 }
+        /^flexq-jazzer: .* longest read/ { slow = $6; bytes = substr($8, 2); warm = $14; wbytes = substr($16, 2) }
+        END {
+            cmd = "find " corpus " -type f | wc -l"; cmd | getline files; close(cmd)
+            cmd = "du -sk " corpus " | cut -f1"; cmd | getline kb; close(cmd)
+            printf "| %s | %d | %d | %d | %.2f | %s (%s) | %s (%s) | %s -> %s | %s | %d | %d | %d | %s |\n", r, took, n, rate,
+                (rate > 0 ? 1000.0 / rate : 0), slow, bytes, warm, wbytes, c0, c1, ft, files, kb, nfind, rss
+        }' "$log" >>"$table"
+    tail -1 "$table"
+done
+echo
+echo "machine: $(nproc) cores, $(uname -srm), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); date: $(date -u +%FT%TZ)"
+echo "command: tools/fuzz-jazzer.sh $($ci && echo --ci || echo "$seconds") ${readers[*]}"
+cat "$table"
+exit $failed
