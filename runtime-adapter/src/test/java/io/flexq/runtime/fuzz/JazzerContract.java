@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * The same check replays saved inputs in the normal build ({@link JazzerCorpusTest}). Its scratch folder is under
  * java.io.tmpdir, which the fuzz script points into target-fuzz/.
  */
-public final class JazzerContract {
+public final class JazzerContract implements AutoCloseable {
 
     private final FuzzTarget target;
     private final Path dir;
@@ -21,6 +21,7 @@ public final class JazzerContract {
     private int slowestBytes;
     private long slowestWarmNanos;
     private int slowestWarmBytes;
+    private byte[] slowestWarmInput;
 
     /** Inputs read before the JIT has compiled the reader; the slowest read after them is reported on its own. */
     static final int WARM_UP = 1000;
@@ -38,6 +39,12 @@ public final class JazzerContract {
         return target;
     }
 
+    /** Removes the scratch folder (the fuzz runs leave it: they end by exiting, under target-fuzz/). */
+    @Override
+    public void close() throws IOException {
+        FuzzStats.deleteTree(dir);
+    }
+
     /**
      * One line for the fuzz script's table: inputs checked here and the longest read, with its size (libFuzzer
      * reports its slowest input in whole seconds only).
@@ -45,6 +52,17 @@ public final class JazzerContract {
     public synchronized String summary() {
         return String.format(java.util.Locale.ROOT, "flexq-jazzer: %d inputs, longest read %.1f ms (%d bytes), after the first %d: %.1f ms (%d bytes)",
                 inputs, slowestNanos / 1e6, slowestBytes, WARM_UP, slowestWarmNanos / 1e6, slowestWarmBytes);
+    }
+
+    /**
+     * Saves the slowest input read after the warm-up as {@code slowest-NAME.bin} in {@code dir} (the name
+     * {@link SlowestInputs} times again alone), if there was one.
+     */
+    public synchronized void saveSlowest(Path dir) throws IOException {
+        if (slowestWarmInput != null) {
+            Files.createDirectories(dir);
+            Files.write(dir.resolve("slowest-" + target.name().replaceAll("[^A-Za-z0-9]+", "_") + ".bin"), slowestWarmInput);
+        }
     }
 
     /** Reads one input; returns if the reader kept its contract, else throws what broke it. */
@@ -63,6 +81,7 @@ public final class JazzerContract {
                 if (inputs > WARM_UP && took > slowestWarmNanos) {
                     slowestWarmNanos = took;
                     slowestWarmBytes = input.length;
+                    slowestWarmInput = input.clone();
                 }
             }
         }

@@ -29,28 +29,30 @@ public final class JazzerReaders {
 
     private static JazzerContract contract;
 
-    /** The target named by the one argument; its scratch folder holds seed models some targets write once. */
-    public static FuzzTarget target(String name) {
+    /** The target named {@code name}; {@code scratch} holds the seed models some targets write once. */
+    public static FuzzTarget target(String name, Path scratch) {
         Function<Path, FuzzTarget> make = TARGETS.get(name);
         if (make == null) {
             throw new IllegalArgumentException("unknown reader '" + name + "', one of " + List.copyOf(TARGETS.keySet()));
         }
-        try {
-            Path scratch = Files.createTempDirectory("flexq-jazzer-seed");
-            return make.apply(scratch);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return make.apply(scratch);
     }
 
     public static void fuzzerInitialize(String[] args) {
         if (args.length != 1) {
             throw new IllegalArgumentException("--target_args=READER, one of " + List.copyOf(TARGETS.keySet()));
         }
-        contract = start(args[0], target(args[0]));
+        try {
+            contract = start(args[0], target(args[0], Files.createTempDirectory("flexq-jazzer-seed")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
-    /** The contract for one target, after writing its seeds where {@code -Dflexq.fuzz.seeds=DIR} says, if set. */
+    /**
+     * The contract for one target, after writing its seeds where {@code -Dflexq.fuzz.seeds=DIR} says, if set; at exit
+     * it prints its summary and saves its slowest input where {@code -Dflexq.fuzz.slowest=DIR} says, if set.
+     */
     public static JazzerContract start(String reader, FuzzTarget target) {
         String seeds = System.getProperty("flexq.fuzz.seeds");
         if (seeds != null) {
@@ -61,7 +63,15 @@ public final class JazzerReaders {
             }
         }
         JazzerContract c = new JazzerContract(target);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.err.println(c.summary())));
+        String slowest = System.getProperty("flexq.fuzz.slowest");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println(c.summary());
+            try {
+                if (slowest != null) c.saveSlowest(Path.of(slowest));
+            } catch (IOException e) {
+                System.err.println("flexq-jazzer: could not save the slowest input: " + e);
+            }
+        }));
         return c;
     }
 
