@@ -3,6 +3,8 @@
 #
 #   tools/fuzz-jazzer.sh [SECONDS per reader, default 300] [READER ...]     the long run
 #   tools/fuzz-jazzer.sh --ci                                              the bounded run CI makes
+#   tools/fuzz-jazzer.sh --keep [READER ...]     minimize the long run's corpus (inputs up to 32 KB, KEEP_MAX_BYTES)
+#                                                into the test resources JazzerCorpusTest / JazzerFq6CorpusTest replay
 #
 # READER: gguf llama2c tokenizer-bin tokenizer-json safetensors config-json chat fq6 (default: all of them).
 #
@@ -20,9 +22,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 ci=false
+keep=false
 seconds=300
 if [[ "${1:-}" == "--ci" ]]; then
     ci=true
+    shift
+elif [[ "${1:-}" == "--keep" ]]; then
+    keep=true
     shift
 elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
     seconds=$1
@@ -39,9 +45,7 @@ declare -A ci_runs=([gguf]=3000 [llama2c]=6000 [tokenizer-bin]=4000 [tokenizer-j
 source bin/find-java
 shared=${FLEXQ_SHARED:-}
 if [[ -z "$shared" ]]; then
-    for d in ../shared ../../shared /work/shared; do
-        [[ -d "$d/models" ]] && { shared=$(cd "$d" && pwd); break; }
-    done
+    [[ -d ../shared/models ]] && shared=$(cd ../shared && pwd)
 fi
 [[ -n "$shared" ]] || { echo "fuzz-jazzer: ../shared not found; set FLEXQ_SHARED" >&2; exit 2; }
 
@@ -51,18 +55,50 @@ cp="$root/flexq-plugin/target-fuzz/test-classes:$root/flexq-plugin/target-fuzz/c
 
 out=$root/target-fuzz
 $ci && out=$root/target-fuzz/ci && rm -rf "$out"
+# jazzer TMP [JVM options] -- [Jazzer and libFuzzer options]: one Jazzer JVM, its scratch files under TMP
+jazzer() {
+    local tmp=$1 opts=()
+    shift
+    while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+    shift
+    (cd "$tmp" && "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+        -XX:+EnableDynamicAgentLoading -Xmx1g -Djava.io.tmpdir="$tmp" -Dflexq.shared="$shared" "${opts[@]}" \
+        -cp "$cp" com.code_intelligence.jazzer.Jazzer --instrumentation_includes='io.flexq.**' "$@")
+}
+
+target_of() {
+    case "$1" in
+        fq6) echo io.flexq.plugin.fuzz.JazzerFq6 ;;
+        gguf|llama2c|tokenizer-bin|tokenizer-json|safetensors|config-json|chat) echo io.flexq.runtime.fuzz.JazzerReaders ;;
+        *) echo "fuzz-jazzer: unknown reader $1 (one of ${all[*]})" >&2; exit 2 ;;
+    esac
+}
+
+if $keep; then
+    for r in "${readers[@]}"; do
+        target=$(target_of "$r")
+        if [[ $r == fq6 ]]; then
+            dest=$root/flexq-plugin/src/test/resources/io/flexq/plugin/fuzz/jazzer-corpus/$r
+        else
+            dest=$root/runtime-adapter/src/test/resources/io/flexq/runtime/fuzz/jazzer-corpus/$r
+        fi
+        small=$out/keep/$r/small merged=$out/keep/$r/merged tmp=$out/keep/$r/tmp
+        rm -rf "$out/keep/$r" && mkdir -p "$small" "$merged" "$tmp"
+        find "$out/corpus/$r" "$dest" -type f -size -$(( ${KEEP_MAX_BYTES:-32768} + 1 ))c -exec cp {} "$small/" \; 2>/dev/null || true
+        jazzer "$tmp" -- --target_class="$target" --target_args="$r" -merge=1 -timeout=60 "$merged" "$small" \
+            >"$out/keep/$r.log" 2>&1
+        rm -rf "$dest" && mkdir -p "$dest" && cp "$merged"/* "$dest/"
+        echo "$r: $(find "$small" -type f | wc -l) inputs up to ${KEEP_MAX_BYTES:-32768} bytes -> $(ls "$dest" | wc -l) kept ($(du -sb "$dest" | cut -f1) bytes) in $dest"
+    done
+    exit 0
+fi
 mkdir -p "$out/logs"
 table=$out/jazzer.md
 printf '| reader | wall s | inputs | inputs/s | mean ms/input | longest read ms (bytes) | after 1,000 inputs | coverage: seeds -> end | features | corpus files | corpus KB | findings | peak RSS MB |\n' >"$table"
 printf '|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n' >>"$table"
 failed=0
 for r in "${readers[@]}"; do
-    case "$r" in
-        fq6) target=io.flexq.plugin.fuzz.JazzerFq6; args=() ;;
-        gguf|llama2c|tokenizer-bin|tokenizer-json|safetensors|config-json|chat)
-            target=io.flexq.runtime.fuzz.JazzerReaders; args=(--target_args="$r") ;;
-        *) echo "fuzz-jazzer: unknown reader $r (one of ${all[*]})" >&2; exit 2 ;;
-    esac
+    target=$(target_of "$r")
     seeds=$out/seeds/$r corpus=$out/corpus/$r findings=$out/findings/$r tmp=$out/tmp/$r log=$out/logs/$r.log
     rm -rf "$tmp"
     mkdir -p "$seeds" "$corpus" "$findings" "$tmp"
@@ -73,12 +109,9 @@ for r in "${readers[@]}"; do
     fi
     start=$(date +%s)
     set +e
-    (cd "$tmp" && "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-        -XX:+EnableDynamicAgentLoading -Xmx1g -Djava.io.tmpdir="$tmp" -Dflexq.shared="$shared" -Dflexq.fuzz.seeds="$seeds" \
-        -cp "$cp" com.code_intelligence.jazzer.Jazzer --target_class="$target" "${args[@]}" \
-        --instrumentation_includes='io.flexq.**' --reproducer_path="$findings" \
-        -artifact_prefix="$findings/" -rss_limit_mb=3072 -print_final_stats=1 "${budget[@]}" \
-        "$corpus" "$seeds") >"$log" 2>&1
+    jazzer "$tmp" -Dflexq.fuzz.seeds="$seeds" -Dflexq.fuzz.slowest="$out/slowest" -- --target_class="$target" --target_args="$r" \
+        --reproducer_path="$findings" -artifact_prefix="$findings/" -rss_limit_mb=3072 -print_final_stats=1 \
+        "${budget[@]}" "$corpus" "$seeds" >"$log" 2>&1
     status=$?
     set -e
     took=$(( $(date +%s) - start ))
@@ -104,6 +137,12 @@ for r in "${readers[@]}"; do
         }' "$log" >>"$table"
     tail -1 "$table"
 done
+if ! $ci && [[ -d $out/slowest ]]; then
+    echo
+    echo "The slowest input of each runtime reader read after the first 1,000, timed again alone in a warm JVM:"
+    "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dflexq.shared="$shared" -cp "$cp" \
+        io.flexq.runtime.fuzz.SlowestInputs "$out/slowest" 2>/dev/null | tee "$out/slowest.md"
+fi
 echo
 echo "machine: $(nproc) cores, $(uname -srm), $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); date: $(date -u +%FT%TZ)"
 echo "command: tools/fuzz-jazzer.sh $($ci && echo --ci || echo "$seconds") ${readers[*]}"
