@@ -168,6 +168,20 @@ template <> struct HpMma<32> { static __device__ __forceinline__ void run(int (&
 template <> struct HpMma<64> { static __device__ __forceinline__ void run(int (&d)[32], const u32 *a, u64 desc, int sc) { hp_wgmma_n64(d, a[0], a[1], a[2], a[3], desc, sc); } };
 template <> struct HpMma<128> { static __device__ __forceinline__ void run(int (&d)[64], const u32 *a, u64 desc, int sc) { hp_wgmma_n128(d, a[0], a[1], a[2], a[3], desc, sc); } };
 
+// Block order. The grid is (row blocks, token blocks) as for flexq.cu's GEMMs, but blocks take tiles in bands of
+// HP_BAND row blocks, token blocks fastest inside a band: the ~132 resident blocks then share a few weight row
+// blocks (each read from DRAM about once, later token blocks hit L2) and stream the activations through L2,
+// instead of all reading different weights for one token block (which re-reads the whole weight per token block).
+#define HP_BAND 16
+__device__ __forceinline__ void hp_raster(int &rb, int &tb) {
+    const int RB = gridDim.x, TB = gridDim.y;
+    const int b = blockIdx.y * RB + blockIdx.x;
+    const int band = b / (HP_BAND * TB), first = band * HP_BAND;
+    const int rows = min(HP_BAND, RB - first), i = b - band * HP_BAND * TB;
+    rb = first + i % rows;
+    tb = i / rows;
+}
+
 // ------------------------------------------------------------------------------------ GEMM body
 template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
     static constexpr int ROWS = 64 * WGR, TOKS = BN * WGC, TILES = ROWS / 16, NCONS = WGR * WGC;
@@ -197,7 +211,9 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     const u32 full0 = (u32)__cvta_generic_to_shared(bars), empty0 = full0 + 8 * ST;
     const int tid = threadIdx.x, wg = tid >> 7;
     const int Rt = (N + 15) >> 4;
-    const int rt0 = blockIdx.x * C::TILES, t0 = blockIdx.y * C::TOKS;
+    int rb, tb0;
+    hp_raster(rb, tb0);
+    const int rt0 = rb * C::TILES, t0 = tb0 * C::TOKS;
     if (tid == 0) {
         for (int s = 0; s < ST; ++s) {
             hp_bar_init(full0 + 8 * s, 128);
