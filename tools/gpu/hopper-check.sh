@@ -76,9 +76,12 @@ NVRTC_JOBS=$(jobs -p)
 echo "== 4. exactness ($(el) s)"
 CONFIGS=${CONFIGS:-$("$B" list)}
 PASSED=""
+HUNG=0
 for c in $CONFIGS; do
-  timeout ${T_TEST:-60} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
+  if [ $HUNG -ge 2 ] || [ "$(el)" -gt 150 ]; then echo "   TEST $c: skipped (two configs hung, or past 150 s)"; continue; fi
+  timeout ${T_TEST:-25} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
   rc=$?
+  [ $rc -eq 124 ] && HUNG=$((HUNG + 1))
   line=$(grep "^TEST " "$OUT/test-$c.log" | tail -1)
   [ -z "$line" ] && line="TEST $c: no summary (rc=$rc$([ $rc -eq 124 ] && echo ', TIMEOUT: hang?'))"
   echo "   $line ($(el) s)"
@@ -97,7 +100,8 @@ echo "== 5. benchmark ($(el) s): configs that passed:${PASSED:- none}"
 CSV=$OUT/bench.csv; : > "$CSV"
 if [ -n "$PASSED" ]; then
   for s in ${SHAPES:-8B-o 8B-qkv 8B-gateup 8B-down 70B-gateup 70B-down}; do
-    timeout ${T_BENCH:-45} "$B" bench "$CSV" "$s" $PASSED > "$OUT/bench-$s.log" 2>&1
+    if [ "$(el)" -gt 215 ]; then echo "   $s: skipped (past 215 s)"; continue; fi
+    timeout ${T_BENCH:-40} "$B" bench "$CSV" "$s" $PASSED > "$OUT/bench-$s.log" 2>&1
     rc=$?
     grep -E "^ROW" "$OUT/bench-$s.log" | sed 's/^ROW /   /'
     [ $rc -ne 0 ] && { echo "   $s: rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)')"; grep -E "CUDA-ERROR|MISMATCH" "$OUT/bench-$s.log" | head -3; }
@@ -110,9 +114,9 @@ if [ -n "$PASSED" ]; then
 fi
 
 echo "== 6. ncu ($(el) s)"
-if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 170 ] && echo "$PASSED" | grep -q "flexq_wg_128x128 "; then
+if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 190 ] && echo "$PASSED" | grep -qw flexq_wg_128x128; then
   for k in flexq_gemm_i8_128x128 flexq_wg_128x128; do
-    timeout 40 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_tensor_op_imma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum \
+    timeout 25 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_tensor_op_imma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum \
       -k "regex:^$k\$" -c 1 "$B" one $k 4096 28672 4096 > "$OUT/ncu-$k.log" 2>&1
     echo "   $k (M=4096 N=28672 K=4096): rc=$?"
     grep -E "gpu__time|inst_executed|pipe_tensor|ERROR|rror" "$OUT/ncu-$k.log" | head -8 | sed 's/^ */      /'
