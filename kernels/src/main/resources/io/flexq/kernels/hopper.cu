@@ -173,6 +173,14 @@ __device__ __forceinline__ void hp_wgmma_n128(int (&d)[64], u32 a0, u32 a1, u32 
         : "memory");
 }
 
+// Compiler-only fence on accumulator registers (emits nothing): pins them in place so the compiler neither moves
+// their uses across the wgmma pipeline nor copies them between loop iterations while a wgmma writes them.
+template <int N>
+__device__ __forceinline__ void hp_fence_regs(int (&d)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; ++i) asm volatile("" : "+r"(d[i])::"memory");
+}
+
 template <int BN> struct HpMma;
 template <> struct HpMma<16> { static __device__ __forceinline__ void run(int (&d)[8], const u32 *a, u64 desc, int sc) { hp_wgmma_n16(d, a[0], a[1], a[2], a[3], desc, sc); } };
 template <> struct HpMma<32> { static __device__ __forceinline__ void run(int (&d)[16], const u32 *a, u64 desc, int sc) { hp_wgmma_n32(d, a[0], a[1], a[2], a[3], desc, sc); } };
@@ -209,7 +217,7 @@ template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
     static constexpr int CONS_REGS = CONS_REGS_RAW > 240 ? 240 : CONS_REGS_RAW;
 };
 
-template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool WITHP, typename OutT>
+template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool WITHP, typename OutT>
 __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
@@ -298,19 +306,17 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     const int tl = cr * 4 + warp;          // this warp's 16-row tile within the block
     const int tb = cc * BN;                // this warpgroup's first token within the block
     const int r0 = (rt0 + tl) * 16 + gid;  // rows r0 (h = 0) and r0 + 8 (h = 1)
-    int d[BN / 2];
     float acc[BN / 2];
 #pragma unroll
-    for (int i = 0; i < BN / 2; ++i) {
-        d[i] = 0;
-        acc[i] = 0.0f;
-    }
-    for (int g = 0; g < G; ++g) {
+    for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+    // issue(g, d): wait for stage g, load and unpack this warp's weight tile, start the group's four wgmmas into d
+    // (the first one overwrites d), commit. finish(g, d): after the caller's wgmma wait, the epilogue of group g
+    // from d, then release the stage.
+    auto issue = [&](int g, int (&d)[BN / 2]) {
         const int s = g % ST;
         hp_bar_wait(full0 + 8 * s, (g / ST) & 1);
         const u32 sb = sbase + s * C::STAGE;
-        const unsigned char *sbp = reinterpret_cast<const unsigned char *>(hp_dsm) + (sb - sraw);
-        const uint4 *tile = reinterpret_cast<const uint4 *>(sbp + C::OFF_W + tl * 1536);
+        const uint4 *tile = reinterpret_cast<const uint4 *>(reinterpret_cast<const unsigned char *>(hp_dsm) + (sb - sraw) + C::OFF_W + tl * 1536);
         const uint4 q0 = tile[lane], q1 = tile[32 + lane], q2 = tile[64 + lane];
         const u32 w[12] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w};
         u32 a[16];
@@ -327,10 +333,13 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
 #pragma unroll
         for (int j = 0; j < 4; ++j) HpMma<BN>::run(d, a + 4 * j, desc + 2 * j, j);
         hp_wgmma_commit();
+    };
+    auto finish = [&](int g, const int (&d)[BN / 2]) {
+        const int s = g % ST;
+        const unsigned char *sbp = reinterpret_cast<const unsigned char *>(hp_dsm) + (sbase + s * C::STAGE - sraw);
         const u16 *sws = reinterpret_cast<const u16 *>(sbp + C::OFF_SW + tl * 32);
         const float sw0 = h2f(sws[gid]), sw1 = h2f(sws[gid + 8]);
         const float nm0 = -12582912.0f * sw0, nm1 = -12582912.0f * sw1;  // exact: 2 + 11 significant bits
-        hp_wgmma_wait<0>();
         const float *sas = reinterpret_cast<const float *>(sbp + C::OFF_SA) + tb + 2 * tig;
 #pragma unroll
         for (int jj = 0; jj < BN / 8; ++jj) {
@@ -354,6 +363,53 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                 }
         }
         hp_bar_arrive(empty0 + 8 * s);
+    };
+    if (!DB) {
+        // one accumulator set: the warpgroup waits for its own wgmmas; the block's other consumer warpgroups
+        // keep the tensor cores busy meanwhile
+        int d[BN / 2];
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) d[i] = 0;
+        for (int g = 0; g < G; ++g) {
+            issue(g, d);
+            hp_wgmma_wait<0>();
+            finish(g, d);
+        }
+    } else {
+        // two accumulator sets: group g+1's wgmmas run during group g's epilogue (wait_group 1 leaves them in
+        // flight); needs a stage more in the consumer's hands, so STAGES >= 4
+        // no zero fill: each group's first wgmma overwrites (scale-d 0), and a fill would be a non-wgmma definition
+        // of the accumulators inside ptxas's pipeline analysis, which then serializes the wgmmas
+        int d0[BN / 2], d1[BN / 2];
+        // steady state branch-free (ptxas serializes the wgmmas when a branch sits inside the pipeline), then the
+        // last one or two groups
+        hp_fence_regs(d0);
+        hp_fence_regs(d1);
+        issue(0, d0);
+        int g = 0;
+        for (; g + 2 < G; g += 2) {
+            issue(g + 1, d1);
+            hp_wgmma_wait<1>();
+            hp_fence_regs(d0);
+            finish(g, d0);
+            issue(g + 2, d0);
+            hp_wgmma_wait<1>();
+            hp_fence_regs(d1);
+            finish(g + 1, d1);
+        }
+        if (g + 1 < G) {
+            issue(g + 1, d1);
+            hp_wgmma_wait<1>();
+            hp_fence_regs(d0);
+            finish(g, d0);
+            hp_wgmma_wait<0>();
+            hp_fence_regs(d1);
+            finish(g + 1, d1);
+        } else {
+            hp_wgmma_wait<0>();
+            hp_fence_regs(d0);
+            finish(g, d0);
+        }
     }
 #pragma unroll
     for (int jj = 0; jj < BN / 8; ++jj)
@@ -370,28 +426,31 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
 }
 
 // ------------------------------------------------------------------------------ entry points
-// Name: flexq_wg_ROWSxTOKS[_sST][_bMINB][_x (exact epilogue)], plus `_p` (partials) and `_f16` / `_bf16` twins;
+// Name: flexq_wg_ROWSxTOKS[_sST][_bMINB][_x (exact epilogue)][_db (double-buffered accumulators)], plus `_p` (partials) and `_f16` / `_bf16` twins;
 // each is launched with HpCfg::THREADS threads and HpCfg::SMEM bytes of dynamic shared memory (mirrored by
 // KernelSpec and the test harness).
-#define HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, WITHP, OUT) \
+#define HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, WITHP, OUT) \
     extern "C" __global__ void __launch_bounds__((WGR * WGC + 1) * 128, MINB) name(GEMM_ARGS_T(OUT)) { \
-        hp_gemm_body<WGR, WGC, BN, ST, MINB, EXACT, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
-#define HP_DEF(name, WGR, WGC, BN, ST, MINB, EXACT) \
-    HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, false, float) \
-    HP_DEF_ONE(name##_p, WGR, WGC, BN, ST, MINB, EXACT, true, float) \
-    HP_DEF_ONE(name##_f16, WGR, WGC, BN, ST, MINB, EXACT, false, OutF16) \
-    HP_DEF_ONE(name##_bf16, WGR, WGC, BN, ST, MINB, EXACT, false, OutBf16)
+        hp_gemm_body<WGR, WGC, BN, ST, MINB, EXACT, DB, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+#define HP_DEF(name, WGR, WGC, BN, ST, MINB, EXACT, DB) \
+    HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, false, float) \
+    HP_DEF_ONE(name##_p, WGR, WGC, BN, ST, MINB, EXACT, DB, true, float) \
+    HP_DEF_ONE(name##_f16, WGR, WGC, BN, ST, MINB, EXACT, DB, false, OutF16) \
+    HP_DEF_ONE(name##_bf16, WGR, WGC, BN, ST, MINB, EXACT, DB, false, OutBf16)
 
-// The configurations (name, WGR, WGC, BN, STAGES, MINB, exact epilogue); the test harness (hopper_test.cu) reads
-// this list, KernelSpec mirrors the names it dispatches to.
+// The configurations (name, WGR, WGC, BN, STAGES, MINB, exact epilogue, double-buffered accumulators); the test
+// harness (hopper_test.cu) reads this list, KernelSpec.WG mirrors it.
 #define FLEXQ_WG_CONFIGS(X) \
-    X(flexq_wg_128x128, 2, 1, 128, 4, 1, false) \
-    X(flexq_wg_128x128_x, 2, 1, 128, 4, 1, true) \
-    X(flexq_wg_128x128_s6, 2, 1, 128, 6, 1, false) \
-    X(flexq_wg_64x256, 1, 2, 128, 4, 1, false) \
-    X(flexq_wg_128x64, 2, 1, 64, 6, 1, false) \
-    X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false) \
-    X(flexq_wg_128x32, 2, 1, 32, 8, 1, false) \
-    X(flexq_wg_128x16, 2, 1, 16, 8, 1, false) \
-    X(flexq_wg_256x32, 4, 1, 32, 6, 1, false)
+    X(flexq_wg_128x128, 2, 1, 128, 4, 1, false, false) \
+    X(flexq_wg_128x128_x, 2, 1, 128, 4, 1, true, false) \
+    X(flexq_wg_128x128_s6, 2, 1, 128, 6, 1, false, false) \
+    X(flexq_wg_64x256, 1, 2, 128, 4, 1, false, false) \
+    X(flexq_wg_128x64, 2, 1, 64, 6, 1, false, false) \
+    X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true) \
+    X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false) \
+    X(flexq_wg_128x128_db, 2, 1, 128, 5, 1, false, true) \
+    X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false) \
+    X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true) \
+    X(flexq_wg_128x16, 2, 1, 16, 8, 1, false, false) \
+    X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false)
 FLEXQ_WG_CONFIGS(HP_DEF)
