@@ -4,8 +4,8 @@
 //        -o hopper_test hopper_test.cu -ldl -lpthread
 // Modes:
 //   list                          the wgmma configurations, one name a line
-//   test <config>                 exactness of one configuration on ragged shapes (one process per config, so a
-//                                 fault or hang of one does not hide the others)
+//   test <config..>               exactness of the configurations on ragged shapes (the script reruns them one per
+//                                 process if a fault or hang ends the joint run, so one config does not hide the others)
 //   bench <csv> <shape> [config..] cuBLAS FP16 / INT8, the flexq.cu INT8-MMA kernels and the given wgmma configs
 //   nvrtc <program.cu> <arch>     NVRTC build of the concatenated program (as KernelModule) and name lookup
 // Reference: weight codes and scales come from the same hash as the device generator (host copies, not read back
@@ -145,7 +145,7 @@ struct DBuf {
 typedef void (*GemmFn)(const uint4 *, const u16 *, const uint4 *, const float *, int, float *, int *, int, int, int, int);
 typedef void (*GemmF16Fn)(const uint4 *, const u16 *, const uint4 *, const float *, int, OutF16 *, int *, int, int, int, int);
 struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem; bool exact; };
-#define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX) \
+#define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX, DB) \
     WgVar{#n, n, n##_p, n##_f16, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, \
           HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, EX},
 static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR)}; }
@@ -264,20 +264,23 @@ static void host_weights(uint64_t seed, int N, int K, int G, std::vector<int8_t>
 }
 
 // ------------------------------------------------------------------------------------------ test
-static int run_test(const char *cfg) {
-    const WgVar *vp = nullptr;
-    auto vs = wg_variants();
-    for (auto &v : vs) if (!strcmp(v.name, cfg)) vp = &v;
-    if (!vp) { printf("unknown config %s\n", cfg); return 2; }
-    const WgVar &v = *vp;
-    set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem);
+// Every case's reference is computed once and each listed configuration checked on it; one line per (case,
+// config), then one "TEST <config>: N passed, N failed" line per config.
+static int run_test(const std::vector<std::string> &cfgs) {
+    std::vector<WgVar> sel;
+    for (auto &c : cfgs) {
+        bool found = false;
+        for (auto &v : wg_variants()) if (c == v.name) { sel.push_back(v); found = true; }
+        if (!found) { printf("unknown config %s\n", c.c_str()); return 2; }
+    }
+    for (auto &v : sel) { set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem); }
+    std::vector<int> fails(sel.size(), 0), passes(sel.size(), 0);
     struct C { int M, N, K, ab; };
     std::vector<C> cases = {
         {16, 128, 128, 8}, {17, 200, 200, 8}, {40, 1000, 1000, 6}, {64, 4096, 1024, 8}, {100, 3000, 777, 8},
         {128, 520, 1100, 8}, {255, 520, 1100, 6}, {300, 256, 8192, 8}, {33, 28672, 512, 8}, {513, 1040, 2048, 8},
         {1024, 640, 1280, 8}, {4096, 384, 1100, 8}, {8192, 136, 384, 8},
     };
-    int fails = 0, passes = 0;
     uint64_t seed = 20261206;
     for (auto &c : cases) {
         auto t0 = std::chrono::steady_clock::now();
@@ -297,46 +300,53 @@ static int run_test(const char *cfg) {
         DBuf<float> y1((size_t)c.M * c.N), y2((size_t)c.M * c.N);
         DBuf<uint16_t> y3((size_t)c.M * c.N);
         DBuf<int> P((size_t)c.M * c.N * G);
-        CK(cudaMemset(y1.p, 0xFF, y1.bytes())); CK(cudaMemset(y2.p, 0xFF, y2.bytes()));
-        CK(cudaMemset(y3.p, 0xFF, y3.bytes())); CK(cudaMemset(P.p, 0xFF, P.bytes()));
-        launch_wg(v, w, 0, a, y1.p, P.p);
-        launch_wg(v, w, 0, a, y2.p, nullptr);
-        {
-            dim3 grid(cdiv(w.N, v.rows), cdiv(a.M, v.toks));
-            v.fnH<<<grid, v.threads, v.smem>>>((const uint4 *)w.wg[0].p, w.ws[0].p, (const uint4 *)a.a8.p, a.sa.p, a.ldsa,
-                                               (OutF16 *)y3.p, nullptr, a.M, w.N, w.G, w.G);
-            CK(cudaGetLastError());
-        }
-        CK(cudaDeviceSynchronize());
-        auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get(); auto h3 = y3.get();
-        long badP = 0, badY = 0, badSame = 0, badH = 0; char first[300] = "";
-        for (size_t i = 0; i < hp.size(); ++i)
-            if (hp[i] != Pref[i] && badP++ < 1) {
-                size_t g = i % G, r = (i / G) % c.N, t = i / G / c.N;
-                snprintf(first, sizeof first, "P[t=%zu][r=%zu][g=%zu] got %d want %d", t, r, g, hp[i], Pref[i]);
+        for (size_t vi = 0; vi < sel.size(); ++vi) {
+            const WgVar &v = sel[vi];
+            CK(cudaMemset(y1.p, 0xFF, y1.bytes())); CK(cudaMemset(y2.p, 0xFF, y2.bytes()));
+            CK(cudaMemset(y3.p, 0xFF, y3.bytes())); CK(cudaMemset(P.p, 0xFF, P.bytes()));
+            launch_wg(v, w, 0, a, y1.p, P.p);
+            launch_wg(v, w, 0, a, y2.p, nullptr);
+            {
+                dim3 grid(cdiv(w.N, v.rows), cdiv(a.M, v.toks));
+                v.fnH<<<grid, v.threads, v.smem>>>((const uint4 *)w.wg[0].p, w.ws[0].p, (const uint4 *)a.a8.p, a.sa.p, a.ldsa,
+                                                   (OutF16 *)y3.p, nullptr, a.M, w.N, w.G, w.G);
+                CK(cudaGetLastError());
             }
-        double worst = 0.0;  // largest |y - y_ref| / bound
-        for (size_t i = 0; i < h1.size(); ++i) {
-            double err = std::fabs((double)h1[i] - yref[i]);
-            bool ok = v.exact ? memcmp(&h1[i], &yref[i], 4) == 0 : err <= fma_bound(G, mag[i]);
-            if (!v.exact) worst = std::max(worst, err / fma_bound(G, mag[i]));
-            if (!ok && badY++ == 0 && badP == 0)
-                snprintf(first, sizeof first, "y[t=%zu][r=%zu] got %.9g want %.9g (bound %.3g)", i / c.N, i % c.N, h1[i], yref[i], fma_bound(G, mag[i]));
-            if (memcmp(&h1[i], &h2[i], 4) != 0 && badSame++ == 0 && !badP && !badY)
-                snprintf(first, sizeof first, "production y differs from _p y at %zu: %.9g vs %.9g", i, h2[i], h1[i]);
-            if (h3[i] != f2h_rne_host(h2[i]) && badH++ == 0 && !badP && !badY && !badSame)
-                snprintf(first, sizeof first, "f16 y at %zu: 0x%04x, want RNE(%.9g) = 0x%04x", i, h3[i], h2[i], f2h_rne_host(h2[i]));
+            CK(cudaDeviceSynchronize());
+            auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get(); auto h3 = y3.get();
+            long badP = 0, badY = 0, badSame = 0, badH = 0; char first[300] = "";
+            for (size_t i = 0; i < hp.size(); ++i)
+                if (hp[i] != Pref[i] && badP++ < 1) {
+                    size_t g = i % G, r = (i / G) % c.N, t = i / G / c.N;
+                    snprintf(first, sizeof first, "P[t=%zu][r=%zu][g=%zu] got %d want %d", t, r, g, hp[i], Pref[i]);
+                }
+            double worst = 0.0;  // largest |y - y_ref| / bound
+            for (size_t i = 0; i < h1.size(); ++i) {
+                double err = std::fabs((double)h1[i] - yref[i]);
+                bool ok = v.exact ? memcmp(&h1[i], &yref[i], 4) == 0 : err <= fma_bound(G, mag[i]);
+                if (!v.exact) worst = std::max(worst, err / fma_bound(G, mag[i]));
+                if (!ok && badY++ == 0 && badP == 0)
+                    snprintf(first, sizeof first, "y[t=%zu][r=%zu] got %.9g want %.9g (bound %.3g)", i / c.N, i % c.N, h1[i], yref[i], fma_bound(G, mag[i]));
+                if (memcmp(&h1[i], &h2[i], 4) != 0 && badSame++ == 0 && !badP && !badY)
+                    snprintf(first, sizeof first, "production y differs from _p y at %zu: %.9g vs %.9g", i, h2[i], h1[i]);
+                if (h3[i] != f2h_rne_host(h2[i]) && badH++ == 0 && !badP && !badY && !badSame)
+                    snprintf(first, sizeof first, "f16 y at %zu: 0x%04x, want RNE(%.9g) = 0x%04x", i, h3[i], h2[i], f2h_rne_host(h2[i]));
+            }
+            bool ok = !badP && !badY && !badSame && !badH;
+            printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  %.1fs %s\n",
+                   v.name, c.ab, c.M, c.N, c.K, badP ? "FAIL" : "exact", badP, badY ? "FAIL" : (v.exact ? "exact" : "bounded"), badY, worst,
+                   badSame ? "NO" : "yes", badH ? "FAIL" : "ok", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
+            fflush(stdout);
+            ok ? ++passes[vi] : ++fails[vi];
         }
-        bool ok = !badP && !badY && !badSame && !badH;
-        printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  %.1fs %s\n",
-               v.name, c.ab, c.M, c.N, c.K, badP ? "FAIL" : "exact", badP, badY ? "FAIL" : (v.exact ? "exact" : "bounded"), badY, worst,
-               badSame ? "NO" : "yes", badH ? "FAIL" : "ok", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
-        fflush(stdout);
-        ok ? ++passes : ++fails;
         ++seed;
     }
-    printf("TEST %s: %d passed, %d failed\n", v.name, passes, fails);
-    return fails ? 1 : 0;
+    int anyFail = 0;
+    for (size_t vi = 0; vi < sel.size(); ++vi) {
+        printf("TEST %s: %d passed, %d failed\n", sel[vi].name, passes[vi], fails[vi]);
+        anyFail |= fails[vi] != 0;
+    }
+    return anyFail;
 }
 
 // ------------------------------------------------------------------------------------------ bench
@@ -552,7 +562,11 @@ int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: hopper_test list | test <cfg> | bench <csv> <shape> [cfg..] | nvrtc <file> <arch>\n"); return 2; }
     std::string mode = argv[1];
     if (mode == "list") { for (auto &v : wg_variants()) printf("%s\n", v.name); return 0; }
-    if (mode == "test" && argc >= 3) return run_test(argv[2]);
+    if (mode == "test" && argc >= 3) {
+        std::vector<std::string> cfgs;
+        for (int i = 2; i < argc; ++i) cfgs.push_back(argv[i]);
+        return run_test(cfgs);
+    }
     if (mode == "bench" && argc >= 4) {
         std::vector<std::string> cfgs;
         for (int i = 4; i < argc; ++i) cfgs.push_back(argv[i]);
