@@ -74,6 +74,8 @@ echo "== 3. NVRTC ($(el) s)"
 NVRTC_JOBS=$(jobs -p)
 
 echo "== 4. exactness ($(el) s)"
+timeout 20 "$B" probe > "$OUT/probe.log" 2>&1; echo "   probe (one wgmma per k-step, no pipeline) rc=$?:"
+grep -E "PROBE|CUDA-ERROR" "$OUT/probe.log" | sed 's/^/      /' 
 CONFIGS=${CONFIGS:-$("$B" list)}
 PASSED=""
 # all configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,

@@ -4,6 +4,7 @@
 //        -o hopper_test hopper_test.cu -ldl -lpthread
 // Modes:
 //   list                          the wgmma configurations, one name a line
+//   probe                         one wgmma per k-step on fixed data: checks the operand layouts without a pipeline
 //   test <config..>               exactness of the configurations on ragged shapes (the script reruns them one per
 //                                 process if a fault or hang ends the joint run, so one config does not hide the others)
 //   bench <csv> <shape> [config..] cuBLAS FP16 / INT8, the flexq.cu INT8-MMA kernels and the given wgmma configs
@@ -509,6 +510,73 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
     return 0;
 }
 
+// ------------------------------------------------------------------------------------------ probe
+// One wgmma m64n16k32 per k-step j on fixed data, no pipeline: A (64 x 32 int8) from registers in the assumed
+// fragment layout, B = 16 activation records in shared memory with the kernel's 128-byte swizzle and descriptor
+// (start + 32j bytes). D_j[m][n] must equal sum_q A[m][q] * rec[n][32j + q]. If the GEMM tests fail and this
+// passes, the fault is in the pipeline (barriers, copies); if this fails, in the wgmma operand layouts.
+__global__ void __launch_bounds__(128) probe_kernel(const int8_t *A, const uint8_t *rec, int *D) {
+#if FLEXQ_HOPPER
+    __shared__ __align__(1024) uint8_t sB[16 * 128];
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
+    for (int i = tid; i < 16 * 8; i += 128) {  // chunk c of record n at chunk c ^ (n & 7)
+        const int n = i >> 3, c = i & 7;
+        for (int b = 0; b < 16; ++b) sB[n * 128 + ((c ^ (n & 7)) << 4) + b] = rec[n * 128 + c * 16 + b];
+    }
+    hp_fence_async_smem();
+    __syncthreads();
+    u32 a[4];
+    for (int r = 0; r < 4; ++r) {  // a0: row gid, k 4tig..; a1: row gid+8; a2: k+16; a3: both
+        const int m = 16 * warp + gid + 8 * (r & 1), k0 = 4 * tig + 16 * (r >> 1);
+        u32 v = 0;
+        for (int b = 0; b < 4; ++b) v |= (u32)(uint8_t)A[m * 32 + k0 + b] << (8 * b);
+        a[r] = v;
+    }
+    const u64 desc = hp_desc_sw128((u32)__cvta_generic_to_shared(sB));
+    for (int j = 0; j < 4; ++j) {
+        int d[8];
+        for (int i = 0; i < 8; ++i) d[i] = 0;
+        hp_wgmma_fence();
+        hp_wgmma_n16(d, a[0], a[1], a[2], a[3], desc + 2 * j, 0);
+        hp_wgmma_commit();
+        hp_wgmma_wait<0>();
+        for (int i = 0; i < 8; ++i) {  // d[4jj + 2h + e]: row 16 warp + gid + 8h, column 8jj + 2tig + e
+            const int jj = i >> 2, h = (i >> 1) & 1, e = i & 1;
+            D[(j * 64 + 16 * warp + gid + 8 * h) * 16 + 8 * jj + 2 * tig + e] = d[i];
+        }
+    }
+#endif
+}
+
+static int run_probe() {
+    std::vector<int8_t> A(64 * 32);
+    std::vector<uint8_t> rec(16 * 128);
+    for (size_t i = 0; i < A.size(); ++i) A[i] = (int8_t)((mix64(i + 1) % 255) - 127);
+    for (size_t i = 0; i < rec.size(); ++i) rec[i] = (uint8_t)(mix64(i + 7777) & 0xFF);
+    DBuf<int8_t> dA(A.size()); DBuf<uint8_t> dR(rec.size()); DBuf<int> dD(4 * 64 * 16);
+    CK(cudaMemcpy(dA.p, A.data(), A.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dR.p, rec.data(), rec.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemset(dD.p, 0xFF, dD.bytes()));
+    probe_kernel<<<1, 128>>>(dA.p, dR.p, dD.p);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    auto D = dD.get();
+    int bad = 0;
+    for (int j = 0; j < 4; ++j) {
+        int badj = 0; char first[160] = "";
+        for (int m = 0; m < 64; ++m)
+            for (int n = 0; n < 16; ++n) {
+                int want = 0;
+                for (int q = 0; q < 32; ++q) want += (int)A[m * 32 + q] * (int)(int8_t)rec[n * 128 + 32 * j + q];
+                int got = D[(j * 64 + m) * 16 + n];
+                if (got != want && badj++ == 0) snprintf(first, sizeof first, "D[%d][%d] got %d want %d", m, n, got, want);
+            }
+        printf("PROBE k-step %d: %s %s\n", j, badj ? "FAIL" : "ok", first);
+        bad += badj;
+    }
+    return bad ? 1 : 0;
+}
+
 // ------------------------------------------------------------------------------------------ NVRTC
 typedef int (*nvrtcCreateProgram_t)(void **, const char *, const char *, int, const char *const *, const char *const *);
 typedef int (*nvrtcCompileProgram_t)(void *, int, const char *const *);
@@ -561,6 +629,7 @@ static int run_nvrtc(const char *path, const char *arch) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: hopper_test list | test <cfg> | bench <csv> <shape> [cfg..] | nvrtc <file> <arch>\n"); return 2; }
     std::string mode = argv[1];
+    if (mode == "probe") return run_probe();
     if (mode == "list") { for (auto &v : wg_variants()) printf("%s\n", v.name); return 0; }
     if (mode == "test" && argc >= 3) {
         std::vector<std::string> cfgs;
