@@ -131,11 +131,16 @@ fi
 
 echo "== 6. ncu ($(el) s)"
 if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 190 ] && echo "$PASSED" | grep -qw flexq_wg_128x128; then
+  # tensor-pipe metric names differ between ncu versions: take the ones this ncu knows for GH100
+  TM=$(ncu --query-metrics --chip gh100 2>/dev/null | awk '{print $1}' \
+       | grep -E '^sm__(pipe_tensor[a-z_]*_cycles_active|inst_executed_pipe_tensor[a-z_]*)$' \
+       | sed -E 's/_cycles_active$/_cycles_active.avg.pct_of_peak_sustained_active/; s/^(sm__inst_executed_pipe_tensor[a-z_]*)$/\1.sum/' \
+       | tr '\n' ',' | sed 's/,$//')
   for k in flexq_gemm_i8_128x128 flexq_wg_128x128; do
-    timeout 25 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__pipe_tensor_op_imma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_tensor_op_gmma.sum,sm__inst_executed_pipe_tensor_op_imma.sum \
+    timeout 25 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed${TM:+,$TM} \
       -k "regex:^$k\$" -c 1 "$B" one $k 4096 28672 4096 > "$OUT/ncu-$k.log" 2>&1
     echo "   $k (M=4096 N=28672 K=4096): rc=$?"
-    grep -E "gpu__time|inst_executed|pipe_tensor|ERROR|rror" "$OUT/ncu-$k.log" | head -8 | sed 's/^ */      /'
+    grep -E "gpu__time|inst_executed|pipe_tensor|sm__throughput|ERROR|rror" "$OUT/ncu-$k.log" | grep -v " 0$\| 0.00$" | head -12 | sed 's/^ */      /'
   done
 else
   echo "   skipped (NO_NCU, no ncu, over time, or flexq_wg_128x128 failed)"
