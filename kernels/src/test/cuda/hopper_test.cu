@@ -145,10 +145,10 @@ struct DBuf {
 // --------------------------------------------------------------------------------- kernel registry
 typedef void (*GemmFn)(const uint4 *, const u16 *, const uint4 *, const float *, int, float *, int *, int, int, int, int);
 typedef void (*GemmF16Fn)(const uint4 *, const u16 *, const uint4 *, const float *, int, OutF16 *, int *, int, int, int, int);
-struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem; bool exact; };
+struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem, minb; bool exact; };
 #define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX, DB) \
     WgVar{#n, n, n##_p, n##_f16, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, \
-          HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, EX},
+          HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, EX},
 static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR)}; }
 static void set_smem(const void *fn, int smem) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); }
 
@@ -217,8 +217,16 @@ struct Acts {  // M tokens quantized to int8 records (A8 or A6 codes)
     }
 };
 
-static void launch_wg(const WgVar &v, const Weights &w, int copy, const Acts &a, float *y, int *P, cudaStream_t st = 0) {
-    dim3 grid(cdiv(w.N, v.rows), cdiv(a.M, v.toks));
+static int g_sms = 132;
+// persistent = false: the full grid (one tile per block, as the Java host launches); true: minb blocks per SM,
+// each looping over tiles
+static dim3 wg_grid(const WgVar &v, int N, int M, bool persistent) {
+    if (!persistent) return dim3(cdiv(N, v.rows), cdiv(M, v.toks));
+    return dim3((unsigned)std::min<long long>(cdiv(N, v.rows) * cdiv(M, v.toks), (long long)g_sms * v.minb), 1);
+}
+static void launch_wg(const WgVar &v, const Weights &w, int copy, const Acts &a, float *y, int *P, cudaStream_t st = 0,
+                      bool persistent = false) {
+    dim3 grid = wg_grid(v, w.N, a.M, persistent);
     (P ? v.fnP : v.fn)<<<grid, v.threads, v.smem, st>>>((const uint4 *)w.wg[copy].p, w.ws[copy].p, (const uint4 *)a.a8.p, a.sa.p,
                                                        a.ldsa, y, P, a.M, w.N, w.G, w.G);
     CK(cudaGetLastError());
@@ -276,6 +284,7 @@ static int run_test(const std::vector<std::string> &cfgs) {
     }
     for (auto &v : sel) { set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem); }
     std::vector<int> fails(sel.size(), 0), passes(sel.size(), 0);
+    CK(cudaDeviceGetAttribute(&g_sms, cudaDevAttrMultiProcessorCount, 0));
     struct C { int M, N, K, ab; };
     std::vector<C> cases = {
         {16, 128, 128, 8}, {17, 200, 200, 8}, {40, 1000, 1000, 6}, {64, 4096, 1024, 8}, {100, 3000, 777, 8},
@@ -300,13 +309,17 @@ static int run_test(const std::vector<std::string> &cfgs) {
         });
         DBuf<float> y1((size_t)c.M * c.N), y2((size_t)c.M * c.N);
         DBuf<uint16_t> y3((size_t)c.M * c.N);
-        DBuf<int> P((size_t)c.M * c.N * G);
+        DBuf<float> y4((size_t)c.M * c.N), y5((size_t)c.M * c.N);
+        DBuf<int> P((size_t)c.M * c.N * G), P2((size_t)c.M * c.N * G);
         for (size_t vi = 0; vi < sel.size(); ++vi) {
             const WgVar &v = sel[vi];
             CK(cudaMemset(y1.p, 0xFF, y1.bytes())); CK(cudaMemset(y2.p, 0xFF, y2.bytes()));
             CK(cudaMemset(y3.p, 0xFF, y3.bytes())); CK(cudaMemset(P.p, 0xFF, P.bytes()));
+            CK(cudaMemset(y4.p, 0xFF, y4.bytes())); CK(cudaMemset(P2.p, 0xFF, P2.bytes()));
             launch_wg(v, w, 0, a, y1.p, P.p);
             launch_wg(v, w, 0, a, y2.p, nullptr);
+            launch_wg(v, w, 0, a, y4.p, nullptr, 0, true);        // persistent blocks: same values as the full grid
+            launch_wg(v, w, 0, a, y5.p, P2.p, 0, true);
             {
                 dim3 grid(cdiv(w.N, v.rows), cdiv(a.M, v.toks));
                 v.fnH<<<grid, v.threads, v.smem>>>((const uint4 *)w.wg[0].p, w.ws[0].p, (const uint4 *)a.a8.p, a.sa.p, a.ldsa,
@@ -314,13 +327,16 @@ static int run_test(const std::vector<std::string> &cfgs) {
                 CK(cudaGetLastError());
             }
             CK(cudaDeviceSynchronize());
-            auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get(); auto h3 = y3.get();
-            long badP = 0, badY = 0, badSame = 0, badH = 0; char first[300] = "";
-            for (size_t i = 0; i < hp.size(); ++i)
+            auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get(); auto h3 = y3.get(); auto h4 = y4.get(); auto hp2 = P2.get();
+            long badP = 0, badY = 0, badSame = 0, badH = 0, badPers = 0; char first[300] = "";
+            for (size_t i = 0; i < hp.size(); ++i) {
                 if (hp[i] != Pref[i] && badP++ < 1) {
                     size_t g = i % G, r = (i / G) % c.N, t = i / G / c.N;
                     snprintf(first, sizeof first, "P[t=%zu][r=%zu][g=%zu] got %d want %d", t, r, g, hp[i], Pref[i]);
                 }
+                if (hp2[i] != Pref[i] && badPers++ == 0 && !badP)
+                    snprintf(first, sizeof first, "persistent P at %zu: got %d want %d", i, hp2[i], Pref[i]);
+            }
             double worst = 0.0;  // largest |y - y_ref| / bound
             for (size_t i = 0; i < h1.size(); ++i) {
                 double err = std::fabs((double)h1[i] - yref[i]);
@@ -330,13 +346,15 @@ static int run_test(const std::vector<std::string> &cfgs) {
                     snprintf(first, sizeof first, "y[t=%zu][r=%zu] got %.9g want %.9g (bound %.3g)", i / c.N, i % c.N, h1[i], yref[i], fma_bound(G, mag[i]));
                 if (memcmp(&h1[i], &h2[i], 4) != 0 && badSame++ == 0 && !badP && !badY)
                     snprintf(first, sizeof first, "production y differs from _p y at %zu: %.9g vs %.9g", i, h2[i], h1[i]);
+                if (memcmp(&h4[i], &h2[i], 4) != 0 && badPers++ == 0 && !badP && !badY && !badSame)
+                    snprintf(first, sizeof first, "persistent y differs from full-grid y at %zu: %.9g vs %.9g", i, h4[i], h2[i]);
                 if (h3[i] != f2h_rne_host(h2[i]) && badH++ == 0 && !badP && !badY && !badSame)
                     snprintf(first, sizeof first, "f16 y at %zu: 0x%04x, want RNE(%.9g) = 0x%04x", i, h3[i], h2[i], f2h_rne_host(h2[i]));
             }
-            bool ok = !badP && !badY && !badSame && !badH;
-            printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  %.1fs %s\n",
+            bool ok = !badP && !badY && !badSame && !badH && !badPers;
+            printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  persistent %s  %.1fs %s\n",
                    v.name, c.ab, c.M, c.N, c.K, badP ? "FAIL" : "exact", badP, badY ? "FAIL" : (v.exact ? "exact" : "bounded"), badY, worst,
-                   badSame ? "NO" : "yes", badH ? "FAIL" : "ok", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
+                   badSame ? "NO" : "yes", badH ? "FAIL" : "ok", badPers ? "FAIL" : "same", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
             fflush(stdout);
             ok ? ++passes[vi] : ++fails[vi];
         }
@@ -418,6 +436,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
     if (hb) { ((cublasCreate_t)dlsym(hb, "cublasCreate_v2"))(&handle); gemmEx = (cublasGemmEx_t)dlsym(hb, "cublasGemmEx"); }
     else printf("cuBLAS not found: %s\n", dlerror());
     cudaDeviceProp prop; CK(cudaGetDeviceProperties(&prop, 0));
+    g_sms = prop.multiProcessorCount;
     std::vector<WgVar> wvs;
     for (auto &v : wg_variants())
         for (auto &c : cfgs) if (c == v.name) { wvs.push_back(v); set_smem((const void *)v.fn, v.smem); }
@@ -491,17 +510,20 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
             row(v.name, us, chk);
             if (us < best_old && chk[0] != 'M') { best_old = us; best_old_name = v.name; }
         }
-        for (auto &v : wvs) {
-            CK(cudaMemset(y.p, 0xFF, (size_t)M * s.N * 4));
-            launch_wg(v, w, 0, a, y.p, nullptr);
-            CK(cudaDeviceSynchronize());
-            const char *chk = spot_check(w, a, rec, sad, y.p, v.exact ? 0 : 1, wseed);
-            double us = timer.median_us(3, runs, [&](int i) { launch_wg(v, w, i % copies, a, y.p, nullptr); });
-            row(v.name, us, chk);
-            printf("    %-10s M=%-5d %-22s %9.2f us %7.1f TOPS %s\n", s.name, M, v.name, us, ops / us / 1e6, chk);
-            if (us < best_wg && chk[0] != 'M') { best_wg = us; best_wg_name = v.name; }
-        }
-        printf("ROW %-10s M=%-5d fp16 %9.2f  int8 %9.2f  old %9.2f %-24s wg %9.2f %-20s  wg TOPS %6.1f  x_fp16 %5.2f  x_int8 %5.2f  x_old %5.2f\n",
+        for (auto &v : wvs)
+            for (bool pers : {false, true}) {
+                if (pers && wg_grid(v, s.N, M, true).x >= wg_grid(v, s.N, M, false).x * wg_grid(v, s.N, M, false).y) continue;
+                std::string name = std::string(v.name) + (pers ? "@persist" : "");
+                CK(cudaMemset(y.p, 0xFF, (size_t)M * s.N * 4));
+                launch_wg(v, w, 0, a, y.p, nullptr, 0, pers);
+                CK(cudaDeviceSynchronize());
+                const char *chk = spot_check(w, a, rec, sad, y.p, v.exact ? 0 : 1, wseed);
+                double us = timer.median_us(3, runs, [&](int i) { launch_wg(v, w, i % copies, a, y.p, nullptr, 0, pers); });
+                row(name.c_str(), us, chk);
+                printf("    %-10s M=%-5d %-31s %9.2f us %7.1f TOPS %s\n", s.name, M, name.c_str(), us, ops / us / 1e6, chk);
+                if (us < best_wg && chk[0] != 'M') { best_wg = us; best_wg_name = name; }
+            }
+        printf("ROW %-10s M=%-5d fp16 %9.2f  int8 %9.2f  old %9.2f %-24s wg %9.2f %-29s  wg TOPS %6.1f  x_fp16 %5.2f  x_int8 %5.2f  x_old %5.2f\n",
                s.name, M, f16us, i8us, best_old, best_old_name.c_str(), best_wg, best_wg_name.c_str(), ops / best_wg / 1e6,
                f16us / best_wg, i8us / best_wg, best_old / best_wg);
         fflush(stdout);

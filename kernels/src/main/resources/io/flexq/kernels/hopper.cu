@@ -192,9 +192,7 @@ template <> struct HpMma<128> { static __device__ __forceinline__ void run(int (
 // blocks (each read from DRAM about once, later token blocks hit L2) and stream the activations through L2,
 // instead of all reading different weights for one token block (which re-reads the whole weight per token block).
 #define HP_BAND 16
-__device__ __forceinline__ void hp_raster(int &rb, int &tb) {
-    const int RB = gridDim.x, TB = gridDim.y;
-    const int b = blockIdx.y * RB + blockIdx.x;
+__device__ __forceinline__ void hp_tile(int b, int RB, int TB, int &rb, int &tb) {
     const int band = b / (HP_BAND * TB), first = band * HP_BAND;
     const int rows = min(HP_BAND, RB - first), i = b - band * HP_BAND * TB;
     rb = first + i % rows;
@@ -212,7 +210,7 @@ template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
     // Registers per thread: the launch gives 65536 / (THREADS * MINB); the producer gives most of its share to
     // the consumers (setmaxnreg), which hold BN/2 int32 accumulators and BN/2 fp32 sums each.
     static constexpr int LAUNCH_REGS = (65536 / (THREADS * MINB)) / 8 * 8 > 255 ? 255 : (65536 / (THREADS * MINB)) / 8 * 8;
-    static constexpr int PROD_REGS = 40;
+    static constexpr int PROD_REGS = 56;
     static constexpr int CONS_REGS_RAW = ((65536 / MINB) - 128 * PROD_REGS) / (128 * NCONS) / 8 * 8;
     static constexpr int CONS_REGS = CONS_REGS_RAW > 240 ? 240 : CONS_REGS_RAW;
 };
@@ -230,9 +228,11 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     const u32 full0 = (u32)__cvta_generic_to_shared(bars), empty0 = full0 + 8 * ST;
     const int tid = threadIdx.x, wg = tid >> 7;
     const int Rt = (N + 15) >> 4;
-    int rb, tb0;
-    hp_raster(rb, tb0);
-    const int rt0 = rb * C::TILES, t0 = tb0 * C::TOKS;
+    // Tiles: RB x TB block tiles, linear index in band order (hp_tile); block b takes tiles b, b + blocks, ...
+    // The full grid (ceil(N / ROWS), ceil(M / TOKS)) gives each block one tile; a smaller grid (one or two blocks
+    // per SM) makes the blocks persistent, with the pipeline running on across tile boundaries.
+    const int RB = (N + C::ROWS - 1) / C::ROWS, TB = (M + C::TOKS - 1) / C::TOKS, tiles = RB * TB;
+    const int blocks = gridDim.x * gridDim.y, first = blockIdx.y * gridDim.x + blockIdx.x;
     if (tid == 0) {
         for (int s = 0; s < ST; ++s) {
             hp_bar_init(full0 + 8 * s, 128);
@@ -249,53 +249,60 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         constexpr int CH_A = C::TOKS * 8, CH_W = C::TILES * 96, CH_SW = C::TILES * 2, CH_SA = C::TOKS / 4;
         constexpr int UA = (CH_A + 127) / 128, UW = (CH_W + 127) / 128;
         static_assert(UA + UW <= 32, "copy plan validity bits");
-        // Copy plan, fixed for the K loop: chunk u of a region is chunk ptid + 128 u; sources are kept as 32-bit
+        // Copy plan, fixed for a tile's K loop: chunk u of a region is chunk ptid + 128 u; sources are kept as 32-bit
         // offsets (in 16-byte units) of group 0, plus one validity bit each (zero fill past N or M), so the producer
         // fits in few registers after setmaxnreg.dec.
-        u32 aoff[UA], woff[UW], valid = 0;
+        int it = 0;  // groups issued by this block, over all its tiles: stage it % ST, phase it / ST
+        for (int tile = first; tile < tiles; tile += blocks) {
+            int rb, tbk;
+            hp_tile(tile, RB, TB, rb, tbk);
+            const int rt0 = rb * C::TILES, t0 = tbk * C::TOKS;
+            u32 aoff[UA], woff[UW], valid = 0;
 #pragma unroll
-        for (int u = 0; u < UA; ++u) {
-            const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
-            const bool ok = q < CH_A && t0 + tt < M;
-            valid |= (u32)ok << u;
-            aoff[u] = (u32)((ok ? t0 + tt : 0) * G) * 8u + (u32)c;
-        }
+            for (int u = 0; u < UA; ++u) {
+                const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
+                const bool ok = q < CH_A && t0 + tt < M;
+                valid |= (u32)ok << u;
+                aoff[u] = (u32)((ok ? t0 + tt : 0) * G) * 8u + (u32)c;
+            }
 #pragma unroll
-        for (int u = 0; u < UW; ++u) {
-            const int i = ptid + u * 128, tile = i / 96, j = i % 96;
-            const bool ok = i < CH_W && rt0 + tile < Rt;
-            valid |= (u32)ok << (UA + u);
-            woff[u] = (u32)((ok ? rt0 + tile : 0) * G) * 96u + (u32)j;
-        }
-        const bool sok = ptid < CH_SW && rt0 + (ptid >> 1) < Rt;
-        const uint4 *ssrc = reinterpret_cast<const uint4 *>(ws) + ((long long)(sok ? rt0 + (ptid >> 1) : 0) * G) * 2 + (ptid & 1);
-        const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
-        const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
-        for (int g = 0; g < G; ++g) {
-            const int s = g % ST;
-            if (g >= ST) hp_bar_wait(empty0 + 8 * s, ((g / ST) - 1) & 1);
-            const u32 sb = sbase + s * C::STAGE;
+            for (int u = 0; u < UW; ++u) {
+                const int i = ptid + u * 128, t16 = i / 96, j = i % 96;
+                const bool ok = i < CH_W && rt0 + t16 < Rt;
+                valid |= (u32)ok << (UA + u);
+                woff[u] = (u32)((ok ? rt0 + t16 : 0) * G) * 96u + (u32)j;
+            }
+            const bool sok = ptid < CH_SW && rt0 + (ptid >> 1) < Rt;
+            const uint4 *ssrc = reinterpret_cast<const uint4 *>(ws) + ((long long)(sok ? rt0 + (ptid >> 1) : 0) * G) * 2 + (ptid & 1);
+            const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
+            const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
+            for (int g = 0; g < G; ++g, ++it) {
+                const int s = it % ST;
+                if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
+                const u32 sb = sbase + s * C::STAGE;
 #pragma unroll
-            for (int u = 0; u < UA; ++u)
-                if ((u + 1) * 128 <= CH_A || ptid + u * 128 < CH_A) {
-                    const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
-                    hp_cp16(sb + C::OFF_A + tt * 128 + ((c ^ (tt & 7)) << 4), act + aoff[u] + (u32)g * 8u, (valid >> u) & 1);
+                for (int u = 0; u < UA; ++u)
+                    if ((u + 1) * 128 <= CH_A || ptid + u * 128 < CH_A) {
+                        const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
+                        hp_cp16(sb + C::OFF_A + tt * 128 + ((c ^ (tt & 7)) << 4), act + aoff[u] + (u32)g * 8u, (valid >> u) & 1);
+                    }
+#pragma unroll
+                for (int u = 0; u < UW; ++u)
+                    if ((u + 1) * 128 <= CH_W || ptid + u * 128 < CH_W)
+                        hp_cp16(sb + C::OFF_W + (ptid + u * 128) * 16, wt + woff[u] + (u32)g * 96u, (valid >> (UA + u)) & 1);
+                if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
+                if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
+                hp_cp_commit();
+                if (it >= C::LAG) {
+                    hp_cp_wait<C::LAG>();
+                    hp_fence_async_smem();
+                    hp_bar_arrive(full0 + 8 * ((it - C::LAG) % ST));
                 }
-#pragma unroll
-            for (int u = 0; u < UW; ++u)
-                if ((u + 1) * 128 <= CH_W || ptid + u * 128 < CH_W) hp_cp16(sb + C::OFF_W + (ptid + u * 128) * 16, wt + woff[u] + (u32)g * 96u, (valid >> (UA + u)) & 1);
-            if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
-            if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
-            hp_cp_commit();
-            if (g >= C::LAG) {
-                hp_cp_wait<C::LAG>();
-                hp_fence_async_smem();
-                hp_bar_arrive(full0 + 8 * ((g - C::LAG) % ST));
             }
         }
         hp_cp_wait<0>();
         hp_fence_async_smem();
-        for (int g = G - C::LAG < 0 ? 0 : G - C::LAG; g < G; ++g) hp_bar_arrive(full0 + 8 * (g % ST));
+        for (int j = it - C::LAG < 0 ? 0 : it - C::LAG; j < it; ++j) hp_bar_arrive(full0 + 8 * (j % ST));
         return;
     }
 
@@ -305,16 +312,14 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     const int cr = wg % WGR, cc = wg / WGR;
     const int tl = cr * 4 + warp;          // this warp's 16-row tile within the block
     const int tb = cc * BN;                // this warpgroup's first token within the block
-    const int r0 = (rt0 + tl) * 16 + gid;  // rows r0 (h = 0) and r0 + 8 (h = 1)
+    int t0 = 0, r0 = 0;                    // the current tile's first token; rows r0 (h = 0) and r0 + 8 (h = 1)
     float acc[BN / 2];
-#pragma unroll
-    for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
-    // issue(g, d): wait for stage g, load and unpack this warp's weight tile, start the group's four wgmmas into d
-    // (the first one overwrites d), commit. finish(g, d): after the caller's wgmma wait, the epilogue of group g
-    // from d, then release the stage.
-    auto issue = [&](int g, int (&d)[BN / 2]) {
-        const int s = g % ST;
-        hp_bar_wait(full0 + 8 * s, (g / ST) & 1);
+    // issue(it, d): wait for the stage of the block's group number it, load and unpack this warp's weight tile,
+    // start the group's four wgmmas into d (the first one overwrites d), commit. finish(it, g, d): after the
+    // caller's wgmma wait, the epilogue of group g (the tile's group in that stage) from d, then release the stage.
+    auto issue = [&](int it, int (&d)[BN / 2]) {
+        const int s = it % ST;
+        hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
         const u32 sb = sbase + s * C::STAGE;
         const uint4 *tile = reinterpret_cast<const uint4 *>(reinterpret_cast<const unsigned char *>(hp_dsm) + (sb - sraw) + C::OFF_W + tl * 1536);
         const uint4 q0 = tile[lane], q1 = tile[32 + lane], q2 = tile[64 + lane];
@@ -334,8 +339,8 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         for (int j = 0; j < 4; ++j) HpMma<BN>::run(d, a + 4 * j, desc + 2 * j, j);
         hp_wgmma_commit();
     };
-    auto finish = [&](int g, const int (&d)[BN / 2]) {
-        const int s = g % ST;
+    auto finish = [&](int it, int g, const int (&d)[BN / 2]) {
+        const int s = it % ST;
         const unsigned char *sbp = reinterpret_cast<const unsigned char *>(hp_dsm) + (sbase + s * C::STAGE - sraw);
         const u16 *sws = reinterpret_cast<const u16 *>(sbp + C::OFF_SW + tl * 32);
         const float sw0 = h2f(sws[gid]), sw1 = h2f(sws[gid + 8]);
@@ -364,62 +369,70 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         }
         hp_bar_arrive(empty0 + 8 * s);
     };
-    if (!DB) {
-        // one accumulator set: the warpgroup waits for its own wgmmas; the block's other consumer warpgroups
-        // keep the tensor cores busy meanwhile
-        int d[BN / 2];
+    int it = 0;  // groups consumed by this block, over all its tiles (the producer's count)
+    int d0[BN / 2], d1[BN / 2];
+    // no zero fill: each group's first wgmma overwrites (scale-d 0), and a fill would be a non-wgmma definition of
+    // the accumulators inside ptxas's pipeline analysis, which then serializes the wgmmas
+    hp_fence_regs(d0);
+    hp_fence_regs(d1);
+    for (int tile = first; tile < tiles; tile += blocks) {
+        int rb, tbk;
+        hp_tile(tile, RB, TB, rb, tbk);
+        t0 = tbk * C::TOKS;
+        r0 = (rb * C::TILES + tl) * 16 + gid;
 #pragma unroll
-        for (int i = 0; i < BN / 2; ++i) d[i] = 0;
-        for (int g = 0; g < G; ++g) {
-            issue(g, d);
-            hp_wgmma_wait<0>();
-            finish(g, d);
-        }
-    } else {
-        // two accumulator sets: group g+1's wgmmas run during group g's epilogue (wait_group 1 leaves them in
-        // flight); needs a stage more in the consumer's hands, so STAGES >= 4
-        // no zero fill: each group's first wgmma overwrites (scale-d 0), and a fill would be a non-wgmma definition
-        // of the accumulators inside ptxas's pipeline analysis, which then serializes the wgmmas
-        int d0[BN / 2], d1[BN / 2];
-        // steady state branch-free (ptxas serializes the wgmmas when a branch sits inside the pipeline), then the
-        // last one or two groups
-        hp_fence_regs(d0);
-        hp_fence_regs(d1);
-        issue(0, d0);
-        int g = 0;
-        for (; g + 2 < G; g += 2) {
-            issue(g + 1, d1);
-            hp_wgmma_wait<1>();
-            hp_fence_regs(d0);
-            finish(g, d0);
-            issue(g + 2, d0);
-            hp_wgmma_wait<1>();
-            hp_fence_regs(d1);
-            finish(g + 1, d1);
-        }
-        if (g + 1 < G) {
-            issue(g + 1, d1);
-            hp_wgmma_wait<1>();
-            hp_fence_regs(d0);
-            finish(g, d0);
-            hp_wgmma_wait<0>();
-            hp_fence_regs(d1);
-            finish(g + 1, d1);
-        } else {
-            hp_wgmma_wait<0>();
-            hp_fence_regs(d0);
-            finish(g, d0);
-        }
-    }
-#pragma unroll
-    for (int jj = 0; jj < BN / 8; ++jj)
-#pragma unroll
-        for (int h = 0; h < 2; ++h)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-                const int r = r0 + 8 * h, t = t0 + tb + 8 * jj + 2 * tig + e;
-                if (r < N && t < M) store_out(y, (long long)t * N + r, acc[4 * jj + 2 * h + e] * 0.25f);
+        for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+        if (!DB) {
+            // one accumulator set: the warpgroup waits for its own wgmmas; the block's other consumer warpgroups
+            // keep the tensor cores busy meanwhile
+            for (int g = 0; g < G; ++g, ++it) {
+                issue(it, d0);
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d0);
+                finish(it, g, d0);
             }
+        } else {
+            // two accumulator sets: group g+1's wgmmas run during group g's epilogue (wait_group 1 leaves them in
+            // flight), which keeps two stages in the consumers' hands (STAGES >= 4). The steady state is
+            // branch-free (ptxas serializes the wgmmas when a branch sits inside the pipeline), then the last
+            // one or two groups; the pipeline drains at each tile's end.
+            issue(it, d0);
+            int g = 0;
+            for (; g + 2 < G; g += 2) {
+                issue(it + g + 1, d1);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+                issue(it + g + 2, d0);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d1);
+                finish(it + g + 1, g + 1, d1);
+            }
+            if (g + 1 < G) {
+                issue(it + g + 1, d1);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d1);
+                finish(it + g + 1, g + 1, d1);
+            } else {
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+            }
+            it += G;
+        }
+#pragma unroll
+        for (int jj = 0; jj < BN / 8; ++jj)
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const int r = r0 + 8 * h, t = t0 + tb + 8 * jj + 2 * tig + e;
+                    if (r < N && t < M) store_out(y, (long long)t * N + r, acc[4 * jj + 2 * h + e] * 0.25f);
+                }
+    }
 #else
     __trap();  // built for another target than sm_90a: the host never launches these there
 #endif
@@ -448,7 +461,6 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_128x64, 2, 1, 64, 6, 1, false, false) \
     X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true) \
     X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false) \
-    X(flexq_wg_128x128_db, 2, 1, 128, 5, 1, false, true) \
     X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false) \
     X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true) \
     X(flexq_wg_128x16, 2, 1, 16, 8, 1, false, false) \
