@@ -464,5 +464,8 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false) \
     X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true) \
     X(flexq_wg_128x16, 2, 1, 16, 8, 1, false, false) \
+    X(flexq_wg_64x16_b2, 1, 1, 16, 8, 2, false, false) \
+    X(flexq_wg_64x32_b2, 1, 1, 32, 8, 2, false, false) \
+    X(flexq_wg_64x64_b2, 1, 1, 64, 6, 2, false, false) \
     X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false)
 FLEXQ_WG_CONFIGS(HP_DEF)
