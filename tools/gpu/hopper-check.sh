@@ -28,7 +28,14 @@ echo "== 1. build ($(el) s)"
 ( cd "$T" && nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -ffp-contract=off -Xptxas -v -cudart static \
     -o "$B" hopper_test.cu -ldl -lpthread ) > "$OUT/build.log" 2>&1
 if [ ! -x "$B" ]; then
-  echo "BUILD FAILED:"; grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"; exit 1
+  echo "BUILD FAILED:"; grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"
+  # the kernel program alone, as the Java side compiles it, so a harness-only error is told apart
+  { cat "$K/flexq.cu"; echo; cat "$K/decoder.cu"; echo; cat "$K/hopper.cu"; } > "$OUT/program.cu"
+  for a in sm_90a sm_80; do
+    nvcc -cubin -std=c++17 -arch=$a -o "$OUT/program-$a.cubin" "$OUT/program.cu" > "$OUT/program-$a.log" 2>&1
+    echo "   kernel program alone, nvcc $a: rc=$?"; grep -E "error" "$OUT/program-$a.log" | head -10
+  done
+  exit 1
 fi
 # ptxas -v: registers and spills of the production wgmma entry points (not _p / _f16 / _bf16)
 python3 - "$OUT/build.log" <<'PY'
@@ -117,7 +124,7 @@ CSV=$OUT/bench.csv; : > "$CSV"
 if [ -n "$PASSED" ]; then
   for s in ${SHAPES:-8B-o 8B-qkv 8B-gateup 8B-down 70B-gateup 70B-down}; do
     if [ "$(el)" -gt 215 ]; then echo "   $s: skipped (past 215 s)"; continue; fi
-    timeout ${T_BENCH:-40} "$B" bench "$CSV" "$s" $PASSED > "$OUT/bench-$s.log" 2>&1
+    timeout ${T_BENCH:-60} "$B" bench "$CSV" "$s" $PASSED > "$OUT/bench-$s.log" 2>&1
     rc=$?
     grep -E "^ROW" "$OUT/bench-$s.log" | sed 's/^ROW /   /'
     [ $rc -ne 0 ] && { echo "   $s: rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)')"; grep -E "CUDA-ERROR|MISMATCH" "$OUT/bench-$s.log" | head -3; }
