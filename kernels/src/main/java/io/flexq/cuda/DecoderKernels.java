@@ -45,9 +45,20 @@ final class DecoderKernels {
                 rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks);
     }
 
-    void attentionMerge(long rows, int m, long partials, int chunks, int heads, int hd, long out, int ldo) {
+    /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
+    void attentionMerge(long rows, int m, long partials, int chunks, int heads, int hd, long out, int ldo, int qbits, long act, long sa) {
         k.launch("dec_attention_merge", 0, m, heads, 1, 128, () -> "dec_attention_merge M=" + m,
-                rows, partials, chunks, heads, hd, out, ldo);
+                rows, partials, chunks, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m));
+    }
+
+    /** Whether {@link #attentionMerge} can quantize its output for the next matmul (one head = one 128-group). */
+    static boolean mergeQuantizes(int headSize) {
+        return headSize == 128;
+    }
+
+    /** Holds the stream for about {@code nanos} (profiling: the launches queued behind it then run back to back). */
+    void sleep(long nanos) {
+        k.launch("dec_sleep", 0, 1, 1, 1, 32, () -> "dec_sleep", nanos);
     }
 
     void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
