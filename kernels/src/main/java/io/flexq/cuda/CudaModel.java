@@ -266,7 +266,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             maxPos = Math.max(maxPos, pos[i]);
         }
-        int needed = maxPos / DecoderKernels.ATTENTION_CHUNK + 1;
+        int ch = DecoderKernels.attentionChunk(m);
+        int needed = maxPos / ch + 1;
         int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
         ensureWork(m, chunks);
         MemorySegment rows = work.rowsHost;
@@ -280,8 +281,13 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         }
         stream.upload(work.rows.address(), rows, (long) m * DecoderKernels.ROW_BYTES, () -> "row table of " + m + " rows");
         if (profile != null) {
-            profile.begin(d);
-            encode(m, h, argmax, chunks);
+            try (CudaStream.Graph g = stream.capture(() -> {
+                profile.begin();
+                encode(m, h, argmax, chunks);
+            }, () -> "capturing a profiled forward of " + m + " rows")) {
+                g.launch(() -> "profiled forward");
+                stream.synchronize(() -> "a profiled forward of " + m + " rows");
+            }
         } else if (useGraphs && m <= GRAPH_ROWS) {
             GraphKey key = new GraphKey(m, h, argmax, chunks);
             CudaStream.Graph g = graphs.get(key);
@@ -329,10 +335,11 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
                     c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
             mark("rope + kv store");
-            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks);
+            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks,
+                    DecoderKernels.attentionChunk(m));
             mark("attention");
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
-            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, c.heads(), hd, w.att.address(), qDim,
+            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, DecoderKernels.attentionChunk(m), c.heads(), hd, w.att.address(), qDim,
                     ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
             mark("attention merge (+quantize)");
             L.wo().run(k, d, new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), w.proj.address());
@@ -424,21 +431,21 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /** Buffers for m rows and the given attention chunks; a new set (and no graphs) when the current one is too small. */
     private void ensureWork(int m, int chunks) {
-        if (work != null && work.capacity >= m && work.chunks >= chunks) {
+        if (work != null && work.capacity >= m && work.partialSlots >= (long) m * chunks) {
             return;
         }
         int capacity = Math.max(m, work == null ? 1 : work.capacity);
         if (capacity <= GRAPH_ROWS) {
             capacity = Math.max(capacity, Math.min(GRAPH_ROWS, Integer.highestOneBit(capacity - 1) * 2));
         }
-        int ch = Math.max(chunks, work == null ? 1 : work.chunks);
+        long slots = Math.max((long) m * chunks, work == null ? 1 : work.partialSlots);
         dropGraphs();
         if (work != null) {
             work.close();
             work = null;
         }
         Projection qkv = layers.getFirst().qkv(), gu = layers.getFirst().gateUp();
-        work = new DecoderWork(dev, stream, c, capacity, ch, qkv.partWidths(), gu.partWidths(), maxCols, needsStaging);
+        work = new DecoderWork(dev, stream, c, capacity, slots, qkv.partWidths(), gu.partWidths(), maxCols, needsStaging);
     }
 
     /** cos/sin tables covering positions [0, positions), as the host computes them. */

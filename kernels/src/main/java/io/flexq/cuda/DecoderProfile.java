@@ -12,15 +12,11 @@ import java.util.Map;
 
 /**
  * Where a forward's device time goes, stage by stage (for benchmarks; no Nsight needed). A profiled forward is
- * launched directly, not from a graph: first a kernel that holds the stream for {@link #HOLD_NANOS}, so the launches
- * queued behind it run back to back and the GPU never waits for the host; then an event after every stage. The time
- * between two events is the stage's kernels plus the GPU's own gaps between them (no host latency). A graph replay
- * saves some of those gaps, so the stages add up to a little more than a replayed step.
+ * captured into a CUDA graph as the decoder's steps are, with an event record node after every stage
+ * ({@code cudaEventRecordExternal}), and replayed once: the time between two events is the stage's kernels plus the
+ * gaps between graph nodes, as in a normal replayed step, with no host launch latency in it.
  */
 final class DecoderProfile implements AutoCloseable {
-
-    /** Long enough for Java to queue a whole forward's launches (about 500 for an 8B decode step) behind it. */
-    static final long HOLD_NANOS = 60_000_000L;
 
     private final CudaDevice dev;
     private final CUstream_st stream;
@@ -35,11 +31,10 @@ final class DecoderProfile implements AutoCloseable {
         this.stream = stream;
     }
 
-    /** Before a forward's launches: the holding kernel and the first event. */
-    void begin(DecoderKernels d) {
+    /** Before a forward's launches (while the stream captures): the first event. */
+    void begin() {
         used = 0;
         labels.clear();
-        d.sleep(HOLD_NANOS);
         record();
     }
 
@@ -99,7 +94,8 @@ final class DecoderProfile implements AutoCloseable {
             dev.check(cudart.cudaEventCreate(e), "cudaEventCreate", () -> "decoder profile");
             events.add(e);
         }
-        dev.check(cudart.cudaEventRecord(events.get(used++), stream), "cudaEventRecord", () -> "decoder profile");
+        dev.check(cudart.cudaEventRecordWithFlags(events.get(used++), stream, cudart.cudaEventRecordExternal),
+                "cudaEventRecordWithFlags(external)", () -> "decoder profile");
     }
 
     @Override
