@@ -131,6 +131,7 @@ if [ -n "$PASSED" ]; then
     grep -q MISMATCH "$OUT/bench-$s.log" && grep MISMATCH "$OUT/bench-$s.log" | head -3 | sed 's/^/   /'
   done
   echo "   per-config times: $OUT/bench.csv (shape,N,K,M,kernel,us,TOPS,check,device); full lines in $OUT/bench-*.log"
+  python3 "$T/hopper_tables.py" "$CSV" > "$OUT/hopper-tables.md" 2>&1 && echo "   markdown tables: $OUT/hopper-tables.md"
   # best wgmma config per (shape, M), as the dispatch table would record it
   awk -F, '$5 ~ /^flexq_wg_/ && $8 !~ /MISMATCH/ { k = $1 " " $4; if (!(k in b) || $6 < b[k]) { b[k] = $6; n[k] = $5 } }
            END { for (k in b) printf "   best %-16s %-22s %9.2f us\n", k, n[k], b[k] }' "$CSV" | sort -k2,2 -k3n > "$OUT/best.txt"
