@@ -87,7 +87,7 @@ CONFIGS=${CONFIGS:-$("$B" list)}
 PASSED=""
 # all configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,
 # timeout), the configs are rerun one process each, so the failing one is named and the others still count
-timeout ${T_TEST_ALL:-100} "$B" test $CONFIGS > "$OUT/test-all.log" 2>&1
+timeout ${T_TEST_ALL:-60} "$B" test $CONFIGS > "$OUT/test-all.log" 2>&1
 rc=$?
 echo "   joint run rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)') ($(el) s)"
 if [ $rc -le 1 ]; then
