@@ -145,12 +145,27 @@ struct DBuf {
 // --------------------------------------------------------------------------------- kernel registry
 typedef void (*GemmFn)(const uint4 *, const u16 *, const uint4 *, const float *, int, float *, int *, int, int, int, int);
 typedef void (*GemmF16Fn)(const uint4 *, const u16 *, const uint4 *, const float *, int, OutF16 *, int *, int, int, int, int);
-struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem, minb; bool exact; };
+struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem, minb, launchRegs; bool exact; };
 #define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX, DB) \
     WgVar{#n, n, n##_p, n##_f16, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, \
-          HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, EX},
+          HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, \
+          HpCfg<WGR, WGC, BN, ST, MINB>::LAUNCH_REGS, EX},
 static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR)}; }
 static void set_smem(const void *fn, int smem) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); }
+// setmaxnreg's register accounting assumes the kernel launches with exactly HpCfg::LAUNCH_REGS registers per thread;
+// with fewer the consumers' setmaxnreg.inc would wait forever, so such a build is reported and not launched.
+static bool regs_ok(const WgVar &v) {
+    for (const void *f : {(const void *)v.fn, (const void *)v.fnP, (const void *)v.fnH}) {
+        cudaFuncAttributes at;
+        CK(cudaFuncGetAttributes(&at, f));
+        if (at.numRegs != v.launchRegs) {
+            printf("  %-22s REGS MISMATCH: a twin has %d registers per thread, setmaxnreg accounting assumes %d: not launched\n",
+                   v.name, at.numRegs, v.launchRegs);
+            return false;
+        }
+    }
+    return true;
+}
 
 // the flexq.cu INT8-MMA kernels, for the "before" column
 struct OldVar { const char *name; GemmFn fn; bool gemm; int rows, toks, threads, smem; };
@@ -279,7 +294,12 @@ static int run_test(const std::vector<std::string> &cfgs) {
     std::vector<WgVar> sel;
     for (auto &c : cfgs) {
         bool found = false;
-        for (auto &v : wg_variants()) if (c == v.name) { sel.push_back(v); found = true; }
+        for (auto &v : wg_variants())
+            if (c == v.name) {
+                found = true;
+                if (regs_ok(v)) sel.push_back(v);
+                else printf("TEST %s: 0 passed, 1 failed (REGS MISMATCH, not launched)\n", v.name);
+            }
         if (!found) { printf("unknown config %s\n", c.c_str()); return 2; }
     }
     for (auto &v : sel) { set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem); }
@@ -439,7 +459,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
     g_sms = prop.multiProcessorCount;
     std::vector<WgVar> wvs;
     for (auto &v : wg_variants())
-        for (auto &c : cfgs) if (c == v.name) { wvs.push_back(v); set_smem((const void *)v.fn, v.smem); }
+        for (auto &c : cfgs) if (c == v.name && regs_ok(v)) { wvs.push_back(v); set_smem((const void *)v.fn, v.smem); }
     auto ovs = old_variants();
     for (auto &v : ovs) if (v.gemm) set_smem((const void *)v.fn, v.smem);
     const uint64_t wseed = 77;

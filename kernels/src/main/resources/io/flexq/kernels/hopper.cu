@@ -207,12 +207,17 @@ template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
     static constexpr int STAGE = (OFF_SA + TOKS * 4 + 1023) / 1024 * 1024;
     static constexpr int SMEM = ST * STAGE + 1024;
     static constexpr int LAG = ST > 3 ? ST - 2 : 1;  // producer arrives for group g after issuing g + LAG
-    // Registers per thread: the launch gives 65536 / (THREADS * MINB); the producer gives most of its share to
-    // the consumers (setmaxnreg), which hold BN/2 int32 accumulators and BN/2 fp32 sums each.
+    // Registers per thread: the launch gives LAUNCH_REGS = 65536 / (THREADS * MINB) rounded down to 8 (ptxas pins
+    // the kernel to that bound when it sees setmaxnreg; hopper_test checks it). The block's pool is
+    // LAUNCH_REGS * THREADS; the producer gives most of its share back (setmaxnreg.dec) and the consumers, which
+    // hold BN/2 int32 accumulators and BN/2 fp32 sums each, take it (setmaxnreg.inc, which waits until the pool
+    // has the registers: asking for more than the pool would hang).
     static constexpr int LAUNCH_REGS = (65536 / (THREADS * MINB)) / 8 * 8 > 255 ? 255 : (65536 / (THREADS * MINB)) / 8 * 8;
     static constexpr int PROD_REGS = 56;
-    static constexpr int CONS_REGS_RAW = ((65536 / MINB) - 128 * PROD_REGS) / (128 * NCONS) / 8 * 8;
+    static constexpr int CONS_REGS_RAW = (LAUNCH_REGS * THREADS - 128 * PROD_REGS) / (128 * NCONS) / 8 * 8;
     static constexpr int CONS_REGS = CONS_REGS_RAW > 240 ? 240 : CONS_REGS_RAW;
+    static_assert(CONS_REGS <= LAUNCH_REGS || 128 * PROD_REGS + 128 * NCONS * CONS_REGS <= LAUNCH_REGS * THREADS,
+                  "setmaxnreg asks for more registers than the block holds");
 };
 
 template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool WITHP, typename OutT>
