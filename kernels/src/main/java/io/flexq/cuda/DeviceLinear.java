@@ -2,10 +2,10 @@ package io.flexq.cuda;
 
 /**
  * One weight matrix (rows outputs x cols inputs) resident on the device for the decoder: FQ6 on the INT8-MMA
- * kernels, or a float matrix. {@code run} writes y[t * rows + r] for the M rows of its input, launching on the
+ * kernels, a float matrix, or a Q8_0 matrix (the output head of a default `flexq quantize` file). {@code run} writes y[t * rows + r] for the M rows of its input, launching on the
  * stream of the kernels it is given.
  */
-sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLinear {
+sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLinear, Q8Linear {
 
     int rows();
 
