@@ -559,7 +559,9 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
 // passes, the fault is in the pipeline (barriers, copies); if this fails, in the wgmma operand layouts.
 __global__ void __launch_bounds__(128) probe_kernel(const int8_t *A, const uint8_t *rec, int *D) {
 #if FLEXQ_HOPPER
-    __shared__ __align__(1024) uint8_t sB[16 * 128];
+    __shared__ __align__(1024) uint8_t sRaw[16 * 128 + 1024];
+    const u32 raw = (u32)__cvta_generic_to_shared(sRaw), aligned = (raw + 1023u) & ~1023u;
+    uint8_t *sB = sRaw + (aligned - raw);  // the descriptor's base must be 1024-aligned (base offset 0)
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
     for (int i = tid; i < 16 * 8; i += 128) {  // chunk c of record n at chunk c ^ (n & 7)
         const int n = i >> 3, c = i & 7;
