@@ -8,7 +8,7 @@
 #   4. exactness of every configuration (one process; rerun one per process if that run dies)
 #   5. benchmark of the configurations that passed, vs cuBLAS FP16 / INT8 and the flexq.cu INT8-MMA kernels
 #   6. (time permitting) ncu figures of the flexq.cu 128x128 kernel and the wgmma 128x128 kernel
-# Env: OUT (logs, CSV), CONFIGS (default: all), SHAPES (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1.
+# Env: OUT (logs, CSV, tables; small), WORK (build products, default /tmp/hopper-build), CONFIGS (default: all), SHAPES (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/hopper-out}; mkdir -p "$OUT"
@@ -20,7 +20,8 @@ export PATH=$CUDA/bin:$PATH
 export LD_LIBRARY_PATH=$CUDA/lib64:$CUDA/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 K=$ROOT/kernels/src/main/resources/io/flexq/kernels
 T=$ROOT/kernels/src/test/cuda
-B=$OUT/hopper_test
+W=${WORK:-/tmp/hopper-build}; mkdir -p "$W"   # binary, SASS dump, NVRTC program: large, kept out of $OUT
+B=$W/hopper_test
 echo "== hopper-check $(date -u +%FT%TZ) on $(nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=csv,noheader 2>&1 | head -1); $(nvcc --version | tail -1)"
 git -C "$ROOT" log --oneline -1 2>/dev/null | sed 's/^/   commit /'
 
@@ -30,9 +31,9 @@ echo "== 1. build ($(el) s)"
 if [ ! -x "$B" ]; then
   echo "BUILD FAILED:"; grep -E "error|Error" "$OUT/build.log" | head -40; tail -5 "$OUT/build.log"
   # the kernel program alone, as the Java side compiles it, so a harness-only error is told apart
-  { cat "$K/flexq.cu"; echo; cat "$K/decoder.cu"; echo; cat "$K/hopper.cu"; } > "$OUT/program.cu"
+  { cat "$K/flexq.cu"; echo; cat "$K/decoder.cu"; echo; cat "$K/hopper.cu"; } > "$W/program.cu"
   for a in sm_90a sm_80; do
-    nvcc -cubin -std=c++17 -arch=$a -o "$OUT/program-$a.cubin" "$OUT/program.cu" > "$OUT/program-$a.log" 2>&1
+    nvcc -cubin -std=c++17 -arch=$a -o "$W/program-$a.cubin" "$W/program.cu" > "$OUT/program-$a.log" 2>&1
     echo "   kernel program alone, nvcc $a: rc=$?"; grep -E "error" "$OUT/program-$a.log" | head -10
   done
   exit 1
@@ -54,8 +55,8 @@ grep -i "potential performance loss\|wgmma.*serializ" "$OUT/build.log" | sort -u
 
 echo "== 2. SASS ($(el) s)"
 if command -v cuobjdump > /dev/null; then
-  cuobjdump -sass "$B" > "$OUT/sass.txt" 2>&1
-  python3 - "$OUT/sass.txt" <<'PY'
+  cuobjdump -sass "$B" > "$W/sass.txt" 2>&1
+  python3 - "$W/sass.txt" <<'PY'
 import re, sys, collections
 f = None; n = collections.Counter(); stl = collections.Counter(); ops = collections.Counter()
 for line in open(sys.argv[1]):
@@ -75,9 +76,9 @@ else
 fi
 
 echo "== 3. NVRTC ($(el) s)"
-{ cat "$K/flexq.cu"; echo; cat "$K/decoder.cu"; echo; cat "$K/hopper.cu"; } > "$OUT/program.cu"
-( timeout 120 "$B" nvrtc "$OUT/program.cu" sm_90a > "$OUT/nvrtc90.log" 2>&1; echo "rc=$?" >> "$OUT/nvrtc90.log" ) &
-( timeout 120 "$B" nvrtc "$OUT/program.cu" sm_80 > "$OUT/nvrtc80.log" 2>&1; echo "rc=$?" >> "$OUT/nvrtc80.log" ) &
+{ cat "$K/flexq.cu"; echo; cat "$K/decoder.cu"; echo; cat "$K/hopper.cu"; } > "$W/program.cu"
+( timeout 120 "$B" nvrtc "$W/program.cu" sm_90a > "$OUT/nvrtc90.log" 2>&1; echo "rc=$?" >> "$OUT/nvrtc90.log" ) &
+( timeout 120 "$B" nvrtc "$W/program.cu" sm_80 > "$OUT/nvrtc80.log" 2>&1; echo "rc=$?" >> "$OUT/nvrtc80.log" ) &
 NVRTC_JOBS=$(jobs -p)
 
 echo "== 4. exactness ($(el) s)"
