@@ -94,7 +94,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             wg("flexq_wg_64x256", 1, 2, 128, 4), wg("flexq_wg_128x64", 2, 1, 64, 6), wg("flexq_wg_128x64_db", 2, 1, 64, 6),
             wg("flexq_wg_64x128_b2", 1, 1, 128, 4), wg("flexq_wg_128x32", 2, 1, 32, 8), wg("flexq_wg_128x32_db", 2, 1, 32, 8),
             wg("flexq_wg_128x16", 2, 1, 16, 8), wg("flexq_wg_64x16_b2", 1, 1, 16, 8), wg("flexq_wg_64x32_b2", 1, 1, 32, 8),
-            wg("flexq_wg_64x64_b2", 1, 1, 64, 6), wg("flexq_wg_256x32", 4, 1, 32, 6));
+            wg("flexq_wg_64x64_b2", 1, 1, 64, 6), wg("flexq_wg_256x32", 4, 1, 32, 6), wg("flexq_wg_192x64", 3, 1, 64, 6));
 
     public static Optional<KernelSpec> byName(String name) {
         return java.util.stream.Stream.concat(ALL.stream(), WG.stream()).filter(k -> k.name.equals(name)).findFirst();

@@ -465,6 +465,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_64x256, 1, 2, 128, 4, 1, false, false) \
     X(flexq_wg_128x64, 2, 1, 64, 6, 1, false, false) \
     X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true) \
+    X(flexq_wg_192x64, 3, 1, 64, 6, 1, false, false) \
     X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false) \
     X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false) \
     X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true) \
