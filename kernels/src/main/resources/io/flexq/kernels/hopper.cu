@@ -26,8 +26,9 @@
 // Memory: the WG layout replaces the I8 tiles on sm_90 (same 0.75 bytes per weight + 1/64 byte of scale); kept
 // beside them it costs another 0.75 bytes per weight.
 //
-// Products: the int8 MMA of codes << 2 yields D = 4 * P exactly (|4P| <= 2^21), one group (4 k-steps) at a time
-// into a zeroed accumulator, so the int32 group partial is exact before any float step; `_p` twins store P = D >> 2.
+// Products: the int8 MMA of codes << 2 yields D = 4 * P exactly (|4P| <= 2^21), one group (4 k-steps) at a time,
+// the group's first wgmma overwriting the accumulator (scale-d 0), so the int32 group partial is exact before any
+// float step; `_p` twins store P = D >> 2.
 // Epilogue per group and element, two forms:
 //   exact (`_x` kernels): y += (float)(4P) * (sw * sa), each product and sum rounded in fp32 as the contract's
 //     reference (y = acc / 4 at the end is the reference's y bit for bit, as in flexq.cu's I8 kernels);
@@ -43,12 +44,14 @@
 // 128-wide group each, full/empty mbarriers) + WGR x WGC consumer warpgroups; consumer (cr, cc) computes rows
 // 64*cr .. +63 x tokens BN*cc .. +BN-1 of the block tile (64*WGR rows x BN*WGC tokens). Per group a consumer
 // loads its warp's 16-row weight tile from shared memory to registers, unpacks it, issues four wgmma
-// m64nBNk32 (A registers, B descriptor), waits, and applies the epilogue. cp.async writes are generic-proxy
-// writes and wgmma reads through the async proxy: the producer waits for its copies (cp.async.wait_group),
-// issues fence.proxy.async, then arrives on the stage's full barrier (LAG groups behind its issue point).
+// m64nBNk32 (A registers, B descriptor), waits, and applies the epilogue; `_db` kernels keep two accumulator
+// sets and run group g+1's wgmmas during group g's epilogue. cp.async writes are generic-proxy writes and wgmma
+// reads through the async proxy: the producer waits for its copies (cp.async.wait_group), issues
+// fence.proxy.async, then arrives on the stage's full barrier (LAG groups behind its issue point).
 // Stage layout (bytes, stage base 1024-aligned): [0, TOKS*128) activation records (swizzled as above),
 // then ROWS*96 weight tiles, ROWS*2 weight scales, TOKS*4 activation scales; stage size rounded up to 1024.
-// Dynamic shared memory: STAGES * stage + 1024 (alignment slack). Grid: x = ceil(N / ROWS), y = ceil(M / TOKS).
+// Dynamic shared memory: STAGES * stage + 1024 (alignment slack). Grid: (ceil(N / ROWS), ceil(M / TOKS)) gives
+// one tile per block; any smaller grid (e.g. MINB blocks per SM) makes the blocks persistent (see hp_tile).
 // Arguments: flexq.cu's GEMM argument list (gps unused); wt points to WG tiles.
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
