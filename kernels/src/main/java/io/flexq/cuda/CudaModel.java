@@ -285,6 +285,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             rows.set(ValueLayout.JAVA_LONG_UNALIGNED, b + 16, seqs[i].cacheAddress());
         }
         stream.upload(work.rows.address(), rows, (long) m * DecoderKernels.ROW_BYTES, () -> "row table of " + m + " rows");
+        if (h != Head.NONE) {
+            head.prepare(k, d, h == Head.ALL ? m : 1);  // before any capture: it may allocate
+        }
         if (profile != null) {
             try (CudaStream.Graph g = stream.capture(() -> {
                 profile.begin();

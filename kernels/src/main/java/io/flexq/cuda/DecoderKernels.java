@@ -120,6 +120,12 @@ final class DecoderKernels {
                 () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 
+    void q8ToF16(long codes, long scales, int rows, int cols, long out) {
+        long n = (long) rows * cols;
+        k.launch("dec_q8_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_q8_to_f16 N=" + rows + " K=" + cols,
+                codes, scales, n, out);
+    }
+
     void toF16(long x, long n, long out) {
         k.launch("dec_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_to_f16 n=" + n, x, n, out);
     }

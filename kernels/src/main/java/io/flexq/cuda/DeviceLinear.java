@@ -21,6 +21,10 @@ sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLine
 
     void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y);
 
+    /** Makes what a forward of {@code m} rows needs beyond the resident form (outside graph capture); most need nothing. */
+    default void prepare(FlexqKernels k, DecoderKernels d, int m) {
+    }
+
     @Override
     void close();
 }

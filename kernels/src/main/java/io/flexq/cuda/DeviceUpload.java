@@ -194,7 +194,7 @@ final class DeviceUpload {
             throw e;
         }
         uploaded += t.data().byteSize();
-        return new Q8Linear(name, rows, cols, codes, scales);
+        return new Q8Linear(name, rows, cols, codes, scales, dev, blas);
     }
 
     /** A float vector (norm weights) as fp32. */

@@ -766,12 +766,15 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
         for (int u = 0; u < Q8_BATCH; ++u) {
             const int c = c0 + 32 * u;
             if (c >= K16) break;
-            const u32 wv[4] = {q4[u].x, q4[u].y, q4[u].z, q4[u].w};
+            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
+            // 2^23 + 128 comes off (one FADD); exact for every code.
+            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
             float wf[16];
 #pragma unroll
             for (int i = 0; i < 4; ++i)
 #pragma unroll
-                for (int b = 0; b < 4; ++b) wf[4 * i + b] = (float)(signed char)((wv[i] >> (8 * b)) & 0xFF);
+                for (int b = 0; b < 4; ++b)
+                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
 #pragma unroll
             for (int tt = 0; tt < 8; ++tt) {
                 if (tt < nt) {
@@ -795,6 +798,16 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
         for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
         if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
     }
+}
+
+// Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
+// for batched forwards. n = N * K elements. Grid: ceil(n / 256).
+extern "C" __global__ void __launch_bounds__(256) dec_q8_to_f16(const signed char *__restrict__ codes, const u16 *__restrict__ d,
+        long long n, u16 *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = f2h(__fmul_rn((float)codes[i], h2f(d[i >> 5])));
 }
 
 // fp32 -> fp16 (round to nearest even), n elements: activations for cuBLAS fp16 GEMMs. Grid: ceil(n / 256).

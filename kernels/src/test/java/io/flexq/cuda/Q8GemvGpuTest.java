@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The decoder's Q8_0 GEMV (the output head of a default {@code flexq quantize} file) against a float64 reference
  * computed here from the same codes and scales: {@code |y - y64| <= K * 2^-22 * sum |w x|} (fp32 products and sums
- * in some order), for token counts on both sides of its 8-token tiles.
+ * in some order), for token counts on both sides of its 8-token tiles; and its fp16 copy (for batched forwards) equal
+ * to each code times its scale rounded to fp16.
  */
 @Tag("gpu")
 class Q8GemvGpuTest extends GpuKernelTest {
@@ -47,6 +48,16 @@ class Q8GemvGpuTest extends GpuKernelTest {
             new DecoderKernels(kernels).q8Gemv(q.address(), d.address(), n, k, xd.address(), k, m, y.address());
             MemorySegment got = arena.allocate(4L * m * n, 16);
             y.download(got, 0);
+            try (DeviceBuffer wide = device.alloc(2L * n * k, "fp16 copy")) {  // the copy batched forwards run
+                new DecoderKernels(kernels).q8ToF16(q.address(), d.address(), n, k, wide.address());
+                MemorySegment h = arena.allocate(2L * n * k, 16);
+                wide.download(h, 0);
+                for (int i = 0; i < n * k; i++) {
+                    short want = Float.floatToFloat16(codes[i] * Float.float16ToFloat(scales[i / 32]));
+                    int at = i;
+                    assertTrue(h.getAtIndex(ValueLayout.JAVA_SHORT, i) == want, () -> "fp16 copy element " + at);
+                }
+            }
             for (int t = 0; t < m; t++) {
                 for (int r = 0; r < n; r++) {
                     double ref = 0, mag = 0;
