@@ -41,7 +41,7 @@ fi
 # ptxas -v: registers and spills of the production wgmma entry points (not _p / _f16 / _bf16)
 python3 - "$OUT/build.log" <<'PY'
 import re, sys
-f = None; spill = ""
+f = None; spill = ""; seen = []
 for line in open(sys.argv[1]):
     m = re.search(r"Compiling entry function '(\w+)'", line)
     if m: f = m.group(1); continue
@@ -49,7 +49,8 @@ for line in open(sys.argv[1]):
     if m: spill = m.group(1); continue
     m = re.search(r"Used (\d+) registers", line)
     if m and f and f.startswith("flexq_wg_") and not re.search(r"_(p|f16|bf16)$", f):
-        print("   %-22s %3s registers at launch, %s bytes spill stores" % (f, m.group(1), spill))
+        seen.append("%s %s regs%s" % (f[9:], m.group(1), ", %s B spilled" % spill if spill not in ("", "0") else ""))
+print("   ptxas, production wgmma kernels: " + "; ".join(seen))
 PY
 grep -i "potential performance loss\|wgmma.*serializ" "$OUT/build.log" | sort -u | head -5
 
@@ -66,9 +67,8 @@ for line in open(sys.argv[1]):
     m = re.search(r"\b([A-Z]*GMMA[.\w]*)", line)
     if m: n[f] += 1; ops[m.group(1)] += 1
     if re.search(r"\bSTL\b", line): stl[f] += 1
-for f in sorted(set(n) | {g for g in stl if g.startswith("flexq_wg_")}):
-    if f.startswith("flexq_wg_") and not re.search(r"_(f16|bf16)$", f):
-        print("   %-24s GMMA instructions %3d  STL %d" % (f, n[f], stl[f]))
+wg = sorted(f for f in set(n) | set(stl) if f.startswith("flexq_wg_") and not re.search(r"_(f16|bf16)$", f))
+print("   GMMA instructions per kernel (STL spills): " + "; ".join("%s %d (%d)" % (f[9:], n[f], stl[f]) for f in wg))
 print("   GMMA opcodes: " + ", ".join("%s x%d" % kv for kv in ops.most_common(6)))
 PY
 else

@@ -543,9 +543,11 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
                 printf("    %-10s M=%-5d %-31s %9.2f us %7.1f TOPS %s\n", s.name, M, name.c_str(), us, ops / us / 1e6, chk);
                 if (us < best_wg && chk[0] != 'M') { best_wg = us; best_wg_name = name; }
             }
-        printf("ROW %-10s M=%-5d fp16 %9.2f  int8 %9.2f  old %9.2f %-24s wg %9.2f %-29s  wg TOPS %6.1f  x_fp16 %5.2f  x_int8 %5.2f  x_old %5.2f\n",
-               s.name, M, f16us, i8us, best_old, best_old_name.c_str(), best_wg, best_wg_name.c_str(), ops / best_wg / 1e6,
-               f16us / best_wg, i8us / best_wg, best_old / best_wg);
+        // compact (the script's stdout is read from its tail): kernel names without the flexq_ prefix
+        auto shortName = [](const std::string &n) { return n.rfind("flexq_", 0) == 0 ? n.substr(6) : n; };
+        printf("ROW %-10s M=%-4d fp16 %8.1f int8 %8.1f | old %8.1f %-17s | wg %8.1f %-22s %5.0f TOPS | x_fp16 %4.2f x_int8 %4.2f x_old %4.2f\n",
+               s.name, M, f16us, i8us, best_old, shortName(best_old_name).c_str(), best_wg, shortName(best_wg_name).c_str(),
+               ops / best_wg / 1e6, f16us / best_wg, i8us / best_wg, best_old / best_wg);
         fflush(stdout);
     }
     fclose(csv);
