@@ -134,8 +134,8 @@ public final class FlexqKernels {
 
     /**
      * {@code y[t][r] = sum_g P[t][r][g] * sw * sa} with kernel {@code spec}; weights and activations in the
-     * layout of {@code spec.path()} (WG: WG tiles from {@link #repackWg} and int8 records). {@code partials} non-null selects the kernel's {@code _p} twin, which
-     * also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
+     * layout of {@code spec.path()} (WG: WG tiles from {@link #repackWg} and int8 records). {@code partials}
+     * non-null selects the kernel's {@code _p} twin, which also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
      */
     public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
                      DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols) {

@@ -16,7 +16,6 @@ import java.util.Optional;
  *   <li>GEMM: block = {@code wr * mt * 16} rows x {@code wt * nt * 8} tokens, {@code wr * wt} warps, one
  *       128-wide group per pipeline stage, {@code stages} stages of
  *       {@code rows * 98 + toks * 132} bytes of dynamic shared memory.</li>
- *
  *   <li>WG (hopper.cu, sm_90a only): block = {@code 64 * wr} rows x {@code 8 * nt * wt} tokens, one producer and
  *       {@code wr * wt} consumer warpgroups ({@code (wr * wt + 1) * 128} threads), {@code stages} stages of
  *       {@code roundUp(toks * 132 + rows * 98, 1024)} bytes plus 1024 bytes of alignment slack; weights in the WG
@@ -42,9 +41,9 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
          */
         WG;
 
-        /** Whether the path reads the bit-plane weight and activation layouts (else the int8 ones). */
+        /** Whether the path reads the bit-plane weight and activation layouts (else the int8 ones; WG: int8 records). */
         public boolean planes() {
-            return this != I8;
+            return this == BTC || this == PAPER;
         }
     }
 
