@@ -104,6 +104,7 @@ class CudaBackendWithoutGpuTest {
             assertEquals(List.of(KernelSpec.Path.WG, rows, toks, (wgr * wgc + 1) * 128, stages * stage + 1024, m.group(7).equals("true")),
                     List.of(k.path(), k.rows(), k.toks(), k.threads(), k.sharedBytes(), k.exactOutput()), name);
             assertTrue(k.sharedBytes() <= 227 * 1024, name + " fits an sm_90 block's shared memory");
+            assertFalse(k.path().planes(), name + " reads the int8 activation records");
         }
         assertEquals(KernelSpec.WG.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
         for (String twin : new String[] {"HP_DEF_ONE(name, ", "HP_DEF_ONE(name##_p, ", "HP_DEF_ONE(name##_f16, ", "HP_DEF_ONE(name##_bf16, "}) {
