@@ -31,7 +31,6 @@
 #include <vector>
 
 #include "../../main/resources/io/flexq/kernels/flexq.cu"
-#define FLEXQ_HOPPER_WATCHDOG 1  // a deadlocked pipeline traps (launch error) instead of hanging the run
 #include "../../main/resources/io/flexq/kernels/hopper.cu"
 
 static void ck(cudaError_t e, const char *what, int line) {

@@ -109,17 +109,18 @@ __device__ __forceinline__ void hp_bar_init(u32 bar, u32 count) {
 __device__ __forceinline__ void hp_bar_arrive(u32 bar) {
     asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(bar) : "memory");
 }
-// With FLEXQ_HOPPER_WATCHDOG defined (the test harness does), a wait that spins 2^24 times (far beyond any
-// legitimate wait) traps, so a pipeline deadlock shows as a launch error instead of a hang.
+// Watchdog: a wait that spins 2^24 times (seconds; legitimate waits are microseconds, and a preempted block does
+// not spin) traps, so a pipeline deadlock surfaces as a launch error at the next synchronizing call instead of
+// hanging the process. The counter costs one add per spin. FLEXQ_HOPPER_NO_WATCHDOG removes it.
 __device__ __forceinline__ void hp_bar_wait(u32 bar, u32 parity) {
     u32 done;
-#ifdef FLEXQ_HOPPER_WATCHDOG
+#ifndef FLEXQ_HOPPER_NO_WATCHDOG
     u32 spins = 0;
 #endif
     do {
         asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-#ifdef FLEXQ_HOPPER_WATCHDOG
+#ifndef FLEXQ_HOPPER_NO_WATCHDOG
         if (++spins == (1u << 24)) __trap();
 #endif
     } while (!done);
