@@ -145,7 +145,7 @@ struct DBuf {
 typedef void (*GemmFn)(const uint4 *, const u16 *, const uint4 *, const float *, int, float *, int *, int, int, int, int);
 typedef void (*GemmF16Fn)(const uint4 *, const u16 *, const uint4 *, const float *, int, OutF16 *, int *, int, int, int, int);
 struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, threads, smem, minb, launchRegs; bool exact; };
-#define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX, DB) \
+#define HT_VAR(n, WGR, WGC, BN, ST, MINB, EX, DB, BULK) \
     WgVar{#n, n, n##_p, n##_f16, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, \
           HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, \
           HpCfg<WGR, WGC, BN, ST, MINB>::LAUNCH_REGS, EX},

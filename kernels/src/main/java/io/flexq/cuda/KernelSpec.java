@@ -90,6 +90,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
      */
     public static final List<KernelSpec> WG = List.of(
             wg("flexq_wg_128x128", 2, 1, 128, 4), wg("flexq_wg_128x128_x", 2, 1, 128, 4), wg("flexq_wg_128x128_s6", 2, 1, 128, 6),
+            wg("flexq_wg_128x128_bulk", 2, 1, 128, 4), wg("flexq_wg_128x32_bulk", 2, 1, 32, 8),
             wg("flexq_wg_64x256", 1, 2, 128, 4), wg("flexq_wg_128x64", 2, 1, 64, 6), wg("flexq_wg_128x64_db", 2, 1, 64, 6),
             wg("flexq_wg_64x128_b2", 1, 1, 128, 4), wg("flexq_wg_128x32", 2, 1, 32, 8), wg("flexq_wg_128x32_db", 2, 1, 32, 8),
             wg("flexq_wg_128x16", 2, 1, 16, 8), wg("flexq_wg_64x16_b2", 1, 1, 16, 8), wg("flexq_wg_64x32_b2", 1, 1, 32, 8),

@@ -129,6 +129,15 @@ __device__ __forceinline__ void hp_fence_async_smem() { asm volatile("fence.prox
 __device__ __forceinline__ void hp_cp16(u32 smem, const void *gmem, bool valid) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
 }
+// One contiguous global -> shared copy through the async proxy (TMA unit), completing as transaction bytes on
+// an mbarrier; the barrier's phase needs the matching expect_tx.
+__device__ __forceinline__ void hp_bulk_g2s(u32 smem, const void *gmem, u32 bytes, u32 bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
+                 ::"r"(smem), "l"(gmem), "r"(bytes), "r"(bar) : "memory");
+}
+__device__ __forceinline__ void hp_bar_expect_tx(u32 bar, u32 bytes) {
+    asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
 __device__ __forceinline__ void hp_cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void hp_cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
@@ -224,7 +233,7 @@ template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
                   "setmaxnreg asks for more registers than the block holds");
 };
 
-template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool WITHP, typename OutT>
+template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool BULK, bool WITHP, typename OutT>
 __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
@@ -256,7 +265,10 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         if (C::CONS_REGS > C::LAUNCH_REGS) hp_setmaxnreg_dec<C::PROD_REGS>();
         const int ptid = tid - 128 * C::NCONS;
         constexpr int CH_A = C::TOKS * 8, CH_W = C::TILES * 96, CH_SW = C::TILES * 2, CH_SA = C::TOKS / 4;
-        constexpr int UA = (CH_A + 127) / 128, UW = (CH_W + 127) / 128;
+        // BULK: the weight tiles (1536 contiguous bytes each) come by cp.async.bulk, one per tile, completing as
+        // transaction bytes on the stage's full barrier (thread 0 announces them with expect_tx before its own
+        // arrival, so the phase cannot complete first); tiles past N are not copied (their rows are never stored).
+        constexpr int UA = (CH_A + 127) / 128, UW = BULK ? 0 : (CH_W + 127) / 128;
         static_assert(UA + UW <= 32, "copy plan validity bits");
         // Copy plan, fixed for a tile's K loop: chunk u of a region is chunk ptid + 128 u; sources are kept as 32-bit
         // offsets (in 16-byte units) of group 0, plus one validity bit each (zero fill past N or M), so the producer
@@ -266,7 +278,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
             int rb, tbk;
             hp_tile(tile, RB, TB, rb, tbk);
             const int rt0 = rb * C::TILES, t0 = tbk * C::TOKS;
-            u32 aoff[UA], woff[UW], valid = 0;
+            u32 aoff[UA], woff[UW > 0 ? UW : 1], valid = 0;
 #pragma unroll
             for (int u = 0; u < UA; ++u) {
                 const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
@@ -299,6 +311,11 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                 for (int u = 0; u < UW; ++u)
                     if ((u + 1) * 128 <= CH_W || ptid + u * 128 < CH_W)
                         hp_cp16(sb + C::OFF_W + (ptid + u * 128) * 16, wt + woff[u] + (u32)g * 96u, (valid >> (UA + u)) & 1);
+                if (BULK) {
+                    if (ptid == 0) hp_bar_expect_tx(full0 + 8 * s, 1536u * (u32)min(C::TILES, Rt - rt0));
+                    if (ptid < C::TILES && rt0 + ptid < Rt)
+                        hp_bulk_g2s(sb + C::OFF_W + ptid * 1536, wt + ((long long)(rt0 + ptid) * G + g) * 96, 1536u, full0 + 8 * s);
+                }
                 if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
                 if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
                 hp_cp_commit();
@@ -448,34 +465,36 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
 }
 
 // ------------------------------------------------------------------------------ entry points
-// Name: flexq_wg_ROWSxTOKS[_sST][_bMINB][_x (exact epilogue)][_db (double-buffered accumulators)], plus `_p` (partials) and `_f16` / `_bf16` twins;
+// Name: flexq_wg_ROWSxTOKS[_sST][_bMINB][_x (exact epilogue)][_db (double-buffered accumulators)][_bulk], plus `_p` (partials) and `_f16` / `_bf16` twins;
 // each is launched with HpCfg::THREADS threads and HpCfg::SMEM bytes of dynamic shared memory (mirrored by
 // KernelSpec and the test harness).
-#define HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, WITHP, OUT) \
+#define HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, WITHP, OUT) \
     extern "C" __global__ void __launch_bounds__((WGR * WGC + 1) * 128, MINB) name(GEMM_ARGS_T(OUT)) { \
-        hp_gemm_body<WGR, WGC, BN, ST, MINB, EXACT, DB, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
-#define HP_DEF(name, WGR, WGC, BN, ST, MINB, EXACT, DB) \
-    HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, false, float) \
-    HP_DEF_ONE(name##_p, WGR, WGC, BN, ST, MINB, EXACT, DB, true, float) \
-    HP_DEF_ONE(name##_f16, WGR, WGC, BN, ST, MINB, EXACT, DB, false, OutF16) \
-    HP_DEF_ONE(name##_bf16, WGR, WGC, BN, ST, MINB, EXACT, DB, false, OutBf16)
+        hp_gemm_body<WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+#define HP_DEF(name, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK) \
+    HP_DEF_ONE(name, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, false, float) \
+    HP_DEF_ONE(name##_p, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, true, float) \
+    HP_DEF_ONE(name##_f16, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, false, OutF16) \
+    HP_DEF_ONE(name##_bf16, WGR, WGC, BN, ST, MINB, EXACT, DB, BULK, false, OutBf16)
 
-// The configurations (name, WGR, WGC, BN, STAGES, MINB, exact epilogue, double-buffered accumulators); the test
-// harness (hopper_test.cu) reads this list, KernelSpec.WG mirrors it.
+// The configurations (name, WGR, WGC, BN, STAGES, MINB, exact epilogue, double-buffered accumulators, weights by
+// cp.async.bulk); the test harness (hopper_test.cu) reads this list, KernelSpec.WG mirrors it.
 #define FLEXQ_WG_CONFIGS(X) \
-    X(flexq_wg_128x128, 2, 1, 128, 4, 1, false, false) \
-    X(flexq_wg_128x128_x, 2, 1, 128, 4, 1, true, false) \
-    X(flexq_wg_128x128_s6, 2, 1, 128, 6, 1, false, false) \
-    X(flexq_wg_64x256, 1, 2, 128, 4, 1, false, false) \
-    X(flexq_wg_128x64, 2, 1, 64, 6, 1, false, false) \
-    X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true) \
-    X(flexq_wg_192x64, 3, 1, 64, 6, 1, false, false) \
-    X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false) \
-    X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false) \
-    X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true) \
-    X(flexq_wg_128x16, 2, 1, 16, 8, 1, false, false) \
-    X(flexq_wg_64x16_b2, 1, 1, 16, 8, 2, false, false) \
-    X(flexq_wg_64x32_b2, 1, 1, 32, 8, 2, false, false) \
-    X(flexq_wg_64x64_b2, 1, 1, 64, 6, 2, false, false) \
-    X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false)
+    X(flexq_wg_128x128, 2, 1, 128, 4, 1, false, false, false) \
+    X(flexq_wg_128x128_x, 2, 1, 128, 4, 1, true, false, false) \
+    X(flexq_wg_128x128_s6, 2, 1, 128, 6, 1, false, false, false) \
+    X(flexq_wg_128x128_bulk, 2, 1, 128, 4, 1, false, false, true) \
+    X(flexq_wg_64x256, 1, 2, 128, 4, 1, false, false, false) \
+    X(flexq_wg_128x64, 2, 1, 64, 6, 1, false, false, false) \
+    X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true, false) \
+    X(flexq_wg_192x64, 3, 1, 64, 6, 1, false, false, false) \
+    X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false, false) \
+    X(flexq_wg_128x32, 2, 1, 32, 8, 1, false, false, false) \
+    X(flexq_wg_128x32_bulk, 2, 1, 32, 8, 1, false, false, true) \
+    X(flexq_wg_128x32_db, 2, 1, 32, 8, 1, false, true, false) \
+    X(flexq_wg_128x16, 2, 1, 16, 8, 1, false, false, false) \
+    X(flexq_wg_64x16_b2, 1, 1, 16, 8, 2, false, false, false) \
+    X(flexq_wg_64x32_b2, 1, 1, 32, 8, 2, false, false, false) \
+    X(flexq_wg_64x64_b2, 1, 1, 64, 6, 2, false, false, false) \
+    X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false, false)
 FLEXQ_WG_CONFIGS(HP_DEF)

@@ -92,7 +92,7 @@ class CudaBackendWithoutGpuTest {
             src = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         Set<String> fromSource = new java.util.TreeSet<>();
-        Matcher m = Pattern.compile("^    X\\((\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (true|false), (true|false)\\)", Pattern.MULTILINE).matcher(src);
+        Matcher m = Pattern.compile("^    X\\((\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (true|false), (true|false), (true|false)\\)", Pattern.MULTILINE).matcher(src);
         while (m.find()) {
             String name = m.group(1);
             fromSource.add(name);
