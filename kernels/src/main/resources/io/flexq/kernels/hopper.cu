@@ -109,22 +109,30 @@ __device__ __forceinline__ void hp_bar_init(u32 bar, u32 count) {
 __device__ __forceinline__ void hp_bar_arrive(u32 bar) {
     asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(bar) : "memory");
 }
-// Watchdog: a wait that spins 2^24 times (seconds; legitimate waits are microseconds, and a preempted block does
-// not spin) traps, so a pipeline deadlock surfaces as a launch error at the next synchronizing call instead of
-// hanging the process. The counter costs one add per spin. FLEXQ_HOPPER_NO_WATCHDOG removes it.
+// Watchdog: a wait still unfinished after 10 s of %globaltimer (read every 1024 spins; legitimate waits are
+// microseconds, and try_wait's own suspension time is unspecified, so the limit is in time, not spins) traps, so a
+// pipeline deadlock surfaces as a launch error at the next synchronizing call instead of hanging the process.
+// FLEXQ_HOPPER_NO_WATCHDOG removes it.
 __device__ __forceinline__ void hp_bar_wait(u32 bar, u32 parity) {
     u32 done;
 #ifndef FLEXQ_HOPPER_NO_WATCHDOG
     u32 spins = 0;
+    u64 start = 0;
 #endif
     do {
         asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done) : "r"(bar), "r"(parity) : "memory");
 #ifndef FLEXQ_HOPPER_NO_WATCHDOG
-        if (++spins == (1u << 24)) __trap();
+        if (!done && (++spins & 1023u) == 0) {
+            u64 now;
+            asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+            if (start == 0) start = now;
+            else if (now - start > 10000000000ull) __trap();
+        }
 #endif
     } while (!done);
 }
+
 __device__ __forceinline__ void hp_fence_async_smem() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 __device__ __forceinline__ void hp_cp16(u32 smem, const void *gmem, bool valid) {
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem), "l"(gmem), "r"(valid ? 16 : 0) : "memory");
