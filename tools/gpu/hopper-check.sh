@@ -82,6 +82,7 @@ echo "== 3. NVRTC ($(el) s)"
 NVRTC_JOBS=$(jobs -p)
 
 echo "== 4. exactness ($(el) s)"
+python3 "$T/wg_layout_model.py" 2>&1 | sed 's/^/   /'
 timeout 20 "$B" probe > "$OUT/probe.log" 2>&1; echo "   probe (one wgmma per k-step, no pipeline) rc=$?:"
 grep -E "PROBE|CUDA-ERROR" "$OUT/probe.log" | sed 's/^/      /' 
 CONFIGS=${CONFIGS:-$("$B" list)}
