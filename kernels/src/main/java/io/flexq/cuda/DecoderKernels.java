@@ -1,5 +1,7 @@
 package io.flexq.cuda;
 
+import java.util.function.Supplier;
+
 /**
  * Typed launches of the decoder kernels of decoder.cu (addresses are device pointers; layouts are documented there),
  * on the stream of the {@link FlexqKernels} view they are made with. Sizes: M rows, dim / n widths, G = ceil(K / 128)
@@ -7,8 +9,12 @@ package io.flexq.cuda;
  */
 final class DecoderKernels {
 
-    /** Positions per attention chunk (ATT_CH in decoder.cu). */
+    /** Most positions per attention chunk (ATT_CH in decoder.cu). */
     static final int ATTENTION_CHUNK = 128;
+    /** Positions per chunk for forwards of few rows (decode steps): more, shorter blocks over the cache. */
+    static final int DECODE_ATTENTION_CHUNK = 32;
+    /** {@code flexq.cuda.attention=generic} (read when a model loads) runs the one-position-per-thread kernel at every head size (A/B runs). */
+    private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
@@ -24,30 +30,98 @@ final class DecoderKernels {
         return k;
     }
 
+    /** A block size for n independent items: one thread each, in whole warps, between 128 and max. */
+    static int threadsFor(int n, int max) {
+        return Math.max(128, Math.min(max, (n + 31) / 32 * 32));
+    }
+
     void embed(long rows, int m, long embedding, boolean f16, int dim, long x) {
         k.launch("dec_embed", 0, m, 1, 1, 256, () -> "dec_embed M=" + m + " dim=" + dim, rows, embedding, f16 ? 1 : 0, dim, x);
     }
 
     /** x += delta (delta 0: none); out = RMSNorm(x) * w; quantized to act/sa when qbits is 6 or 8. */
     void addRmsNorm(int m, long x, long delta, int dim, long w, float eps, long out, int qbits, long act, long sa) {
-        k.launch("dec_add_rmsnorm", dim * 4, m, 1, 1, 256, () -> "dec_add_rmsnorm M=" + m + " dim=" + dim + " A" + qbits,
+        k.launch("dec_add_rmsnorm", dim * 4, m, 1, 1, threadsFor(dim / 4, 1024), () -> "dec_add_rmsnorm M=" + m + " dim=" + dim + " A" + qbits,
                 x, delta, dim, w, eps, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     void ropeStore(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, int heads, int kvHeads, int hd, int pairs,
                    long cos, long sin, int layer) {
-        k.launch("dec_rope_store", 0, m, 1, 1, 128, () -> "dec_rope_store M=" + m + " layer " + layer,
+        k.launch("dec_rope_store", 0, m, 1, 1, threadsFor(heads * pairs, 512), () -> "dec_rope_store M=" + m + " layer " + layer,
                 rows, q, ldq, kk, ldk, v, ldv, heads, kvHeads, hd, pairs, cos, sin, layer);
     }
 
-    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks) {
-        k.launch("dec_attention", 0, m, kvHeads, chunks, 128, () -> "dec_attention M=" + m + " layer " + layer + " chunks=" + chunks,
-                rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks);
+    /** Positions per chunk of the prompt kernel (ATT_TCH), and its rows per block (ATT_RT). */
+    static final int TILE_ATTENTION_CHUNK = 64, TILE_ROWS = 8;
+
+    /**
+     * The attention chunk length for a forward of m rows: short for decode steps, the prompt kernel's chunk for a
+     * prompt of one sequence at head size 128, else 128 (fewer partials).
+     */
+    int attentionChunk(int m, int hd, boolean onePrompt) {
+        if (m <= CudaModel.GRAPH_ROWS) {
+            return DECODE_ATTENTION_CHUNK;
+        }
+        return tiled(m, hd, onePrompt) ? TILE_ATTENTION_CHUNK : ATTENTION_CHUNK;
     }
 
-    void attentionMerge(long rows, int m, long partials, int chunks, int heads, int hd, long out, int ldo) {
-        k.launch("dec_attention_merge", 0, m, heads, 1, 128, () -> "dec_attention_merge M=" + m,
-                rows, partials, chunks, heads, hd, out, ldo);
+    private boolean tiled(int m, int hd, boolean onePrompt) {
+        return m > CudaModel.GRAPH_ROWS && onePrompt && hd == 128 && !genericAttention;
+    }
+
+    /** {@code flexq.cuda.fuseRope=false} keeps RoPE and the cache store in their own kernel for decode steps (A/B runs). */
+    private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
+
+    /**
+     * Whether the decode attention kernel does RoPE and the cache store itself ({@code dec_attention_rope_*}): rows of
+     * distinct sequences (or one row) at head size 64 or 128. A prompt chunk's rows read each other's new keys, so they
+     * need the store first.
+     */
+    boolean fusesRope(int m, int hd, boolean onePrompt) {
+        return fuseRope && !genericAttention && m <= CudaModel.GRAPH_ROWS && (m == 1 || !onePrompt) && (hd == 64 || hd == 128);
+    }
+
+    /** Decode attention with RoPE and the cache store fused in (see {@link #fusesRope}); q, k, v are the fresh projections. */
+    void attentionWithRope(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, long cos, long sin, int pairs, int layer,
+                           int heads, int kvHeads, int hd, float scale, long partials, int chunks, int ch) {
+        Supplier<String> what = () -> "attention+rope M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
+        Object[] args = {rows, q, ldq, kk, ldk, v, ldv, cos, sin, pairs, layer, heads, kvHeads, scale, partials, chunks, ch};
+        if (hd == 128) {
+            k.launch("dec_attention_rope_hd128", 0, m, kvHeads, chunks, 128, what, args);
+        } else {
+            k.launch("dec_attention_rope_hd64", 0, m, kvHeads, chunks, 128, what, args);
+        }
+    }
+
+    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
+                   int ch, boolean onePrompt) {
+        Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
+        if (tiled(m, hd, onePrompt)) {
+            int g = heads / kvHeads;
+            int smem = TILE_ATTENTION_CHUNK * (hd / 2 + 1) * 4 + TILE_ATTENTION_CHUNK * hd * 2 + TILE_ROWS * g * (hd + TILE_ATTENTION_CHUNK) * 4;
+            k.launch("dec_attention_tile_hd128", smem, FlexqKernels.ceilDiv(m, TILE_ROWS), kvHeads, chunks, TILE_ROWS * 32, what,
+                    rows, m, q, ldq, layer, heads, kvHeads, scale, partials, chunks);
+            return;
+        }
+        Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch};
+        if (hd == 128 && !genericAttention) {
+            k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
+        } else if (hd == 64 && !genericAttention) {
+            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
+        } else {
+            k.launch("dec_attention", 0, m, kvHeads, chunks, 128, what, args);
+        }
+    }
+
+    /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
+    void attentionMerge(long rows, int m, long partials, int chunks, int ch, int heads, int hd, long out, int ldo, int qbits, long act, long sa) {
+        k.launch("dec_attention_merge", 4 * chunks, m, heads, 1, 128, () -> "dec_attention_merge M=" + m + " chunks=" + chunks,
+                rows, partials, chunks, ch, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m));
+    }
+
+    /** Whether {@link #attentionMerge} can quantize its output for the next matmul (one head = one 128-group). */
+    static boolean mergeQuantizes(int headSize) {
+        return headSize == 128;
     }
 
     void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
@@ -63,6 +137,17 @@ final class DecoderKernels {
     void floatGemv(long w, boolean f16, int rows, int cols, long x, int ldx, int m, long y) {
         k.launch("dec_float_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
                 () -> "dec_float_gemv M=" + m + " N=" + rows + " K=" + cols, w, f16 ? 1 : 0, rows, cols, x, ldx, m, y);
+    }
+
+    void q8Gemv(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
+        k.launch("dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+                () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+    }
+
+    void q8ToF16(long codes, long scales, int rows, int cols, long out) {
+        long n = (long) rows * cols;
+        k.launch("dec_q8_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_q8_to_f16 N=" + rows + " K=" + cols,
+                codes, scales, n, out);
     }
 
     void toF16(long x, long n, long out) {

@@ -1,6 +1,8 @@
 package io.flexq.cuda;
 
 import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUlaunchAttribute;
+import org.bytedeco.cuda.cudart.CUlaunchConfig;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.LongPointer;
@@ -26,20 +28,32 @@ public final class FlexqKernels {
     private final CudaDevice device;
     private final KernelModule module;
     private final CUstream_st stream;
+    private final boolean programmatic;
 
     FlexqKernels(CudaDevice device, KernelModule module) {
-        this(device, module, null);
+        this(device, module, null, false);
     }
 
-    private FlexqKernels(CudaDevice device, KernelModule module, CUstream_st stream) {
+    private FlexqKernels(CudaDevice device, KernelModule module, CUstream_st stream, boolean programmatic) {
         this.device = device;
         this.module = module;
         this.stream = stream;
+        this.programmatic = programmatic;
     }
 
     /** The same kernels launching on {@code stream} (captured into a CUDA graph while that stream captures). */
     public FlexqKernels on(CUstream_st stream) {
-        return new FlexqKernels(device, module, stream);
+        return new FlexqKernels(device, module, stream, programmatic);
+    }
+
+    /**
+     * The same kernels launched with programmatic dependent launch (sm_90+): each may be scheduled while the kernel
+     * before it finishes and waits for it in {@code pdl_wait()} (flexq.cu), which hides launch gaps and lets the
+     * decode GEMVs stream weights early. Every entry point of the program calls pdl_wait() before reading what an
+     * earlier kernel wrote, so this is safe for any sequence of launches. Other devices: unchanged.
+     */
+    FlexqKernels programmatic() {
+        return device.computeCapability() >= 90 ? new FlexqKernels(device, module, stream, true) : this;
     }
 
     CUstream_st stream() {
@@ -107,9 +121,21 @@ public final class FlexqKernels {
     }
 
     /**
+     * Repacks an FQ6 tensor into hopper.cu's WG tile layout ({@link #tileBytes} bytes, the wgmma kernels'
+     * weights) and, if {@code scales} is not null, the scale tiles (the same as {@link #repack} writes).
+     */
+    public void repackWg(DeviceBuffer fq6, int rows, int cols, DeviceBuffer wg, DeviceBuffer scales) {
+        int g = groups(cols);
+        long warps = (long) ((rows + 15) / 16) * g;
+        launch("flexq_repack_wg", 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,
+                () -> "flexq_repack_wg R=" + rows + " K=" + cols,
+                fq6.address(), rows, cols, g, wg.address(), addr(scales));
+    }
+
+    /**
      * {@code y[t][r] = sum_g P[t][r][g] * sw * sa} with kernel {@code spec}; weights and activations in the
-     * layout of {@code spec.path()}. {@code partials} non-null selects the kernel's {@code _p} twin, which
-     * also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
+     * layout of {@code spec.path()} (WG: WG tiles from {@link #repackWg} and int8 records). {@code partials}
+     * non-null selects the kernel's {@code _p} twin, which also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
      */
     public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
                      DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols) {
@@ -133,14 +159,25 @@ public final class FlexqKernels {
             if (partials != null) {
                 throw new IllegalArgumentException(spec.name() + ": " + out + " output has no partials (_p) variant");
             }
-            if (!spec.gemm() && ceilDiv(g, ceilDiv(g, Math.max(1, Math.min(splits, g)))) > 1) {
+            if (!spec.gemm() && !spec.ordered() && ceilDiv(g, ceilDiv(g, Math.max(1, Math.min(splits, g)))) > 1) {
                 throw new IllegalArgumentException(spec.name() + " K=" + cols + " splits=" + splits + ": " + out
                         + " output needs an unsplit launch (split-K sums cannot be added exactly into 16-bit y)");
             }
         }
+        if (spec.path() == KernelSpec.Path.WG && device.computeCapability() != 90) {
+            throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
+                    + device.computeCapability());
+        }
         String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
-        Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() ? "" : " splits=" + splits);
-        if (spec.gemm()) {
+        Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
+        if (spec.ordered()) {
+            if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {
+                throw new IllegalArgumentException(ctx.get() + ": the ordered GEMV takes at most " + KernelSpec.ORDERED_MAX_TOKENS + " tokens");
+            }
+            launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
+                    weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
+                    tokens, rows, g, g);
+        } else if (spec.gemm()) {
             launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
                     tokens, rows, g, g);
@@ -196,6 +233,16 @@ public final class FlexqKernels {
                 };
                 slots.put(i, v);
                 params.put(i, Native.at(slots.address() + 8L * i));
+            }
+            if (programmatic) {
+                try (CUlaunchConfig cfg = new CUlaunchConfig(); CUlaunchAttribute attr = new CUlaunchAttribute()) {
+                    attr.id(cudart.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION);
+                    attr.value().programmaticStreamSerializationAllowed(1);
+                    cfg.gridDimX(gx).gridDimY(gy).gridDimZ(gz).blockDimX(threads).blockDimY(1).blockDimZ(1).sharedMemBytes(smem)
+                            .hStream(stream).attrs(attr).numAttrs(1);
+                    device.check(cudart.cuLaunchKernelEx(cfg, fn, params, (PointerPointer<?>) null), "cuLaunchKernelEx", ctx);
+                }
+                return;
             }
             // the PointerPointer overload passes the array itself; the Pointer overload is @ByPtrPtr (it would
             // pass the address of a local holding the array, and a non-null "extra")

@@ -49,6 +49,8 @@ __device__ __forceinline__ double block_sum(double v, double *scratch) {
 // x[t][i] = row token_t of the embedding (fp32 or fp16 storage). Grid: M blocks.
 extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__restrict__ rows, const void *__restrict__ emb,
                                                            int f16, int dim, float *__restrict__ x) {
+    pdl_launch();
+    pdl_wait();
     const int t = blockIdx.x;
     const long long base = (long long)rows[t].token * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
@@ -60,10 +62,13 @@ extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__res
 // Row t: if delta != null, x += delta (written back; the residual add of the previous block's last matmul).
 // Then n = (x * inv) * w with inv = (float)(1 / sqrt(sum(x^2) / dim + eps)) (sum in double), stored to out (fp32,
 // row stride dim) and, if qbits is 6 or 8, quantized per 128-group into records act / scales sa.
-// Grid: M blocks of 256 threads; dynamic shared memory dim floats.
-extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
+// Grid: M blocks of up to 1024 threads (the host gives a row of 4096 a thread per 4 values and a warp per group);
+// dynamic shared memory dim floats.
+extern "C" __global__ void __launch_bounds__(1024) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
         const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     extern __shared__ float sn[];
     __shared__ double scratch[32];
     const int t = blockIdx.x;
@@ -105,10 +110,12 @@ extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restr
 // ------------------------------------------------------------------------------------ RoPE + KV-cache store
 // Rotates the first 2*pairs dims of every q head (in place, fp32) and k head at row t's position, with the host's
 // cos/sin table (cosT[pos * pairs + i]), then stores k and v as fp16 into the row's cache at its position.
-// q, k, v: row t at q + t*ldq etc. Grid: M blocks.
-extern "C" __global__ void __launch_bounds__(128) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
+// q, k, v: row t at q + t*ldq etc. Grid: M blocks of up to 512 threads.
+extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
         const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, int heads, int kvHeads, int hd, int pairs,
         const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    pdl_launch();
+    pdl_wait();
     const int t = blockIdx.x;
     const RowInfo r = rows[t];
     const float *cs = cosT + (long long)r.pos * pairs, *sn = sinT + (long long)r.pos * pairs;
@@ -137,24 +144,29 @@ extern "C" __global__ void __launch_bounds__(128) dec_rope_store(const RowInfo *
 }
 
 // ------------------------------------------------------------------------------------------------ attention
-// Split over the cache length (flash-decoding): block (t, kvh, c) takes positions [c*CH, c*CH + CH) of row t's cache,
+// Split over the cache length (flash-decoding): block (t, kvh, c) takes positions [c*ch, c*ch + ch) of row t's cache,
 // up to its own position (causal), for the G = heads / kvHeads query heads that share key/value head kvh, and
 // writes a partial: for each of those heads, m = max score, s = sum exp(score - m), acc[d] = sum exp(score - m) v[d],
 // at part[((t * heads + h) * chunks + c) * (hd + 2)] = {m, s, acc[0..hd)}. Scores are q . k * scale with fp16 k.
-// No T x T matrix exists anywhere: a block keeps CH scores per head in shared memory. Grid: (M, kvHeads, chunks),
-// 128 threads (thread j scores position c*CH + j; then threads stride over d). G <= 8, hd <= 256.
+// No T x T matrix exists anywhere: a block keeps ch scores per head in shared memory. The chunk size ch (<= 128) is
+// the host's choice per forward: small for decode steps (more blocks over a short cache), 128 for prompts (fewer
+// partials). Two kernels: dec_attention_hd64 / _hd128 (head sizes 64 and 128: every warp reads whole 128- or
+// 256-byte cache rows, one position per warp at a time, so loads are coalesced and positions run in parallel) and
+// dec_attention for any head size <= 256 (one position per thread). Grid: (M, kvHeads, chunks), 128 threads, G <= 8.
 #define ATT_CH 128
 #define ATT_MAXG 8
 extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks) {
+        int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    pdl_launch();
+    pdl_wait();
     __shared__ float qs[ATT_MAXG * 256];
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
     const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
     const RowInfo r = rows[t];
     const int G = heads / kvHeads, kvDim = kvHeads * hd;
-    const int p0 = c * ATT_CH;
-    const int n = min(ATT_CH, r.pos + 1 - p0);  // valid positions in this chunk (<= 0: none)
+    const int p0 = c * ch;
+    const int n = min(ch, r.pos + 1 - p0);  // valid positions in this chunk (<= 0: none)
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     float *pout = part + ((long long)t * heads + kvh * G) * chunks * (hd + 2) + (long long)c * (hd + 2);
     if (n <= 0) {
@@ -256,23 +268,415 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
     }
 }
 
+// Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
+// (each a coalesced read of one cache row; ATT_UNROLL rows in flight per warp), the block takes max and sum per head,
+// then warp w accumulates the same positions' values into per-lane registers, and the four warps' sums are added
+// in shared memory in a fixed order.
+#define ATT_UNROLL 8
+template <int DPL>
+__device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (&v)[DPL]) {
+    if (DPL == 4) {
+        const uint2 w = *(const uint2 *)p;
+        v[0] = h2f((u16)(w.x & 0xFFFF)); v[1] = h2f((u16)(w.x >> 16));
+        v[2] = h2f((u16)(w.y & 0xFFFF)); v[3] = h2f((u16)(w.y >> 16));
+    } else {
+        const u32 w = *(const u32 *)p;
+        v[0] = h2f((u16)(w & 0xFFFF)); v[1] = h2f((u16)(w >> 16));
+    }
+}
+
+// The new row's k and v (fp32 projections) and the RoPE table, for the fused decode kernels; k == nullptr: none.
+struct NewKV {
+    const float *k;
+    int ldk;
+    const float *v;
+    int ldv;
+    const float *cosT;
+    const float *sinT;
+    int pairs;
+};
+
+// RoPE of a lane's DPL dims (pairs d, d+1 with d even) at table row cs/sn, the host's operation order.
+template <int DPL>
+__device__ __forceinline__ void rope_lane(float (&x)[DPL], int lane, const float *cs, const float *sn, int pairs) {
+#pragma unroll
+    for (int i = 0; i < DPL; i += 2) {
+        const int pi = (lane * DPL + i) >> 1;
+        if (pi < pairs) {
+            const float x0 = x[i], x1 = x[i + 1], c = cs[pi], s = sn[pi];
+            x[i] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+            x[i + 1] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+        }
+    }
+}
+
+// FUSED (decode steps of distinct sequences): the block also does dec_rope_store's work for its row and KV head:
+// it rotates q itself, takes the row's own key and value from the fresh projections (rounded through fp16 exactly as
+// the cache would hold them) instead of the cache, and the block whose chunk holds the row's position stores them
+// there. Not for prompt chunks, whose rows read each other's new keys.
+template <int DPL, bool FUSED>
+__device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, NewKV nk) {
+    pdl_launch();
+    pdl_wait();
+    constexpr int HD = 32 * DPL;
+    __shared__ float sc[ATT_MAXG][ATT_CH];
+    __shared__ float red[ATT_MAXG][4];
+    __shared__ float accs[4][ATT_MAXG * HD];
+    const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
+    const RowInfo r = rows[t];
+    const int G = heads / kvHeads, kvDim = kvHeads * HD;
+    const int p0 = c * ch;
+    const int n = min(ch, r.pos + 1 - p0);
+    if (n <= 0) return;  // the merge reads only chunks up to the row's position
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    float qr[ATT_MAXG][DPL];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
+    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    const int jnew = FUSED ? r.pos - p0 : -1;  // the row's own position in this chunk (valid when < n)
+    float kn[DPL], vn[DPL];
+    if (FUSED) {
+        const float *cs = nk.cosT + (long long)r.pos * nk.pairs, *sn = nk.sinT + (long long)r.pos * nk.pairs;
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g < G) rope_lane<DPL>(qr[g], lane, cs, sn, nk.pairs);
+        }
+        if (jnew < n) {
+#pragma unroll
+            for (int i = 0; i < DPL; ++i) {
+                kn[i] = nk.k[(long long)t * nk.ldk + kvh * HD + lane * DPL + i];
+                vn[i] = nk.v[(long long)t * nk.ldv + kvh * HD + lane * DPL + i];
+            }
+            rope_lane<DPL>(kn, lane, cs, sn, nk.pairs);
+            u16 kh[DPL], vh[DPL];
+#pragma unroll
+            for (int i = 0; i < DPL; ++i) {
+                kh[i] = f2h(kn[i]);
+                vh[i] = f2h(vn[i]);
+                kn[i] = h2f(kh[i]);
+                vn[i] = h2f(vh[i]);
+            }
+            if (warp == 0) {
+                u16 *kw = (u16 *)kc + (long long)jnew * kvDim, *vw = (u16 *)vc + (long long)jnew * kvDim;
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) {
+                    kw[i] = kh[i];
+                    vw[i] = vh[i];
+                }
+            }
+        }
+    }
+    // scores
+    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
+        float kv[ATT_UNROLL][DPL];
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (FUSED && j == jnew) {
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) kv[u][i] = kn[i];
+            } else if (j < n) {
+                load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j >= n) break;
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                float d = 0.0f;
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) d += qr[g][i] * kv[u][i];
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) d += __shfl_xor_sync(FULL_MASK, d, o);
+                if (lane == 0) sc[g][j] = d * scale;
+            }
+        }
+    }
+    __syncthreads();
+    // max and sum of exp per head over the chunk: thread j < n owns position j
+    float m[ATT_MAXG];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float v = tid < n ? sc[g][tid] : -INFINITY;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));
+        if (lane == 0) red[g][warp] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
+    }
+    __syncthreads();  // red is reused for the sums
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float e = 0.0f;
+        if (tid < n) {
+            e = __expf(sc[g][tid] - m[g]);
+            sc[g][tid] = e;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) e += __shfl_xor_sync(FULL_MASK, e, o);
+        if (lane == 0) red[g][warp] = e;
+    }
+    __syncthreads();
+    // weighted values
+    float acc[ATT_MAXG][DPL];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) acc[g][i] = 0.0f;
+    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
+        float vv[ATT_UNROLL][DPL];
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (FUSED && j == jnew) {
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) vv[u][i] = vn[i];
+            } else if (j < n) {
+                load_half_row<DPL>(vc + (long long)j * kvDim, vv[u]);
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j >= n) break;
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                const float w = sc[g][j];
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) acc[g][i] += w * vv[u][i];
+            }
+        }
+    }
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) accs[warp][g * HD + lane * DPL + i] = acc[g][i];
+    }
+    __syncthreads();
+    float *pout = part + ((long long)t * heads + kvh * G) * chunks * (HD + 2) + (long long)c * (HD + 2);
+    for (int e = tid; e < G * HD; e += blockDim.x) {
+        const int g = e / HD, d = e % HD;
+        pout[(long long)g * chunks * (HD + 2) + 2 + d] = ((accs[0][e] + accs[1][e]) + accs[2][e]) + accs[3][e];
+    }
+    if (tid < G) {
+        pout[(long long)tid * chunks * (HD + 2)] = m[tid];
+        pout[(long long)tid * chunks * (HD + 2) + 1] = ((red[tid][0] + red[tid][1]) + red[tid][2]) + red[tid][3];
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    attention_warps<2, false>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{});
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    attention_warps<4, false>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{});
+}
+
+// Decode steps (rows of distinct sequences, or one row): attention with dec_rope_store fused in (see attention_warps).
+// q is read unrotated (and left so); k, v are the fresh projections of the rows.
+extern "C" __global__ void __launch_bounds__(128) dec_attention_rope_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, const float *__restrict__ cosT,
+        const float *__restrict__ sinT, int pairs, int layer, int heads, int kvHeads, float scale, float *__restrict__ part,
+        int chunks, int ch) {
+    attention_warps<2, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{k, ldk, v, ldv, cosT, sinT, pairs});
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_rope_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, const float *__restrict__ cosT,
+        const float *__restrict__ sinT, int pairs, int layer, int heads, int kvHeads, float scale, float *__restrict__ part,
+        int chunks, int ch) {
+    attention_warps<4, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{k, ldk, v, ldv, cosT, sinT, pairs});
+}
+
+// Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
+// ATT_TCH positions). The chunk's keys and values are staged once in shared memory and serve every query of the tile
+// (ATT_RT rows x G heads), so the cache is read once per tile instead of once per row. Warp w is row w of the tile:
+// lane j scores positions j and j + 32 for the row's G heads (keys padded by one word per row, so the 32 lanes read
+// 32 banks), the row's max and sum come from warp shuffles, and then lane j accumulates dims 2j, 2j+1, 64+2j, 65+2j
+// over the chunk's positions. Writes the same partials as the per-row kernels (chunk size ATT_TCH), which
+// dec_attention_merge combines. Rows of the tile share one cache (a prompt); the host uses it for prompt forwards
+// only. Grid: (ceil(M / ATT_RT), kvHeads, chunks), ATT_RT * 32 threads; dynamic shared memory attention_tile_smem().
+#define ATT_RT 8
+#define ATT_TCH 64
+// (256 threads = ATT_RT warps)
+extern "C" __global__ void __launch_bounds__(256) dec_attention_tile_hd128(const RowInfo *__restrict__ rows, int M,
+        const float *__restrict__ q, int ldq, int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks) {
+    pdl_launch();
+    pdl_wait();
+    constexpr int HD = 128, KS = HD / 2 + 1;  // key row stride in 32-bit words (padded)
+    extern __shared__ uint4 tile_smem[];
+    const int G = heads / kvHeads, kvDim = kvHeads * HD;
+    u32 *ks = (u32 *)tile_smem;                                  // ATT_TCH x KS words: keys as half pairs
+    u32 *vs = ks + ATT_TCH * KS;                      // ATT_TCH x HD/2 words: values as half pairs
+    float *qs = (float *)(vs + ATT_TCH * (HD / 2));   // ATT_RT x G x HD
+    float *ps = qs + ATT_RT * G * HD;                 // ATT_RT x G x ATT_TCH weights
+    const int t0 = blockIdx.x * ATT_RT, kvh = blockIdx.y, c = blockIdx.z;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+    const int p0 = c * ATT_TCH;
+    const RowInfo first = rows[t0];
+    const int last = min(M, t0 + ATT_RT) - 1;
+    if (p0 > rows[last].pos) return;  // the whole chunk lies after every row of the tile (causal)
+    const u16 *kc = (const u16 *)first.cache + ((long long)(layer * 2) * first.cap) * kvDim + kvh * HD;
+    const u16 *vc = (const u16 *)first.cache + ((long long)(layer * 2 + 1) * first.cap) * kvDim + kvh * HD;
+    // stage keys and values (16-byte chunks; positions past the cache's capacity read as zero)
+    for (int i = tid; i < ATT_TCH * (HD / 8); i += blockDim.x) {
+        const int j = i / (HD / 8), part8 = i % (HD / 8), p = p0 + j;
+        uint4 kk = make_uint4(0, 0, 0, 0), vv = kk;
+        if (p < first.cap) {
+            kk = *(const uint4 *)(kc + (long long)p * kvDim + part8 * 8);
+            vv = *(const uint4 *)(vc + (long long)p * kvDim + part8 * 8);
+        }
+        u32 *kd = ks + j * KS + part8 * 4;
+        kd[0] = kk.x; kd[1] = kk.y; kd[2] = kk.z; kd[3] = kk.w;
+        *(uint4 *)(vs + j * (HD / 2) + part8 * 4) = vv;
+    }
+    for (int i = tid; i < ATT_RT * G * HD; i += blockDim.x) {
+        const int r = i / (G * HD), e = i % (G * HD);
+        qs[i] = t0 + r < M ? q[(long long)(t0 + r) * ldq + (kvh * G) * HD + e] : 0.0f;
+    }
+    __syncthreads();
+    const int t = t0 + w;
+    const int pos = t < M ? rows[t].pos : -1;
+    const int n = min(ATT_TCH, pos + 1 - p0);  // valid positions of this row in the chunk
+    float m[ATT_MAXG], ssum[ATT_MAXG];
+    if (n > 0) {
+        float sc[ATT_MAXG][2];
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) sc[g][0] = sc[g][1] = 0.0f;
+        const float *qw = qs + w * G * HD;
+#pragma unroll 4
+        for (int d2 = 0; d2 < HD / 2; ++d2) {
+            const u32 k0 = ks[lane * KS + d2], k1 = ks[(lane + 32) * KS + d2];
+            const float a0 = h2f((u16)(k0 & 0xFFFF)), a1 = h2f((u16)(k0 >> 16));
+            const float b0 = h2f((u16)(k1 & 0xFFFF)), b1 = h2f((u16)(k1 >> 16));
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                const float2 qq = *(const float2 *)(qw + g * HD + 2 * d2);
+                sc[g][0] += qq.x * a0 + qq.y * a1;
+                sc[g][1] += qq.x * b0 + qq.y * b1;
+            }
+        }
+        const bool v0 = lane < n, v1 = lane + 32 < n;
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g >= G) break;
+            const float s0 = v0 ? sc[g][0] * scale : -INFINITY, s1 = v1 ? sc[g][1] * scale : -INFINITY;
+            float mx = fmaxf(s0, s1);
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, o));
+            const float e0 = v0 ? __expf(s0 - mx) : 0.0f, e1 = v1 ? __expf(s1 - mx) : 0.0f;
+            float sum = e0 + e1;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(FULL_MASK, sum, o);
+            m[g] = mx;
+            ssum[g] = sum;
+            ps[(w * G + g) * ATT_TCH + lane] = e0;
+            ps[(w * G + g) * ATT_TCH + lane + 32] = e1;
+        }
+    }
+    __syncwarp();
+    if (n <= 0) return;  // no barrier follows: the warp's row owns ps row w alone
+    float acc[ATT_MAXG][4];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) acc[g][i] = 0.0f;
+#pragma unroll 4
+    for (int j = 0; j < n; ++j) {
+        const u32 x0 = vs[j * (HD / 2) + lane], x1 = vs[j * (HD / 2) + 32 + lane];
+        const float f0 = h2f((u16)(x0 & 0xFFFF)), f1 = h2f((u16)(x0 >> 16)), f2 = h2f((u16)(x1 & 0xFFFF)), f3 = h2f((u16)(x1 >> 16));
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g >= G) break;
+            const float pw = ps[(w * G + g) * ATT_TCH + j];
+            acc[g][0] += pw * f0; acc[g][1] += pw * f1; acc[g][2] += pw * f2; acc[g][3] += pw * f3;
+        }
+    }
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float *pout = part + (((long long)t * heads + kvh * G + g) * chunks + c) * (HD + 2);
+        pout[2 + 2 * lane] = acc[g][0];
+        pout[3 + 2 * lane] = acc[g][1];
+        pout[2 + 64 + 2 * lane] = acc[g][2];
+        pout[3 + 64 + 2 * lane] = acc[g][3];
+        if (lane == 0) {
+            pout[0] = m[g];
+            pout[1] = ssum[g];
+        }
+    }
+}
+
 // Merges the chunk partials of row t, head h: out[t * ldo + h * hd + d] = sum_c e_c acc_c[d] / sum_c e_c s_c,
-// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / CH. Grid: (M, heads), 128 threads.
+// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / ch. The block first takes every chunk's m and s at once
+// (a thread per chunk), keeps the weights e_c in shared memory, then each thread sums its d over the chunks with the
+// loads independent of each other. With hd == 128 a head's output is exactly one 128-group of the O projection's
+// input (group h), so qbits 6 or 8 also quantizes it into records act / scales sa (G = heads) for the O matmul,
+// saving it a separate quantizer launch. Grid: (M, heads), 128 threads; dynamic shared memory chunks floats.
 extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
-        int chunks, int heads, int hd, float *__restrict__ out, int ldo) {
-    const int t = blockIdx.x, h = blockIdx.y;
-    const int nc = rows[t].pos / ATT_CH + 1;
+        int chunks, int ch, int heads, int hd, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act,
+        float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
+    extern __shared__ float wc[];
+    __shared__ float o[128];
+    __shared__ float red[4];
+    const int t = blockIdx.x, h = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int nc = rows[t].pos / ch + 1;
     const float *p = part + ((long long)t * heads + h) * chunks * (hd + 2);
     float mx = -INFINITY;
-    for (int c = 0; c < nc; ++c) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
+    for (int c = tid; c < nc; c += blockDim.x) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, off));
+    if (lane == 0) red[warp] = mx;
+    __syncthreads();
+    mx = fmaxf(fmaxf(red[0], red[1]), fmaxf(red[2], red[3]));
+    __syncthreads();
     float total = 0.0f;
-    for (int c = 0; c < nc; ++c) total += p[(long long)c * (hd + 2) + 1] * __expf(p[(long long)c * (hd + 2)] - mx);
-    const float inv = 1.0f / total;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float acc = 0.0f;
-        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * __expf(p[(long long)c * (hd + 2)] - mx);
-        out[(long long)t * ldo + h * hd + d] = acc * inv;
+    for (int c = tid; c < nc; c += blockDim.x) {
+        const float e = __expf(p[(long long)c * (hd + 2)] - mx);
+        wc[c] = e;
+        total += p[(long long)c * (hd + 2) + 1] * e;
     }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) total += __shfl_xor_sync(FULL_MASK, total, off);
+    if (lane == 0) red[warp] = total;
+    __syncthreads();
+    total = ((red[0] + red[1]) + red[2]) + red[3];
+    const float inv = 1.0f / total;
+    for (int d = tid; d < hd; d += blockDim.x) {
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * wc[c];
+        const float v = acc * inv;
+        out[(long long)t * ldo + h * hd + d] = v;
+        if (hd == 128) o[d] = v;
+    }
+    if (qbits == 0 || hd != 128) return;
+    __syncthreads();
+    if (tid >= 32) return;
+    float v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[i] = o[i * 32 + lane];
+    u32 *rec = act + ((long long)t * heads + h) * 32;
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
@@ -280,6 +684,8 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 // stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
 extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
         int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31, G = (n + 127) / 128;
     if (warp >= (long long)M * G) return;
@@ -305,6 +711,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
 // out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
 // Grid: M blocks of 1024 threads.
 extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__restrict__ logits, int n, int *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
     __shared__ float bv[32];
     __shared__ int bi[32];
     const int t = blockIdx.x;
@@ -334,10 +742,15 @@ extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__res
 
 // ------------------------------------------------------------------------------------ float-weight GEMV
 // y[t * N + r] = sum_k W[r][k] * x[t * ldx + k] for tokens t in [8 * blockIdx.z, +8), W row-major N x K in fp16
-// (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads (K a multiple of 8
-// for fp16, 4 for fp32; the host checks). Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
+// (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads, FG_BATCH loads
+// issued together per lane (4 KiB of a row in flight per warp: a decode GEMV is a stream of weights, and the
+// bytes in flight set its speed). K a multiple of 8 for fp16, 4 for fp32 (the host checks).
+// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
+#define FG_BATCH 8
 extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    pdl_wait();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
@@ -345,32 +758,52 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     if (f16) {
         const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
-#pragma unroll 4
-        for (int c = lane; c < K / 8; c += 32) {
-            const uint4 w4 = __ldg(wr + c);
-            const u32 wv[4] = {w4.x, w4.y, w4.z, w4.w};
-            float wf[8];
+        const int K8 = K / 8;
+        for (int c0 = lane; c0 < K8; c0 += 32 * FG_BATCH) {
+            uint4 w4[FG_BATCH];
 #pragma unroll
-            for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                w4[u] = c < K8 ? __ldg(wr + c) : make_uint4(0, 0, 0, 0);
+            }
 #pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt) {
-                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
-                    const float4 a = xr[0], b = xr[1];
-                    acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                if (c >= K8) break;
+                const u32 wv[4] = {w4[u].x, w4[u].y, w4[u].z, w4[u].w};
+                float wf[8];
+#pragma unroll
+                for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+#pragma unroll
+                for (int tt = 0; tt < 8; ++tt) {
+                    if (tt < nt) {
+                        const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
+                        const float4 a = xr[0], b = xr[1];
+                        acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+                    }
                 }
             }
         }
     } else {
         const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
-#pragma unroll 4
-        for (int c = lane; c < K / 4; c += 32) {
-            const float4 w4 = __ldg(wr + c);
+        const int K4 = K / 4;
+        for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH) {
+            float4 w4[FG_BATCH];
 #pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt) {
-                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
-                    acc[tt] += w4.x * a.x + w4.y * a.y + w4.z * a.z + w4.w * a.w;
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                w4[u] = c < K4 ? __ldg(wr + c) : make_float4(0, 0, 0, 0);
+            }
+#pragma unroll
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                if (c >= K4) break;
+#pragma unroll
+                for (int tt = 0; tt < 8; ++tt) {
+                    if (tt < nt) {
+                        const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
+                        acc[tt] += w4[u].x * a.x + w4[u].y * a.y + w4[u].z * a.z + w4[u].w * a.w;
+                    }
                 }
             }
         }
@@ -384,8 +817,90 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
     }
 }
 
+// ------------------------------------------------------------------------------------------------ Q8_0 GEMV
+// y[t * N + r] = sum_b d[r][b] * sum_{i<32} qs[r][32b + i] * x[t][32b + i] for tokens t in [8 * blockIdx.z, +8): a
+// GGUF Q8_0 matrix as the upload splits it, int8 codes row-major (N x K bytes) and one fp16 scale per 32 codes
+// (N x K/32), fp32 activations and accumulation (each half block of 16 products summed, then times its scale).
+// One warp per row, 16 codes per 16-byte load, Q8_BATCH loads in flight per lane. K a multiple of 32 (host checks).
+// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head (what `flexq quantize` writes by default).
+#define Q8_BATCH 8
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
+        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) return;
+    const int K16 = K / 16;
+    const uint4 *qr = qs + (long long)r * K16;
+    const u16 *dr = d + (long long)r * (K / 32);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
+    for (int c0 = lane; c0 < K16; c0 += 32 * Q8_BATCH) {
+        uint4 q4[Q8_BATCH];
+        float sc[Q8_BATCH];
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            q4[u] = c < K16 ? __ldg(qr + c) : make_uint4(0, 0, 0, 0);
+            sc[u] = c < K16 ? h2f(__ldg(dr + (c >> 1))) : 0.0f;
+        }
+        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
+            pdl_wait();
+            waited = true;
+        }
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            if (c >= K16) break;
+            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
+            // 2^23 + 128 comes off (one FADD); exact for every code.
+            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
+            float wf[16];
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int b = 0; b < 4; ++b)
+                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 16);
+                    float part = 0.0f;
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const float4 a = xr[i];
+                        part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
+                    }
+                    acc[tt] += part * sc[u];
+                }
+            }
+        }
+    }
+    if (!waited) pdl_wait();
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
+    }
+}
+
+// Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
+// for batched forwards. n = N * K elements. Grid: ceil(n / 256).
+extern "C" __global__ void __launch_bounds__(256) dec_q8_to_f16(const signed char *__restrict__ codes, const u16 *__restrict__ d,
+        long long n, u16 *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = f2h(__fmul_rn((float)codes[i], h2f(d[i >> 5])));
+}
+
 // fp32 -> fp16 (round to nearest even), n elements: activations for cuBLAS fp16 GEMMs. Grid: ceil(n / 256).
 extern "C" __global__ void __launch_bounds__(256) dec_to_f16(const float *__restrict__ x, long long n, u16 *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = f2h(x[i]);
 }

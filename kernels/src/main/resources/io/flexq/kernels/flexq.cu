@@ -52,6 +52,23 @@ typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
 
+// Programmatic dependent launch (sm_90+). A kernel launched with the programmatic-serialization attribute (the
+// decoder's stream does so, see FlexqKernels.launch) may start while the kernel before it still runs: pdl_wait()
+// returns once that kernel has finished and its writes are visible. Every entry point calls pdl_launch() first (so
+// the next kernel may be scheduled early) and pdl_wait() before it reads anything an earlier kernel wrote; weights,
+// which no kernel writes, may be read before (the decode GEMV starts streaming them while the norm before it runs).
+// Launched without the attribute, or on sm_80..89, both are no-ops.
+__device__ __forceinline__ void pdl_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float h2f(u16 h) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -235,8 +252,10 @@ __device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32
         const float inv = __fdiv_rn((float)Q, amax);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
+            // x * inv is NaN only when inv overflowed (amax < Q / FLT_MAX) and x == 0: code 0, as the contract says
+            // (docs/FQ6.md section 6); fmaxf(NaN, lo) would return lo, so the test is explicit.
             float q = roundf(__fmul_rn(v[i], inv));
-            q = fminf(fmaxf(q, (float)(-(Q + 1))), (float)Q);
+            q = q != q ? 0.0f : fminf(fmaxf(q, (float)(-(Q + 1))), (float)Q);
             c[i] = (int)q;
         }
     }
@@ -275,6 +294,8 @@ template <int Q>
 __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int ldx, int M, int K, int G,
                                               u32 *__restrict__ a8, u32 *__restrict__ ap,
                                               float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31;
     if (warp >= (long long)M * G) return;
@@ -303,6 +324,8 @@ __device__ __forceinline__ int fq6_code(const u8 *__restrict__ fq6, int R, int K
 
 __device__ __forceinline__ void repack_body(const u8 *__restrict__ fq6, int R, int K, int G,
                                             u32 *__restrict__ wbtc, u32 *__restrict__ wi8, u16 *__restrict__ ws) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
     const int Rt = (R + 15) / 16;
@@ -405,6 +428,8 @@ template <int PATH, int ABITS, int NT, bool WITHP, typename OutT = float>
 __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                           OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps) {
+    pdl_launch();
+    pdl_wait();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
     const int Rt = (N + 15) >> 4;
@@ -457,6 +482,95 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
         }
 }
 
+// ------------------------------------------------------- ordered GEMV (decode, M <= 8, exact, no split-K)
+// Block = one 16-row tile x up to 8 tokens x all of K; its ORD_WARPS warps take the groups in batches of
+// ORD_BATCH (warp w: groups w*B .. w*B+B-1, then + ORD_WARPS*B, ...), issuing a batch's loads together so each
+// warp keeps B tiles (B * 1536 bytes) in flight. Each warp writes the group terms (float)P * (sw * sa) to shared
+// memory, term[(g * M + t) * 16 + r]; then thread (t, r) adds its G terms in increasing g, which is the
+// reference's order: the output is bit-identical to an unsplit launch, with the whole GPU busy and no zeroed
+// output, atomics or second kernel. Grid: x = row tiles; ORD_WARPS * 32 threads; dynamic shared memory
+// G * M * 16 * 4 bytes. M <= 8 (the host checks). I8 layout only: A6 and A8 codes both run as int8.
+#define ORD_WARPS 8
+#define ORD_BATCH 4
+
+template <bool WITHP, typename OutT = float>
+__device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
+                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
+                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    extern __shared__ float terms[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int gid = lane >> 2, tig = lane & 3;
+    const int rt = blockIdx.x;
+    pdl_launch();
+    u32 w[ORD_BATCH][12];
+    u32 sw[ORD_BATCH];
+    // weights (never written by a kernel) stream in before the wait for the kernel that made the activations
+    auto load_weights = [&](int gb) {
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
+                const uint4 *tile = wt + ((long long)rt * G + g) * 96;
+                const uint4 q0 = __ldg(tile + lane), q1 = __ldg(tile + 32 + lane), q2 = __ldg(tile + 64 + lane);
+                w[b][0] = q0.x; w[b][1] = q0.y; w[b][2] = q0.z; w[b][3] = q0.w;
+                w[b][4] = q1.x; w[b][5] = q1.y; w[b][6] = q1.z; w[b][7] = q1.w;
+                w[b][8] = q2.x; w[b][9] = q2.y; w[b][10] = q2.z; w[b][11] = q2.w;
+                const u16 *sws = ws + ((long long)rt * G + g) * 16;
+                sw[b] = (u32)__ldg(sws + gid) | ((u32)__ldg(sws + gid + 8) << 16);
+            }
+        }
+    };
+    if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
+    pdl_wait();
+    for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
+        if (gb != warp * ORD_BATCH) load_weights(gb);
+        u32 a[ORD_BATCH][8];
+        float s[ORD_BATCH][2];
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
+                uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
+                if (gid < M) {
+                    const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
+                    x0 = __ldg(rec);
+                    x1 = __ldg(rec + 1);
+                }
+                a[b][0] = x0.x; a[b][1] = x0.y; a[b][2] = x0.z; a[b][3] = x0.w;
+                a[b][4] = x1.x; a[b][5] = x1.y; a[b][6] = x1.z; a[b][7] = x1.w;
+                const int ts = 2 * tig;
+                s[b][0] = ts < M ? __ldg(sa + (long long)g * ldsa + ts) : 0.0f;
+                s[b][1] = ts + 1 < M ? __ldg(sa + (long long)g * ldsa + ts + 1) : 0.0f;
+            }
+        }
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
+                int p[4];
+                tile_group_product<PATH_I8, 8>(w[b], a[b], p);
+                const float swLo = h2f((u16)(sw[b] & 0xFFFF)), swHi = h2f((u16)(sw[b] >> 16));
+#pragma unroll
+                for (int c = 0; c < 4; ++c) {
+                    const int r = gid + 8 * (c >> 1), t = 2 * tig + (c & 1);
+                    if (t < M) {
+                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[b][c & 1]));
+                        if (WITHP && rt * 16 + r < N) P[((long long)t * N + rt * 16 + r) * G + g] = p[c] >> 2;
+                    }
+                }
+            }
+        }
+    }
+    __syncthreads();
+    for (int j = threadIdx.x; j < M * 16; j += blockDim.x) {
+        const int t = j >> 4, r = rt * 16 + (j & 15);
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int g = 0; g < G; ++g) acc = __fadd_rn(acc, terms[g * M * 16 + j]);
+        if (r < N) store_out(y, (long long)t * N + r, acc * 0.25f);  // terms carry 4P: see epilogue_add
+    }
+}
+
 // ---------------------------------------------------------------------- GEMM (prefill, M large)
 // Block tile: ROWS = WR*MT*16 rows x TOKS = WT*NT*8 tokens; warp tile MT row tiles x NT token tiles.
 // One pipeline stage = one 128-wide group: STAGES stages in dynamic shared memory, filled with
@@ -479,6 +593,8 @@ template <int PATH, int ABITS, int WR, int WT, int MT, int NT, int STAGES, bool 
 __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                           OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    pdl_launch();
+    pdl_wait();
     constexpr int ROWS = WR * MT * 16, TOKS = WT * NT * 8, TILES = ROWS / 16;
     constexpr int OFF_SW = ROWS * 96, OFF_A = OFF_SW + ROWS * 2, OFF_SA = OFF_A + TOKS * 128;
     constexpr int STAGE = OFF_SA + TOKS * 4;
@@ -644,6 +760,18 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 
+// Ordered GEMV (decode, M <= 8): exact, unsplit, every warp of a block on one row tile (see gemv_ord_body).
+#define DEF_GEMV_ORD(name) \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
+        gemv_ord_body<false>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_p(GEMM_ARGS) { \
+        gemv_ord_body<true>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemv_ord_body<false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemv_ord_body<false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+DEF_GEMV_ORD(flexq_gemv_i8_ord)
+
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)
 DEF_GEMV(flexq_gemv_btc_a8_nt1, PATH_BTC, 8, 1)
@@ -698,6 +826,8 @@ extern "C" __global__ void __launch_bounds__(256) flexq_repack(const u8 *__restr
 // from a sequential sum by rounding only). Correctness path, not tuned.
 extern "C" __global__ void __launch_bounds__(256) flexq_w6a16(const u8 *__restrict__ fq6, int R, int K, int G,
         const float *__restrict__ x, int ldx, float *__restrict__ y, int M) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31;
     if (warp >= (long long)M * R) return;

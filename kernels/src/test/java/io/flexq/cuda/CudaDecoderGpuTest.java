@@ -59,15 +59,15 @@ class CudaDecoderGpuTest {
         GpuTestData.assumeGpu();
     }
 
-    private static TensorTypes types() {
+    static TensorTypes types() {
         return BuiltinTypes.registry(CudaDecoderGpuTest.class.getClassLoader());
     }
 
-    private static Llama host(ModelFile f) {
+    static Llama host(ModelFile f) {
         return Llama.load(f, Backends.discover(CudaDecoderGpuTest.class.getClassLoader(), LOG::add), List.of(), LOG::add);
     }
 
-    private static Llama device(ModelFile f) {
+    static Llama device(ModelFile f) {
         Llama l = Llama.load(f, Backends.discover(CudaDecoderGpuTest.class.getClassLoader(), LOG::add),
                 List.<DecoderOffload>of(new CudaDecoderOffload()), LOG::add);
         assertTrue(l.onDevice(), "the model should run on the device: " + LOG);
@@ -82,6 +82,9 @@ class CudaDecoderGpuTest {
         try (GgufFile src = GgufFile.open(SharedData.require("models/stories260K-f32.gguf"), types)) {
             GgufWriter w = new GgufWriter();
             w.putAll(src);
+            // the keys every reader of FQ6 tensors checks (Fq6Header): a file without them is refused
+            w.put(io.flexq.plugin.fq6.Fq6Keys.VERSION, GgufType.UINT32, (long) io.flexq.plugin.fq6.Fq6Keys.FORMAT_VERSION);
+            w.put(io.flexq.plugin.fq6.Fq6Keys.GROUP_SIZE, GgufType.UINT32, 128L);
             for (TensorEntry t : src.tensors().values()) {
                 if (t.name().startsWith("blk.") && t.ne().length == 2) {
                     int cols = Math.toIntExact(t.cols()), rows = Math.toIntExact(t.rows());
