@@ -111,6 +111,33 @@ class BadTokenizerFileTest {
         assertJsonRefused(missingByte, "0x21");
     }
 
+    /**
+     * Found by the Jazzer run (issue 11): one id edited to 3,333,432 in a 7.8 KB tokenizer.json made the reader
+     * allocate and scan millions of empty slots (0.2 s alone, 6 s in the run); ids up to 16,777,215 were accepted,
+     * so a few KB could cost seconds. Ids must mostly be used: a vocabulary whose ids leave more unused slots than
+     * it has tokens (plus 1024) is refused.
+     */
+    @Test
+    void idsFarBeyondTheNumberOfTokensAreRefused() throws IOException {
+        StringBuilder vocab = new StringBuilder("{");
+        for (int b = 0; b < 256; b++) {
+            String c = String.valueOf(ByteLevel.charOf(b));
+            vocab.append('"').append(c.equals("\"") ? "\\\"" : c.equals("\\") ? "\\\\" : c).append("\": ").append(b).append(", ");
+        }
+        String json = """
+                {"model": {"type": "BPE", "vocab": %s, "merges": ["a b"]},
+                 "added_tokens": [{"id": 256, "content": "<s>", "special": true}],
+                 "normalizer": null,
+                 "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}}
+                """;
+        Path near = dir.resolve("near.json");
+        Files.writeString(near, json.formatted(vocab + "\"ab\": 1200}"));
+        assertTrue(Tokenizers.fromTokenizerJson(near).encode("ab").length == 1, "a gap of about 1,000 ids is accepted");
+        Path sparse = dir.resolve("sparse.json");
+        Files.writeString(sparse, json.formatted(vocab + "\"ab\": 16777215}"));
+        assertJsonRefused(sparse, "16777215", "258 tokens");
+    }
+
     private void assertJsonRefused(Path file, String... fragments) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Tokenizers.fromTokenizerJson(file));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
