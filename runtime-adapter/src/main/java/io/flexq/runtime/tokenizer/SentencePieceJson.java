@@ -51,6 +51,7 @@ final class SentencePieceJson {
         for (Object a : added) {
             size = Math.max(size, TokenizerJsonFile.checkedId(TokenizerJsonFile.asMap(a, source, "an added token").get("id"), source, "added_tokens") + 1);
         }
+        TokenizerJsonFile.checkIdSpace(size, vocab.size() + added.size(), source);
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
         Map<String, Integer> ids = new HashMap<>();

@@ -59,6 +59,7 @@ final class TokenizerJsonFile {
         for (Object a : added) {
             size = Math.max(size, checkedId(asMap(a, source, "an added token").get("id"), source, "added_tokens") + 1);
         }
+        checkIdSpace(size, vocab.size() + added.size(), source);
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
         vocab.forEach((text, id) -> place(texts, types, checkedId(id, source, "model.vocab"), (String) text, TokenType.NORMAL, source));
@@ -217,6 +218,17 @@ final class TokenizerJsonFile {
             return l.intValue();
         }
         throw new ModelFormatException(source + ": " + where + " has token id " + id + ", not an integer in 0..16777215");
+    }
+
+    /**
+     * Ids are slots of arrays the tokenizer allocates and scans; a few KB of JSON must not declare millions of them.
+     * Real files leave few gaps (Llama 3: none), so more unused slots than tokens, plus 1024, is refused.
+     */
+    static void checkIdSpace(int size, int tokens, String source) {
+        if (size > 2L * tokens + 1024) {
+            throw new ModelFormatException(source + ": token ids run up to " + (size - 1) + " for " + tokens
+                    + " tokens; most of that id space would be unused (at most " + tokens + " + 1024 unused ids)");
+        }
     }
 
     static Map<?, ?> asMap(Object o, String source, String what) {
