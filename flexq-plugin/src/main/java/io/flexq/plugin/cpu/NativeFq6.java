@@ -1,0 +1,138 @@
+package io.flexq.plugin.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The native FQ6 kernel library ({@code src/main/c/fq6_cpu.c}, built by {@code build-native.sh} into the jar as
+ * {@code native/linux-x86_64/libflexq_cpu.so}) through the FFM API, or the reason it cannot run here. One
+ * instance per process is enough, but nothing stops a test from making its own ({@link #load(boolean)}).
+ *
+ * <p>The downcall is {@code critical} with heap access: the activation codes, scales and outputs are passed as
+ * heap segments without copying, and a matmul slice is short (microseconds to a few milliseconds), so holding
+ * off the GC for its length is harmless.
+ *
+ * <p>{@code -Dflexq.cpu.native=false} forces the Vector API path (for A/B runs and tests).
+ */
+public final class NativeFq6 {
+
+    /** What the library can run on this CPU (fq6_cpu_level). */
+    public enum Level {
+        NONE, AVX2, AVX512_VNNI
+    }
+
+    static final String RESOURCE = "/native/linux-x86_64/libflexq_cpu.so";
+    static final String PROPERTY = "flexq.cpu.native";
+
+    private static volatile NativeFq6 shared;
+
+    private final MethodHandle gemm;
+    private final Level level;
+    private final String why;
+
+    private NativeFq6(MethodHandle gemm, Level level, String why) {
+        this.gemm = gemm;
+        this.level = level;
+        this.why = why;
+    }
+
+    /** The process-wide instance (loaded on first use), honouring {@code -Dflexq.cpu.native}. */
+    public static NativeFq6 get() {
+        NativeFq6 n = shared;
+        if (n == null) {
+            synchronized (NativeFq6.class) {
+                n = shared;
+                if (n == null) {
+                    n = load(!"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true")));
+                    shared = n;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Loads the library ({@code wanted} false: an instance that says it was turned off). Never throws. */
+    static NativeFq6 load(boolean wanted) {
+        if (!wanted) {
+            return new NativeFq6(null, Level.NONE, "turned off (-D" + PROPERTY + "=false)");
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return new NativeFq6(null, Level.NONE, "no native kernels for " + os + "/" + arch);
+        }
+        try (InputStream in = NativeFq6.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                return new NativeFq6(null, Level.NONE, RESOURCE + " is not on the class path (built without gcc?)");
+            }
+            Path file = Files.createTempFile("flexq_cpu", ".so");
+            try {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
+                MethodHandle levelFn = linker.downcallHandle(lib.findOrThrow("fq6_cpu_level"), FunctionDescriptor.of(JAVA_INT));
+                MethodHandle gemm = linker.downcallHandle(lib.findOrThrow("fq6_gemm"),
+                        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+                                JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                        Linker.Option.critical(true));
+                int lv = (int) levelFn.invokeExact();
+                Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
+                String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
+                return new NativeFq6(level == Level.NONE ? null : gemm, level, why);
+            } finally {
+                // the mapping stays valid after the file is gone (Linux)
+                Files.deleteIfExists(file);
+            }
+        } catch (Throwable e) {
+            return new NativeFq6(null, Level.NONE, "could not load " + RESOURCE + ": " + e);
+        }
+    }
+
+    /** True when {@link #gemm} can run. */
+    public boolean available() {
+        return gemm != null;
+    }
+
+    public Level level() {
+        return level;
+    }
+
+    /** Why the native path runs or not, for one log line. */
+    public String why() {
+        return why;
+    }
+
+    /**
+     * fq6_gemm (see the C file): rows of blocks [bfrom, bto) for every token, outputs of rows [lo, hi) at
+     * {@code y + 4 * (t * ystride + r - lo)}; partials may be {@link MemorySegment#NULL}.
+     */
+    void gemm(MemorySegment w, MemorySegment sw, int groups, int bfrom, int bto, MemorySegment a, MemorySegment sa,
+              int tokens, int padded, MemorySegment y, long ystride, int lo, int hi, int rows, MemorySegment partials,
+              Level at) {
+        int rc;
+        try {
+            rc = (int) gemm.invokeExact(w, sw, groups, bfrom, bto, a, sa, tokens, padded, y, ystride, lo, hi, rows,
+                    partials, at.ordinal());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native fq6_gemm failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native fq6_gemm returned " + rc + " (level " + at + ", "
+                    + (rc == -1 ? "not supported by this CPU" : "out of memory") + ")");
+        }
+    }
+}
