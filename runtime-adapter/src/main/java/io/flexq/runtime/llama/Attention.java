@@ -10,7 +10,8 @@ import java.util.stream.IntStream;
  *   a_j   = softmax_j( q_t,h . k_j / sqrt(headSize) ),  j = 0..p
  *   out_t,h = sum_j a_j v_j
  * </pre>
- * The (token, head) pairs are independent and run in parallel.
+ * The (token, head) pairs are independent and run in parallel. Where the native library runs (AVX-512F, head size a
+ * multiple of 16) {@link NativeAttention} computes them, with the same scores and a vectorized exponential.
  */
 final class Attention {
 
@@ -30,6 +31,15 @@ final class Attention {
         int kvDim = c.kvDim();
         int group = c.groupSize();
         float scale = (float) (1.0 / Math.sqrt(hs));
+        NativeAttention fast = NativeAttention.get();
+        if (fast.runs(hs)) {
+            // a few contiguous ranges of (token, head) tasks, one native call each
+            int tasks = n * heads;
+            int chunks = Math.min(tasks, 4 * Runtime.getRuntime().availableProcessors());
+            IntStream.range(0, chunks).parallel().forEach(i -> fast.attend(c, q, n, pos, keys, values, out, scale,
+                    (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks)));
+            return;
+        }
         IntStream.range(0, n * heads).parallel().forEach(task -> {
             int t = task / heads;
             int h = task % heads;

@@ -1,0 +1,134 @@
+/*
+ * Causal grouped-query attention on the CPU (AVX-512F), called from io.flexq.runtime.llama.Attention through the
+ * FFM API for head sizes that are a multiple of 16. Same arithmetic as the Java path except the exponential:
+ *
+ *   s_j = dot(q, k_j) * scale      dot: 16-lane fused multiply-adds over the head in order, then the lanes
+ *                                  summed by the butterfly of VectorMath.laneSum (i ^ 8, i ^ 4, i ^ 2, i ^ 1)
+ *   a_j = e^(s_j - max) / sum_j e^(s_j - max)
+ *   out = sum_j a_j v_j            16-lane fused multiply-adds, j in order (VectorMath.axpy)
+ *
+ * The exponential is a vectorized polynomial (below, within 2 ulp of e^x in float) instead of the scalar
+ * Math.exp, and the sum of the exponentials is taken in 16 lanes: so the scores equal the Java path's, the weights
+ * a_j agree with it within a few float ulps, and results are deterministic (fixed order, no threads in here).
+ *
+ * Layout: q and out are n rows of heads * hs floats; keys and values rows of kvHeads * hs floats, row j = position j.
+ * A task is one (token t, head h) pair, index t * heads + h; this call runs tasks [from, to).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f")))
+
+int flexq_rt_level(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 2 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+}
+
+T512 static inline float lane_sum(__m512 v) {
+    /* butterfly: lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1; lane 0 */
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));   /* i ^ 8: swap 256-bit halves */
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));   /* i ^ 4: swap 128-bit quarters */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));         /* i ^ 2 */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));         /* i ^ 1 */
+    return _mm512_cvtss_f32(v);
+}
+
+/*
+ * e^x for x <= 0 (x = s - max): x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 Taylor/minimax polynomial,
+ * times 2^n built in the exponent bits; x below -87.3 (e^x under the smallest normal float) gives 0.
+ */
+T512 static inline __m512 exp_neg(__m512 x) {
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+    const __m512 ln2hi = _mm512_set1_ps(0.693359375f);
+    const __m512 ln2lo = _mm512_set1_ps(-2.12194440e-4f);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, ln2hi, x);
+    r = _mm512_fnmadd_ps(n, ln2lo, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+    __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(tiny, y, _mm512_setzero_ps());
+}
+
+/* Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory. */
+T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
+                         int heads, int kvHeads, int hs, float scale, int from, int to) {
+    if (hs % 16 != 0 || hs <= 0 || flexq_rt_level() < 2 || kvHeads <= 0 || heads % kvHeads != 0) {
+        return -1;
+    }
+    int qDim = heads * hs, kvDim = kvHeads * hs, group = heads / kvHeads, chunks = hs / 16;
+    float *s = malloc(sizeof(float) * ((size_t) pos + n + 16));
+    if (!s) {
+        return -2;
+    }
+    for (int task = from; task < to; task++) {
+        int t = task / heads, h = task % heads;
+        int length = pos + t + 1;
+        const float *qp = q + (size_t) t * qDim + (size_t) h * hs;
+        size_t kvOff = (size_t) (h / group) * hs;
+        float max = -__builtin_inff();
+        for (int j = 0; j < length; j++) {
+            const float *kp = keys + (size_t) j * kvDim + kvOff;
+            __m512 acc = _mm512_setzero_ps();
+            for (int c = 0; c < chunks; c++) {
+                acc = _mm512_fmadd_ps(_mm512_loadu_ps(qp + 16 * c), _mm512_loadu_ps(kp + 16 * c), acc);
+            }
+            float v = lane_sum(acc) * scale;
+            s[j] = v;
+            max = v > max ? v : max;
+        }
+        __m512 vmax = _mm512_set1_ps(max), vsum = _mm512_setzero_ps();
+        int j = 0;
+        for (; j + 16 <= length; j += 16) {
+            __m512 e = exp_neg(_mm512_sub_ps(_mm512_loadu_ps(s + j), vmax));
+            _mm512_storeu_ps(s + j, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        if (j < length) {
+            __mmask16 m = (__mmask16) ((1u << (length - j)) - 1);
+            __m512 e = exp_neg(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), vmax));
+            e = _mm512_maskz_mov_ps(m, e);
+            _mm512_mask_storeu_ps(s + j, m, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        float inv = 1.0f / lane_sum(vsum);
+        float *op = out + (size_t) t * qDim + (size_t) h * hs;
+        if (chunks <= 8) {
+            /* positions outer, the head's chunks in registers: one pass over the value rows */
+            __m512 acc[8];
+            for (int c = 0; c < chunks; c++) {
+                acc[c] = _mm512_setzero_ps();
+            }
+            for (int jj = 0; jj < length; jj++) {
+                const float *vp = values + (size_t) jj * kvDim + kvOff;
+                __m512 a = _mm512_set1_ps(s[jj] * inv);
+                for (int c = 0; c < chunks; c++) {
+                    acc[c] = _mm512_fmadd_ps(_mm512_loadu_ps(vp + 16 * c), a, acc[c]);
+                }
+            }
+            for (int c = 0; c < chunks; c++) {
+                _mm512_storeu_ps(op + 16 * c, acc[c]);
+            }
+        } else {
+            for (int c = 0; c < chunks; c++) {
+                __m512 acc = _mm512_setzero_ps();
+                const float *vp = values + kvOff + 16 * c;
+                for (int jj = 0; jj < length; jj++) {
+                    acc = _mm512_fmadd_ps(_mm512_loadu_ps(vp + (size_t) jj * kvDim), _mm512_set1_ps(s[jj] * inv), acc);
+                }
+                _mm512_storeu_ps(op + 16 * c, acc);
+            }
+        }
+    }
+    free(s);
+    return 0;
+}
