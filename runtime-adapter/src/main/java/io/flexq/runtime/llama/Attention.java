@@ -40,6 +40,17 @@ final class Attention {
                     (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks)));
             return;
         }
+        attendJava(c, q, n, pos, keys, values, out);
+    }
+
+    /** The Vector API path of {@link #attend} (every head size; what runs without the native library). */
+    static void attendJava(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
+        int heads = c.heads();
+        int hs = c.headSize();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int group = c.groupSize();
+        float scale = (float) (1.0 / Math.sqrt(hs));
         IntStream.range(0, n * heads).parallel().forEach(task -> {
             int t = task / heads;
             int h = task % heads;
