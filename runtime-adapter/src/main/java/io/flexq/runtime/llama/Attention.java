@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  *   out_t,h = sum_j a_j v_j
  * </pre>
  * The (token, head) pairs are independent and run in parallel. Where the native library runs (AVX-512F, head size a
- * multiple of 16) {@link NativeAttention} computes them, with the same scores and a vectorized exponential.
+ * multiple of 16) {@link NativeLlamaCpu} computes them, with the same scores and a vectorized exponential.
  */
 final class Attention {
 
@@ -31,7 +31,7 @@ final class Attention {
         int kvDim = c.kvDim();
         int group = c.groupSize();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        NativeAttention fast = NativeAttention.get();
+        NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (fast.runs(hs)) {
             // a few contiguous ranges of (token, head) tasks, one native call each
             int tasks = n * heads;

@@ -48,7 +48,7 @@ class AttentionPathsTest {
     void nativeAttentionMatchesFloat64AndTheJavaPath() {
         long seed = 1303L;
         Random rnd = new Random(seed);
-        Assumptions.assumeTrue(NativeAttention.get().runs(64), "native attention: " + NativeAttention.get().why());
+        Assumptions.assumeTrue(NativeLlamaCpu.get().runs(64), "native attention: " + NativeLlamaCpu.get().why());
         int[][] shapes = {{4, 2, 64, 1, 0}, {8, 4, 64, 1, 300}, {6, 2, 32, 7, 40}, {2, 2, 128, 5, 17}, {4, 1, 16, 33, 0}};
         for (int[] sh : shapes) {
             int heads = sh[0], kvHeads = sh[1], hs = sh[2], n = sh[3], pos = sh[4];
@@ -68,6 +68,30 @@ class AttentionPathsTest {
             float[] again = new float[nat.length];
             Attention.attend(c, q, n, pos, keys, values, again);
             assertArrayEquals(nat, again, ctx + ": two native runs differ");
+        }
+    }
+
+    @Test
+    void nativeSwigluMatchesFloat64AndTheJavaPath() {
+        Assumptions.assumeTrue(NativeLlamaCpu.get().runsSwiglu(), "native swiglu: " + NativeLlamaCpu.get().why());
+        long seed = 1304L;
+        Random rnd = new Random(seed);
+        int n = 1000;
+        float[] gate = random(rnd, n, 4f), up = random(rnd, n, 1f);
+        gate[0] = -100f; // e^100 overflows a float: silu is -0 in the Java path, a tiny negative number here
+        gate[1] = 100f;
+        gate[2] = 0f;
+        float[] nat = gate.clone(), java = gate.clone();
+        NativeLlamaCpu.get().swiglu(nat, up, n - 3); // a ragged tail, and the last three untouched
+        VectorMath.swigluJava(java, up, n - 3);
+        for (int i = 0; i < n; i++) {
+            if (i >= n - 3) {
+                assertEquals(gate[i], nat[i], 0f, "seed " + seed + ": element " + i + " beyond n was changed");
+                continue;
+            }
+            double g = gate[i], want = g / (1 + Math.exp(-g)) * up[i];
+            assertEquals(want, nat[i], 1e-6 * (1 + Math.abs(want)), "seed " + seed + ", element " + i);
+            assertEquals(java[i], nat[i], 1e-6 * (1 + Math.abs(want)), "seed " + seed + ", native vs Java, element " + i);
         }
     }
 

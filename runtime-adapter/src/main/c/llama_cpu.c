@@ -35,7 +35,7 @@ T512 static inline float lane_sum(__m512 v) {
 }
 
 /*
- * e^x for x <= 0 (x = s - max): x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 Taylor/minimax polynomial,
+ * e^x for x <= 88.3 (x = s - max <= 0 in the softmax; -g clamped to 88 in the SwiGLU): x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 Taylor/minimax polynomial,
  * times 2^n built in the exponent bits; x below -87.3 (e^x under the smallest normal float) gives 0.
  */
 T512 static inline __m512 exp_neg(__m512 x) {
@@ -57,6 +57,27 @@ T512 static inline __m512 exp_neg(__m512 x) {
     __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
     __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
     return _mm512_mask_blend_ps(tiny, y, _mm512_setzero_ps());
+}
+
+/*
+ * SwiGLU in place, gate[i] = silu(gate[i]) * up[i] with silu(g) = g / (1 + e^-g): the Java loop's formula with
+ * the vectorized exponential (e^-g for -g up to 88, where e^88 is still a finite float; beyond it g / (1 + e^88)
+ * is a negative number below 1e-36 instead of -0). Returns -1 without AVX-512F.
+ */
+T512 int flexq_swiglu(float *gate, const float *up, long n) {
+    if (flexq_rt_level() < 2) {
+        return -1;
+    }
+    long i = 0;
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+        __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+        __m512 x = _mm512_min_ps(_mm512_sub_ps(_mm512_setzero_ps(), g), _mm512_set1_ps(88.0f));
+        __m512 e = exp_neg(x);
+        __m512 r = _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), _mm512_maskz_loadu_ps(m, up + i));
+        _mm512_mask_storeu_ps(gate + i, m, r);
+    }
+    return 0;
 }
 
 /* Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory. */

@@ -10,53 +10,80 @@ import java.lang.invoke.MethodHandle;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * {@code flexq_attention} of {@code src/main/c/attention.c} (AVX-512F, head sizes a multiple of 16): the same
- * scores and weighted sum as {@link Attention}'s Java loop, with a vectorized exponential in the softmax. The
+ * {@code flexq_attention} and {@code flexq_swiglu} of {@code src/main/c/llama_cpu.c} (AVX-512F; attention for head
+ * sizes a multiple of 16): the same scores and weighted sum as {@link Attention}'s Java loop, with a vectorized
+ * exponential in the softmax, and the SwiGLU of {@link VectorMath#swiglu} with the same exponential. The
  * downcall is critical with heap access: q, the caches and the output are heap arrays passed without copies.
  */
-final class NativeAttention {
+final class NativeLlamaCpu {
 
-    private static final NativeAttention INSTANCE = load();
+    private static final NativeLlamaCpu INSTANCE = load();
 
     private final MethodHandle attend;
+    private final MethodHandle swiglu;
     private final String why;
 
-    private NativeAttention(MethodHandle attend, String why) {
+    private NativeLlamaCpu(MethodHandle attend, MethodHandle swiglu, String why) {
         this.attend = attend;
+        this.swiglu = swiglu;
         this.why = why;
     }
 
     /** The process's instance (the library is loaded once). */
-    static NativeAttention get() {
+    static NativeLlamaCpu get() {
         return INSTANCE;
     }
 
-    private static NativeAttention load() {
-        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeAttention.class);
+    private static NativeLlamaCpu load() {
+        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeLlamaCpu.class);
         if (lib.lookup().isEmpty()) {
-            return new NativeAttention(null, lib.why());
+            return new NativeLlamaCpu(null, null, lib.why());
         }
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle level = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_rt_level"), FunctionDescriptor.of(JAVA_INT));
             if ((int) level.invokeExact() < 2) {
-                return new NativeAttention(null, "the native attention needs AVX-512F");
+                return new NativeLlamaCpu(null, null, "the native attention and SwiGLU need AVX-512F");
             }
             MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT,
                             JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT),
                     Linker.Option.critical(true));
-            return new NativeAttention(h, "native AVX-512F");
+            MethodHandle sw = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_swiglu"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
+            return new NativeLlamaCpu(h, sw, "native AVX-512F");
         } catch (Throwable e) {
-            return new NativeAttention(null, "native attention unavailable: " + e);
+            return new NativeLlamaCpu(null, null, "native attention unavailable: " + e);
         }
     }
 
     /** True when {@link #attend} runs for head size {@code hs}. */
     boolean runs(int hs) {
         return attend != null && hs % 16 == 0 && hs > 0;
+    }
+
+    /** True when {@link #swiglu} runs. */
+    boolean runsSwiglu() {
+        return swiglu != null;
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for i in [0, n), as VectorMath.swiglu with the vectorized exponential. */
+    void swiglu(float[] gate, float[] up, int n) {
+        if (n > gate.length || n > up.length || n < 0) {
+            throw new IllegalArgumentException("native swiglu: " + n + " elements, arrays of " + gate.length + " and " + up.length);
+        }
+        int rc;
+        try {
+            rc = (int) swiglu.invokeExact(MemorySegment.ofArray(gate), MemorySegment.ofArray(up), (long) n);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native swiglu failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native swiglu returned " + rc);
+        }
     }
 
     String why() {
