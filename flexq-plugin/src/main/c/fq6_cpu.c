@@ -293,3 +293,66 @@ int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, 
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------- activation quantizer */
+
+/*
+ * The activation quantizer of docs/FQ6.md section 3 (io.flexq.plugin.quant.ActivationQuantizer), bit for bit:
+ *   amax = max |x| over the group (NaN if any element is NaN, as Math.max); amax == 0 -> sa = 0, codes 0
+ *   sa = amax / Q, inv = Q / amax (fp32 divisions); code = clamp(roundHalfAwayFromZero(x * inv), -(Q + 1), Q), NaN -> 0
+ * roundHalfAwayFromZero(v) = trunc(v) + sign(v) when |v - trunc(v)| >= 0.5 (v - trunc(v) is exact in fp32), which
+ * equals the reference's floor(|v| + 0.5) taken in double for every float, infinities included.
+ * x: tokens rows of cols floats; codes: tokens rows of padded bytes (the padding is left as it is, zero);
+ * scales: tokens x groups. Returns -1 without AVX-512 (the caller then runs the Java quantizer).
+ */
+__attribute__((target("avx512f,avx512bw"))) int fq6_quantize(const float *x, int tokens, int cols, int q, int8_t *codes,
+                                                              float *scales) {
+    if (fq6_cpu_level() < LEVEL_AVX512_VNNI) {
+        return -1;
+    }
+    int groups = (cols + G - 1) / G, padded = groups * G;
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    const __m512 lo = _mm512_set1_ps((float) -(q + 1)), hi = _mm512_set1_ps((float) q);
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), signmask = _mm512_set1_epi32((int) 0x80000000u);
+    for (int t = 0; t < tokens; t++) {
+        for (int g = 0; g < groups; g++) {
+            const float *xp = x + (size_t) t * cols + (size_t) g * G;
+            int8_t *cp = codes + (size_t) t * padded + (size_t) g * G;
+            int n = cols - g * G < G ? cols - g * G : G;
+            __m512 amaxv = _mm512_setzero_ps();
+            __mmask16 nan = 0;
+            for (int i = 0; i < n; i += 16) {
+                __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+                __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, xp + i)), absmask));
+                nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+                amaxv = _mm512_max_ps(amaxv, a);
+            }
+            float amax = nan ? __builtin_nanf("") : _mm512_reduce_max_ps(amaxv);
+            if (amax == 0.0f) {
+                scales[t * groups + g] = 0.0f;
+                for (int i = 0; i < n; i++) {
+                    cp[i] = 0;
+                }
+                continue;
+            }
+            float inv = (float) q / amax;
+            __m512 vinv = _mm512_set1_ps(inv);
+            for (int i = 0; i < n; i += 16) {
+                __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+                __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xp + i), vinv);
+                __m512 tr = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                __m512 f = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(v, tr)), absmask));
+                __mmask16 up = _mm512_cmp_ps_mask(f, half, _CMP_GE_OQ);
+                __m512 sgn1 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+                        _mm512_and_si512(_mm512_castps_si512(v), signmask)));
+                __m512 r = _mm512_mask_add_ps(tr, up, tr, sgn1);
+                __mmask16 isnan = _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
+                r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+                r = _mm512_mask_mov_ps(r, isnan, _mm512_setzero_ps());
+                _mm512_mask_cvtepi32_storeu_epi8(cp + i, m, _mm512_cvttps_epi32(r));
+            }
+            scales[t * groups + g] = amax / (float) q;
+        }
+    }
+    return 0;
+}

@@ -223,7 +223,19 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         if (in.dim() != cols()) {
             throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
         }
-        return in.derived(new QuantizedActivations.Key(mode), b -> ActivationQuantizer.quantize(b, mode));
+        return in.derived(new QuantizedActivations.Key(mode), b -> fast != null && NativeFq6.get().quantizes()
+                ? nativeQuantize(b, mode) : ActivationQuantizer.quantize(b, mode));
+    }
+
+    /** {@link ActivationQuantizer#quantize} by the native kernel (bit for bit; KernelPathsTest). */
+    static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode) {
+        int tokens = b.tokens(), cols = b.dim(), groups = Math.ceilDiv(cols, 128);
+        float[] x = new float[Math.multiplyExact(tokens, cols)];
+        MemorySegment.copy(b.data(), ValueLayout.JAVA_FLOAT, 0, x, 0, x.length);
+        byte[] codes = new byte[Math.multiplyExact(tokens, groups * 128)];
+        float[] scales = new float[tokens * groups];
+        NativeFq6.get().quantize(x, tokens, cols, mode.qmax(), codes, scales);
+        return ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {

@@ -41,11 +41,17 @@ public final class NativeFq6 {
     private static volatile NativeFq6 shared;
 
     private final MethodHandle gemm;
+    private final MethodHandle quantize;
     private final Level level;
     private final String why;
 
     private NativeFq6(MethodHandle gemm, Level level, String why) {
+        this(gemm, null, level, why);
+    }
+
+    private NativeFq6(MethodHandle gemm, MethodHandle quantize, Level level, String why) {
         this.gemm = gemm;
+        this.quantize = quantize;
         this.level = level;
         this.why = why;
     }
@@ -89,10 +95,13 @@ public final class NativeFq6 {
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
                                 JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
                         Linker.Option.critical(true));
+                MethodHandle quantize = linker.downcallHandle(lib.findOrThrow("fq6_quantize"),
+                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                        Linker.Option.critical(true));
                 int lv = (int) levelFn.invokeExact();
                 Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
                 String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
-                return new NativeFq6(level == Level.NONE ? null : gemm, level, why);
+                return new NativeFq6(level == Level.NONE ? null : gemm, level == Level.AVX512_VNNI ? quantize : null, level, why);
             } finally {
                 // the mapping stays valid after the file is gone (Linux)
                 Files.deleteIfExists(file);
@@ -105,6 +114,32 @@ public final class NativeFq6 {
     /** True when {@link #gemm} can run. */
     public boolean available() {
         return gemm != null;
+    }
+
+    /** True when {@link #quantize} runs (AVX-512). */
+    public boolean quantizes() {
+        return quantize != null;
+    }
+
+    /**
+     * The activation quantizer of docs/FQ6.md section 3, bit for bit (see fq6_cpu.c): {@code tokens} rows of
+     * {@code cols} floats of {@code x} into {@code codes} (rows of the padded width, zero padding) and {@code scales}.
+     */
+    void quantize(float[] x, int tokens, int cols, int qmax, byte[] codes, float[] scales) {
+        int groups = Math.ceilDiv(cols, 128);
+        if ((long) tokens * cols > x.length || (long) tokens * groups * 128 > codes.length || (long) tokens * groups > scales.length) {
+            throw new IllegalArgumentException("native quantizer: " + tokens + " x " + cols + " does not fit the arrays");
+        }
+        int rc;
+        try {
+            rc = (int) quantize.invokeExact(MemorySegment.ofArray(x), tokens, cols, qmax, MemorySegment.ofArray(codes),
+                    MemorySegment.ofArray(scales));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native fq6_quantize failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native fq6_quantize returned " + rc);
+        }
     }
 
     public Level level() {

@@ -137,6 +137,44 @@ class KernelPathsTest {
         }
     }
 
+    /** The native quantizer against ActivationQuantizer: ties, NaN, infinities, zeros, tiny groups, ragged tails. */
+    @Test
+    void nativeQuantizerEqualsTheJavaQuantizerBitForBit() {
+        Assumptions.assumeTrue(NativeFq6.get().quantizes(), "native quantizer: " + NativeFq6.get().why());
+        long seed = 1305L;
+        Random rnd = new Random(seed);
+        for (int trial = 0; trial < 40; trial++) {
+            int cols = 1 + rnd.nextInt(700), tokens = 1 + rnd.nextInt(5);
+            ActivationMode mode = trial % 2 == 0 ? ActivationMode.A8 : ActivationMode.A6;
+            float[] x = TestData.activations(rnd, tokens, cols);
+            for (int i = 0; i < x.length; i++) {
+                switch (rnd.nextInt(60)) {
+                    case 0 -> x[i] = (rnd.nextInt(255) - 127) * 0.5f; // exact ties after scaling by a power of two
+                    case 1 -> x[i] = trial % 5 == 0 ? Float.NaN : 0f;
+                    case 2 -> x[i] = trial % 7 == 0 ? Float.NEGATIVE_INFINITY : -0f;
+                    case 3 -> x[i] = trial % 3 == 0 ? 1e-42f : x[i]; // subnormal: Q / amax overflows to infinity
+                    default -> { }
+                }
+            }
+            if (trial % 4 == 1) {
+                java.util.Arrays.fill(x, 0, Math.min(x.length, 128), 0f); // an all-zero group
+            }
+            if (trial % 6 == 2) {
+                java.util.Arrays.fill(x, 0, Math.min(x.length, 200), 1e-40f); // a group of subnormals only
+            }
+            QuantizedActivations want = ActivationQuantizer.quantize(x, tokens, cols, mode);
+            try (Arena arena = Arena.ofConfined()) {
+                QuantizedActivations got = FlexqCpuMatrix.nativeQuantize(FastPathTest.batch(arena, x, tokens, cols), mode);
+                String ctx = "seed " + seed + ", trial " + trial + ": " + tokens + " x " + cols + ", " + mode;
+                assertArrayEquals(want.codesArray(), got.codesArray(), ctx);
+                assertEquals(want.scalesArray().length, got.scalesArray().length, ctx);
+                for (int i = 0; i < want.scalesArray().length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want.scalesArray()[i]), Float.floatToRawIntBits(got.scalesArray()[i]), ctx + ", scale " + i);
+                }
+            }
+        }
+    }
+
     private static void assertBits(float[] want, float[] got, String ctx) {
         assertEquals(want.length, got.length, ctx);
         for (int i = 0; i < want.length; i++) {
