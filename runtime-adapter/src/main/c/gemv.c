@@ -7,8 +7,9 @@
  *         r = lane_sum(acc)
  *
  * with lane_sum the butterfly of Simd.sum (lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1). binary16 -> fp32 (vcvtph2ps)
- * and int8 -> fp32 are exact, as in Java. Four rows run together for instruction-level parallelism; each row's
- * chain is its own, so the result of a row does not depend on its neighbours.
+ * and int8 -> fp32 are exact, as in Java. One row at a time: two or four rows per pass (one x load for several
+ * rows) were 1.3-2x faster with the weights in cache but 2-3x slower streaming them from memory on the development
+ * machine (AMD EPYC, KVM), where a decode matmul reads them (alternating C runs, 1536 x 512, ring of 32 MB).
  *
  * Layout: row r starts at w + r * rowBytes (the GGUF bytes, mapped); x is cols floats; y[r] is written for r in [r0, r1).
  */
@@ -43,27 +44,6 @@ T512 int flexq_gemv_f16(const uint8_t *w, long rowBytes, int cols, int r0, int r
     }
     int body = cols / 16 * 16;
     int r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        const uint8_t *w0 = w + (size_t) r * rowBytes, *w1 = w0 + rowBytes, *w2 = w1 + rowBytes, *w3 = w2 + rowBytes;
-        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        for (int i = 0; i < body; i += 16) {
-            __m512 xv = _mm512_loadu_ps(x + i);
-            s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), xv, s0);
-            s1 = _mm512_fmadd_ps(load_f16(w1 + 2 * i), xv, s1);
-            s2 = _mm512_fmadd_ps(load_f16(w2 + 2 * i), xv, s2);
-            s3 = _mm512_fmadd_ps(load_f16(w3 + 2 * i), xv, s3);
-        }
-        float o[4] = {lane_sum16(s0), lane_sum16(s1), lane_sum16(s2), lane_sum16(s3)};
-        const uint8_t *ws[4] = {w0, w1, w2, w3};
-        for (int k = 0; k < 4; k++) {
-            for (int i = body; i < cols; i++) {
-                uint16_t h;
-                memcpy(&h, ws[k] + 2 * i, 2);
-                o[k] = o[k] + half_to_float(h) * x[i];
-            }
-            y[r + k] = o[k];
-        }
-    }
     for (; r < r1; r++) {
         const uint8_t *w0 = w + (size_t) r * rowBytes;
         __m512 s0 = _mm512_setzero_ps();
@@ -100,20 +80,6 @@ T512 int flexq_gemv_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int 
     }
     int blocks = cols / 32;
     int r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        const uint8_t *w0 = w + (size_t) r * rowBytes, *w1 = w0 + rowBytes, *w2 = w1 + rowBytes, *w3 = w2 + rowBytes;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            a0 = q8_block(w0, b, x, a0);
-            a1 = q8_block(w1, b, x, a1);
-            a2 = q8_block(w2, b, x, a2);
-            a3 = q8_block(w3, b, x, a3);
-        }
-        y[r] = lane_sum16(a0);
-        y[r + 1] = lane_sum16(a1);
-        y[r + 2] = lane_sum16(a2);
-        y[r + 3] = lane_sum16(a3);
-    }
     for (; r < r1; r++) {
         const uint8_t *w0 = w + (size_t) r * rowBytes;
         __m512 a0 = _mm512_setzero_ps();
