@@ -51,7 +51,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
      * The native kernel does about this many times the work of the Vector API one in the same time, so the
      * threshold below which a matmul runs on the calling thread ({@link RowParallel}) counts its work divided by it.
      */
-    private static final int NATIVE_SPEEDUP = Integer.getInteger("flexq.cpu.nativeSpeedup", 4);
+    private static final int NATIVE_SPEEDUP = 4;
 
     /** A matrix that keeps {@code weights} for {@link #weights()}. */
     public FlexqCpuMatrix(String name, FlexqWeights weights, ActivationMode mode, ForkJoinPool pool) {

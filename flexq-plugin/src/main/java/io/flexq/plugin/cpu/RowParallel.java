@@ -11,7 +11,7 @@ import java.util.concurrent.RecursiveAction;
 final class RowParallel {
 
     /** Below this many multiply-adds a matmul runs on the calling thread (fork-join overhead ~10 us). */
-    private static final long INLINE_WORK = Long.getLong("flexq.cpu.inlineWork", 1L << 18);
+    private static final long INLINE_WORK = 1L << 18;
     /** Chunks per worker thread, for load balance on a shared machine. */
     private static final int CHUNKS_PER_THREAD = 4;
 
