@@ -33,8 +33,8 @@ final class Attention {
         float scale = (float) (1.0 / Math.sqrt(hs));
         NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (fast.runs(hs)) {
-            // a few contiguous ranges of (token, head) tasks, one native call each
-            int tasks = n * heads;
+            // a few contiguous ranges of (token, key/value head) tasks, one native call each
+            int tasks = n * c.kvHeads();
             int chunks = Math.min(tasks, 4 * Runtime.getRuntime().availableProcessors());
             IntStream.range(0, chunks).parallel().forEach(i -> fast.attend(c, q, n, pos, keys, values, out, scale,
                     (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks)));

@@ -90,13 +90,13 @@ final class NativeLlamaCpu {
         return why;
     }
 
-    /** Tasks (token t, head h) = t * heads + h in [from, to); arrays as {@link Attention#attend}. */
+    /** Tasks (token t, key/value head g) = t * kvHeads + g in [from, to); arrays as {@link Attention#attend}. */
     void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int from, int to) {
         int hs = c.headSize();
         // the C side trusts its arguments: check what it reads and writes
         if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
                 || (long) (pos + n) * c.kvDim() > keys.length || (long) (pos + n) * c.kvDim() > values.length
-                || from < 0 || to > n * c.heads() || from > to) {
+                || from < 0 || to > n * c.kvHeads() || from > to) {
             throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", tasks [" + from + ", "
                     + to + ") do not fit the arrays");
         }

@@ -49,7 +49,9 @@ class AttentionPathsTest {
         long seed = 1303L;
         Random rnd = new Random(seed);
         Assumptions.assumeTrue(NativeLlamaCpu.get().runs(64), "native attention: " + NativeLlamaCpu.get().why());
-        int[][] shapes = {{4, 2, 64, 1, 0}, {8, 4, 64, 1, 300}, {6, 2, 32, 7, 40}, {2, 2, 128, 5, 17}, {4, 1, 16, 33, 0}};
+        // heads, kv heads, head size, tokens, position: GQA groups of 1-8, head sizes 16-288 (288: no register tile)
+        int[][] shapes = {{4, 2, 64, 1, 0}, {8, 4, 64, 1, 300}, {6, 2, 32, 7, 40}, {2, 2, 128, 5, 17}, {4, 1, 16, 33, 0},
+            {8, 1, 16, 3, 20}, {2, 1, 288, 2, 3}};
         for (int[] sh : shapes) {
             int heads = sh[0], kvHeads = sh[1], hs = sh[2], n = sh[3], pos = sh[4];
             LlamaConfig c = new LlamaConfig(heads * hs, 4 * hs, 1, heads, kvHeads, hs, 32, 1024, hs, 10000.0, 1e-5f, new RopeScaling.None());
