@@ -20,8 +20,15 @@ public record NativeLibrary(Optional<SymbolLookup> lookup, String why) {
     /** System property that turns every native CPU kernel off ({@code false}), for A/B runs and tests. */
     public static final String PROPERTY = "flexq.cpu.native";
 
-    /** Opens {@code /native/linux-x86_64/<name>.so} from {@code anchor}'s class path; never throws. */
+    /** Libraries opened so far, by name: each is copied out of the jar and mapped once per process. */
+    private static final java.util.Map<String, NativeLibrary> OPENED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Opens {@code /native/linux-x86_64/<name>.so} from {@code anchor}'s class path (once per name); never throws. */
     public static NativeLibrary open(String name, Class<?> anchor) {
+        return OPENED.computeIfAbsent(name, n -> load(n, anchor));
+    }
+
+    private static NativeLibrary load(String name, Class<?> anchor) {
         if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
             return new NativeLibrary(Optional.empty(), "turned off (-D" + PROPERTY + "=false)");
         }
