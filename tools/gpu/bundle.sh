@@ -26,7 +26,9 @@ if [ ! -f "$g/jre.tar.xz" ]; then
     --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$g/jre"
   (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
 fi
-cp tools/gpu/run-tests.sh "$g/"
+cp tools/gpu/run-tests.sh tools/gpu/e2e-bench.sh "$g/"
+# GPU end-to-end benchmark (bash .gpu/e2e-bench.sh) reads the anchors (synthetic GGUF writer, llama.cpp source) here
+mkdir -p "$g/anchors"; cp "$src"/bench-anchors/* "$g/anchors/"
 # CPU comparison with llama.cpp (bash .gpu/cpu-vs-llamacpp.sh): the scripts, the synthetic GGUF writer, llama.cpp's source
 cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
 du -sh "$g"

@@ -5,6 +5,8 @@
 # same weights) through io.flexq.cuda.E2eBench; builds llama.cpp from the anchors in the background and runs
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
+# More steps: conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
+# synthetic FQ6 model of the shape, no quantize step; ORDERED="true false" for an A/B of the decode GEMV), 70b.
 set -u
 export G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -28,9 +30,26 @@ if { has build || has llama; } && [ ! -x /tmp/lb/bin/llama-bench ] && [ ! -f /tm
     nice cmake --build /tmp/lb -j 12 --target llama-bench llama-quantize' > /tmp/llama-build.log 2>&1 < /dev/null &
 fi
 if has junit; then
-  t timeout 300 $J -jar "$G"/lib/junit-platform-console-standalone-*.jar execute -cp "$CP" --select-class io.flexq.cuda.CudaDecoderGpuTest \
+  sel=""; for c in ${JUNIT_CLASSES:-CudaDecoderGpuTest}; do sel="$sel --select-class io.flexq.cuda.$c"; done
+  t timeout ${T_JUNIT:-300} $J -jar "$G"/lib/junit-platform-console-standalone-*.jar execute -cp "$CP" $sel \
     --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1
-  grep -E "\[decoder\]|✘|tests (successful|failed)" "$OUT/junit.log"
+  grep -E "\[decoder\]|✘|tests (successful|failed)" "$OUT/junit.log" | head -40
+fi
+if has conformance; then
+  t timeout 180 $J -cp "$CP" io.flexq.runtime.cli.Main conformance --backend flexq-cuda --report "$OUT/conformance.md" > "$OUT/conformance.log" 2>&1
+  echo "conformance rc=$?"; tail -25 "$OUT/conformance.log"
+fi
+if has profile; then   # where a step's device time goes, stage by stage (synthetic FQ6 8B, then the F16 file if present)
+  t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE "FQ6 W6A8, $SHAPE shape" \
+    2>&1 | tee "$OUT/profile-fq6.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
+  [ -f "$W/m-f16.gguf" ] && t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench "$W/m-f16.gguf" "F16, $SHAPE shape" \
+    2>&1 | tee "$OUT/profile-f16.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
+fi
+if has fq6s; then      # synthetic FQ6 of the same shape (random codes, F16 embedding and head): no quantize step
+  for o in ${ORDERED:-true}; do
+    t timeout 300 $J -Dflexq.cuda.ordered=$o -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE "FQ6 W6A8 synthetic (ours, ordered=$o)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
+      | tee "$OUT/bench-fq6s-ordered-$o.log" | grep -E "^\||loaded|flexq-cuda|rror"
+  done
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then
   t python3 "$G/anchors/synth_gguf.py" "$SHAPE" "$W/m-f16.gguf" > "$OUT/synth.log" 2>&1; tail -2 "$OUT/synth.log"

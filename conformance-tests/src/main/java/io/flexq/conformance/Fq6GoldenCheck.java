@@ -192,7 +192,20 @@ public final class Fq6GoldenCheck {
         for (int i = 0; i < p.length; i++) {
             if (p[i] != want[i]) {
                 int t = i / (n * groups), r = i / groups % n, g = i % groups;
-                return "MISMATCH at P[t=" + t + "][r=" + r + "][g=" + g + "]: " + p[i] + ", golden " + want[i];
+                int bad = 0;
+                for (int j = i; j < p.length; j++) {
+                    bad += p[j] != want[j] ? 1 : 0;
+                }
+                StringBuilder where = new StringBuilder();  // a misplaced value says more about the fault than a wrong one
+                for (int j = 0; j < want.length && where.length() < 120; j++) {
+                    if (want[j] == p[i]) {
+                        where.append(where.isEmpty() ? "" : ", ").append("[t=").append(j / (n * groups)).append("][r=")
+                                .append(j / groups % n).append("][g=").append(j % groups).append(']');
+                    }
+                }
+                return "MISMATCH at P[t=" + t + "][r=" + r + "][g=" + g + "]: " + p[i] + ", golden " + want[i] + " (" + bad + " of "
+                        + p.length + " partials differ from there on; " + p[i] + (where.isEmpty() ? " is no golden partial" : " is the golden "
+                        + where) + ")";
             }
         }
         return "bit exact (" + p.length + ")";

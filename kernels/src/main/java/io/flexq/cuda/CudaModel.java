@@ -60,6 +60,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private DeviceBuffer cos, sin;
     private int ropePositions;
     private DecoderWork work;
+    private DecoderProfile profile;  // non-null while profile() runs
+    private String profilePhase;
     private int openSequences;
     private boolean closed;
 
@@ -264,7 +266,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             maxPos = Math.max(maxPos, pos[i]);
         }
-        int needed = maxPos / DecoderKernels.ATTENTION_CHUNK + 1;
+        int ch = DecoderKernels.attentionChunk(m);
+        int needed = maxPos / ch + 1;
         int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
         ensureWork(m, chunks);
         MemorySegment rows = work.rowsHost;
@@ -277,7 +280,15 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             rows.set(ValueLayout.JAVA_LONG_UNALIGNED, b + 16, seqs[i].cacheAddress());
         }
         stream.upload(work.rows.address(), rows, (long) m * DecoderKernels.ROW_BYTES, () -> "row table of " + m + " rows");
-        if (useGraphs && m <= GRAPH_ROWS) {
+        if (profile != null) {
+            try (CudaStream.Graph g = stream.capture(() -> {
+                profile.begin();
+                encode(m, h, argmax, chunks);
+            }, () -> "capturing a profiled forward of " + m + " rows")) {
+                g.launch(() -> "profiled forward");
+                stream.synchronize(() -> "a profiled forward of " + m + " rows");
+            }
+        } else if (useGraphs && m <= GRAPH_ROWS) {
             GraphKey key = new GraphKey(m, h, argmax, chunks);
             CudaStream.Graph g = graphs.get(key);
             if (g == null) {
@@ -294,6 +305,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             stream.download(work.idsHost, work.ids.address(), 4L * headRows, () -> "argmax ids");
         }
         stream.synchronize(() -> "a forward of " + m + " rows (positions up to " + pos[m - 1] + ")");
+        if (profile != null) {
+            profile.collect(profilePhase);
+        }
         for (int i = 0; i < ids.length; i++) {
             ids[i] = work.idsHost.get(ValueLayout.JAVA_INT_UNALIGNED, 4L * i);
         }
@@ -307,39 +321,103 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         float eps = c.rmsEps();
         float scale = (float) (1.0 / Math.sqrt(hd));
         d.embed(w.rows.address(), m, embedding.address(), embeddingF16, dim, w.x.address());
+        mark("embedding");
         for (int l = 0; l < layers.size(); l++) {
             Layer L = layers.get(l);
             int qb = L.qkv().primaryBits();
             d.addRmsNorm(m, w.x.address(), l == 0 ? 0 : w.proj.address(), dim, L.attnNorm().address(), eps, w.xn.address(),
                     qb, qb == 0 ? 0 : w.act(qb).address(), qb == 0 ? 0 : w.sa(qb).address());
+            mark("attention norm (+add, quantize)");
             LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             L.qkv().run(k, d, in, w.qkvOut);
+            mark("qkv matmul");
             Projection p = L.qkv();
             d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
                     c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
-            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks);
-            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, c.heads(), hd, w.att.address(), qDim);
-            L.wo().run(k, d, new LayerInput(w, w.att.address(), qDim, m), w.proj.address());
+            mark("rope + kv store");
+            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks,
+                    DecoderKernels.attentionChunk(m));
+            mark("attention");
+            int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
+            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, DecoderKernels.attentionChunk(m), c.heads(), hd, w.att.address(), qDim,
+                    ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
+            mark("attention merge (+quantize)");
+            L.wo().run(k, d, new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), w.proj.address());
+            mark("o matmul");
             int gb = L.gateUp().primaryBits();
             d.addRmsNorm(m, w.x.address(), w.proj.address(), dim, L.ffnNorm().address(), eps, w.xn.address(),
                     gb, gb == 0 ? 0 : w.act(gb).address(), gb == 0 ? 0 : w.sa(gb).address());
+            mark("ffn norm (+add, quantize)");
             Projection gu = L.gateUp();
             gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
+            mark("gate+up matmul");
             int db = L.down().bits();
             d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
                     db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
+            mark("swiglu (+quantize)");
             L.down().run(k, d, new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), w.proj.address());
+            mark("down matmul");
         }
         d.addRmsNorm(m, w.x.address(), w.proj.address(), dim, outNorm.address(), eps, w.xn.address(), 0, 0, 0);
+        mark("final norm");
         if (h == Head.NONE) {
             return;
         }
         int rows = h == Head.ALL ? m : 1;
         long x = w.xn.address() + (h == Head.ALL ? 0 : 4L * (m - 1) * dim);
         head.run(k, d, new LayerInput(w, x, dim, rows), w.logits.address());
+        mark("output head");
         if (argmax) {
             d.argmax(w.logits.address(), rows, c.vocabSize(), w.ids.address());
+            mark("argmax");
         }
+    }
+
+    private void mark(String stage) {
+        if (profile != null) {
+            profile.mark(stage);
+        }
+    }
+
+    /**
+     * Profiles {@code chunks} prefill forwards of {@code chunkRows} random tokens and then {@code steps} greedy decode
+     * steps of one new sequence, stage by stage ({@link DecoderProfile}); then times the same number of decode steps
+     * replayed from CUDA graphs, wall clock from Java, for comparison. Returns a markdown report. Benchmarks only.
+     */
+    synchronized String profile(int chunks, int chunkRows, int steps) {
+        ensureOpen();
+        java.util.Random rnd = new java.util.Random(7);
+        int[] prompt = rnd.ints((long) chunks * chunkRows, 0, c.vocabSize()).toArray();
+        StringBuilder out = new StringBuilder();
+        try (DecoderProfile pf = new DecoderProfile(dev, stream.handle())) {
+            CudaSequence seq = (CudaSequence) newSequence(prompt.length + 2 * steps + 2);
+            try {
+                profile = pf;
+                profilePhase = "prefill, " + chunkRows + " rows";
+                for (int i = 0; i < chunks; i++) {
+                    forward(seq, prompt, i * chunkRows, chunkRows, DecoderOffload.Want.GREEDY);
+                }
+                profilePhase = "decode, 1 row";
+                int tok = prompt[prompt.length - 1];
+                for (int i = 0; i < steps; i++) {
+                    tok = forward(seq, new int[] {tok}, 0, 1, DecoderOffload.Want.GREEDY);
+                }
+                profile = null;
+                forward(seq, new int[] {tok}, 0, 1, DecoderOffload.Want.GREEDY);  // captures the step's graph
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) {
+                    tok = forward(seq, new int[] {tok}, 0, 1, DecoderOffload.Want.GREEDY);
+                }
+                double graphStep = (System.nanoTime() - t0) / 1e3 / steps;
+                out.append(pf.table());
+                out.append(String.format(Locale.ROOT, "%nDecode step replayed from a CUDA graph (wall clock from Java, id copy included): %.1f us%n",
+                        graphStep));
+            } finally {
+                profile = null;
+                seq.close();
+            }
+        }
+        return out.toString();
     }
 
     private float[][] downloadLogits(int rows) {
@@ -353,21 +431,21 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /** Buffers for m rows and the given attention chunks; a new set (and no graphs) when the current one is too small. */
     private void ensureWork(int m, int chunks) {
-        if (work != null && work.capacity >= m && work.chunks >= chunks) {
+        if (work != null && work.capacity >= m && work.partialSlots >= (long) m * chunks) {
             return;
         }
         int capacity = Math.max(m, work == null ? 1 : work.capacity);
         if (capacity <= GRAPH_ROWS) {
             capacity = Math.max(capacity, Math.min(GRAPH_ROWS, Integer.highestOneBit(capacity - 1) * 2));
         }
-        int ch = Math.max(chunks, work == null ? 1 : work.chunks);
+        long slots = Math.max((long) m * chunks, work == null ? 1 : work.partialSlots);
         dropGraphs();
         if (work != null) {
             work.close();
             work = null;
         }
         Projection qkv = layers.getFirst().qkv(), gu = layers.getFirst().gateUp();
-        work = new DecoderWork(dev, stream, c, capacity, ch, qkv.partWidths(), gu.partWidths(), maxCols, needsStaging);
+        work = new DecoderWork(dev, stream, c, capacity, slots, qkv.partWidths(), gu.partWidths(), maxCols, needsStaging);
     }
 
     /** cos/sin tables covering positions [0, positions), as the host computes them. */

@@ -1,5 +1,7 @@
 package io.flexq.cuda;
 
+import java.util.function.Supplier;
+
 /**
  * Typed launches of the decoder kernels of decoder.cu (addresses are device pointers; layouts are documented there),
  * on the stream of the {@link FlexqKernels} view they are made with. Sizes: M rows, dim / n widths, G = ceil(K / 128)
@@ -7,8 +9,12 @@ package io.flexq.cuda;
  */
 final class DecoderKernels {
 
-    /** Positions per attention chunk (ATT_CH in decoder.cu). */
+    /** Most positions per attention chunk (ATT_CH in decoder.cu). */
     static final int ATTENTION_CHUNK = 128;
+    /** Positions per chunk for forwards of few rows (decode steps): more, shorter blocks over the cache. */
+    static final int DECODE_ATTENTION_CHUNK = 32;
+    /** {@code flexq.cuda.attention=generic} (read when a model loads) runs the one-position-per-thread kernel at every head size (A/B runs). */
+    private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
@@ -24,30 +30,53 @@ final class DecoderKernels {
         return k;
     }
 
+    /** A block size for n independent items: one thread each, in whole warps, between 128 and max. */
+    static int threadsFor(int n, int max) {
+        return Math.max(128, Math.min(max, (n + 31) / 32 * 32));
+    }
+
     void embed(long rows, int m, long embedding, boolean f16, int dim, long x) {
         k.launch("dec_embed", 0, m, 1, 1, 256, () -> "dec_embed M=" + m + " dim=" + dim, rows, embedding, f16 ? 1 : 0, dim, x);
     }
 
     /** x += delta (delta 0: none); out = RMSNorm(x) * w; quantized to act/sa when qbits is 6 or 8. */
     void addRmsNorm(int m, long x, long delta, int dim, long w, float eps, long out, int qbits, long act, long sa) {
-        k.launch("dec_add_rmsnorm", dim * 4, m, 1, 1, 256, () -> "dec_add_rmsnorm M=" + m + " dim=" + dim + " A" + qbits,
+        k.launch("dec_add_rmsnorm", dim * 4, m, 1, 1, threadsFor(dim / 4, 1024), () -> "dec_add_rmsnorm M=" + m + " dim=" + dim + " A" + qbits,
                 x, delta, dim, w, eps, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     void ropeStore(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, int heads, int kvHeads, int hd, int pairs,
                    long cos, long sin, int layer) {
-        k.launch("dec_rope_store", 0, m, 1, 1, 128, () -> "dec_rope_store M=" + m + " layer " + layer,
+        k.launch("dec_rope_store", 0, m, 1, 1, threadsFor(heads * pairs, 512), () -> "dec_rope_store M=" + m + " layer " + layer,
                 rows, q, ldq, kk, ldk, v, ldv, heads, kvHeads, hd, pairs, cos, sin, layer);
     }
 
-    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks) {
-        k.launch("dec_attention", 0, m, kvHeads, chunks, 128, () -> "dec_attention M=" + m + " layer " + layer + " chunks=" + chunks,
-                rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks);
+    /** The attention chunk length for a forward of m rows: short for decode steps, long for prompts (fewer partials). */
+    static int attentionChunk(int m) {
+        return m <= CudaModel.GRAPH_ROWS ? DECODE_ATTENTION_CHUNK : ATTENTION_CHUNK;
     }
 
-    void attentionMerge(long rows, int m, long partials, int chunks, int heads, int hd, long out, int ldo) {
-        k.launch("dec_attention_merge", 0, m, heads, 1, 128, () -> "dec_attention_merge M=" + m,
-                rows, partials, chunks, heads, hd, out, ldo);
+    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks, int ch) {
+        Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
+        Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch};
+        if (hd == 128 && !genericAttention) {
+            k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
+        } else if (hd == 64 && !genericAttention) {
+            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
+        } else {
+            k.launch("dec_attention", 0, m, kvHeads, chunks, 128, what, args);
+        }
+    }
+
+    /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
+    void attentionMerge(long rows, int m, long partials, int chunks, int ch, int heads, int hd, long out, int ldo, int qbits, long act, long sa) {
+        k.launch("dec_attention_merge", 4 * chunks, m, heads, 1, 128, () -> "dec_attention_merge M=" + m + " chunks=" + chunks,
+                rows, partials, chunks, ch, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m));
+    }
+
+    /** Whether {@link #attentionMerge} can quantize its output for the next matmul (one head = one 128-group). */
+    static boolean mergeQuantizes(int headSize) {
+        return headSize == 128;
     }
 
     void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {

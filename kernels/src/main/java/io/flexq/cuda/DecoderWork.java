@@ -14,7 +14,8 @@ import java.util.List;
 final class DecoderWork implements AutoCloseable {
 
     final int capacity;
-    final int chunks;
+    /** Attention partial slots: a forward of M rows over C chunks needs M * C. */
+    final long partialSlots;
     final DeviceBuffer rows, x, xn, att, proj, h, act6, act8, sa6, sa8, logits, ids, partials, staging;
     /** Outputs of the stacked projections: q|k|v (or q, k, v) and gate|up (or gate, up). */
     final List<DeviceBuffer> qkvOut = new ArrayList<>(), gateUpOut = new ArrayList<>();
@@ -22,10 +23,10 @@ final class DecoderWork implements AutoCloseable {
     private final CudaStream stream;
     private final List<DeviceBuffer> all = new ArrayList<>();
 
-    DecoderWork(CudaDevice dev, CudaStream stream, LlamaConfig c, int capacity, int chunks, int[] qkvWidths, int[] gateUpWidths,
+    DecoderWork(CudaDevice dev, CudaStream stream, LlamaConfig c, int capacity, long partialSlots, int[] qkvWidths, int[] gateUpWidths,
                 int maxCols, boolean needsStaging) {
         this.capacity = capacity;
-        this.chunks = chunks;
+        this.partialSlots = partialSlots;
         this.stream = stream;
         long m = capacity;
         int gmax = FlexqKernels.groups(maxCols);
@@ -41,7 +42,7 @@ final class DecoderWork implements AutoCloseable {
         sa8 = alloc(dev, (long) gmax * FlexqKernels.ldsa(capacity) * 4, "A8 scales");
         logits = alloc(dev, m * c.vocabSize() * 4, "logits");
         ids = alloc(dev, m * 4, "argmax ids");
-        partials = alloc(dev, m * c.heads() * chunks * (c.headSize() + 2L) * 4, "attention partials");
+        partials = alloc(dev, partialSlots * c.heads() * (c.headSize() + 2L) * 4, "attention partials");
         staging = alloc(dev, needsStaging ? m * maxCols * 2 : 16, "fp16 activations");
         for (int w : qkvWidths) {
             qkvOut.add(alloc(dev, m * w * 4, "q/k/v output"));

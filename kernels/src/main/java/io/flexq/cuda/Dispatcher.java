@@ -28,8 +28,13 @@ public final class Dispatcher {
     public record Choice(KernelSpec spec, int splits) {
     }
 
+    private static final KernelSpec ORDERED = KernelSpec.byName("flexq_gemv_i8_ord").orElseThrow();
+    /** Shared memory an ordered GEMV block may take (at most a 2x smaller share of an SM's 228 KiB on sm_90). */
+    private static final int MAX_ORDERED_SHARED = 112 * 1024;
+
     private final List<Entry> table;
     private final int smCount;
+    private final boolean orderedEnabled = !"false".equals(System.getProperty("flexq.cuda.ordered"));
 
     public Dispatcher(List<Entry> table, int smCount) {
         this.table = List.copyOf(table);
@@ -54,6 +59,9 @@ public final class Dispatcher {
     }
 
     public Choice choose(int m, int n, int k, int bits) {
+        if (useOrdered(m, k)) {
+            return new Choice(ORDERED, 1);
+        }
         List<Entry> rows = table.stream().filter(e -> e.bits == bits && KernelSpec.byName(e.kernel).isPresent()).toList();
         if (!rows.isEmpty()) {
             double size = Math.log((double) n * k);
@@ -72,7 +80,16 @@ public final class Dispatcher {
 
     /** The measured-rule choice among the INT8-MMA kernels only (for callers that keep no bit-plane layout). */
     public Choice int8Rule(int m, int n, int k) {
-        return rule(m, n, k, 8);
+        return useOrdered(m, k) ? new Choice(ORDERED, 1) : rule(m, n, k, 8);
+    }
+
+    /**
+     * Decode sizes (M <= 8) take the ordered GEMV: exact like an unsplit launch, one kernel with no zeroed output.
+     * It replaced the split-K GEMV rows of the table for M <= 8 (kernel table: bench/results/e2e-h100.md);
+     * {@code -Dflexq.cuda.ordered=false} restores them, for A/B runs.
+     */
+    private boolean useOrdered(int m, int k) {
+        return orderedEnabled && m <= KernelSpec.ORDERED_MAX_TOKENS && KernelSpec.orderedSharedBytes(m, k) <= MAX_ORDERED_SHARED;
     }
 
     /** Keeps the table's work per warp when the shape differs: splits * rowTiles stays about the same. */

@@ -133,14 +133,21 @@ public final class FlexqKernels {
             if (partials != null) {
                 throw new IllegalArgumentException(spec.name() + ": " + out + " output has no partials (_p) variant");
             }
-            if (!spec.gemm() && ceilDiv(g, ceilDiv(g, Math.max(1, Math.min(splits, g)))) > 1) {
+            if (!spec.gemm() && !spec.ordered() && ceilDiv(g, ceilDiv(g, Math.max(1, Math.min(splits, g)))) > 1) {
                 throw new IllegalArgumentException(spec.name() + " K=" + cols + " splits=" + splits + ": " + out
                         + " output needs an unsplit launch (split-K sums cannot be added exactly into 16-bit y)");
             }
         }
         String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
-        Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() ? "" : " splits=" + splits);
-        if (spec.gemm()) {
+        Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
+        if (spec.ordered()) {
+            if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {
+                throw new IllegalArgumentException(ctx.get() + ": the ordered GEMV takes at most " + KernelSpec.ORDERED_MAX_TOKENS + " tokens");
+            }
+            launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
+                    weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
+                    tokens, rows, g, g);
+        } else if (spec.gemm()) {
             launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
                     tokens, rows, g, g);

@@ -38,6 +38,7 @@ final class KernelModule implements AutoCloseable {
     private final CUmod_st module;
     private final String origin;
     private final Map<String, CUfunc_st> functions = new HashMap<>();
+    private final Map<String, Integer> sharedLimits = new HashMap<>();
 
     private KernelModule(CudaDevice device, CUmod_st module, String origin) {
         this.device = device;
@@ -140,18 +141,22 @@ final class KernelModule implements AutoCloseable {
         }
     }
 
-    /** The function {@code name}; for kernels using over 48 KiB of dynamic shared memory, {@code smem} raises the limit. */
+    /**
+     * The function {@code name}; for launches using over 48 KiB of dynamic shared memory, {@code smem} raises the
+     * function's limit (again whenever a later launch needs more: the ordered GEMV's need grows with M and K).
+     */
     synchronized CUfunc_st function(String name, int smem) {
         CUfunc_st f = functions.get(name);
         if (f == null) {
             CUfunc_st fn = new CUfunc_st();
             device.check(cudart.cuModuleGetFunction(fn, module, name), "cuModuleGetFunction", () -> "kernel " + name);
-            if (smem > 48 * 1024) {
-                device.check(cudart.cuFuncSetAttribute(fn, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
-                        "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES=" + smem + ")", () -> "kernel " + name);
-            }
             functions.put(name, fn);
             f = fn;
+        }
+        if (smem > 48 * 1024 && smem > sharedLimits.getOrDefault(name, 48 * 1024)) {
+            device.check(cudart.cuFuncSetAttribute(f, cudart.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+                    "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES=" + smem + ")", () -> "kernel " + name);
+            sharedLimits.put(name, smem);
         }
         return f;
     }

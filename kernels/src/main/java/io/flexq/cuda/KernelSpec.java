@@ -10,6 +10,9 @@ import java.util.Optional;
  * <ul>
  *   <li>GEMV: warp = 16 rows x {@code 8 * nt} tokens x a K range; blocks of 4 warps; grid
  *       (ceil(rowTiles / 4), splits, ceil(M / (8 * nt))); splits > 1 add into a zeroed output.</li>
+ *   <li>Ordered GEMV ({@link #ordered()}, M &lt;= 8): block = one 16-row tile x all of K, its {@code wr} warps
+ *       splitting the groups and the group terms summed in group order in shared memory; grid (rowTiles);
+ *       {@code G * M * 64} bytes of dynamic shared memory; exact like an unsplit launch, never split.</li>
  *   <li>GEMM: block = {@code wr * mt * 16} rows x {@code wt * nt * 8} tokens, {@code wr * wt} warps, one
  *       128-wide group per pipeline stage, {@code stages} stages of
  *       {@code rows * 98 + toks * 132} bytes of dynamic shared memory.</li>
@@ -17,7 +20,7 @@ import java.util.Optional;
  *
  * @param abits 6 or 8 for the bit-serial kernels (activation planes), 0 for I8 kernels (any mode)
  */
-public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages) {
+public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages, boolean ordered) {
 
     /** How a 16 x 8 x 128 tile product is computed. */
     public enum Path {
@@ -35,13 +38,19 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     }
 
     public static final int GEMV_WARPS = 4;
+    /** Warps of an ordered GEMV block (ORD_WARPS in flexq.cu) and the most tokens it takes. */
+    public static final int ORDERED_WARPS = 8, ORDERED_MAX_TOKENS = 8;
 
     static KernelSpec gemv(String name, Path path, int abits, int nt) {
-        return new KernelSpec(name, false, path, abits, GEMV_WARPS, 1, 1, nt, 0);
+        return new KernelSpec(name, false, path, abits, GEMV_WARPS, 1, 1, nt, 0, false);
     }
 
     static KernelSpec gemm(String name, Path path, int abits, int wr, int wt, int mt, int nt, int stages) {
-        return new KernelSpec(name, true, path, abits, wr, wt, mt, nt, stages);
+        return new KernelSpec(name, true, path, abits, wr, wt, mt, nt, stages, false);
+    }
+
+    static KernelSpec ordered(String name) {
+        return new KernelSpec(name, false, Path.I8, 0, ORDERED_WARPS, 1, 1, 1, 0, true);
     }
 
     public static final List<KernelSpec> ALL = List.of(
@@ -49,6 +58,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             gemv("flexq_gemv_btc_a6_nt2", Path.BTC, 6, 2), gemv("flexq_gemv_btc_a8_nt2", Path.BTC, 8, 2),
             gemv("flexq_gemv_btc_a6_nt4", Path.BTC, 6, 4), gemv("flexq_gemv_btc_a8_nt4", Path.BTC, 8, 4),
             gemv("flexq_gemv_paper_a6_nt1", Path.PAPER, 6, 1), gemv("flexq_gemv_paper_a8_nt1", Path.PAPER, 8, 1),
+            ordered("flexq_gemv_i8_ord"),
             gemv("flexq_gemv_i8_nt1", Path.I8, 0, 1), gemv("flexq_gemv_i8_nt2", Path.I8, 0, 2), gemv("flexq_gemv_i8_nt4", Path.I8, 0, 4),
             gemm("flexq_gemm_i8_128x128", Path.I8, 0, 2, 4, 4, 4, 4),
             gemm("flexq_gemm_i8_128x128w16", Path.I8, 0, 4, 4, 2, 4, 4),
@@ -65,7 +75,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
 
     /** Output rows per block (GEMM) or per block of warps (GEMV). */
     public int rows() {
-        return gemm ? wr * mt * 16 : GEMV_WARPS * 16;
+        return gemm ? wr * mt * 16 : ordered ? 16 : GEMV_WARPS * 16;
     }
 
     /** Tokens per block (GEMM) or per warp (GEMV). */
@@ -74,12 +84,17 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     }
 
     public int threads() {
-        return gemm ? wr * wt * 32 : GEMV_WARPS * 32;
+        return gemm ? wr * wt * 32 : ordered ? ORDERED_WARPS * 32 : GEMV_WARPS * 32;
     }
 
-    /** Dynamic shared memory per block in bytes (0 for GEMV). */
+    /** Dynamic shared memory per block in bytes (0 for the split GEMV). */
     public int sharedBytes() {
         return gemm ? stages * (rows() * 98 + toks() * 132) : 0;
+    }
+
+    /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
+    public static int orderedSharedBytes(int tokens, int cols) {
+        return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }
 
     /** Whether flexq.cu defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (the INT8-MMA kernels). */

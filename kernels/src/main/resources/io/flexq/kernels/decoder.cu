@@ -60,8 +60,9 @@ extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__res
 // Row t: if delta != null, x += delta (written back; the residual add of the previous block's last matmul).
 // Then n = (x * inv) * w with inv = (float)(1 / sqrt(sum(x^2) / dim + eps)) (sum in double), stored to out (fp32,
 // row stride dim) and, if qbits is 6 or 8, quantized per 128-group into records act / scales sa.
-// Grid: M blocks of 256 threads; dynamic shared memory dim floats.
-extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
+// Grid: M blocks of up to 1024 threads (the host gives a row of 4096 a thread per 4 values and a warp per group);
+// dynamic shared memory dim floats.
+extern "C" __global__ void __launch_bounds__(1024) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
         const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
     extern __shared__ float sn[];
@@ -105,8 +106,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_add_rmsnorm(float *__restr
 // ------------------------------------------------------------------------------------ RoPE + KV-cache store
 // Rotates the first 2*pairs dims of every q head (in place, fp32) and k head at row t's position, with the host's
 // cos/sin table (cosT[pos * pairs + i]), then stores k and v as fp16 into the row's cache at its position.
-// q, k, v: row t at q + t*ldq etc. Grid: M blocks.
-extern "C" __global__ void __launch_bounds__(128) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
+// q, k, v: row t at q + t*ldq etc. Grid: M blocks of up to 512 threads.
+extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
         const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, int heads, int kvHeads, int hd, int pairs,
         const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
     const int t = blockIdx.x;
@@ -137,24 +138,27 @@ extern "C" __global__ void __launch_bounds__(128) dec_rope_store(const RowInfo *
 }
 
 // ------------------------------------------------------------------------------------------------ attention
-// Split over the cache length (flash-decoding): block (t, kvh, c) takes positions [c*CH, c*CH + CH) of row t's cache,
+// Split over the cache length (flash-decoding): block (t, kvh, c) takes positions [c*ch, c*ch + ch) of row t's cache,
 // up to its own position (causal), for the G = heads / kvHeads query heads that share key/value head kvh, and
 // writes a partial: for each of those heads, m = max score, s = sum exp(score - m), acc[d] = sum exp(score - m) v[d],
 // at part[((t * heads + h) * chunks + c) * (hd + 2)] = {m, s, acc[0..hd)}. Scores are q . k * scale with fp16 k.
-// No T x T matrix exists anywhere: a block keeps CH scores per head in shared memory. Grid: (M, kvHeads, chunks),
-// 128 threads (thread j scores position c*CH + j; then threads stride over d). G <= 8, hd <= 256.
+// No T x T matrix exists anywhere: a block keeps ch scores per head in shared memory. The chunk size ch (<= 128) is
+// the host's choice per forward: small for decode steps (more blocks over a short cache), 128 for prompts (fewer
+// partials). Two kernels: dec_attention_hd64 / _hd128 (head sizes 64 and 128: every warp reads whole 128- or
+// 256-byte cache rows, one position per warp at a time, so loads are coalesced and positions run in parallel) and
+// dec_attention for any head size <= 256 (one position per thread). Grid: (M, kvHeads, chunks), 128 threads, G <= 8.
 #define ATT_CH 128
 #define ATT_MAXG 8
 extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks) {
+        int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
     __shared__ float qs[ATT_MAXG * 256];
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
     const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
     const RowInfo r = rows[t];
     const int G = heads / kvHeads, kvDim = kvHeads * hd;
-    const int p0 = c * ATT_CH;
-    const int n = min(ATT_CH, r.pos + 1 - p0);  // valid positions in this chunk (<= 0: none)
+    const int p0 = c * ch;
+    const int n = min(ch, r.pos + 1 - p0);  // valid positions in this chunk (<= 0: none)
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     float *pout = part + ((long long)t * heads + kvh * G) * chunks * (hd + 2) + (long long)c * (hd + 2);
     if (n <= 0) {
@@ -256,23 +260,204 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
     }
 }
 
+// Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
+// (each a coalesced read of one cache row; ATT_UNROLL rows in flight per warp), the block takes max and sum per head,
+// then warp w accumulates the same positions' values into per-lane registers, and the four warps' sums are added
+// in shared memory in a fixed order.
+#define ATT_UNROLL 8
+template <int DPL>
+__device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (&v)[DPL]) {
+    if (DPL == 4) {
+        const uint2 w = *(const uint2 *)p;
+        v[0] = h2f((u16)(w.x & 0xFFFF)); v[1] = h2f((u16)(w.x >> 16));
+        v[2] = h2f((u16)(w.y & 0xFFFF)); v[3] = h2f((u16)(w.y >> 16));
+    } else {
+        const u32 w = *(const u32 *)p;
+        v[0] = h2f((u16)(w & 0xFFFF)); v[1] = h2f((u16)(w >> 16));
+    }
+}
+
+template <int DPL>
+__device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch) {
+    constexpr int HD = 32 * DPL;
+    __shared__ float sc[ATT_MAXG][ATT_CH];
+    __shared__ float red[ATT_MAXG][4];
+    __shared__ float accs[4][ATT_MAXG * HD];
+    const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
+    const RowInfo r = rows[t];
+    const int G = heads / kvHeads, kvDim = kvHeads * HD;
+    const int p0 = c * ch;
+    const int n = min(ch, r.pos + 1 - p0);
+    if (n <= 0) return;  // the merge reads only chunks up to the row's position
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    float qr[ATT_MAXG][DPL];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
+    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    // scores
+    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
+        float kv[ATT_UNROLL][DPL];
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j < n) load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j >= n) break;
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                float d = 0.0f;
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) d += qr[g][i] * kv[u][i];
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) d += __shfl_xor_sync(FULL_MASK, d, o);
+                if (lane == 0) sc[g][j] = d * scale;
+            }
+        }
+    }
+    __syncthreads();
+    // max and sum of exp per head over the chunk: thread j < n owns position j
+    float m[ATT_MAXG];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float v = tid < n ? sc[g][tid] : -INFINITY;
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(FULL_MASK, v, o));
+        if (lane == 0) red[g][warp] = v;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
+    }
+    __syncthreads();  // red is reused for the sums
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float e = 0.0f;
+        if (tid < n) {
+            e = __expf(sc[g][tid] - m[g]);
+            sc[g][tid] = e;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) e += __shfl_xor_sync(FULL_MASK, e, o);
+        if (lane == 0) red[g][warp] = e;
+    }
+    __syncthreads();
+    // weighted values
+    float acc[ATT_MAXG][DPL];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) acc[g][i] = 0.0f;
+    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
+        float vv[ATT_UNROLL][DPL];
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j < n) load_half_row<DPL>(vc + (long long)j * kvDim, vv[u]);
+        }
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = j0 + 4 * u;
+            if (j >= n) break;
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                const float w = sc[g][j];
+#pragma unroll
+                for (int i = 0; i < DPL; ++i) acc[g][i] += w * vv[u][i];
+            }
+        }
+    }
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+#pragma unroll
+        for (int i = 0; i < DPL; ++i) accs[warp][g * HD + lane * DPL + i] = acc[g][i];
+    }
+    __syncthreads();
+    float *pout = part + ((long long)t * heads + kvh * G) * chunks * (HD + 2) + (long long)c * (HD + 2);
+    for (int e = tid; e < G * HD; e += blockDim.x) {
+        const int g = e / HD, d = e % HD;
+        pout[(long long)g * chunks * (HD + 2) + 2 + d] = ((accs[0][e] + accs[1][e]) + accs[2][e]) + accs[3][e];
+    }
+    if (tid < G) {
+        pout[(long long)tid * chunks * (HD + 2)] = m[tid];
+        pout[(long long)tid * chunks * (HD + 2) + 1] = ((red[tid][0] + red[tid][1]) + red[tid][2]) + red[tid][3];
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
+}
+
 // Merges the chunk partials of row t, head h: out[t * ldo + h * hd + d] = sum_c e_c acc_c[d] / sum_c e_c s_c,
-// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / CH. Grid: (M, heads), 128 threads.
+// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / ch. The block first takes every chunk's m and s at once
+// (a thread per chunk), keeps the weights e_c in shared memory, then each thread sums its d over the chunks with the
+// loads independent of each other. With hd == 128 a head's output is exactly one 128-group of the O projection's
+// input (group h), so qbits 6 or 8 also quantizes it into records act / scales sa (G = heads) for the O matmul,
+// saving it a separate quantizer launch. Grid: (M, heads), 128 threads; dynamic shared memory chunks floats.
 extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
-        int chunks, int heads, int hd, float *__restrict__ out, int ldo) {
-    const int t = blockIdx.x, h = blockIdx.y;
-    const int nc = rows[t].pos / ATT_CH + 1;
+        int chunks, int ch, int heads, int hd, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act,
+        float *__restrict__ sa, int ldsa) {
+    extern __shared__ float wc[];
+    __shared__ float o[128];
+    __shared__ float red[4];
+    const int t = blockIdx.x, h = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int nc = rows[t].pos / ch + 1;
     const float *p = part + ((long long)t * heads + h) * chunks * (hd + 2);
     float mx = -INFINITY;
-    for (int c = 0; c < nc; ++c) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
+    for (int c = tid; c < nc; c += blockDim.x) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, off));
+    if (lane == 0) red[warp] = mx;
+    __syncthreads();
+    mx = fmaxf(fmaxf(red[0], red[1]), fmaxf(red[2], red[3]));
+    __syncthreads();
     float total = 0.0f;
-    for (int c = 0; c < nc; ++c) total += p[(long long)c * (hd + 2) + 1] * __expf(p[(long long)c * (hd + 2)] - mx);
-    const float inv = 1.0f / total;
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float acc = 0.0f;
-        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * __expf(p[(long long)c * (hd + 2)] - mx);
-        out[(long long)t * ldo + h * hd + d] = acc * inv;
+    for (int c = tid; c < nc; c += blockDim.x) {
+        const float e = __expf(p[(long long)c * (hd + 2)] - mx);
+        wc[c] = e;
+        total += p[(long long)c * (hd + 2) + 1] * e;
     }
+#pragma unroll
+    for (int off = 16; off > 0; off >>= 1) total += __shfl_xor_sync(FULL_MASK, total, off);
+    if (lane == 0) red[warp] = total;
+    __syncthreads();
+    total = ((red[0] + red[1]) + red[2]) + red[3];
+    const float inv = 1.0f / total;
+    for (int d = tid; d < hd; d += blockDim.x) {
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * wc[c];
+        const float v = acc * inv;
+        out[(long long)t * ldo + h * hd + d] = v;
+        if (hd == 128) o[d] = v;
+    }
+    if (qbits == 0 || hd != 128) return;
+    __syncthreads();
+    if (tid >= 32) return;
+    float v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[i] = o[i * 32 + lane];
+    u32 *rec = act + ((long long)t * heads + h) * 32;
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
@@ -334,8 +519,11 @@ extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__res
 
 // ------------------------------------------------------------------------------------ float-weight GEMV
 // y[t * N + r] = sum_k W[r][k] * x[t * ldx + k] for tokens t in [8 * blockIdx.z, +8), W row-major N x K in fp16
-// (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads (K a multiple of 8
-// for fp16, 4 for fp32; the host checks). Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
+// (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads, FG_BATCH loads
+// issued together per lane (4 KiB of a row in flight per warp: a decode GEMV is a stream of weights, and the
+// bytes in flight set its speed). K a multiple of 8 for fp16, 4 for fp32 (the host checks).
+// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
+#define FG_BATCH 8
 extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     const int lane = threadIdx.x & 31;
@@ -345,32 +533,52 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     if (f16) {
         const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
-#pragma unroll 4
-        for (int c = lane; c < K / 8; c += 32) {
-            const uint4 w4 = __ldg(wr + c);
-            const u32 wv[4] = {w4.x, w4.y, w4.z, w4.w};
-            float wf[8];
+        const int K8 = K / 8;
+        for (int c0 = lane; c0 < K8; c0 += 32 * FG_BATCH) {
+            uint4 w4[FG_BATCH];
 #pragma unroll
-            for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                w4[u] = c < K8 ? __ldg(wr + c) : make_uint4(0, 0, 0, 0);
+            }
 #pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt) {
-                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
-                    const float4 a = xr[0], b = xr[1];
-                    acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                if (c >= K8) break;
+                const u32 wv[4] = {w4[u].x, w4[u].y, w4[u].z, w4[u].w};
+                float wf[8];
+#pragma unroll
+                for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+#pragma unroll
+                for (int tt = 0; tt < 8; ++tt) {
+                    if (tt < nt) {
+                        const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
+                        const float4 a = xr[0], b = xr[1];
+                        acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+                    }
                 }
             }
         }
     } else {
         const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
-#pragma unroll 4
-        for (int c = lane; c < K / 4; c += 32) {
-            const float4 w4 = __ldg(wr + c);
+        const int K4 = K / 4;
+        for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH) {
+            float4 w4[FG_BATCH];
 #pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt) {
-                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
-                    acc[tt] += w4.x * a.x + w4.y * a.y + w4.z * a.z + w4.w * a.w;
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                w4[u] = c < K4 ? __ldg(wr + c) : make_float4(0, 0, 0, 0);
+            }
+#pragma unroll
+            for (int u = 0; u < FG_BATCH; ++u) {
+                const int c = c0 + 32 * u;
+                if (c >= K4) break;
+#pragma unroll
+                for (int tt = 0; tt < 8; ++tt) {
+                    if (tt < nt) {
+                        const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
+                        acc[tt] += w4[u].x * a.x + w4[u].y * a.y + w4[u].z * a.z + w4[u].w * a.w;
+                    }
                 }
             }
         }

@@ -457,6 +457,82 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
         }
 }
 
+// ------------------------------------------------------- ordered GEMV (decode, M <= 8, exact, no split-K)
+// Block = one 16-row tile x up to 8 tokens x all of K; its ORD_WARPS warps take the groups in batches of
+// ORD_BATCH (warp w: groups w*B .. w*B+B-1, then + ORD_WARPS*B, ...), issuing a batch's loads together so each
+// warp keeps B tiles (B * 1536 bytes) in flight. Each warp writes the group terms (float)P * (sw * sa) to shared
+// memory, term[(g * M + t) * 16 + r]; then thread (t, r) adds its G terms in increasing g, which is the
+// reference's order: the output is bit-identical to an unsplit launch, with the whole GPU busy and no zeroed
+// output, atomics or second kernel. Grid: x = row tiles; ORD_WARPS * 32 threads; dynamic shared memory
+// G * M * 16 * 4 bytes. M <= 8 (the host checks). I8 layout only: A6 and A8 codes both run as int8.
+#define ORD_WARPS 8
+#define ORD_BATCH 4
+
+template <bool WITHP, typename OutT = float>
+__device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
+                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
+                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    extern __shared__ float terms[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int gid = lane >> 2, tig = lane & 3;
+    const int rt = blockIdx.x;
+    for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
+        u32 w[ORD_BATCH][12];
+        u32 sw[ORD_BATCH];
+        u32 a[ORD_BATCH][8];
+        float s[ORD_BATCH][2];
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
+                const uint4 *tile = wt + ((long long)rt * G + g) * 96;
+                const uint4 q0 = __ldg(tile + lane), q1 = __ldg(tile + 32 + lane), q2 = __ldg(tile + 64 + lane);
+                w[b][0] = q0.x; w[b][1] = q0.y; w[b][2] = q0.z; w[b][3] = q0.w;
+                w[b][4] = q1.x; w[b][5] = q1.y; w[b][6] = q1.z; w[b][7] = q1.w;
+                w[b][8] = q2.x; w[b][9] = q2.y; w[b][10] = q2.z; w[b][11] = q2.w;
+                const u16 *sws = ws + ((long long)rt * G + g) * 16;
+                sw[b] = (u32)__ldg(sws + gid) | ((u32)__ldg(sws + gid + 8) << 16);
+                uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
+                if (gid < M) {
+                    const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
+                    x0 = __ldg(rec);
+                    x1 = __ldg(rec + 1);
+                }
+                a[b][0] = x0.x; a[b][1] = x0.y; a[b][2] = x0.z; a[b][3] = x0.w;
+                a[b][4] = x1.x; a[b][5] = x1.y; a[b][6] = x1.z; a[b][7] = x1.w;
+                const int ts = 2 * tig;
+                s[b][0] = ts < M ? __ldg(sa + (long long)g * ldsa + ts) : 0.0f;
+                s[b][1] = ts + 1 < M ? __ldg(sa + (long long)g * ldsa + ts + 1) : 0.0f;
+            }
+        }
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
+                int p[4];
+                tile_group_product<PATH_I8, 8>(w[b], a[b], p);
+                const float swLo = h2f((u16)(sw[b] & 0xFFFF)), swHi = h2f((u16)(sw[b] >> 16));
+#pragma unroll
+                for (int c = 0; c < 4; ++c) {
+                    const int r = gid + 8 * (c >> 1), t = 2 * tig + (c & 1);
+                    if (t < M) {
+                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[b][c & 1]));
+                        if (WITHP && rt * 16 + r < N) P[((long long)t * N + rt * 16 + r) * G + g] = p[c] >> 2;
+                    }
+                }
+            }
+        }
+    }
+    __syncthreads();
+    for (int j = threadIdx.x; j < M * 16; j += blockDim.x) {
+        const int t = j >> 4, r = rt * 16 + (j & 15);
+        float acc = 0.0f;
+#pragma unroll 8
+        for (int g = 0; g < G; ++g) acc = __fadd_rn(acc, terms[g * M * 16 + j]);
+        if (r < N) store_out(y, (long long)t * N + r, acc * 0.25f);  // terms carry 4P: see epilogue_add
+    }
+}
+
 // ---------------------------------------------------------------------- GEMM (prefill, M large)
 // Block tile: ROWS = WR*MT*16 rows x TOKS = WT*NT*8 tokens; warp tile MT row tiles x NT token tiles.
 // One pipeline stage = one 128-wide group: STAGES stages in dynamic shared memory, filled with
@@ -643,6 +719,18 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
     extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+
+// Ordered GEMV (decode, M <= 8): exact, unsplit, every warp of a block on one row tile (see gemv_ord_body).
+#define DEF_GEMV_ORD(name) \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
+        gemv_ord_body<false>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_p(GEMM_ARGS) { \
+        gemv_ord_body<true>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemv_ord_body<false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemv_ord_body<false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+DEF_GEMV_ORD(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)

@@ -69,6 +69,12 @@ class CudaBackendWithoutGpuTest {
                     List.of("" + k.wr(), "" + k.wt(), "" + k.mt(), "" + k.nt(), "" + k.stages()), k.name());
             assertEquals(gemm.group(2), k.path().name(), k.name());
         }
+        Matcher ord = Pattern.compile("^DEF_GEMV_ORD\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
+        while (ord.find()) {
+            fromSource.add(ord.group(1));
+            KernelSpec k = KernelSpec.byName(ord.group(1)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + ord.group(1)));
+            assertTrue(k.ordered() && k.path() == KernelSpec.Path.I8 && !k.gemm(), k.name());
+        }
         assertEquals(KernelSpec.ALL.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
     }
 
@@ -94,6 +100,10 @@ class CudaBackendWithoutGpuTest {
                     : "DEF_GEMM_B(" + m.group(2) + ", " + args + ")";
             assertTrue(src.contains(original), "twin of " + m.group(2) + " has the original's arguments: " + original);
         }
+        Matcher ord = Pattern.compile("^DEF_GEMV_ORD\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
+        while (ord.find()) {
+            twins.add(ord.group(1));  // DEF_GEMV_ORD defines the _f16 / _bf16 twins itself
+        }
         assertEquals(KernelSpec.ALL.stream().filter(KernelSpec::hasOutputTwins).map(KernelSpec::name)
                 .collect(Collectors.toCollection(java.util.TreeSet::new)), twins);
     }
@@ -116,7 +126,9 @@ class CudaBackendWithoutGpuTest {
         }
         Dispatcher rules = Dispatcher.forDevice(86, 84);
         assertTrue(rules.table().isEmpty());
-        assertEquals("flexq_gemv_i8_nt1", rules.choose(1, 4096, 4096, 8).spec().name());
+        assertEquals("flexq_gemv_i8_ord", rules.choose(1, 4096, 4096, 8).spec().name());
+        assertEquals("flexq_gemv_i8_nt2", rules.choose(9, 4096, 4096, 8).spec().name(), "the ordered GEMV takes at most 8 tokens");
+        assertEquals("flexq_gemv_i8_nt1", rules.choose(8, 4096, 1 << 20, 8).spec().name(), "nor more shared memory than a block may have");
     }
 
     static TensorType fq6Type() {

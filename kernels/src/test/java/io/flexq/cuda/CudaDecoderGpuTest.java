@@ -82,6 +82,9 @@ class CudaDecoderGpuTest {
         try (GgufFile src = GgufFile.open(SharedData.require("models/stories260K-f32.gguf"), types)) {
             GgufWriter w = new GgufWriter();
             w.putAll(src);
+            // the keys every reader of FQ6 tensors checks (Fq6Header): a file without them is refused
+            w.put(io.flexq.plugin.fq6.Fq6Keys.VERSION, GgufType.UINT32, (long) io.flexq.plugin.fq6.Fq6Keys.FORMAT_VERSION);
+            w.put(io.flexq.plugin.fq6.Fq6Keys.GROUP_SIZE, GgufType.UINT32, 128L);
             for (TensorEntry t : src.tensors().values()) {
                 if (t.name().startsWith("blk.") && t.ne().length == 2) {
                     int cols = Math.toIntExact(t.cols()), rows = Math.toIntExact(t.rows());

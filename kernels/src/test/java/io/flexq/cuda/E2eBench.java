@@ -22,6 +22,8 @@ import java.util.Locale;
  * MODEL {@code synthetic-fq6:llama-2-70b} (or a preset shape name) generates a random FQ6 model in host memory
  * ({@link SyntheticFq6Model}) instead of reading a file.
  * {@code -Dflexq.act_preset=a6|a8|paper} runs FQ6 weights with that preset's activation modes.
+ * {@code -Dflexq.profile=CHUNKS,ROWS,STEPS} prints where the device time of prefill chunks and decode steps goes,
+ * stage by stage ({@link DecoderProfile}), instead of the throughput rows.
  */
 public final class E2eBench {
 
@@ -46,6 +48,15 @@ public final class E2eBench {
                 long used = free0 - probe.memoryInfo()[0];
                 System.err.println(llama.describe().getFirst());
                 System.err.printf(Locale.ROOT, "loaded in %.1f s, %.2f GB of device memory%n", loadS, used / 1e9);
+                String profile = System.getProperty("flexq.profile");
+                if (profile != null) {  // "chunks,rows,steps": stage times of prefill chunks and decode steps
+                    int[] v = Arrays.stream(profile.split(",")).mapToInt(Integer::parseInt).toArray();
+                    CudaModel cm = (CudaModel) llama.deviceModel().orElseThrow(() -> new IllegalStateException("the model is not on the device"));
+                    System.out.println("### Stage profile: " + label);
+                    System.out.println();
+                    System.out.println(cm.profile(v[0], v[1], v[2]));
+                    return;
+                }
                 int[] p = Throughput.randomPrompt(prompt, llama.config().vocabSize(), 7);
                 for (int b : batches) {
                     double[] pre = new double[runs], dec = new double[runs];

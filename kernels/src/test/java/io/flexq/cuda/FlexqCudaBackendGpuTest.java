@@ -106,6 +106,32 @@ class FlexqCudaBackendGpuTest {
         }
     }
 
+    /** The int32 partials the matrix exposes (IntegerPartials) against the CPU integer reference, at the conformance kit's golden shape. */
+    @ParameterizedTest(name = "A{0} M={1} N={2} K={3}")
+    @CsvSource({"6, 5, 17, 200", "8, 5, 17, 200", "8, 1, 300, 1000", "6, 13, 64, 384"})
+    void integerPartialsEqualTheIntegerReference(int bits, int m, int n, int k) {
+        long seed = 7L * bits + m + n + k;
+        FlexqWeights w = GpuTestData.weights("blk.1.ffn_down.weight", n, k, seed);
+        float[] x = GpuTestData.activations(m, k, seed + 1);
+        try (Arena arena = Arena.ofConfined(); WeightMatrix mat = backend.load(source(w, bits))) {
+            ActivationBatch in = ActivationBatch.allocate(arena, m, k);
+            for (int t = 0; t < m; t++) {
+                in.setRow(t, x, t * k);
+            }
+            ActivationBatch out = ActivationBatch.allocate(arena, m, n);
+            mat.matmul(in, out);  // as the conformance kit does: a matmul first, then the partials
+            int[] got = ((io.flexq.runtime.spi.IntegerPartials) mat).integerPartials(in).orElseThrow();
+            QuantizedActivations qa = ActivationQuantizer.quantize(x, m, k, ActivationMode.ofBits(bits, "test"));
+            int[] want = GpuTestData.partials(w, qa);
+            assertEquals(want.length, got.length);
+            int g = FlexqKernels.groups(k);
+            for (int i = 0; i < want.length; i++) {
+                int idx = i;
+                assertEquals(want[i], got[i], () -> "P[t=" + idx / (n * g) + "][r=" + idx / g % n + "][g=" + idx % g + "] (" + mat.describe() + ")");
+            }
+        }
+    }
+
     @Test
     void aTensorOfTheWrongSizeIsRefusedByName() {
         FlexqWeights w = GpuTestData.weights("blk.2.attn_k.weight", 32, 256, 9);

@@ -145,6 +145,11 @@ public final class Llama implements AutoCloseable {
         return device != null;
     }
 
+    /** The device model when the model runs on a device (for the offload's own tools, such as its profiler). */
+    public java.util.Optional<DecoderOffload.DeviceModel> deviceModel() {
+        return java.util.Optional.ofNullable(device);
+    }
+
     /**
      * One greedy decode step of several sessions of this model at once: session i is fed {@code tokens[i]} and the
      * argmax of its next logits is returned. On a device the rows go through every matmul as one batch; on the host

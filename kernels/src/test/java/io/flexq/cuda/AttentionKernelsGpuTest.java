@@ -1,0 +1,77 @@
+package io.flexq.cuda;
+
+import io.flexq.runtime.llama.Llama;
+import io.flexq.runtime.llama.LlamaSession;
+import io.flexq.runtime.model.ModelFile;
+import io.flexq.runtime.model.ModelShape;
+import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.DecoderOffload;
+import io.flexq.runtime.tensor.BuiltinTypes;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The warp-per-position attention kernels (head sizes 64 and 128, the shapes of real Llamas) against the
+ * one-position-per-thread kernel that {@link CudaDecoderGpuTest} checks against the host, on random FQ6 models of
+ * those head sizes: a 300-token prompt in chunks of 200 rows (128-position attention chunks) and then decode steps
+ * (32-position chunks, 10 of them), logits of every row compared. The two kernels sum in other orders, so the logits
+ * may differ by rounding only.
+ */
+@Tag("gpu")
+class AttentionKernelsGpuTest {
+
+    @BeforeAll
+    static void needsGpu() {
+        GpuTestData.assumeGpu();
+    }
+
+    @ParameterizedTest(name = "head size {0}")
+    @ValueSource(ints = {64, 128})
+    void warpKernelsEqualTheGenericKernel(int hd) {
+        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
+        List<float[]> generic = logits(shape, "generic"), warps = logits(shape, null);
+        double worst = 0, scale = 0;
+        for (int i = 0; i < generic.size(); i++) {
+            for (int v = 0; v < generic.get(i).length; v++) {
+                worst = Math.max(worst, Math.abs(generic.get(i)[v] - warps.get(i)[v]));
+                scale = Math.max(scale, Math.abs(generic.get(i)[v]));
+            }
+        }
+        System.out.printf("[attention] head size %d: %d rows, max |dlogit| %.3g (largest |logit| %.3g)%n", hd, generic.size(), worst, scale);
+        assertTrue(scale > 0, "logits are not all zero");
+        assertTrue(worst <= 1e-3 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
+    }
+
+    private static List<float[]> logits(ModelShape shape, String attention) {
+        List<String> log = new ArrayList<>();
+        ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();
+        if (attention == null) {
+            System.clearProperty("flexq.cuda.attention");
+        } else {
+            System.setProperty("flexq.cuda.attention", attention);
+        }
+        try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 11);
+             Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add);
+             LlamaSession s = d.newSession(400, 200)) {
+            assertTrue(d.onDevice(), "on the device: " + log);
+            int[] prompt = new int[300];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = 1 + (i * 37) % 900;
+            }
+            List<float[]> out = new ArrayList<>(List.of(s.forwardAll(prompt, 0, prompt.length)));
+            for (int i = 0; i < 20; i++) {
+                out.add(s.forward(new int[] {1 + (i * 53) % 900}, 0, 1));
+            }
+            return out;
+        } finally {
+            System.clearProperty("flexq.cuda.attention");
+        }
+    }
+}
