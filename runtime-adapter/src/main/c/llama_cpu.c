@@ -81,6 +81,43 @@ T512 int flexq_swiglu(float *gate, const float *up, long n) {
 }
 
 /*
+ * The scores of 16 consecutive keys (rows kp, kp + kvDim, ...) for one query head, lane k = key k, each exactly
+ * as lane_sum(fma chain over the chunks): the 16 accumulators are reduced together by a transposing tree whose
+ * four steps are the butterfly's (i ^ 8, ^ 4, ^ 2, ^ 1), so every key gets the same additions in the same pairs.
+ * After the tree lane 4c + l holds key c + 4l; one permutation puts key k in lane k.
+ */
+T512 static inline __m512 scores16(const float *qp, const float *kp, int kvDim, int chunks) {
+    __m512 v[16];
+    for (int k = 0; k < 16; k++) {
+        v[k] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < chunks; c++) {
+        __m512 qc = _mm512_loadu_ps(qp + 16 * c);
+        for (int k = 0; k < 16; k++) {
+            v[k] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(kp + (size_t) k * kvDim + 16 * c), v[k]);
+        }
+    }
+    __m512 s1[8], s2[4], s3[2];
+    for (int m = 0; m < 8; m++) { /* lane i < 8: key 2m, i + (i ^ 8); lanes 8..15: key 2m + 1 */
+        s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int p = 0; p < 4; p++) { /* 128-bit chunk c: key 4p + c, lanes i < 4 of i + (i ^ 4) */
+        s2[p] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int q = 0; q < 2; q++) { /* chunk c: lanes 0, 1 key 8q + c; lanes 2, 3 key 8q + 4 + c (i + (i ^ 2)) */
+        s3[q] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    /* i + (i ^ 1): chunk c lane l = key c + 4l */
+    __m512 z = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_permutexvar_ps(order, z);
+}
+
+/*
  * Tasks are (token t, key/value head g) pairs, index t * kvHeads + g: the query heads of one group are done
  * together, up to QB at a time with QB * (hs / 16) <= 16 accumulators, so each key and value row is read once per
  * QB heads instead of once per head. Every head keeps the order of operations of the one-head loop above.
@@ -110,7 +147,17 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
             for (int i = 0; i < nh; i++) {
                 max[i] = -__builtin_inff();
             }
-            for (int j = 0; j < length; j++) {
+            int j = 0;
+            for (; j + 16 <= length; j += 16) {
+                for (int i = 0; i < nh; i++) {
+                    __m512 z = scores16(qp + (size_t) i * hs, keys + (size_t) j * kvDim + kvOff, kvDim, chunks);
+                    z = _mm512_mul_ps(z, _mm512_set1_ps(scale));
+                    _mm512_storeu_ps(s + i * stride + j, z);
+                    float m = _mm512_reduce_max_ps(z);
+                    max[i] = m > max[i] ? m : max[i];
+                }
+            }
+            for (; j < length; j++) {
                 const float *kp = keys + (size_t) j * kvDim + kvOff;
                 for (int i = 0; i < nh; i++) {
                     __m512 acc = _mm512_setzero_ps();
