@@ -1,24 +1,19 @@
 package io.flexq.plugin.cpu;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.lang.foreign.Arena;
+import io.flexq.runtime.cpu.NativeLibrary;
+
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The native FQ6 kernel library ({@code src/main/c/fq6_cpu.c}, built by {@code build-native.sh} into the jar as
+ * The native FQ6 kernel library ({@code src/main/c/fq6_cpu.c}, built by {@code tools/build-native.sh} into the jar as
  * {@code native/linux-x86_64/libflexq_cpu.so}) through the FFM API, or the reason it cannot run here. One
  * instance per process is enough, but nothing stops a test from making its own ({@link #load(boolean)}).
  *
@@ -35,8 +30,9 @@ public final class NativeFq6 {
         NONE, AVX2, AVX512_VNNI
     }
 
-    static final String RESOURCE = "/native/linux-x86_64/libflexq_cpu.so";
-    static final String PROPERTY = "flexq.cpu.native";
+    static final String LIBRARY = "libflexq_cpu";
+    static final String RESOURCE = "/native/linux-x86_64/" + LIBRARY + ".so";
+    static final String PROPERTY = NativeLibrary.PROPERTY;
 
     private static volatile NativeFq6 shared;
 
@@ -76,38 +72,27 @@ public final class NativeFq6 {
         if (!wanted) {
             return new NativeFq6(null, Level.NONE, "turned off (-D" + PROPERTY + "=false)");
         }
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return new NativeFq6(null, Level.NONE, "no native kernels for " + os + "/" + arch);
+        NativeLibrary lib = NativeLibrary.open(LIBRARY, NativeFq6.class);
+        if (lib.lookup().isEmpty()) {
+            return new NativeFq6(null, Level.NONE, lib.why());
         }
-        try (InputStream in = NativeFq6.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                return new NativeFq6(null, Level.NONE, RESOURCE + " is not on the class path (built without gcc?)");
-            }
-            Path file = Files.createTempFile("flexq_cpu", ".so");
-            try {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
-                MethodHandle levelFn = linker.downcallHandle(lib.findOrThrow("fq6_cpu_level"), FunctionDescriptor.of(JAVA_INT));
-                MethodHandle gemm = linker.downcallHandle(lib.findOrThrow("fq6_gemm"),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
-                                JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-                        Linker.Option.critical(true));
-                MethodHandle quantize = linker.downcallHandle(lib.findOrThrow("fq6_quantize"),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-                        Linker.Option.critical(true));
-                int lv = (int) levelFn.invokeExact();
-                Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
-                String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
-                return new NativeFq6(level == Level.NONE ? null : gemm, level == Level.AVX512_VNNI ? quantize : null, level, why);
-            } finally {
-                // the mapping stays valid after the file is gone (Linux)
-                Files.deleteIfExists(file);
-            }
+        try {
+            SymbolLookup symbols = lib.lookup().get();
+            Linker linker = Linker.nativeLinker();
+            MethodHandle levelFn = linker.downcallHandle(symbols.findOrThrow("fq6_cpu_level"), FunctionDescriptor.of(JAVA_INT));
+            MethodHandle gemm = linker.downcallHandle(symbols.findOrThrow("fq6_gemm"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+                            JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                    Linker.Option.critical(true));
+            MethodHandle quantize = linker.downcallHandle(symbols.findOrThrow("fq6_quantize"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                    Linker.Option.critical(true));
+            int lv = (int) levelFn.invokeExact();
+            Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
+            String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
+            return new NativeFq6(level == Level.NONE ? null : gemm, level == Level.AVX512_VNNI ? quantize : null, level, why);
         } catch (Throwable e) {
-            return new NativeFq6(null, Level.NONE, "could not load " + RESOURCE + ": " + e);
+            return new NativeFq6(null, Level.NONE, "could not bind " + LIBRARY + ": " + e);
         }
     }
 
