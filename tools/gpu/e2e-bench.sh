@@ -6,7 +6,7 @@
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
 # More steps: conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
-# synthetic FQ6 model of the shape, no quantize step; ORDERED="true false" for an A/B of the decode GEMV), 70b.
+# synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*), 70b.
 set -u
 export G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -17,7 +17,7 @@ export LD_LIBRARY_PATH=/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PAT
 [ -x /tmp/jre/bin/java ] || tar xJf "$G/jre.tar.xz" -C /tmp
 { nvidia-smi; date -u; nproc; } > "$OUT/env.log" 2>&1
 CP=$(for d in "$G"/classes/*/; do printf '%s:' "$d"; done)$(ls "$G"/lib/*.jar | grep -v console | tr '\n' ':')
-J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root"
+J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root -Dflexq.ref27m=${REF27M:-/tmp/m27/ref27M-fq6.gguf}"
 has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
 t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s) $*" >> "$OUT/times.log"; }
 
@@ -40,15 +40,16 @@ if has conformance; then
   echo "conformance rc=$?"; tail -25 "$OUT/conformance.log"
 fi
 if has profile; then   # where a step's device time goes, stage by stage (synthetic FQ6 8B, then the F16 file if present)
-  t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE "FQ6 W6A8, $SHAPE shape" \
+  t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 W6A8, $SHAPE shape" \
     2>&1 | tee "$OUT/profile-fq6.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
   [ -f "$W/m-f16.gguf" ] && t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench "$W/m-f16.gguf" "F16, $SHAPE shape" \
     2>&1 | tee "$OUT/profile-f16.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
 fi
-if has fq6s; then      # synthetic FQ6 of the same shape (random codes, F16 embedding and head): no quantize step
-  for o in ${ORDERED:-true}; do
-    t timeout 300 $J -Dflexq.cuda.ordered=$o -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE "FQ6 W6A8 synthetic (ours, ordered=$o)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
-      | tee "$OUT/bench-fq6s-ordered-$o.log" | grep -E "^\||loaded|flexq-cuda|rror"
+if has fq6s; then      # synthetic FQ6 of the same shape (random codes; Q8_0 head and embedding as quantize writes): no quantize step
+  for v in ${VARIANTS:-default}; do   # e.g. VARIANTS="default cuda.pdl=false act_preset=a6": -Dflexq.KEY=VALUE per variant
+    flags=""; [ "$v" = default ] || for kv in ${v//,/ }; do flags="$flags -Dflexq.$kv"; done
+    t timeout 300 $J $flags -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 W6A8 synthetic (ours, $v)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
+      | tee "$OUT/bench-fq6s-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
   done
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then

@@ -93,6 +93,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         dev.makeCurrent();
         CudaStream stream = new CudaStream(dev);
         FlexqKernels k = dev.kernels().on(stream.handle());
+        if (!"false".equals(System.getProperty("flexq.cuda.pdl"))) {
+            k = k.programmatic();  // -Dflexq.cuda.pdl=false: plain launches, for A/B runs
+        }
         List<AutoCloseable> made = new ArrayList<>();
         made.add(stream);
         try {
@@ -137,7 +140,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             DeviceBuffer on = up.vector("output_norm.weight", c.dim());
             made.add(on);
             String headName = file.tensors().containsKey("output.weight") ? "output.weight" : "token_embd.weight";
-            DeviceLinear head = up.linear(headName, c.dim(), c.vocabSize());
+            DeviceLinear head = up.head(headName, c.dim(), c.vocabSize());
             made.add(head);
             return new CudaModel(c, dev, stream, k, blas, ws, rope, emb, embF16[0], List.copyOf(layers), on, head, up.uploadedBytes());
         } catch (RuntimeException e) {
@@ -171,6 +174,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         return switch (m) {
             case Fq6Linear f -> "FQ6 W6A" + f.activationBits();
             case FloatLinear f -> f.f16() ? "F16" : "F32";
+            case Q8Linear q -> "Q8_0";
         };
     }
 
@@ -266,7 +270,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             maxPos = Math.max(maxPos, pos[i]);
         }
-        int ch = DecoderKernels.attentionChunk(m);
+        boolean onePrompt = isOnePrompt(seqs, pos);
+        int ch = d.attentionChunk(m, c.headSize(), onePrompt);
         int needed = maxPos / ch + 1;
         int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
         ensureWork(m, chunks);
@@ -280,10 +285,13 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             rows.set(ValueLayout.JAVA_LONG_UNALIGNED, b + 16, seqs[i].cacheAddress());
         }
         stream.upload(work.rows.address(), rows, (long) m * DecoderKernels.ROW_BYTES, () -> "row table of " + m + " rows");
+        if (h != Head.NONE) {
+            head.prepare(k, d, h == Head.ALL ? m : 1);  // before any capture: it may allocate
+        }
         if (profile != null) {
             try (CudaStream.Graph g = stream.capture(() -> {
                 profile.begin();
-                encode(m, h, argmax, chunks);
+                encode(m, h, argmax, chunks, ch, onePrompt);
             }, () -> "capturing a profiled forward of " + m + " rows")) {
                 g.launch(() -> "profiled forward");
                 stream.synchronize(() -> "a profiled forward of " + m + " rows");
@@ -292,12 +300,12 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             GraphKey key = new GraphKey(m, h, argmax, chunks);
             CudaStream.Graph g = graphs.get(key);
             if (g == null) {
-                g = stream.capture(() -> encode(m, h, argmax, chunks), () -> "capturing the decoder for " + key);
+                g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt), () -> "capturing the decoder for " + key);
                 graphs.put(key, g);
             }
             g.launch(() -> "decoder graph " + key);
         } else {
-            encode(m, h, argmax, chunks);
+            encode(m, h, argmax, chunks, ch, onePrompt);
         }
         int headRows = h == Head.ALL ? m : 1;
         int[] ids = new int[argmax ? headRows : 0];
@@ -314,8 +322,18 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         return ids;
     }
 
+    /** Whether the rows are consecutive positions of one sequence (a prompt chunk), not rows of several sequences. */
+    private static boolean isOnePrompt(CudaSequence[] seqs, int[] pos) {
+        for (int i = 1; i < seqs.length; i++) {
+            if (seqs[i] != seqs[0] || pos[i] != pos[i - 1] + 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Every launch of one forward of m rows whose row table is in work.rows. */
-    private void encode(int m, Head h, boolean argmax, int chunks) {
+    private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt) {
         DecoderWork w = work;
         int dim = c.dim(), qDim = c.qDim(), hd = c.headSize();
         float eps = c.rmsEps();
@@ -336,10 +354,10 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                     c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
             mark("rope + kv store");
             d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks,
-                    DecoderKernels.attentionChunk(m));
+                    ch, onePrompt);
             mark("attention");
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
-            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, DecoderKernels.attentionChunk(m), c.heads(), hd, w.att.address(), qDim,
+            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
                     ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
             mark("attention merge (+quantize)");
             L.wo().run(k, d, new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), w.proj.address());

@@ -51,13 +51,34 @@ final class DecoderKernels {
                 rows, q, ldq, kk, ldk, v, ldv, heads, kvHeads, hd, pairs, cos, sin, layer);
     }
 
-    /** The attention chunk length for a forward of m rows: short for decode steps, long for prompts (fewer partials). */
-    static int attentionChunk(int m) {
-        return m <= CudaModel.GRAPH_ROWS ? DECODE_ATTENTION_CHUNK : ATTENTION_CHUNK;
+    /** Positions per chunk of the prompt kernel (ATT_TCH), and its rows per block (ATT_RT). */
+    static final int TILE_ATTENTION_CHUNK = 64, TILE_ROWS = 8;
+
+    /**
+     * The attention chunk length for a forward of m rows: short for decode steps, the prompt kernel's chunk for a
+     * prompt of one sequence at head size 128, else 128 (fewer partials).
+     */
+    int attentionChunk(int m, int hd, boolean onePrompt) {
+        if (m <= CudaModel.GRAPH_ROWS) {
+            return DECODE_ATTENTION_CHUNK;
+        }
+        return tiled(m, hd, onePrompt) ? TILE_ATTENTION_CHUNK : ATTENTION_CHUNK;
     }
 
-    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks, int ch) {
+    private boolean tiled(int m, int hd, boolean onePrompt) {
+        return m > CudaModel.GRAPH_ROWS && onePrompt && hd == 128 && !genericAttention;
+    }
+
+    void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
+                   int ch, boolean onePrompt) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
+        if (tiled(m, hd, onePrompt)) {
+            int g = heads / kvHeads;
+            int smem = TILE_ATTENTION_CHUNK * (hd / 2 + 1) * 4 + TILE_ATTENTION_CHUNK * hd * 2 + TILE_ROWS * g * (hd + TILE_ATTENTION_CHUNK) * 4;
+            k.launch("dec_attention_tile_hd128", smem, FlexqKernels.ceilDiv(m, TILE_ROWS), kvHeads, chunks, TILE_ROWS * 32, what,
+                    rows, m, q, ldq, layer, heads, kvHeads, scale, partials, chunks);
+            return;
+        }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch};
         if (hd == 128 && !genericAttention) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
@@ -92,6 +113,17 @@ final class DecoderKernels {
     void floatGemv(long w, boolean f16, int rows, int cols, long x, int ldx, int m, long y) {
         k.launch("dec_float_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
                 () -> "dec_float_gemv M=" + m + " N=" + rows + " K=" + cols, w, f16 ? 1 : 0, rows, cols, x, ldx, m, y);
+    }
+
+    void q8Gemv(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
+        k.launch("dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+                () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+    }
+
+    void q8ToF16(long codes, long scales, int rows, int cols, long out) {
+        long n = (long) rows * cols;
+        k.launch("dec_q8_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_q8_to_f16 N=" + rows + " K=" + cols,
+                codes, scales, n, out);
     }
 
     void toF16(long x, long n, long out) {

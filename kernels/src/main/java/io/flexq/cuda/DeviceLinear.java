@@ -2,10 +2,10 @@ package io.flexq.cuda;
 
 /**
  * One weight matrix (rows outputs x cols inputs) resident on the device for the decoder: FQ6 on the INT8-MMA
- * kernels, or a float matrix. {@code run} writes y[t * rows + r] for the M rows of its input, launching on the
+ * kernels, a float matrix, or a Q8_0 matrix (the output head of a default `flexq quantize` file). {@code run} writes y[t * rows + r] for the M rows of its input, launching on the
  * stream of the kernels it is given.
  */
-sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLinear {
+sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLinear, Q8Linear {
 
     int rows();
 
@@ -20,6 +20,10 @@ sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLine
     String describe();
 
     void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y);
+
+    /** Makes what a forward of {@code m} rows needs beyond the resident form (outside graph capture); most need nothing. */
+    default void prepare(FlexqKernels k, DecoderKernels d, int m) {
+    }
 
     @Override
     void close();

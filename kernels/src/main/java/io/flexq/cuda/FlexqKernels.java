@@ -1,6 +1,8 @@
 package io.flexq.cuda;
 
 import org.bytedeco.cuda.cudart.CUfunc_st;
+import org.bytedeco.cuda.cudart.CUlaunchAttribute;
+import org.bytedeco.cuda.cudart.CUlaunchConfig;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.LongPointer;
@@ -26,20 +28,32 @@ public final class FlexqKernels {
     private final CudaDevice device;
     private final KernelModule module;
     private final CUstream_st stream;
+    private final boolean programmatic;
 
     FlexqKernels(CudaDevice device, KernelModule module) {
-        this(device, module, null);
+        this(device, module, null, false);
     }
 
-    private FlexqKernels(CudaDevice device, KernelModule module, CUstream_st stream) {
+    private FlexqKernels(CudaDevice device, KernelModule module, CUstream_st stream, boolean programmatic) {
         this.device = device;
         this.module = module;
         this.stream = stream;
+        this.programmatic = programmatic;
     }
 
     /** The same kernels launching on {@code stream} (captured into a CUDA graph while that stream captures). */
     public FlexqKernels on(CUstream_st stream) {
-        return new FlexqKernels(device, module, stream);
+        return new FlexqKernels(device, module, stream, programmatic);
+    }
+
+    /**
+     * The same kernels launched with programmatic dependent launch (sm_90+): each may be scheduled while the kernel
+     * before it finishes and waits for it in {@code pdl_wait()} (flexq.cu), which hides launch gaps and lets the
+     * decode GEMVs stream weights early. Every entry point of the program calls pdl_wait() before reading what an
+     * earlier kernel wrote, so this is safe for any sequence of launches. Other devices: unchanged.
+     */
+    FlexqKernels programmatic() {
+        return device.computeCapability() >= 90 ? new FlexqKernels(device, module, stream, true) : this;
     }
 
     CUstream_st stream() {
@@ -203,6 +217,16 @@ public final class FlexqKernels {
                 };
                 slots.put(i, v);
                 params.put(i, Native.at(slots.address() + 8L * i));
+            }
+            if (programmatic) {
+                try (CUlaunchConfig cfg = new CUlaunchConfig(); CUlaunchAttribute attr = new CUlaunchAttribute()) {
+                    attr.id(cudart.CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION);
+                    attr.value().programmaticStreamSerializationAllowed(1);
+                    cfg.gridDimX(gx).gridDimY(gy).gridDimZ(gz).blockDimX(threads).blockDimY(1).blockDimZ(1).sharedMemBytes(smem)
+                            .hStream(stream).attrs(attr).numAttrs(1);
+                    device.check(cudart.cuLaunchKernelEx(cfg, fn, params, (PointerPointer<?>) null), "cuLaunchKernelEx", ctx);
+                }
+                return;
             }
             // the PointerPointer overload passes the array itself; the Pointer overload is @ByPtrPtr (it would
             // pass the address of a local holding the array, and a non-null "extra")

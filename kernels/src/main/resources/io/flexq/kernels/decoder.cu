@@ -49,6 +49,8 @@ __device__ __forceinline__ double block_sum(double v, double *scratch) {
 // x[t][i] = row token_t of the embedding (fp32 or fp16 storage). Grid: M blocks.
 extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__restrict__ rows, const void *__restrict__ emb,
                                                            int f16, int dim, float *__restrict__ x) {
+    pdl_launch();
+    pdl_wait();
     const int t = blockIdx.x;
     const long long base = (long long)rows[t].token * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
@@ -65,6 +67,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_embed(const RowInfo *__res
 extern "C" __global__ void __launch_bounds__(1024) dec_add_rmsnorm(float *__restrict__ x, const float *__restrict__ delta, int dim,
         const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     extern __shared__ float sn[];
     __shared__ double scratch[32];
     const int t = blockIdx.x;
@@ -110,6 +114,8 @@ extern "C" __global__ void __launch_bounds__(1024) dec_add_rmsnorm(float *__rest
 extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *__restrict__ rows, float *__restrict__ q, int ldq,
         const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, int heads, int kvHeads, int hd, int pairs,
         const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    pdl_launch();
+    pdl_wait();
     const int t = blockIdx.x;
     const RowInfo r = rows[t];
     const float *cs = cosT + (long long)r.pos * pairs, *sn = sinT + (long long)r.pos * pairs;
@@ -151,6 +157,8 @@ extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *
 #define ATT_MAXG 8
 extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
         int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
+    pdl_launch();
+    pdl_wait();
     __shared__ float qs[ATT_MAXG * 256];
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -280,6 +288,8 @@ __device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
         int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch) {
+    pdl_launch();
+    pdl_wait();
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -406,6 +416,126 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowI
     attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
 }
 
+// Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
+// ATT_TCH positions). The chunk's keys and values are staged once in shared memory and serve every query of the tile
+// (ATT_RT rows x G heads), so the cache is read once per tile instead of once per row. Warp w is row w of the tile:
+// lane j scores positions j and j + 32 for the row's G heads (keys padded by one word per row, so the 32 lanes read
+// 32 banks), the row's max and sum come from warp shuffles, and then lane j accumulates dims 2j, 2j+1, 64+2j, 65+2j
+// over the chunk's positions. Writes the same partials as the per-row kernels (chunk size ATT_TCH), which
+// dec_attention_merge combines. Rows of the tile share one cache (a prompt); the host uses it for prompt forwards
+// only. Grid: (ceil(M / ATT_RT), kvHeads, chunks), ATT_RT * 32 threads; dynamic shared memory attention_tile_smem().
+#define ATT_RT 8
+#define ATT_TCH 64
+// (256 threads = ATT_RT warps)
+extern "C" __global__ void __launch_bounds__(256) dec_attention_tile_hd128(const RowInfo *__restrict__ rows, int M,
+        const float *__restrict__ q, int ldq, int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks) {
+    pdl_launch();
+    pdl_wait();
+    constexpr int HD = 128, KS = HD / 2 + 1;  // key row stride in 32-bit words (padded)
+    extern __shared__ uint4 tile_smem[];
+    const int G = heads / kvHeads, kvDim = kvHeads * HD;
+    u32 *ks = (u32 *)tile_smem;                                  // ATT_TCH x KS words: keys as half pairs
+    u32 *vs = ks + ATT_TCH * KS;                      // ATT_TCH x HD/2 words: values as half pairs
+    float *qs = (float *)(vs + ATT_TCH * (HD / 2));   // ATT_RT x G x HD
+    float *ps = qs + ATT_RT * G * HD;                 // ATT_RT x G x ATT_TCH weights
+    const int t0 = blockIdx.x * ATT_RT, kvh = blockIdx.y, c = blockIdx.z;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+    const int p0 = c * ATT_TCH;
+    const RowInfo first = rows[t0];
+    const int last = min(M, t0 + ATT_RT) - 1;
+    if (p0 > rows[last].pos) return;  // the whole chunk lies after every row of the tile (causal)
+    const u16 *kc = (const u16 *)first.cache + ((long long)(layer * 2) * first.cap) * kvDim + kvh * HD;
+    const u16 *vc = (const u16 *)first.cache + ((long long)(layer * 2 + 1) * first.cap) * kvDim + kvh * HD;
+    // stage keys and values (16-byte chunks; positions past the cache's capacity read as zero)
+    for (int i = tid; i < ATT_TCH * (HD / 8); i += blockDim.x) {
+        const int j = i / (HD / 8), part8 = i % (HD / 8), p = p0 + j;
+        uint4 kk = make_uint4(0, 0, 0, 0), vv = kk;
+        if (p < first.cap) {
+            kk = *(const uint4 *)(kc + (long long)p * kvDim + part8 * 8);
+            vv = *(const uint4 *)(vc + (long long)p * kvDim + part8 * 8);
+        }
+        u32 *kd = ks + j * KS + part8 * 4;
+        kd[0] = kk.x; kd[1] = kk.y; kd[2] = kk.z; kd[3] = kk.w;
+        *(uint4 *)(vs + j * (HD / 2) + part8 * 4) = vv;
+    }
+    for (int i = tid; i < ATT_RT * G * HD; i += blockDim.x) {
+        const int r = i / (G * HD), e = i % (G * HD);
+        qs[i] = t0 + r < M ? q[(long long)(t0 + r) * ldq + (kvh * G) * HD + e] : 0.0f;
+    }
+    __syncthreads();
+    const int t = t0 + w;
+    const int pos = t < M ? rows[t].pos : -1;
+    const int n = min(ATT_TCH, pos + 1 - p0);  // valid positions of this row in the chunk
+    float m[ATT_MAXG], ssum[ATT_MAXG];
+    if (n > 0) {
+        float sc[ATT_MAXG][2];
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) sc[g][0] = sc[g][1] = 0.0f;
+        const float *qw = qs + w * G * HD;
+#pragma unroll 4
+        for (int d2 = 0; d2 < HD / 2; ++d2) {
+            const u32 k0 = ks[lane * KS + d2], k1 = ks[(lane + 32) * KS + d2];
+            const float a0 = h2f((u16)(k0 & 0xFFFF)), a1 = h2f((u16)(k0 >> 16));
+            const float b0 = h2f((u16)(k1 & 0xFFFF)), b1 = h2f((u16)(k1 >> 16));
+#pragma unroll
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
+                const float2 qq = *(const float2 *)(qw + g * HD + 2 * d2);
+                sc[g][0] += qq.x * a0 + qq.y * a1;
+                sc[g][1] += qq.x * b0 + qq.y * b1;
+            }
+        }
+        const bool v0 = lane < n, v1 = lane + 32 < n;
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g >= G) break;
+            const float s0 = v0 ? sc[g][0] * scale : -INFINITY, s1 = v1 ? sc[g][1] * scale : -INFINITY;
+            float mx = fmaxf(s0, s1);
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, o));
+            const float e0 = v0 ? __expf(s0 - mx) : 0.0f, e1 = v1 ? __expf(s1 - mx) : 0.0f;
+            float sum = e0 + e1;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(FULL_MASK, sum, o);
+            m[g] = mx;
+            ssum[g] = sum;
+            ps[(w * G + g) * ATT_TCH + lane] = e0;
+            ps[(w * G + g) * ATT_TCH + lane + 32] = e1;
+        }
+    }
+    __syncwarp();
+    if (n <= 0) return;  // no barrier follows: the warp's row owns ps row w alone
+    float acc[ATT_MAXG][4];
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) acc[g][i] = 0.0f;
+#pragma unroll 4
+    for (int j = 0; j < n; ++j) {
+        const u32 x0 = vs[j * (HD / 2) + lane], x1 = vs[j * (HD / 2) + 32 + lane];
+        const float f0 = h2f((u16)(x0 & 0xFFFF)), f1 = h2f((u16)(x0 >> 16)), f2 = h2f((u16)(x1 & 0xFFFF)), f3 = h2f((u16)(x1 >> 16));
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g >= G) break;
+            const float pw = ps[(w * G + g) * ATT_TCH + j];
+            acc[g][0] += pw * f0; acc[g][1] += pw * f1; acc[g][2] += pw * f2; acc[g][3] += pw * f3;
+        }
+    }
+#pragma unroll
+    for (int g = 0; g < ATT_MAXG; ++g) {
+        if (g >= G) break;
+        float *pout = part + (((long long)t * heads + kvh * G + g) * chunks + c) * (HD + 2);
+        pout[2 + 2 * lane] = acc[g][0];
+        pout[3 + 2 * lane] = acc[g][1];
+        pout[2 + 64 + 2 * lane] = acc[g][2];
+        pout[3 + 64 + 2 * lane] = acc[g][3];
+        if (lane == 0) {
+            pout[0] = m[g];
+            pout[1] = ssum[g];
+        }
+    }
+}
+
 // Merges the chunk partials of row t, head h: out[t * ldo + h * hd + d] = sum_c e_c acc_c[d] / sum_c e_c s_c,
 // e_c = exp(m_c - max_c m_c), over the chunks c <= pos / ch. The block first takes every chunk's m and s at once
 // (a thread per chunk), keeps the weights e_c in shared memory, then each thread sums its d over the chunks with the
@@ -415,6 +545,8 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowI
 extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
         int chunks, int ch, int heads, int hd, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     extern __shared__ float wc[];
     __shared__ float o[128];
     __shared__ float red[4];
@@ -465,6 +597,8 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 // stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
 extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
         int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31, G = (n + 127) / 128;
     if (warp >= (long long)M * G) return;
@@ -490,6 +624,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
 // out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
 // Grid: M blocks of 1024 threads.
 extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__restrict__ logits, int n, int *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
     __shared__ float bv[32];
     __shared__ int bi[32];
     const int t = blockIdx.x;
@@ -526,6 +662,8 @@ extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__res
 #define FG_BATCH 8
 extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    pdl_wait();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
@@ -592,8 +730,90 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
     }
 }
 
+// ------------------------------------------------------------------------------------------------ Q8_0 GEMV
+// y[t * N + r] = sum_b d[r][b] * sum_{i<32} qs[r][32b + i] * x[t][32b + i] for tokens t in [8 * blockIdx.z, +8): a
+// GGUF Q8_0 matrix as the upload splits it, int8 codes row-major (N x K bytes) and one fp16 scale per 32 codes
+// (N x K/32), fp32 activations and accumulation (each half block of 16 products summed, then times its scale).
+// One warp per row, 16 codes per 16-byte load, Q8_BATCH loads in flight per lane. K a multiple of 32 (host checks).
+// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head (what `flexq quantize` writes by default).
+#define Q8_BATCH 8
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
+        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) return;
+    const int K16 = K / 16;
+    const uint4 *qr = qs + (long long)r * K16;
+    const u16 *dr = d + (long long)r * (K / 32);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
+    for (int c0 = lane; c0 < K16; c0 += 32 * Q8_BATCH) {
+        uint4 q4[Q8_BATCH];
+        float sc[Q8_BATCH];
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            q4[u] = c < K16 ? __ldg(qr + c) : make_uint4(0, 0, 0, 0);
+            sc[u] = c < K16 ? h2f(__ldg(dr + (c >> 1))) : 0.0f;
+        }
+        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
+            pdl_wait();
+            waited = true;
+        }
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            if (c >= K16) break;
+            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
+            // 2^23 + 128 comes off (one FADD); exact for every code.
+            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
+            float wf[16];
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int b = 0; b < 4; ++b)
+                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 16);
+                    float part = 0.0f;
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const float4 a = xr[i];
+                        part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
+                    }
+                    acc[tt] += part * sc[u];
+                }
+            }
+        }
+    }
+    if (!waited) pdl_wait();
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
+    }
+}
+
+// Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
+// for batched forwards. n = N * K elements. Grid: ceil(n / 256).
+extern "C" __global__ void __launch_bounds__(256) dec_q8_to_f16(const signed char *__restrict__ codes, const u16 *__restrict__ d,
+        long long n, u16 *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = f2h(__fmul_rn((float)codes[i], h2f(d[i >> 5])));
+}
+
 // fp32 -> fp16 (round to nearest even), n elements: activations for cuBLAS fp16 GEMMs. Grid: ceil(n / 256).
 extern "C" __global__ void __launch_bounds__(256) dec_to_f16(const float *__restrict__ x, long long n, u16 *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = f2h(x[i]);
 }

@@ -52,6 +52,23 @@ typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
 
+// Programmatic dependent launch (sm_90+). A kernel launched with the programmatic-serialization attribute (the
+// decoder's stream does so, see FlexqKernels.launch) may start while the kernel before it still runs: pdl_wait()
+// returns once that kernel has finished and its writes are visible. Every entry point calls pdl_launch() first (so
+// the next kernel may be scheduled early) and pdl_wait() before it reads anything an earlier kernel wrote; weights,
+// which no kernel writes, may be read before (the decode GEMV starts streaming them while the norm before it runs).
+// Launched without the attribute, or on sm_80..89, both are no-ops.
+__device__ __forceinline__ void pdl_launch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
 __device__ __forceinline__ float h2f(u16 h) {
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
@@ -235,8 +252,10 @@ __device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32
         const float inv = __fdiv_rn((float)Q, amax);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
+            // x * inv is NaN only when inv overflowed (amax < Q / FLT_MAX) and x == 0: code 0, as the contract says
+            // (docs/FQ6.md section 6); fmaxf(NaN, lo) would return lo, so the test is explicit.
             float q = roundf(__fmul_rn(v[i], inv));
-            q = fminf(fmaxf(q, (float)(-(Q + 1))), (float)Q);
+            q = q != q ? 0.0f : fminf(fmaxf(q, (float)(-(Q + 1))), (float)Q);
             c[i] = (int)q;
         }
     }
@@ -275,6 +294,8 @@ template <int Q>
 __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int ldx, int M, int K, int G,
                                               u32 *__restrict__ a8, u32 *__restrict__ ap,
                                               float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31;
     if (warp >= (long long)M * G) return;
@@ -303,6 +324,8 @@ __device__ __forceinline__ int fq6_code(const u8 *__restrict__ fq6, int R, int K
 
 __device__ __forceinline__ void repack_body(const u8 *__restrict__ fq6, int R, int K, int G,
                                             u32 *__restrict__ wbtc, u32 *__restrict__ wi8, u16 *__restrict__ ws) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
     const int Rt = (R + 15) / 16;
@@ -405,6 +428,8 @@ template <int PATH, int ABITS, int NT, bool WITHP, typename OutT = float>
 __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                           OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G, int gps) {
+    pdl_launch();
+    pdl_wait();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
     const int Rt = (N + 15) >> 4;
@@ -476,11 +501,11 @@ __device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, cons
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
     const int rt = blockIdx.x;
-    for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
-        u32 w[ORD_BATCH][12];
-        u32 sw[ORD_BATCH];
-        u32 a[ORD_BATCH][8];
-        float s[ORD_BATCH][2];
+    pdl_launch();
+    u32 w[ORD_BATCH][12];
+    u32 sw[ORD_BATCH];
+    // weights (never written by a kernel) stream in before the wait for the kernel that made the activations
+    auto load_weights = [&](int gb) {
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
             const int g = gb + b;
@@ -492,6 +517,19 @@ __device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, cons
                 w[b][8] = q2.x; w[b][9] = q2.y; w[b][10] = q2.z; w[b][11] = q2.w;
                 const u16 *sws = ws + ((long long)rt * G + g) * 16;
                 sw[b] = (u32)__ldg(sws + gid) | ((u32)__ldg(sws + gid + 8) << 16);
+            }
+        }
+    };
+    if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
+    pdl_wait();
+    for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
+        if (gb != warp * ORD_BATCH) load_weights(gb);
+        u32 a[ORD_BATCH][8];
+        float s[ORD_BATCH][2];
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) {
                 uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
                 if (gid < M) {
                     const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
@@ -555,6 +593,8 @@ template <int PATH, int ABITS, int WR, int WT, int MT, int NT, int STAGES, bool 
 __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                           const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                           OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    pdl_launch();
+    pdl_wait();
     constexpr int ROWS = WR * MT * 16, TOKS = WT * NT * 8, TILES = ROWS / 16;
     constexpr int OFF_SW = ROWS * 96, OFF_A = OFF_SW + ROWS * 2, OFF_SA = OFF_A + TOKS * 128;
     constexpr int STAGE = OFF_SA + TOKS * 4;
@@ -786,6 +826,8 @@ extern "C" __global__ void __launch_bounds__(256) flexq_repack(const u8 *__restr
 // from a sequential sum by rounding only). Correctness path, not tuned.
 extern "C" __global__ void __launch_bounds__(256) flexq_w6a16(const u8 *__restrict__ fq6, int R, int K, int G,
         const float *__restrict__ x, int ldx, float *__restrict__ y, int M) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31;
     if (warp >= (long long)M * R) return;

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * one-position-per-thread kernel that {@link CudaDecoderGpuTest} checks against the host, on random FQ6 models of
  * those head sizes: a 300-token prompt in chunks of 200 rows (128-position attention chunks) and then decode steps
  * (32-position chunks, 10 of them), logits of every row compared. The two kernels sum in other orders, so the logits
- * may differ by rounding only.
+ * may differ by rounding only. The matmuls run as W6A16 (fp32 activations): with A8 a rounding difference can move an
+ * activation code by a step, which would hide the kernels' own difference under quantization noise.
  */
 @Tag("gpu")
 class AttentionKernelsGpuTest {
@@ -46,7 +47,7 @@ class AttentionKernelsGpuTest {
         }
         System.out.printf("[attention] head size %d: %d rows, max |dlogit| %.3g (largest |logit| %.3g)%n", hd, generic.size(), worst, scale);
         assertTrue(scale > 0, "logits are not all zero");
-        assertTrue(worst <= 1e-3 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
+        assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
     }
 
     private static List<float[]> logits(ModelShape shape, String attention) {
@@ -57,6 +58,7 @@ class AttentionKernelsGpuTest {
         } else {
             System.setProperty("flexq.cuda.attention", attention);
         }
+        System.setProperty("flexq.act_preset", "w6a16");
         try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 11);
              Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add);
              LlamaSession s = d.newSession(400, 200)) {
@@ -72,6 +74,7 @@ class AttentionKernelsGpuTest {
             return out;
         } finally {
             System.clearProperty("flexq.cuda.attention");
+            System.clearProperty("flexq.act_preset");
         }
     }
 }

@@ -59,15 +59,15 @@ class CudaDecoderGpuTest {
         GpuTestData.assumeGpu();
     }
 
-    private static TensorTypes types() {
+    static TensorTypes types() {
         return BuiltinTypes.registry(CudaDecoderGpuTest.class.getClassLoader());
     }
 
-    private static Llama host(ModelFile f) {
+    static Llama host(ModelFile f) {
         return Llama.load(f, Backends.discover(CudaDecoderGpuTest.class.getClassLoader(), LOG::add), List.of(), LOG::add);
     }
 
-    private static Llama device(ModelFile f) {
+    static Llama device(ModelFile f) {
         Llama l = Llama.load(f, Backends.discover(CudaDecoderGpuTest.class.getClassLoader(), LOG::add),
                 List.<DecoderOffload>of(new CudaDecoderOffload()), LOG::add);
         assertTrue(l.onDevice(), "the model should run on the device: " + LOG);

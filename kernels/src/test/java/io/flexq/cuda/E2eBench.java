@@ -19,13 +19,22 @@ import java.util.Locale;
  * Wall-clock times of whole forwards as a user sees them (Java launch overhead included), median of runs.
  *
  * <pre>java ... io.flexq.cuda.E2eBench MODEL.gguf LABEL [prompt=512] [decode=128] [batches=1,8,32] [runs=3]</pre>
- * MODEL {@code synthetic-fq6:llama-2-70b} (or a preset shape name) generates a random FQ6 model in host memory
- * ({@link SyntheticFq6Model}) instead of reading a file.
+ * MODEL {@code synthetic-fq6:llama-2-70b} (or a preset shape name; {@code :q8_0} appended: Q8_0 head and embedding, as
+ * {@code flexq quantize} writes by default) generates a random FQ6 model in host memory ({@link SyntheticFq6Model})
+ * instead of reading a file.
  * {@code -Dflexq.act_preset=a6|a8|paper} runs FQ6 weights with that preset's activation modes.
  * {@code -Dflexq.profile=CHUNKS,ROWS,STEPS} prints where the device time of prefill chunks and decode steps goes,
  * stage by stage ({@link DecoderProfile}), instead of the throughput rows.
  */
 public final class E2eBench {
+
+    /** {@code SHAPE[:q8_0]}: a random FQ6 model of a preset shape (or llama-2-70b), with a Q8_0 head and embedding if asked. */
+    private static ModelFile synthetic(String spec, ClassLoader cl) {
+        boolean q8 = spec.endsWith(":q8_0");
+        String shape = q8 ? spec.substring(0, spec.length() - 5) : spec;
+        return new SyntheticFq6Model(shape.endsWith("70b") ? SyntheticFq6Model.LLAMA_2_70B : io.flexq.runtime.model.ModelShape.named(shape),
+                BuiltinTypes.registry(cl), 7, q8);
+    }
 
     public static void main(String[] args) {
         String source = args[0];
@@ -39,9 +48,7 @@ public final class E2eBench {
         long t0 = System.nanoTime();
         try (CudaDevice probe = CudaDevice.open(0)) {
             long free0 = probe.memoryInfo()[0];
-            try (ModelFile f = source.startsWith("synthetic-fq6:")
-                    ? new SyntheticFq6Model(source.endsWith("70b") ? SyntheticFq6Model.LLAMA_2_70B
-                            : io.flexq.runtime.model.ModelShape.named(source.substring(14)), BuiltinTypes.registry(cl), 7)
+            try (ModelFile f = source.startsWith("synthetic-fq6:") ? synthetic(source.substring(14), cl)
                     : ModelFiles.open(Path.of(source), BuiltinTypes.registry(cl));
                  Llama llama = Llama.load(f, Backends.discover(cl, log::add), Llama.offloads(cl), log::add)) {
                 double loadS = (System.nanoTime() - t0) / 1e9;

@@ -34,6 +34,14 @@ final class SyntheticFq6Model implements ModelFile {
     private final TensorType fq6;
 
     SyntheticFq6Model(ModelShape shape, TensorTypes types, long seed) {
+        this(shape, types, seed, false);
+    }
+
+    /**
+     * With {@code q8Head}, embedding and output head are Q8_0 (random codes, block scales 2^-5 / 127), as
+     * {@code flexq quantize} writes them by default (its {@code --head q8_0}); otherwise F16.
+     */
+    SyntheticFq6Model(ModelShape shape, TensorTypes types, long seed, boolean q8Head) {
         this.fq6 = types.require(Fq6Layout.TYPE_ID, "synthetic FQ6 model");
         this.path = Path.of("synthetic-fq6-" + shape.name());
         Map<String, Object> md = shape.metadata();
@@ -41,7 +49,11 @@ final class SyntheticFq6Model implements ModelFile {
         this.metadata = new Metadata(path.toString(), md);
         int dim = shape.dim();
         try {
-            f16("token_embd.weight", dim, shape.vocabSize(), seed);
+            if (q8Head) {
+                q8("token_embd.weight", dim, shape.vocabSize(), seed, types);
+            } else {
+                f16("token_embd.weight", dim, shape.vocabSize(), seed);
+            }
             for (int l = 0; l < shape.layers(); l++) {
                 String p = "blk." + l + ".";
                 norm(p + "attn_norm.weight", dim);
@@ -55,7 +67,11 @@ final class SyntheticFq6Model implements ModelFile {
                 linear(p + "ffn_down.weight", shape.hiddenDim(), dim, seed);
             }
             norm("output_norm.weight", dim);
-            f16("output.weight", dim, shape.vocabSize(), seed + 1);
+            if (q8Head) {
+                q8("output.weight", dim, shape.vocabSize(), seed + 1, types);
+            } else {
+                f16("output.weight", dim, shape.vocabSize(), seed + 1);
+            }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
@@ -85,6 +101,19 @@ final class SyntheticFq6Model implements ModelFile {
             }
         });
         tensors.put(name, new TensorEntry(name, FloatTypes.F16, new long[]{cols, rows}, data));
+    }
+
+    private void q8(String name, int cols, int rows, long seed, TensorTypes types) {
+        long blocks = (long) rows * (cols / 32);
+        MemorySegment data = arena.allocate(blocks * 34, 64);
+        randomBytes(data, seed ^ name.hashCode());
+        short scale = Float.floatToFloat16(0x1p-5f / 127);
+        IntStream.range(0, (int) Math.ceilDiv(blocks, 1 << 16)).parallel().forEach(c -> {
+            for (long b = (long) c << 16, end = Math.min(blocks, b + (1 << 16)); b < end; b++) {
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * 34, scale);
+            }
+        });
+        tensors.put(name, new TensorEntry(name, types.require(8, "synthetic Q8_0 head"), new long[]{cols, rows}, data));
     }
 
     private void norm(String name, int n) {

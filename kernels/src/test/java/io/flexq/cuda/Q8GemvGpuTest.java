@@ -1,0 +1,77 @@
+package io.flexq.cuda;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The decoder's Q8_0 GEMV (the output head of a default {@code flexq quantize} file) against a float64 reference
+ * computed here from the same codes and scales: {@code |y - y64| <= K * 2^-22 * sum |w x|} (fp32 products and sums
+ * in some order), for token counts on both sides of its 8-token tiles; and its fp16 copy (for batched forwards) equal
+ * to each code times its scale rounded to fp16.
+ */
+@Tag("gpu")
+class Q8GemvGpuTest extends GpuKernelTest {
+
+    @ParameterizedTest(name = "M={0} N={1} K={2}")
+    @CsvSource({"1, 1000, 4096", "3, 333, 512", "8, 128, 2048", "13, 77, 96"})
+    void matchesAFloat64Reference(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(31L * m + n + k);
+        byte[] codes = new byte[n * k];
+        short[] scales = new short[n * (k / 32)];
+        float[] x = new float[m * k];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) (rnd.nextInt(255) - 127);
+        }
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = Float.floatToFloat16((float) Math.scalb(1 + rnd.nextDouble(), -10 - rnd.nextInt(6)));
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 2);
+        }
+        try (Arena arena = Arena.ofConfined();
+             DeviceBuffer q = device.alloc(codes.length, "codes");
+             DeviceBuffer d = device.alloc(2L * scales.length, "scales");
+             DeviceBuffer xd = device.alloc(4L * x.length, "x");
+             DeviceBuffer y = device.alloc(4L * m * n, "y")) {
+            q.upload(MemorySegment.ofArray(codes), 0);
+            d.upload(MemorySegment.ofArray(scales), 0);
+            xd.upload(MemorySegment.ofArray(x), 0);
+            y.fill(0xFF);
+            new DecoderKernels(kernels).q8Gemv(q.address(), d.address(), n, k, xd.address(), k, m, y.address());
+            MemorySegment got = arena.allocate(4L * m * n, 16);
+            y.download(got, 0);
+            try (DeviceBuffer wide = device.alloc(2L * n * k, "fp16 copy")) {  // the copy batched forwards run
+                new DecoderKernels(kernels).q8ToF16(q.address(), d.address(), n, k, wide.address());
+                MemorySegment h = arena.allocate(2L * n * k, 16);
+                wide.download(h, 0);
+                for (int i = 0; i < n * k; i++) {
+                    short want = Float.floatToFloat16(codes[i] * Float.float16ToFloat(scales[i / 32]));
+                    int at = i;
+                    assertTrue(h.getAtIndex(ValueLayout.JAVA_SHORT, i) == want, () -> "fp16 copy element " + at);
+                }
+            }
+            for (int t = 0; t < m; t++) {
+                for (int r = 0; r < n; r++) {
+                    double ref = 0, mag = 0;
+                    for (int c = 0; c < k; c++) {
+                        double w = codes[r * k + c] * (double) Float.float16ToFloat(scales[r * (k / 32) + c / 32]);
+                        ref += w * x[t * k + c];
+                        mag += Math.abs(w * x[t * k + c]);
+                    }
+                    float v = got.getAtIndex(ValueLayout.JAVA_FLOAT, (long) t * n + r);
+                    double bound = k * 0x1p-22 * mag + 1e-30, want = ref;
+                    int tt = t, rr = r;
+                    assertTrue(Math.abs(v - want) <= bound, () -> "y[" + tt + "][" + rr + "] = " + v + ", float64 " + want + ", bound " + bound);
+                }
+            }
+        }
+    }
+}
