@@ -121,9 +121,21 @@ public final class FlexqKernels {
     }
 
     /**
+     * Repacks an FQ6 tensor into hopper.cu's WG tile layout ({@link #tileBytes} bytes, the wgmma kernels'
+     * weights) and, if {@code scales} is not null, the scale tiles (the same as {@link #repack} writes).
+     */
+    public void repackWg(DeviceBuffer fq6, int rows, int cols, DeviceBuffer wg, DeviceBuffer scales) {
+        int g = groups(cols);
+        long warps = (long) ((rows + 15) / 16) * g;
+        launch("flexq_repack_wg", 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,
+                () -> "flexq_repack_wg R=" + rows + " K=" + cols,
+                fq6.address(), rows, cols, g, wg.address(), addr(scales));
+    }
+
+    /**
      * {@code y[t][r] = sum_g P[t][r][g] * sw * sa} with kernel {@code spec}; weights and activations in the
-     * layout of {@code spec.path()}. {@code partials} non-null selects the kernel's {@code _p} twin, which
-     * also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
+     * layout of {@code spec.path()} (WG: WG tiles from {@link #repackWg} and int8 records). {@code partials}
+     * non-null selects the kernel's {@code _p} twin, which also writes P. {@code splits} (GEMV only) splits K; then y is zeroed first and the splits add.
      */
     public void gemm(KernelSpec spec, int splits, DeviceBuffer weights, DeviceBuffer scales, DeviceBuffer act, DeviceBuffer sa,
                      DeviceBuffer y, DeviceBuffer partials, int tokens, int rows, int cols) {
@@ -151,6 +163,10 @@ public final class FlexqKernels {
                 throw new IllegalArgumentException(spec.name() + " K=" + cols + " splits=" + splits + ": " + out
                         + " output needs an unsplit launch (split-K sums cannot be added exactly into 16-bit y)");
             }
+        }
+        if (spec.path() == KernelSpec.Path.WG && device.computeCapability() != 90) {
+            throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
+                    + device.computeCapability());
         }
         String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);

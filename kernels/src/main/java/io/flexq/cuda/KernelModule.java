@@ -18,8 +18,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The compiled FlexQ kernels ({@code io/flexq/kernels/flexq.cu} followed by {@code decoder.cu}, one program, from
- * the flexq-cuda jar) loaded as a CUDA module, with functions looked up by their extern "C" names.
+ * The compiled FlexQ kernels ({@code io/flexq/kernels/flexq.cu} followed by {@code decoder.cu} and {@code hopper.cu},
+ * one program, from the flexq-cuda jar) loaded as a CUDA module, with functions looked up by their extern "C" names.
  *
  * <p>Where the cubin comes from, in order: a prebuilt resource {@code io/flexq/kernels/flexq-<arch>.cubin}
  * if the build put one there (nvcc at build time is optional); the cubin cache
@@ -33,6 +33,8 @@ final class KernelModule implements AutoCloseable {
     static final String SOURCE = "io/flexq/kernels/flexq.cu";
     /** Compiled after {@link #SOURCE} in the same program (it uses that file's helpers). */
     static final String DECODER_SOURCE = "io/flexq/kernels/decoder.cu";
+    /** Compiled after {@link #DECODER_SOURCE}: the wgmma GEMM, whose bodies exist for sm_90a only (they trap elsewhere). */
+    static final String HOPPER_SOURCE = "io/flexq/kernels/hopper.cu";
 
     private final CudaDevice device;
     private final CUmod_st module;
@@ -61,13 +63,12 @@ final class KernelModule implements AutoCloseable {
         } else {
             byte[] main = resource(SOURCE);
             byte[] decoder = resource(DECODER_SOURCE);
-            if (main == null || decoder == null) {
-                throw new IllegalStateException("kernel sources " + SOURCE + " and " + DECODER_SOURCE + " not on the class path: the flexq-cuda jar is missing");
+            byte[] hopper = resource(HOPPER_SOURCE);
+            if (main == null || decoder == null || hopper == null) {
+                throw new IllegalStateException("kernel sources " + SOURCE + ", " + DECODER_SOURCE + " and " + HOPPER_SOURCE
+                        + " not on the class path: the flexq-cuda jar is missing");
             }
-            byte[] source = new byte[main.length + 1 + decoder.length];
-            System.arraycopy(main, 0, source, 0, main.length);
-            source[main.length] = '\n';
-            System.arraycopy(decoder, 0, source, main.length + 1, decoder.length);
+            byte[] source = program(main, decoder, hopper);
             int[] major = new int[1], minor = new int[1];
             nvrtc.nvrtcVersion(major, minor);
             CubinCache cache = new CubinCache(cacheDir(), source, options(arch), arch, major[0] + "." + minor[0]);
@@ -90,6 +91,16 @@ final class KernelModule implements AutoCloseable {
             image.close();
         }
         return new KernelModule(device, module, origin);
+    }
+
+    /** The sources joined in order, each followed by a newline (as build-cubins.sh joins them for nvcc). */
+    static byte[] program(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+            out.write('\n');
+        }
+        return out.toByteArray();
     }
 
     /** The NVRTC options for {@code arch}; part of the cache key. */

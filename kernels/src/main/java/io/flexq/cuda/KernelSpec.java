@@ -16,9 +16,14 @@ import java.util.Optional;
  *   <li>GEMM: block = {@code wr * mt * 16} rows x {@code wt * nt * 8} tokens, {@code wr * wt} warps, one
  *       128-wide group per pipeline stage, {@code stages} stages of
  *       {@code rows * 98 + toks * 132} bytes of dynamic shared memory.</li>
+ *   <li>WG (hopper.cu, sm_90a only): block = {@code 64 * wr} rows x {@code 8 * nt * wt} tokens, one producer and
+ *       {@code wr * wt} consumer warpgroups ({@code (wr * wt + 1) * 128} threads), {@code stages} stages of
+ *       {@code roundUp(toks * 132 + rows * 98, 1024)} bytes plus 1024 bytes of alignment slack; weights in the WG
+ *       tile layout ({@link FlexqKernels#repackWg}); grid (ceil(N / rows), ceil(M / toks)). Not in {@link #ALL}
+ *       (whose kernels run on every architecture): {@link #WG} lists them.</li>
  * </ul>
  *
- * @param abits 6 or 8 for the bit-serial kernels (activation planes), 0 for I8 kernels (any mode)
+ * @param abits 6 or 8 for the bit-serial kernels (activation planes), 0 for I8 and WG kernels (any mode)
  */
 public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages, boolean ordered) {
 
@@ -29,11 +34,16 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         /** bit planes, every plane pair as two m8n8k128 (the FlexQ paper's instruction) */
         PAPER,
         /** 6-bit codes unpacked to int8 in registers, four mma.sync m16n8k32 s8 */
-        I8;
+        I8,
+        /**
+         * hopper.cu (sm_90a): wgmma m64nNk32 s8 with the weights as the register operand (WG tile layout, the I8
+         * unpacking in the wgmma k order) and the int8 activation records as the shared-memory operand
+         */
+        WG;
 
-        /** Whether the path reads the bit-plane weight and activation layouts (else the int8 ones). */
+        /** Whether the path reads the bit-plane weight and activation layouts (else the int8 ones; WG: int8 records). */
         public boolean planes() {
-            return this != I8;
+            return this == BTC || this == PAPER;
         }
     }
 
@@ -69,8 +79,25 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             gemm("flexq_gemm_btc_a6_128x64", Path.BTC, 6, 4, 2, 2, 4, 3),
             gemm("flexq_gemm_btc_a8_128x64", Path.BTC, 8, 4, 2, 2, 4, 3));
 
+    static KernelSpec wg(String name, int wgr, int wgc, int bn, int stages) {
+        return new KernelSpec(name, true, Path.WG, 0, wgr, wgc, 4, bn / 8, stages, false);
+    }
+
+    /**
+     * The wgmma kernels of hopper.cu (its FLEXQ_WG_CONFIGS list; a test checks the mirror). Names ending in
+     * {@code _x} use the exact epilogue (y bit for bit as the contract's reference); the others the FMA epilogue,
+     * within {@code (G + 1) * 2^-23 * sum_g |P sw sa|} of it (inside the contract's split-K bound).
+     */
+    public static final List<KernelSpec> WG = List.of(
+            wg("flexq_wg_128x128", 2, 1, 128, 4), wg("flexq_wg_128x128_x", 2, 1, 128, 4), wg("flexq_wg_128x128_s6", 2, 1, 128, 6),
+            wg("flexq_wg_128x128_bulk", 2, 1, 128, 4), wg("flexq_wg_128x32_bulk", 2, 1, 32, 8),
+            wg("flexq_wg_64x256", 1, 2, 128, 4), wg("flexq_wg_128x64", 2, 1, 64, 6), wg("flexq_wg_128x64_db", 2, 1, 64, 6),
+            wg("flexq_wg_64x128_b2", 1, 1, 128, 4), wg("flexq_wg_128x32", 2, 1, 32, 8), wg("flexq_wg_128x32_db", 2, 1, 32, 8),
+            wg("flexq_wg_128x16", 2, 1, 16, 8), wg("flexq_wg_64x16_b2", 1, 1, 16, 8), wg("flexq_wg_64x32_b2", 1, 1, 32, 8),
+            wg("flexq_wg_64x64_b2", 1, 1, 64, 6), wg("flexq_wg_256x32", 4, 1, 32, 6), wg("flexq_wg_192x64", 3, 1, 64, 6));
+
     public static Optional<KernelSpec> byName(String name) {
-        return ALL.stream().filter(k -> k.name.equals(name)).findFirst();
+        return java.util.stream.Stream.concat(ALL.stream(), WG.stream()).filter(k -> k.name.equals(name)).findFirst();
     }
 
     /** Output rows per block (GEMM) or per block of warps (GEMV). */
@@ -84,11 +111,14 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     }
 
     public int threads() {
-        return gemm ? wr * wt * 32 : ordered ? ORDERED_WARPS * 32 : GEMV_WARPS * 32;
+        return path == Path.WG ? (wr * wt + 1) * 128 : gemm ? wr * wt * 32 : ordered ? ORDERED_WARPS * 32 : GEMV_WARPS * 32;
     }
 
     /** Dynamic shared memory per block in bytes (0 for the split GEMV). */
     public int sharedBytes() {
+        if (path == Path.WG) {
+            return stages * ((toks() * 132 + rows() * 98 + 1023) / 1024 * 1024) + 1024;
+        }
         return gemm ? stages * (rows() * 98 + toks() * 132) : 0;
     }
 
@@ -97,9 +127,14 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }
 
-    /** Whether flexq.cu defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (the INT8-MMA kernels). */
+    /** Whether the source defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (INT8-MMA and WG kernels). */
     public boolean hasOutputTwins() {
-        return path == Path.I8;
+        return path == Path.I8 || path == Path.WG;
+    }
+
+    /** Whether y equals the contract's reference bit for bit on an unsplit launch (all but the FMA-epilogue WG kernels). */
+    public boolean exactOutput() {
+        return path != Path.WG || name.endsWith("_x");
     }
 
     /** Whether this kernel serves activations of {@code bits} (6 or 8). */

@@ -79,6 +79,50 @@ class CudaBackendWithoutGpuTest {
     }
 
     /**
+     * KernelSpec.WG lists exactly hopper.cu's FLEXQ_WG_CONFIGS, with the geometry hopper.cu's HpCfg computes
+     * (recomputed here from the layout comment: 64 rows per consumer warpgroup row, BN tokens per column, one
+     * producer warpgroup, stages of roundUp(TOKS*128 + ROWS*96 + ROWS*2 + TOKS*4, 1024) bytes + 1024 slack), and
+     * every config defines the production, {@code _p}, {@code _f16} and {@code _bf16} entry points.
+     */
+    @Test
+    void wgmmaCatalogMirrorsTheHopperSource() throws IOException {
+        String src;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(KernelModule.HOPPER_SOURCE)) {
+            assertNotNull(in, KernelModule.HOPPER_SOURCE + " on the class path");
+            src = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Set<String> fromSource = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("^    X\\((\\w+), (\\d+), (\\d+), (\\d+), (\\d+), (\\d+), (true|false), (true|false), (true|false)\\)", Pattern.MULTILINE).matcher(src);
+        while (m.find()) {
+            String name = m.group(1);
+            fromSource.add(name);
+            int wgr = Integer.parseInt(m.group(2)), wgc = Integer.parseInt(m.group(3)), bn = Integer.parseInt(m.group(4));
+            int stages = Integer.parseInt(m.group(5));
+            KernelSpec k = KernelSpec.byName(name).orElseThrow(() -> new AssertionError("missing in KernelSpec.WG: " + name));
+            int rows = 64 * wgr, toks = bn * wgc;
+            int stage = (toks * 128 + rows * 96 + rows * 2 + toks * 4 + 1023) / 1024 * 1024;
+            assertEquals(List.of(KernelSpec.Path.WG, rows, toks, (wgr * wgc + 1) * 128, stages * stage + 1024, m.group(7).equals("true")),
+                    List.of(k.path(), k.rows(), k.toks(), k.threads(), k.sharedBytes(), k.exactOutput()), name);
+            assertTrue(k.sharedBytes() <= 227 * 1024, name + " fits an sm_90 block's shared memory");
+            assertFalse(k.path().planes(), name + " reads the int8 activation records");
+        }
+        assertEquals(KernelSpec.WG.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
+        for (String twin : new String[] {"HP_DEF_ONE(name, ", "HP_DEF_ONE(name##_p, ", "HP_DEF_ONE(name##_f16, ", "HP_DEF_ONE(name##_bf16, "}) {
+            assertTrue(src.contains(twin), "HP_DEF defines " + twin);
+        }
+        assertTrue(src.contains("FLEXQ_WG_CONFIGS(HP_DEF)"), "every config is defined");
+        assertTrue(KernelSpec.ALL.stream().noneMatch(k -> k.path() == KernelSpec.Path.WG), "ALL keeps the kernels of every architecture");
+    }
+
+    /** The table never hands a WG kernel to callers that hold the I8 / plane layouts only. */
+    @Test
+    void dispatcherSkipsWgRowsUntilCallersHoldTheWgLayout() {
+        Dispatcher d = new Dispatcher(List.of(new Dispatcher.Entry(4096, 4096, 512, 8, "flexq_wg_128x128", 1, 10.0),
+                new Dispatcher.Entry(4096, 4096, 512, 8, "flexq_gemm_i8_128x128", 1, 20.0)), 132);
+        assertEquals("flexq_gemm_i8_128x128", d.choose(512, 4096, 4096, 8).spec().name());
+    }
+
+    /**
      * The 16-bit output twins (DEF_GEMV_OUT / DEF_GEMM_OUT) exist for exactly the kernels whose spec says
      * {@code hasOutputTwins()}, each with the geometry of its fp32 original (same DEF_* arguments).
      */
