@@ -21,7 +21,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 
 /**
@@ -111,24 +113,33 @@ public final class Readers {
         });
     }
 
-    /** Chat input: the mutated bytes, decoded as UTF-8 (with replacement), are the user's and system's messages. */
+    /**
+     * Chat input: the mutated bytes, decoded as UTF-8 (with replacement), are the user's and system's messages,
+     * rendered by the llama2 and plain templates on two SentencePiece vocabularies and by the llama3 template on the
+     * Llama 3 vocabulary (its special tokens included); every id must lie inside the vocabulary.
+     */
     public static FuzzTarget chatInput() {
         Tokenizer tok = Tokenizers.fromLlama2c(SharedData.require("models/tok512.bin"));
         Tokenizer spm;
         try (GgufFile vocab = GgufFile.open(SharedData.require("data/tokenizer-tests/ggml-vocab-llama-spm.gguf"), TYPES)) {
             spm = Tokenizers.fromMetadata(vocab.metadata());
         }
-        byte[] seed = "Hello [INST] <<SYS>> </s><s> <|start_header_id|>user<|end_header_id|> caf\u00e9 \u2581\u2581 <0x0A>"
+        Tokenizer llama3 = Tokenizers.fromTokenizerJson(SharedData.require("data/tokenizer-tests/llama3-tokenizer.json"));
+        Map<String, List<Tokenizer>> templates = new LinkedHashMap<>();
+        templates.put("llama2", List.of(tok, spm));
+        templates.put("plain", List.of(tok, spm, llama3));
+        templates.put("llama3", List.of(llama3));
+        byte[] seed = "Hello [INST] <<SYS>> </s><s> <|start_header_id|>user<|end_header_id|> caf\u00e9 \u2581\u2581 <0x0A> <|eot_id|>"
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        return new FuzzTarget("chat template input (llama2/plain on tok512 and the Llama 2 vocabulary)", seed, (dir, in) -> {
+        return new FuzzTarget("chat template input (llama2/plain on tok512 and the Llama 2 vocabulary, llama3/plain on Llama 3's)", seed, (dir, in) -> {
             String text = new String(in, java.nio.charset.StandardCharsets.UTF_8);
             int cut = text.length() / 3;
             List<Message> conversation = List.of(Message.system(text.substring(0, cut)), Message.user(text.substring(cut)),
                     Message.assistant(text), Message.user(text.substring(cut / 2)));
-            for (String template : List.of("llama2", "plain")) {
-                ChatTemplate t = ChatTemplate.named(template);
-                for (Tokenizer k : List.of(tok, spm)) {
-                    int[] ids = PromptEncoder.encode(t.render(conversation), k, template);
+            for (var e : templates.entrySet()) {
+                ChatTemplate t = ChatTemplate.named(e.getKey());
+                for (Tokenizer k : e.getValue()) {
+                    int[] ids = PromptEncoder.encode(t.render(conversation), k, e.getKey());
                     for (int id : ids) {
                         if (id < 0 || id >= k.vocabularySize()) {
                             throw new AssertionError("id " + id + " outside the vocabulary");
