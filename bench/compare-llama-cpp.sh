@@ -15,6 +15,7 @@
 # A pair compares our run of OURS_FILE with llama-bench on LLAMA_FILE (the same file where both read it, e.g. F16 or
 # Q8_0; our FQ6 file against llama.cpp's Q8_0 of the same weights). Our program: bin/flexq, or, from a bundle without
 # Maven, FLEXQ_JAVA (a java 25 with jdk.incubator.vector) and FLEXQ_CP (runtime-adapter and flexq-plugin classes/jars).
+# FLEXQ_JAVA_OPTS: extra JVM options for ours, e.g. -Dflexq.cpu.native=false (the Vector API kernels only).
 # Output: the machine, then per pair and round the four tok/s and ratios, then a Markdown table of medians.
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -49,17 +50,17 @@ done
 
 if [ -n "${FLEXQ_CP:-}" ]; then
   java="${FLEXQ_JAVA:-java}"
-  ours_cmd=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$FLEXQ_CP")
+  ours_cmd=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g ${FLEXQ_JAVA_OPTS:-} -cp "$FLEXQ_CP")
 else
   source "$here/bin/find-java"
   "$here/bin/flexq" --help >/dev/null 2>&1 || true   # builds the jars on first use
-  ours_cmd=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$here/dist/lib/*")
+  ours_cmd=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g ${FLEXQ_JAVA_OPTS:-} -cp "$here/dist/lib/*")
 fi
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
-echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)"
+echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)${FLEXQ_JAVA_OPTS:+, options: $FLEXQ_JAVA_OPTS}"
 echo "llama-bench: $llama"
 echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs"
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,8 +35,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     enum Head { NONE, LAST, ALL }
 
-    /** One captured forward: its shape, and whether its rows are one prompt chunk (other kernels than a batch's). */
-    private record GraphKey(int rows, Head head, boolean argmax, int chunks, boolean onePrompt) {
+    private record GraphKey(int rows, Head head, boolean argmax, int chunks) {
     }
 
     final LlamaConfig c;
@@ -298,7 +297,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 stream.synchronize(() -> "a profiled forward of " + m + " rows");
             }
         } else if (useGraphs && m <= GRAPH_ROWS) {
-            GraphKey key = new GraphKey(m, h, argmax, chunks, onePrompt);
+            GraphKey key = new GraphKey(m, h, argmax, chunks);
             CudaStream.Graph g = graphs.get(key);
             if (g == null) {
                 g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt), () -> "capturing the decoder for " + key);
@@ -351,18 +350,12 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             L.qkv().run(k, d, in, w.qkvOut);
             mark("qkv matmul");
             Projection p = L.qkv();
-            if (d.fusesRope(m, hd, onePrompt)) {
-                d.attentionWithRope(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
-                        cos.address(), sin.address(), rope.pairs(), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks, ch);
-                mark("attention (+rope, kv store)");
-            } else {
-                d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
-                        c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
-                mark("rope + kv store");
-                d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt);
-                mark("attention");
-            }
+            d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
+                    c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
+            mark("rope + kv store");
+            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks,
+                    ch, onePrompt);
+            mark("attention");
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
             d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
                     ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());

@@ -69,30 +69,6 @@ final class DecoderKernels {
         return m > CudaModel.GRAPH_ROWS && onePrompt && hd == 128 && !genericAttention;
     }
 
-    /** {@code flexq.cuda.fuseRope=false} keeps RoPE and the cache store in their own kernel for decode steps (A/B runs). */
-    private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
-
-    /**
-     * Whether the decode attention kernel does RoPE and the cache store itself ({@code dec_attention_rope_*}): rows of
-     * distinct sequences (or one row) at head size 64 or 128. A prompt chunk's rows read each other's new keys, so they
-     * need the store first.
-     */
-    boolean fusesRope(int m, int hd, boolean onePrompt) {
-        return fuseRope && !genericAttention && m <= CudaModel.GRAPH_ROWS && (m == 1 || !onePrompt) && (hd == 64 || hd == 128);
-    }
-
-    /** Decode attention with RoPE and the cache store fused in (see {@link #fusesRope}); q, k, v are the fresh projections. */
-    void attentionWithRope(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, long cos, long sin, int pairs, int layer,
-                           int heads, int kvHeads, int hd, float scale, long partials, int chunks, int ch) {
-        Supplier<String> what = () -> "attention+rope M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
-        Object[] args = {rows, q, ldq, kk, ldk, v, ldv, cos, sin, pairs, layer, heads, kvHeads, scale, partials, chunks, ch};
-        if (hd == 128) {
-            k.launch("dec_attention_rope_hd128", 0, m, kvHeads, chunks, 128, what, args);
-        } else {
-            k.launch("dec_attention_rope_hd64", 0, m, kvHeads, chunks, 128, what, args);
-        }
-    }
-
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
                    int ch, boolean onePrompt) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;

@@ -285,38 +285,9 @@ __device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (
     }
 }
 
-// The new row's k and v (fp32 projections) and the RoPE table, for the fused decode kernels; k == nullptr: none.
-struct NewKV {
-    const float *k;
-    int ldk;
-    const float *v;
-    int ldv;
-    const float *cosT;
-    const float *sinT;
-    int pairs;
-};
-
-// RoPE of a lane's DPL dims (pairs d, d+1 with d even) at table row cs/sn, the host's operation order.
 template <int DPL>
-__device__ __forceinline__ void rope_lane(float (&x)[DPL], int lane, const float *cs, const float *sn, int pairs) {
-#pragma unroll
-    for (int i = 0; i < DPL; i += 2) {
-        const int pi = (lane * DPL + i) >> 1;
-        if (pi < pairs) {
-            const float x0 = x[i], x1 = x[i + 1], c = cs[pi], s = sn[pi];
-            x[i] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-            x[i + 1] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
-        }
-    }
-}
-
-// FUSED (decode steps of distinct sequences): the block also does dec_rope_store's work for its row and KV head:
-// it rotates q itself, takes the row's own key and value from the fresh projections (rounded through fp16 exactly as
-// the cache would hold them) instead of the cache, and the block whose chunk holds the row's position stores them
-// there. Not for prompt chunks, whose rows read each other's new keys.
-template <int DPL, bool FUSED>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, NewKV nk) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch) {
     pdl_launch();
     pdl_wait();
     constexpr int HD = 32 * DPL;
@@ -337,51 +308,13 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
     const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    const int jnew = FUSED ? r.pos - p0 : -1;  // the row's own position in this chunk (valid when < n)
-    float kn[DPL], vn[DPL];
-    if (FUSED) {
-        const float *cs = nk.cosT + (long long)r.pos * nk.pairs, *sn = nk.sinT + (long long)r.pos * nk.pairs;
-#pragma unroll
-        for (int g = 0; g < ATT_MAXG; ++g) {
-            if (g < G) rope_lane<DPL>(qr[g], lane, cs, sn, nk.pairs);
-        }
-        if (jnew < n) {
-#pragma unroll
-            for (int i = 0; i < DPL; ++i) {
-                kn[i] = nk.k[(long long)t * nk.ldk + kvh * HD + lane * DPL + i];
-                vn[i] = nk.v[(long long)t * nk.ldv + kvh * HD + lane * DPL + i];
-            }
-            rope_lane<DPL>(kn, lane, cs, sn, nk.pairs);
-            u16 kh[DPL], vh[DPL];
-#pragma unroll
-            for (int i = 0; i < DPL; ++i) {
-                kh[i] = f2h(kn[i]);
-                vh[i] = f2h(vn[i]);
-                kn[i] = h2f(kh[i]);
-                vn[i] = h2f(vh[i]);
-            }
-            if (warp == 0) {
-                u16 *kw = (u16 *)kc + (long long)jnew * kvDim, *vw = (u16 *)vc + (long long)jnew * kvDim;
-#pragma unroll
-                for (int i = 0; i < DPL; ++i) {
-                    kw[i] = kh[i];
-                    vw[i] = vh[i];
-                }
-            }
-        }
-    }
     // scores
     for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
         float kv[ATT_UNROLL][DPL];
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
-            if (FUSED && j == jnew) {
-#pragma unroll
-                for (int i = 0; i < DPL; ++i) kv[u][i] = kn[i];
-            } else if (j < n) {
-                load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
-            }
+            if (j < n) load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
         }
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
@@ -441,12 +374,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
-            if (FUSED && j == jnew) {
-#pragma unroll
-                for (int i = 0; i < DPL; ++i) vv[u][i] = vn[i];
-            } else if (j < n) {
-                load_half_row<DPL>(vc + (long long)j * kvDim, vv[u]);
-            }
+            if (j < n) load_half_row<DPL>(vc + (long long)j * kvDim, vv[u]);
         }
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
@@ -481,26 +409,11 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
-    attention_warps<2, false>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{});
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
-    attention_warps<4, false>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{});
-}
-
-// Decode steps (rows of distinct sequences, or one row): attention with dec_rope_store fused in (see attention_warps).
-// q is read unrotated (and left so); k, v are the fresh projections of the rows.
-extern "C" __global__ void __launch_bounds__(128) dec_attention_rope_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
-        int ldq, const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, const float *__restrict__ cosT,
-        const float *__restrict__ sinT, int pairs, int layer, int heads, int kvHeads, float scale, float *__restrict__ part,
-        int chunks, int ch) {
-    attention_warps<2, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{k, ldk, v, ldv, cosT, sinT, pairs});
-}
-extern "C" __global__ void __launch_bounds__(128) dec_attention_rope_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
-        int ldq, const float *__restrict__ k, int ldk, const float *__restrict__ v, int ldv, const float *__restrict__ cosT,
-        const float *__restrict__ sinT, int pairs, int layer, int heads, int kvHeads, float scale, float *__restrict__ part,
-        int chunks, int ch) {
-    attention_warps<4, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, NewKV{k, ldk, v, ldv, cosT, sinT, pairs});
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of

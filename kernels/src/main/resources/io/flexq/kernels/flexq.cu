@@ -51,6 +51,10 @@ typedef unsigned char u8;
 typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
+// NVRTC compiles this program with no headers, so math.h's INFINITY is not there (nvcc has it).
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
 
 // Programmatic dependent launch (sm_90+). A kernel launched with the programmatic-serialization attribute (the
 // decoder's stream does so, see FlexqKernels.launch) may start while the kernel before it still runs: pdl_wait()

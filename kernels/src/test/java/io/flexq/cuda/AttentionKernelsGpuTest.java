@@ -50,51 +50,6 @@ class AttentionKernelsGpuTest {
         assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
     }
 
-    /** Decode steps of three sequences at once (attention with RoPE and the cache store fused) equal each sequence alone. */
-    @ParameterizedTest(name = "head size {0}")
-    @ValueSource(ints = {64, 128})
-    void aBatchedFusedStepEqualsEachSequenceAlone(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();
-        List<String> log = new ArrayList<>();
-        int[][] prompts = {{1, 50, 60}, {1, 300, 7, 8, 9, 10, 11}, {1}};
-        int steps = 40;  // past the first 32-position chunk
-        try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 13);
-             Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add)) {
-            int[][] alone = new int[prompts.length][steps];
-            for (int i = 0; i < prompts.length; i++) {
-                try (LlamaSession s = d.newSession(64)) {
-                    int next = s.forwardGreedy(prompts[i], 0, prompts[i].length);
-                    for (int k = 0; k < steps; k++) {
-                        alone[i][k] = next;
-                        next = s.forwardGreedy(new int[] {next}, 0, 1);
-                    }
-                }
-            }
-            LlamaSession[] ss = new LlamaSession[prompts.length];
-            int[] next = new int[prompts.length];
-            try {
-                for (int i = 0; i < prompts.length; i++) {
-                    ss[i] = d.newSession(64);
-                    next[i] = ss[i].forwardGreedy(prompts[i], 0, prompts[i].length);
-                }
-                for (int k = 0; k < steps; k++) {
-                    for (int i = 0; i < prompts.length; i++) {
-                        int ii = i, kk = k;
-                        org.junit.jupiter.api.Assertions.assertEquals(alone[i][k], next[i], () -> "sequence " + ii + " step " + kk);
-                    }
-                    next = d.decodeGreedy(ss, next);
-                }
-            } finally {
-                for (LlamaSession s : ss) {
-                    if (s != null) {
-                        s.close();
-                    }
-                }
-            }
-        }
-    }
-
     private static List<float[]> logits(ModelShape shape, String attention) {
         List<String> log = new ArrayList<>();
         ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 
 /**
  * FlexQ's CPU backend ("flexq-cpu", priority 10): FQ6 matrices in W6A6, W6A8 or W6A16, exact integer
- * kernels on the Vector API. The activation mode of each tensor comes from model metadata
+ * kernels: native (AVX-512 VNNI or AVX2, {@link NativeFq6}) where the library in the jar loads, else the Vector API;
+ * both bit-identical to {@link IntegerReference}. The activation mode of each tensor comes from model metadata
  * {@code flexq.act_bits.<tensor name>} (6, 8 or 16); absent, it is 8 and the backend says so in its log.
  *
  * <p>Found by {@link java.util.ServiceLoader} through the no-argument constructor: its matrices share a
@@ -63,7 +64,9 @@ public final class FlexqCpuBackend implements WeightBackend {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             return Availability.no("the Vector API is not enabled: run java with --add-modules jdk.incubator.vector");
         }
-        return Availability.yes("Vector API, " + Int6Kernels.vectorDescription() + ", " + pool.threads() + " threads");
+        // the one line that says whether the native kernels run, and why not
+        return Availability.yes("Vector API, " + Int6Kernels.vectorDescription() + ", " + pool.threads() + " threads; W6A6/W6A8 kernels: "
+                + (NativeFq6.get().available() ? NativeFq6.get().why() : "Vector API (native library: " + NativeFq6.get().why() + ")"));
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ForkJoinPool;
@@ -36,9 +37,21 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     private final ActivationMode mode;
     private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
+    /** The Vector API kernels, or null when {@link #fast} runs this matrix. */
     private final Int6Kernels kernels;
+    /** The native kernels (W6A6 / W6A8 where the library loads), or null. */
+    private final NativeInt6Kernels fast;
+    private final int rows;
+    private final int cols;
+    private final int groups;
+    private final int padded;
     /** Re-decodes the plain form on request (from the mapped file), so it is not held twice in memory. */
     private final Supplier<FlexqWeights> weights;
+    /**
+     * The native kernel does about this many times the work of the Vector API one in the same time, so the
+     * threshold below which a matmul runs on the calling thread ({@link RowParallel}) counts its work divided by it.
+     */
+    private static final int NATIVE_SPEEDUP = 4;
 
     /** A matrix that keeps {@code weights} for {@link #weights()}. */
     public FlexqCpuMatrix(String name, FlexqWeights weights, ActivationMode mode, ForkJoinPool pool) {
@@ -55,11 +68,26 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     /** As above, on a leased pool: {@link #close()} gives the hold back (the pool's last holder shuts it down). */
     FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, PoolLease.Hold hold) {
+        this(name, weights, source, mode, hold, NativeFq6.get().level());
+    }
+
+    /**
+     * As above with the kernel chosen by the caller: {@code level} NONE runs the Vector API kernels, AVX2 or
+     * AVX512_VNNI the native ones at that level (W6A6 / W6A8; W6A16 always runs the Vector API kernels).
+     */
+    FlexqCpuMatrix(String name, FlexqWeights weights, Supplier<FlexqWeights> source, ActivationMode mode, PoolLease.Hold hold,
+                   NativeFq6.Level level) {
         this.name = name;
         this.mode = mode;
         this.hold = hold;
         this.pool = hold.pool();
-        this.kernels = new Int6Kernels(weights);
+        boolean useNative = mode.quantized() && level != NativeFq6.Level.NONE;
+        this.fast = useNative ? new NativeInt6Kernels(weights, NativeFq6.get(), level, Arena.ofAuto()) : null;
+        this.kernels = useNative ? null : new Int6Kernels(weights);
+        this.rows = weights.rows();
+        this.cols = weights.cols();
+        this.groups = weights.groups();
+        this.padded = weights.paddedCols();
         this.weights = source;
     }
 
@@ -75,12 +103,12 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     @Override
     public int rows() {
-        return kernels.rows;
+        return rows;
     }
 
     @Override
     public int cols() {
-        return kernels.cols;
+        return cols;
     }
 
     public ActivationMode activationMode() {
@@ -94,14 +122,27 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     @Override
     public String describe() {
-        return "flexq-cpu FQ6 W6" + mode + " (" + Int6Kernels.vectorDescription() + ", "
-                + pool.getParallelism() + " threads, " + kernels.residentBytes() / (1 << 20) + " MiB resident)";
+        String how = fast != null ? "native " + fast.level() + ", exact int32 products" : Int6Kernels.vectorDescription();
+        long resident = fast != null ? fast.residentBytes() : kernels.residentBytes();
+        return "flexq-cpu FQ6 W6" + mode + " (" + how + ", " + pool.getParallelism() + " threads, "
+                + resident / (1 << 20) + " MiB resident)";
     }
 
     @Override
     public void matmul(ActivationBatch in, ActivationBatch out) {
         WeightMatrix.checkShapes(this, in, out);
         int tokens = in.tokens();
+        if (fast != null) {
+            QuantizedActivations a = quantized(in);
+            // a heap array, not out.data(): the pool's threads may not access a confined segment
+            float[] y = new float[Math.multiplyExact(tokens, rows)];
+            MemorySegment ys = MemorySegment.ofArray(y);
+            RowParallel.forTasks(pool, fast.tasks, (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP,
+                    (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null));
+            MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
+            out.changed();
+            return;
+        }
         float[] y = new float[Math.multiplyExact(tokens, rows())];
         long workPerTask = (long) tokens * kernels.padded * 2 * Int6Kernels.RB;
         if (mode == ActivationMode.A16) {
@@ -128,7 +169,10 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
         WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
         int tokens = in.tokens();
-        if (rowFrom < rowTo) {
+        if (rowFrom < rowTo && fast != null) {
+            fast.gemm(quantized(in), fast.taskOf(rowFrom), fast.taskOf(rowTo - 1) + 1,
+                    out.data().asSlice(out.offsetOf(0, rowFrom)), rows, rowFrom, rowTo, null);
+        } else if (rowFrom < rowTo) {
             float[] y = new float[Math.multiplyExact(tokens, rowTo - rowFrom)];
             int from = kernels.taskOf(rowFrom), to = kernels.taskOf(rowTo - 1) + 1;
             if (mode == ActivationMode.A16) {
@@ -155,8 +199,14 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             throw new IllegalStateException(name + ": W6A16 has no integer partials");
         }
         QuantizedActivations a = quantized(in);
+        int[] p = new int[Math.multiplyExact(Math.multiplyExact(a.tokens(), rows()), groups)];
+        if (fast != null) {
+            float[] y = new float[Math.max(1, a.tokens() * rows())];
+            RowParallel.forTasks(pool, fast.tasks, (long) a.tokens() * padded * NativeInt6Kernels.RB,
+                    (from, to) -> fast.gemm(a, from, to, MemorySegment.ofArray(y), rows, 0, rows, p));
+            return p;
+        }
         float[] af = floatCodes(in, a);
-        int[] p = new int[Math.multiplyExact(Math.multiplyExact(a.tokens(), rows()), kernels.groups)];
         float[] y = new float[a.tokens() * rows()];
         RowParallel.forTasks(pool, kernels.tasks, (long) a.tokens() * kernels.padded * 2 * Int6Kernels.RB,
                 (from, to) -> kernels.gemmInt(af, a.scalesArray(), a.tokens(), from, to, y, p));
@@ -173,7 +223,19 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         if (in.dim() != cols()) {
             throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
         }
-        return in.derived(new QuantizedActivations.Key(mode), b -> ActivationQuantizer.quantize(b, mode));
+        return in.derived(new QuantizedActivations.Key(mode), b -> fast != null && NativeFq6.get().quantizes()
+                ? nativeQuantize(b, mode) : ActivationQuantizer.quantize(b, mode));
+    }
+
+    /** {@link ActivationQuantizer#quantize} by the native kernel (bit for bit; KernelPathsTest). */
+    static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode) {
+        int tokens = b.tokens(), cols = b.dim(), groups = Math.ceilDiv(cols, 128);
+        float[] x = new float[Math.multiplyExact(tokens, cols)];
+        MemorySegment.copy(b.data(), ValueLayout.JAVA_FLOAT, 0, x, 0, x.length);
+        byte[] codes = new byte[Math.multiplyExact(tokens, groups * 128)];
+        float[] scales = new float[tokens * groups];
+        NativeFq6.get().quantize(x, tokens, cols, mode.qmax(), codes, scales);
+        return ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {

@@ -52,6 +52,20 @@ public final class ActivationQuantizer {
         return new QuantizedActivations(mode, tokens, cols, codes, scales);
     }
 
+    /**
+     * Activations quantized elsewhere by this class's rule (a native kernel, checked against {@link #quantize}):
+     * {@code codes} rows of the padded width, {@code scales} index {@code t * groups + g}; the arrays are kept.
+     */
+    public static QuantizedActivations fromCodes(ActivationMode mode, int tokens, int cols, byte[] codes, float[] scales) {
+        int groups = Fq6Layout.groups(cols);
+        if (!mode.quantized() || tokens <= 0 || codes.length != (long) tokens * groups * Fq6Layout.GROUP
+                || scales.length != (long) tokens * groups) {
+            throw new IllegalArgumentException(mode + " activations of " + tokens + " x " + cols + ": " + codes.length
+                    + " codes and " + scales.length + " scales do not match");
+        }
+        return new QuantizedActivations(mode, tokens, cols, codes, scales);
+    }
+
     /** Quantizes {@code x[from, to)} into {@code codes[dst ..]} and returns {@code sa}. */
     static float quantizeGroup(float[] x, int from, int to, int q, byte[] codes, int dst) {
         float amax = 0;

@@ -28,7 +28,7 @@ class PoolLifecycleTest {
     @Test
     void loadCloseCyclesLeaveNoPoolThreadsBehind() throws InterruptedException {
         Random rnd = new Random(5);
-        int rows = 512, cols = 1024; // large enough that the matmul forks onto the pool
+        int rows = 2048, cols = 1024; // large enough that the matmul forks onto the pool (native kernels too)
         MemorySegment bytes = MemorySegment.ofArray(TestData.weights(rnd, rows, cols).toFq6Bytes());
         float[] x = TestData.activations(rnd, 1, cols);
         int before = poolWorkers();

@@ -42,6 +42,8 @@ public final class CpuMatrix implements WeightMatrix {
     private final int cols;
     private final MemorySegment data;
     private final RowKernel kernel;
+    /** The native one-token loop bit-identical to {@link #kernel} (NativeGemv), or null. */
+    private final java.lang.invoke.MethodHandle fastGemv;
     private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
     private final int panel;
@@ -53,6 +55,7 @@ public final class CpuMatrix implements WeightMatrix {
         this.cols = cols;
         this.data = data;
         this.kernel = RowKernel.of(type, cols);
+        this.fastGemv = NativeGemv.forKernel(kernel).orElse(null);
         this.hold = hold;
         this.pool = hold.pool();
         int align = kernel.panelAlign();
@@ -79,7 +82,7 @@ public final class CpuMatrix implements WeightMatrix {
 
     @Override
     public String describe() {
-        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + ", " + Simd.describe()
+        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (fastGemv != null ? ", native one-token loop" : "") + ", " + Simd.describe()
                 + ", " + pool.getParallelism() + " threads)";
     }
 
@@ -149,6 +152,10 @@ public final class CpuMatrix implements WeightMatrix {
 
     /** One token: {@code y[r] = dot(W[r], x)} for rows [r0, r1). */
     private void gemv(int r0, int r1, MemorySegment x, MemorySegment y) {
+        if (fastGemv != null) {
+            NativeGemv.gemv(fastGemv, data, type.rowBytes(cols), cols, r0, r1, x, y);
+            return;
+        }
         float[] scratch = new float[kernel.scratchFloats()];
         for (int r = r0; r < r1; r++) {
             y.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r, kernel.dot(data, r, x, 0, scratch));

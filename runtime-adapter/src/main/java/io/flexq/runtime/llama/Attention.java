@@ -10,7 +10,8 @@ import java.util.stream.IntStream;
  *   a_j   = softmax_j( q_t,h . k_j / sqrt(headSize) ),  j = 0..p
  *   out_t,h = sum_j a_j v_j
  * </pre>
- * The (token, head) pairs are independent and run in parallel.
+ * The (token, head) pairs are independent and run in parallel. Where the native library runs (AVX-512F, head size a
+ * multiple of 16) {@link NativeLlamaCpu} computes them, with the same scores and a vectorized exponential.
  */
 final class Attention {
 
@@ -24,6 +25,26 @@ final class Attention {
      * @param out    n rows of qDim floats, written
      */
     static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
+        int heads = c.heads();
+        int hs = c.headSize();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int group = c.groupSize();
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        NativeLlamaCpu fast = NativeLlamaCpu.get();
+        if (fast.runs(hs)) {
+            // a few contiguous ranges of (token, key/value head) tasks, one native call each
+            int tasks = n * c.kvHeads();
+            int chunks = Math.min(tasks, 4 * Runtime.getRuntime().availableProcessors());
+            IntStream.range(0, chunks).parallel().forEach(i -> fast.attend(c, q, n, pos, keys, values, out, scale,
+                    (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks)));
+            return;
+        }
+        attendJava(c, q, n, pos, keys, values, out);
+    }
+
+    /** The Vector API path of {@link #attend} (every head size; what runs without the native library). */
+    static void attendJava(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
         int heads = c.heads();
         int hs = c.headSize();
         int qDim = c.qDim();

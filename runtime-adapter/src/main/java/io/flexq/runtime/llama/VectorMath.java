@@ -105,6 +105,17 @@ final class VectorMath {
      * identical runs differ (the interpreter, C1 and C2 share one Math.exp stub).
      */
     static void swiglu(float[] gate, float[] up, int n) {
+        NativeLlamaCpu fast = NativeLlamaCpu.get();
+        if (fast.runsSwiglu()) {
+            // the native loop's vectorized exponential (deterministic too; within float rounding of this one)
+            fast.swiglu(gate, up, n);
+            return;
+        }
+        swigluJava(gate, up, n);
+    }
+
+    /** The scalar path of {@link #swiglu}. */
+    static void swigluJava(float[] gate, float[] up, int n) {
         for (int i = 0; i < n; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];

@@ -1,0 +1,358 @@
+/*
+ * flexq-cpu native kernels: the exact W6A6 / W6A8 matmul of one FQ6 matrix (docs/FQ6.md, sections 4 and 5),
+ * called from Java through the FFM API (io.flexq.plugin.cpu.NativeFq6). One file, no dependencies; built by
+ * flexq-plugin/build-native.sh into the jar. Both instruction-set paths live in this one library (function
+ * target attributes), chosen per call; fq6_cpu_level() tells the caller what this CPU runs.
+ *
+ * Layout (built by the Java side, NativeFq6Layout): rows in blocks of 16, each block's codes per 128-group in
+ * 32 steps of 4 columns; a step is 64 bytes, 4 consecutive columns of each of the 16 rows, stored unsigned:
+ *
+ *   w [((b * groups + g) * 32 + k / 4) * 64 + j * 4 + k % 4] = wcode[16 b + j][128 g + k] + 32     (0..63)
+ *   sw[(b * groups + g) * 16 + j]                              = sw[16 b + j][g]
+ *
+ * so one 512-bit load is a (16 rows x 4 columns) tile whose 32-bit lanes are rows: vpdpbusd multiplies it by
+ * the 4 activation codes of those columns broadcast to every lane, and each lane sums its row's 4 products.
+ * Padding rows/columns hold code 0 (stored 32) and scale 0.
+ *
+ * Exactness: the offset weight w + 32 is unsigned, as vpdpbusd / vpmaddubsw need for their first operand; it
+ * adds 32 * sum_k a[k] to each group sum, which starts the accumulator at -32 * asum[t][g] instead of 0. Every
+ * value is an integer below 2^31 (|P| <= 128 * 63 * 128), so P[t][r][g] is exact in any order. vpmaddubsw
+ * (AVX2) saturates at 16 bits, but a pair sum is at most 2 * 63 * 128 = 16128. The epilogue is the reference's:
+ *
+ *   y = +0.0f;  for g in 0..groups-1:  y = y + (float) P * (sw * sa)      (no fusion: -ffp-contract=off)
+ *
+ * Tile: NB row blocks x NT tokens of int32 accumulators in registers, one weight load shared by NT tokens
+ * and one activation broadcast by NB blocks; decode (NT = 1) uses NB = 4 and two accumulators per block (even
+ * and odd steps) so that eight vpdpbusd chains hide its latency.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <immintrin.h>
+
+#define RB 16
+#define G 128
+#define STEP 64
+#define GROUP_BYTES (32 * STEP)
+
+enum { LEVEL_NONE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512_VNNI = 2 };
+
+int fq6_cpu_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) {
+        return LEVEL_AVX512_VNNI;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return LEVEL_AVX2;
+    }
+    return LEVEL_NONE;
+}
+
+/* asum[t * groups + g] = -32 * sum of the group's activation codes (the start value of each accumulator) */
+static void offset_sums(const int8_t *a, int tokens, int padded, int groups, int32_t *asum) {
+    for (int t = 0; t < tokens; t++) {
+        for (int g = 0; g < groups; g++) {
+            const int8_t *p = a + (size_t) t * padded + (size_t) g * G;
+            int32_t s = 0;
+            for (int k = 0; k < G; k++) {
+                s += p[k];
+            }
+            asum[t * groups + g] = -32 * s;
+        }
+    }
+}
+
+/* Writes rows [16 b, 16 b + 16) of token t, clipped to [lo, hi) and to rows, from acc (16 floats). */
+static inline void store_rows(const float *acc, int b, int t, float *y, long ystride, int lo, int hi) {
+    int r0 = b * RB;
+    for (int j = 0; j < RB; j++) {
+        int r = r0 + j;
+        if (r >= lo && r < hi) {
+            y[(long) t * ystride + r - lo] = acc[j];
+        }
+    }
+}
+
+static inline void store_partials(const int32_t *p, int b, int t, int g, int groups, int rows, int32_t *partials) {
+    for (int j = 0; j < RB && b * RB + j < rows; j++) {
+        partials[((long) t * rows + b * RB + j) * groups + g] = p[j];
+    }
+}
+
+/* ---------------------------------------------------------------- AVX-512 VNNI */
+
+#define T512 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline
+
+T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
+    return _mm512_dpbusd_epi32(acc, w, a);
+}
+
+/* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the running outputs. */
+T512 void tile512(const uint8_t *w, const float *sw, int groups, int b0, int NB, const int8_t *a, const float *sa,
+                  int t0, int NT, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) {
+    for (int g = 0; g < groups; g++) {
+        __m512i acc[4][4], acc2[4];
+        for (int u = 0; u < NT; u++) {
+            __m512i start = _mm512_set1_epi32(asum[(t0 + u) * groups + g]);
+            for (int i = 0; i < NB; i++) {
+                acc[i][u] = start;
+            }
+        }
+        for (int i = 0; i < NB; i++) {
+            acc2[i] = _mm512_setzero_si512();
+        }
+        const uint8_t *wg[4];
+        for (int i = 0; i < NB; i++) {
+            wg[i] = w + ((size_t) (b0 + i) * groups + g) * GROUP_BYTES;
+        }
+        const int8_t *ag = a + (size_t) t0 * padded + (size_t) g * G;
+        if (NT == 1) {
+            for (int s = 0; s < 32; s += 2) {
+                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s));
+                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s + 4));
+                for (int i = 0; i < NB; i++) {
+                    acc[i][0] = dp512(acc[i][0], _mm512_loadu_si512(wg[i] + s * STEP), x0);
+                    acc2[i] = dp512(acc2[i], _mm512_loadu_si512(wg[i] + (s + 1) * STEP), x1);
+                }
+            }
+            for (int i = 0; i < NB; i++) {
+                acc[i][0] = _mm512_add_epi32(acc[i][0], acc2[i]);
+            }
+        } else {
+            for (int s = 0; s < 32; s++) {
+                __m512i wv[4];
+                for (int i = 0; i < NB; i++) {
+                    wv[i] = _mm512_loadu_si512(wg[i] + s * STEP);
+                }
+                for (int u = 0; u < NT; u++) {
+                    __m512i x = _mm512_set1_epi32(*(const int32_t *) (ag + (size_t) u * padded + 4 * s));
+                    for (int i = 0; i < NB; i++) {
+                        acc[i][u] = dp512(acc[i][u], wv[i], x);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < NB; i++) {
+            __m512 swv = _mm512_loadu_ps(sw + ((size_t) (b0 + i) * groups + g) * RB);
+            for (int u = 0; u < NT; u++) {
+                __m512 s = _mm512_mul_ps(swv, _mm512_set1_ps(sa[(t0 + u) * groups + g]));
+                __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][u]), s);
+                float *ya = yacc + (i * NT + u) * RB;
+                _mm512_storeu_ps(ya, _mm512_add_ps(_mm512_loadu_ps(ya), q));
+                if (partials) {
+                    int32_t p[RB];
+                    _mm512_storeu_si512(p, acc[i][u]);
+                    store_partials(p, b0 + i, t0 + u, g, groups, rows, partials);
+                }
+            }
+        }
+    }
+}
+
+#define TILE512(NAME, NB, NT) \
+    __attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) static void NAME(const uint8_t *w, const float *sw, \
+        int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, \
+        int rows, int32_t *partials) { \
+        tile512(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+
+TILE512(t512_4x1, 4, 1)
+TILE512(t512_1x1, 1, 1)
+TILE512(t512_2x4, 2, 4)
+TILE512(t512_1x4, 1, 4)
+TILE512(t512_2x1, 2, 1)
+
+/* ---------------------------------------------------------------- AVX2 (vpmaddubsw + vpmaddwd) */
+
+#define T256 __attribute__((target("avx2,fma"), always_inline)) static inline
+
+/* acc += per-row sums of 4 products, 8 rows (one 32-byte half of a step) */
+T256 __m256i dp256(__m256i acc, __m256i w, __m256i a) {
+    __m256i pairs = _mm256_maddubs_epi16(w, a);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+/* Same tile as tile512, each block as two 8-row halves. */
+T256 void tile256(const uint8_t *w, const float *sw, int groups, int b0, int NB, const int8_t *a, const float *sa,
+                  int t0, int NT, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) {
+    for (int g = 0; g < groups; g++) {
+        __m256i acc[2][4][2];
+        for (int u = 0; u < NT; u++) {
+            __m256i start = _mm256_set1_epi32(asum[(t0 + u) * groups + g]);
+            for (int i = 0; i < NB; i++) {
+                acc[i][u][0] = start;
+                acc[i][u][1] = start;
+            }
+        }
+        const int8_t *ag = a + (size_t) t0 * padded + (size_t) g * G;
+        for (int s = 0; s < 32; s++) {
+            __m256i wv[2][2];
+            for (int i = 0; i < NB; i++) {
+                const uint8_t *p = w + (((size_t) (b0 + i) * groups + g) * 32 + s) * STEP;
+                wv[i][0] = _mm256_loadu_si256((const __m256i *) p);
+                wv[i][1] = _mm256_loadu_si256((const __m256i *) (p + 32));
+            }
+            for (int u = 0; u < NT; u++) {
+                __m256i x = _mm256_set1_epi32(*(const int32_t *) (ag + (size_t) u * padded + 4 * s));
+                for (int i = 0; i < NB; i++) {
+                    acc[i][u][0] = dp256(acc[i][u][0], wv[i][0], x);
+                    acc[i][u][1] = dp256(acc[i][u][1], wv[i][1], x);
+                }
+            }
+        }
+        for (int i = 0; i < NB; i++) {
+            const float *swp = sw + ((size_t) (b0 + i) * groups + g) * RB;
+            for (int u = 0; u < NT; u++) {
+                __m256 sav = _mm256_set1_ps(sa[(t0 + u) * groups + g]);
+                for (int h = 0; h < 2; h++) {
+                    __m256 s = _mm256_mul_ps(_mm256_loadu_ps(swp + 8 * h), sav);
+                    __m256 q = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][u][h]), s);
+                    float *ya = yacc + (i * NT + u) * RB + 8 * h;
+                    _mm256_storeu_ps(ya, _mm256_add_ps(_mm256_loadu_ps(ya), q));
+                }
+                if (partials) {
+                    int32_t p[RB];
+                    _mm256_storeu_si256((__m256i *) p, acc[i][u][0]);
+                    _mm256_storeu_si256((__m256i *) (p + 8), acc[i][u][1]);
+                    store_partials(p, b0 + i, t0 + u, g, groups, rows, partials);
+                }
+            }
+        }
+    }
+}
+
+#define TILE256(NAME, NB, NT) \
+    __attribute__((target("avx2,fma"), noinline)) static void NAME(const uint8_t *w, const float *sw, \
+        int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, \
+        int rows, int32_t *partials) { \
+        tile256(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+
+TILE256(t256_2x1, 2, 1)
+TILE256(t256_1x1, 1, 1)
+TILE256(t256_2x4, 2, 4)
+TILE256(t256_1x4, 1, 4)
+
+/* ---------------------------------------------------------------- driver */
+
+typedef void (*tile_fn)(const uint8_t *, const float *, int, int, const int8_t *, const float *, int, int,
+                        const int32_t *, float *, int, int32_t *);
+
+/*
+ * y[t * ystride + r - lo] for tokens [0, tokens) and the rows r in [lo, hi) of blocks [bfrom, bto);
+ * partials (may be NULL): P at ((t * rows + r) * groups + g) for every row r < rows of those blocks.
+ * a: tokens x padded activation codes; sa: tokens x groups scales. level: LEVEL_AVX512_VNNI or LEVEL_AVX2.
+ * Returns 0, or -1 for a level this library or CPU cannot run, -2 when out of memory.
+ */
+int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, const int8_t *a, const float *sa,
+             int tokens, int padded, float *y, long ystride, int lo, int hi, int rows, int32_t *partials, int level) {
+    if (level > fq6_cpu_level() || level < LEVEL_AVX2) {
+        return -1;
+    }
+    int32_t stack_sums[256];
+    int32_t *asum = tokens * groups <= 256 ? stack_sums : malloc(sizeof(int32_t) * (size_t) tokens * groups);
+    if (!asum) {
+        return -2;
+    }
+    offset_sums(a, tokens, padded, groups, asum);
+    int wide = level == LEVEL_AVX512_VNNI;
+    /* decode tiles: 4 (512) or 2 (256) blocks x 1 token; multi-token: 2 blocks x 4 tokens */
+    int nbDecode = wide ? 4 : 2;
+    tile_fn decode = wide ? t512_4x1 : t256_2x1, decodeOne = wide ? t512_1x1 : t256_1x1;
+    tile_fn multi = wide ? t512_2x4 : t256_2x4, multiOne = wide ? t512_1x4 : t256_1x4;
+    tile_fn single2 = wide ? t512_2x1 : t256_2x1;
+    float yacc[4 * 4 * RB];
+    int b = bfrom;
+    while (b < bto) {
+        int nb;
+        if (tokens >= 4) {
+            nb = bto - b >= 2 ? 2 : 1;
+        } else {
+            nb = bto - b >= nbDecode ? nbDecode : (bto - b >= 2 ? 2 : 1);
+        }
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            memset(yacc, 0, sizeof(float) * nb * 4 * RB);
+            (nb == 2 ? multi : multiOne)(w, sw, groups, b, a, sa, t, padded, asum, yacc, rows, partials);
+            for (int i = 0; i < nb; i++) {
+                for (int u = 0; u < 4; u++) {
+                    store_rows(yacc + (i * 4 + u) * RB, b + i, t + u, y, ystride, lo, hi);
+                }
+            }
+        }
+        for (; t < tokens; t++) {
+            memset(yacc, 0, sizeof(float) * nb * RB);
+            tile_fn f = nb == nbDecode ? decode : nb == 2 ? single2 : decodeOne;
+            f(w, sw, groups, b, a, sa, t, padded, asum, yacc, rows, partials);
+            for (int i = 0; i < nb; i++) {
+                store_rows(yacc + i * RB, b + i, t, y, ystride, lo, hi);
+            }
+        }
+        b += nb;
+    }
+    if (asum != stack_sums) {
+        free(asum);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- activation quantizer */
+
+/*
+ * The activation quantizer of docs/FQ6.md section 3 (io.flexq.plugin.quant.ActivationQuantizer), bit for bit:
+ *   amax = max |x| over the group (NaN if any element is NaN, as Math.max); amax == 0 -> sa = 0, codes 0
+ *   sa = amax / Q, inv = Q / amax (fp32 divisions); code = clamp(roundHalfAwayFromZero(x * inv), -(Q + 1), Q), NaN -> 0
+ * roundHalfAwayFromZero(v) = trunc(v) + sign(v) when |v - trunc(v)| >= 0.5 (v - trunc(v) is exact in fp32), which
+ * equals the reference's floor(|v| + 0.5) taken in double for every float, infinities included.
+ * x: tokens rows of cols floats; codes: tokens rows of padded bytes (the padding is left as it is, zero);
+ * scales: tokens x groups. Returns -1 without AVX-512 (the caller then runs the Java quantizer).
+ */
+__attribute__((target("avx512f,avx512bw"))) int fq6_quantize(const float *x, int tokens, int cols, int q, int8_t *codes,
+                                                              float *scales) {
+    if (fq6_cpu_level() < LEVEL_AVX512_VNNI) {
+        return -1;
+    }
+    int groups = (cols + G - 1) / G, padded = groups * G;
+    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    const __m512 lo = _mm512_set1_ps((float) -(q + 1)), hi = _mm512_set1_ps((float) q);
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff), signmask = _mm512_set1_epi32((int) 0x80000000u);
+    for (int t = 0; t < tokens; t++) {
+        for (int g = 0; g < groups; g++) {
+            const float *xp = x + (size_t) t * cols + (size_t) g * G;
+            int8_t *cp = codes + (size_t) t * padded + (size_t) g * G;
+            int n = cols - g * G < G ? cols - g * G : G;
+            __m512 amaxv = _mm512_setzero_ps();
+            __mmask16 nan = 0;
+            for (int i = 0; i < n; i += 16) {
+                __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+                __m512 a = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, xp + i)), absmask));
+                nan |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+                amaxv = _mm512_max_ps(amaxv, a);
+            }
+            float amax = nan ? __builtin_nanf("") : _mm512_reduce_max_ps(amaxv);
+            if (amax == 0.0f) {
+                scales[t * groups + g] = 0.0f;
+                for (int i = 0; i < n; i++) {
+                    cp[i] = 0;
+                }
+                continue;
+            }
+            float inv = (float) q / amax;
+            __m512 vinv = _mm512_set1_ps(inv);
+            for (int i = 0; i < n; i += 16) {
+                __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+                __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xp + i), vinv);
+                __m512 tr = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+                __m512 f = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_sub_ps(v, tr)), absmask));
+                __mmask16 up = _mm512_cmp_ps_mask(f, half, _CMP_GE_OQ);
+                __m512 sgn1 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+                        _mm512_and_si512(_mm512_castps_si512(v), signmask)));
+                __m512 r = _mm512_mask_add_ps(tr, up, tr, sgn1);
+                __mmask16 isnan = _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
+                r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+                r = _mm512_mask_mov_ps(r, isnan, _mm512_setzero_ps());
+                _mm512_mask_cvtepi32_storeu_epi8(cp + i, m, _mm512_cvttps_epi32(r));
+            }
+            scales[t * groups + g] = amax / (float) q;
+        }
+    }
+    return 0;
+}

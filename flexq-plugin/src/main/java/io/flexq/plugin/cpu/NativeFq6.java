@@ -1,0 +1,158 @@
+package io.flexq.plugin.cpu;
+
+import io.flexq.runtime.cpu.NativeLibrary;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The native FQ6 kernel library ({@code src/main/c/fq6_cpu.c}, built by {@code tools/build-native.sh} into the jar as
+ * {@code native/linux-x86_64/libflexq_cpu.so}) through the FFM API, or the reason it cannot run here. One
+ * instance per process is enough, but nothing stops a test from making its own ({@link #load(boolean)}).
+ *
+ * <p>The downcall is {@code critical} with heap access: the activation codes, scales and outputs are passed as
+ * heap segments without copying, and a matmul slice is short (microseconds to a few milliseconds), so holding
+ * off the GC for its length is harmless.
+ *
+ * <p>{@code -Dflexq.cpu.native=false} forces the Vector API path (for A/B runs and tests).
+ */
+public final class NativeFq6 {
+
+    /** What the library can run on this CPU (fq6_cpu_level). */
+    public enum Level {
+        NONE, AVX2, AVX512_VNNI
+    }
+
+    static final String LIBRARY = "libflexq_cpu";
+    static final String RESOURCE = "/native/linux-x86_64/" + LIBRARY + ".so";
+    static final String PROPERTY = NativeLibrary.PROPERTY;
+
+    private static volatile NativeFq6 shared;
+
+    private final MethodHandle gemm;
+    private final MethodHandle quantize;
+    private final Level level;
+    private final String why;
+
+    private NativeFq6(MethodHandle gemm, Level level, String why) {
+        this(gemm, null, level, why);
+    }
+
+    private NativeFq6(MethodHandle gemm, MethodHandle quantize, Level level, String why) {
+        this.gemm = gemm;
+        this.quantize = quantize;
+        this.level = level;
+        this.why = why;
+    }
+
+    /** The process-wide instance (loaded on first use), honouring {@code -Dflexq.cpu.native}. */
+    public static NativeFq6 get() {
+        NativeFq6 n = shared;
+        if (n == null) {
+            synchronized (NativeFq6.class) {
+                n = shared;
+                if (n == null) {
+                    n = load(!"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true")));
+                    shared = n;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Loads the library ({@code wanted} false: an instance that says it was turned off). Never throws. */
+    static NativeFq6 load(boolean wanted) {
+        if (!wanted) {
+            return new NativeFq6(null, Level.NONE, "turned off (-D" + PROPERTY + "=false)");
+        }
+        NativeLibrary lib = NativeLibrary.open(LIBRARY, NativeFq6.class);
+        if (lib.lookup().isEmpty()) {
+            return new NativeFq6(null, Level.NONE, lib.why());
+        }
+        try {
+            SymbolLookup symbols = lib.lookup().get();
+            Linker linker = Linker.nativeLinker();
+            MethodHandle levelFn = linker.downcallHandle(symbols.findOrThrow("fq6_cpu_level"), FunctionDescriptor.of(JAVA_INT));
+            MethodHandle gemm = linker.downcallHandle(symbols.findOrThrow("fq6_gemm"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+                            JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                    Linker.Option.critical(true));
+            MethodHandle quantize = linker.downcallHandle(symbols.findOrThrow("fq6_quantize"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                    Linker.Option.critical(true));
+            int lv = (int) levelFn.invokeExact();
+            Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
+            String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
+            return new NativeFq6(level == Level.NONE ? null : gemm, level == Level.AVX512_VNNI ? quantize : null, level, why);
+        } catch (Throwable e) {
+            return new NativeFq6(null, Level.NONE, "could not bind " + LIBRARY + ": " + e);
+        }
+    }
+
+    /** True when {@link #gemm} can run. */
+    public boolean available() {
+        return gemm != null;
+    }
+
+    /** True when {@link #quantize} runs (AVX-512). */
+    public boolean quantizes() {
+        return quantize != null;
+    }
+
+    /**
+     * The activation quantizer of docs/FQ6.md section 3, bit for bit (see fq6_cpu.c): {@code tokens} rows of
+     * {@code cols} floats of {@code x} into {@code codes} (rows of the padded width, zero padding) and {@code scales}.
+     */
+    void quantize(float[] x, int tokens, int cols, int qmax, byte[] codes, float[] scales) {
+        int groups = Math.ceilDiv(cols, 128);
+        if ((long) tokens * cols > x.length || (long) tokens * groups * 128 > codes.length || (long) tokens * groups > scales.length) {
+            throw new IllegalArgumentException("native quantizer: " + tokens + " x " + cols + " does not fit the arrays");
+        }
+        int rc;
+        try {
+            rc = (int) quantize.invokeExact(MemorySegment.ofArray(x), tokens, cols, qmax, MemorySegment.ofArray(codes),
+                    MemorySegment.ofArray(scales));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native fq6_quantize failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native fq6_quantize returned " + rc);
+        }
+    }
+
+    public Level level() {
+        return level;
+    }
+
+    /** Why the native path runs or not, for one log line. */
+    public String why() {
+        return why;
+    }
+
+    /**
+     * fq6_gemm (see the C file): rows of blocks [bfrom, bto) for every token, outputs of rows [lo, hi) at
+     * {@code y + 4 * (t * ystride + r - lo)}; partials may be {@link MemorySegment#NULL}.
+     */
+    void gemm(MemorySegment w, MemorySegment sw, int groups, int bfrom, int bto, MemorySegment a, MemorySegment sa,
+              int tokens, int padded, MemorySegment y, long ystride, int lo, int hi, int rows, MemorySegment partials,
+              Level at) {
+        int rc;
+        try {
+            rc = (int) gemm.invokeExact(w, sw, groups, bfrom, bto, a, sa, tokens, padded, y, ystride, lo, hi, rows,
+                    partials, at.ordinal());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native fq6_gemm failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native fq6_gemm returned " + rc + " (level " + at + ", "
+                    + (rc == -1 ? "not supported by this CPU" : "out of memory") + ")");
+        }
+    }
+}

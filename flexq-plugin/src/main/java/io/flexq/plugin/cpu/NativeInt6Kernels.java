@@ -1,0 +1,103 @@
+package io.flexq.plugin.cpu;
+
+import io.flexq.plugin.quant.FlexqWeights;
+import io.flexq.plugin.quant.QuantizedActivations;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One FQ6 matrix in the native kernel's layout (W6A6 / W6A8 only), off-heap: rows in blocks of 16, each
+ * (block, group) 32 steps of 64 bytes, a step being 4 columns of each of the 16 rows, codes stored + 32:
+ * <pre>
+ *   w [((b * groups + g) * 32 + k / 4) * 64 + j * 4 + k % 4] = wcode[16 b + j][128 g + k] + 32
+ *   sw[(b * groups + g) * 16 + j]                              = sw[16 b + j][g]
+ * </pre>
+ * (the formulas of {@code fq6_cpu.c}; padding rows and columns are code 0, stored 32, and scale 0). One byte per
+ * weight, as the Vector API layout of {@link Int6Kernels}. Outputs are bit-identical to
+ * {@link IntegerReference#matmul}: the partials are exact int32 and the epilogue is the reference's.
+ */
+final class NativeInt6Kernels {
+
+    static final int RB = 16;
+    private static final int G = 128;
+
+    final int rows;
+    final int cols;
+    final int groups;
+    final int padded;
+    /** Work units: blocks of 16 rows. */
+    final int tasks;
+    private final NativeFq6 lib;
+    private final NativeFq6.Level level;
+    private final MemorySegment w;
+    private final MemorySegment sw;
+
+    NativeInt6Kernels(FlexqWeights fw, NativeFq6 lib, NativeFq6.Level level, Arena arena) {
+        if (!lib.available() || level.compareTo(lib.level()) > 0 || level == NativeFq6.Level.NONE) {
+            throw new IllegalArgumentException("native FQ6 kernels at " + level + " cannot run here: " + lib.why());
+        }
+        this.lib = lib;
+        this.level = level;
+        this.rows = fw.rows();
+        this.cols = fw.cols();
+        this.groups = fw.groups();
+        this.padded = fw.paddedCols();
+        this.tasks = Math.ceilDiv(rows, RB);
+        long bytes = Math.multiplyExact(Math.multiplyExact((long) tasks * groups, 32L), 64L);
+        byte[] codes = new byte[Math.toIntExact(bytes)];
+        java.util.Arrays.fill(codes, (byte) 32);
+        float[] scales = new float[tasks * groups * RB];
+        for (int r = 0; r < rows; r++) {
+            int b = r / RB, j = r % RB;
+            for (int g = 0; g < groups; g++) {
+                int base = (b * groups + g) * 32 * 64 + j * 4;
+                for (int k = 0; k < G && g * G + k < cols; k++) {
+                    codes[base + (k >> 2) * 64 + (k & 3)] = (byte) (fw.code(r, g * G + k) + 32);
+                }
+                scales[(b * groups + g) * RB + j] = fw.scale(r, g);
+            }
+        }
+        this.w = arena.allocate(bytes, 64);
+        MemorySegment.copy(codes, 0, w, ValueLayout.JAVA_BYTE, 0, codes.length);
+        this.sw = arena.allocate(4L * scales.length, 64);
+        MemorySegment.copy(scales, 0, sw, ValueLayout.JAVA_FLOAT, 0, scales.length);
+    }
+
+    long residentBytes() {
+        return w.byteSize() + sw.byteSize();
+    }
+
+    NativeFq6.Level level() {
+        return level;
+    }
+
+    /** The task (block) holding output row {@code r}. */
+    int taskOf(int r) {
+        return r / RB;
+    }
+
+    /**
+     * Blocks {@code [from, to)} for every token of {@code a}; rows {@code [lo, hi)} of them go to
+     * {@code y + 4 * (t * ystride + r - lo)}; {@code partials} (or null): P at {@code (t * rows + r) * groups + g}.
+     */
+    void gemm(QuantizedActivations a, int from, int to, MemorySegment y, long ystride, int lo, int hi, int[] partials) {
+        if (a.cols() != cols) {
+            throw new IllegalArgumentException("activations have " + a.cols() + " columns, matrix " + cols);
+        }
+        // the C side trusts its arguments: check every extent it touches here
+        int tokens = a.tokens();
+        if (from < 0 || to > tasks || from > to || lo < 0 || hi > rows || lo > hi
+                || (tokens > 0 && hi > lo && 4L * ((tokens - 1) * ystride + hi - lo) > y.byteSize())
+                || (long) tokens * padded > a.codesArray().length || (long) tokens * groups > a.scalesArray().length
+                || (partials != null && (long) tokens * rows * groups > partials.length)) {
+            throw new IllegalArgumentException("native FQ6 gemm: blocks [" + from + ", " + to + ") of " + tasks
+                    + ", rows [" + lo + ", " + hi + ") of " + rows + ", " + tokens + " tokens, output of "
+                    + y.byteSize() + " bytes with stride " + ystride + ": out of bounds");
+        }
+        lib.gemm(w, sw, groups, from, to, MemorySegment.ofArray(a.codesArray()), MemorySegment.ofArray(a.scalesArray()),
+                a.tokens(), padded, y, ystride, lo, hi, rows,
+                partials == null ? MemorySegment.NULL : MemorySegment.ofArray(partials), level);
+    }
+}

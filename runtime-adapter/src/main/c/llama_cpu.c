@@ -1,0 +1,228 @@
+/*
+ * Causal grouped-query attention on the CPU (AVX-512F), called from io.flexq.runtime.llama.Attention through the
+ * FFM API for head sizes that are a multiple of 16. Same arithmetic as the Java path except the exponential:
+ *
+ *   s_j = dot(q, k_j) * scale      dot: 16-lane fused multiply-adds over the head in order, then the lanes
+ *                                  summed by the butterfly of VectorMath.laneSum (i ^ 8, i ^ 4, i ^ 2, i ^ 1)
+ *   a_j = e^(s_j - max) / sum_j e^(s_j - max)
+ *   out = sum_j a_j v_j            16-lane fused multiply-adds, j in order (VectorMath.axpy)
+ *
+ * The exponential is a vectorized polynomial (below, within 2 ulp of e^x in float) instead of the scalar
+ * Math.exp, and the sum of the exponentials is taken in 16 lanes: so the scores equal the Java path's, the weights
+ * a_j agree with it within a few float ulps, and results are deterministic (fixed order, no threads in here).
+ *
+ * Layout: q and out are n rows of heads * hs floats; keys and values rows of kvHeads * hs floats, row j = position j.
+ * A task is one (token t, key/value head g) pair, index t * kvHeads + g; this call runs tasks [from, to).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <immintrin.h>
+
+#define T512 __attribute__((target("avx512f")))
+
+int flexq_rt_level(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 2 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+}
+
+T512 static inline float lane_sum(__m512 v) {
+    /* butterfly: lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1; lane 0 */
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));   /* i ^ 8: swap 256-bit halves */
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));   /* i ^ 4: swap 128-bit quarters */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));         /* i ^ 2 */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));         /* i ^ 1 */
+    return _mm512_cvtss_f32(v);
+}
+
+/*
+ * e^x for x <= 88.3 (x = s - max <= 0 in the softmax; -g clamped to 88 in the SwiGLU): x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 Taylor/minimax polynomial,
+ * times 2^n built in the exponent bits; x below -87.3 (e^x under the smallest normal float) gives 0.
+ */
+T512 static inline __m512 exp_neg(__m512 x) {
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+    const __m512 ln2hi = _mm512_set1_ps(0.693359375f);
+    const __m512 ln2lo = _mm512_set1_ps(-2.12194440e-4f);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, ln2hi, x);
+    r = _mm512_fnmadd_ps(n, ln2lo, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    __m512 y = _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+    __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+    return _mm512_mask_blend_ps(tiny, y, _mm512_setzero_ps());
+}
+
+/*
+ * SwiGLU in place, gate[i] = silu(gate[i]) * up[i] with silu(g) = g / (1 + e^-g): the Java loop's formula with
+ * the vectorized exponential (e^-g for -g up to 88, where e^88 is still a finite float; beyond it g / (1 + e^88)
+ * is a negative number below 1e-36 instead of -0). Returns -1 without AVX-512F.
+ */
+T512 int flexq_swiglu(float *gate, const float *up, long n) {
+    if (flexq_rt_level() < 2) {
+        return -1;
+    }
+    long i = 0;
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
+        __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+        __m512 x = _mm512_min_ps(_mm512_sub_ps(_mm512_setzero_ps(), g), _mm512_set1_ps(88.0f));
+        __m512 e = exp_neg(x);
+        __m512 r = _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), _mm512_maskz_loadu_ps(m, up + i));
+        _mm512_mask_storeu_ps(gate + i, m, r);
+    }
+    return 0;
+}
+
+/*
+ * The scores of 16 consecutive keys (rows kp, kp + kvDim, ...) for one query head, lane k = key k, each exactly
+ * as lane_sum(fma chain over the chunks): the 16 accumulators are reduced together by a transposing tree whose
+ * four steps are the butterfly's (i ^ 8, ^ 4, ^ 2, ^ 1), so every key gets the same additions in the same pairs.
+ * After the tree lane 4c + l holds key c + 4l; one permutation puts key k in lane k.
+ */
+T512 static inline __m512 scores16(const float *qp, const float *kp, int kvDim, int chunks) {
+    __m512 v[16];
+    for (int k = 0; k < 16; k++) {
+        v[k] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < chunks; c++) {
+        __m512 qc = _mm512_loadu_ps(qp + 16 * c);
+        for (int k = 0; k < 16; k++) {
+            v[k] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(kp + (size_t) k * kvDim + 16 * c), v[k]);
+        }
+    }
+    __m512 s1[8], s2[4], s3[2];
+    for (int m = 0; m < 8; m++) { /* lane i < 8: key 2m, i + (i ^ 8); lanes 8..15: key 2m + 1 */
+        s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    for (int p = 0; p < 4; p++) { /* 128-bit chunk c: key 4p + c, lanes i < 4 of i + (i ^ 4) */
+        s2[p] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    for (int q = 0; q < 2; q++) { /* chunk c: lanes 0, 1 key 8q + c; lanes 2, 3 key 8q + 4 + c (i + (i ^ 2)) */
+        s3[q] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    }
+    /* i + (i ^ 1): chunk c lane l = key c + 4l */
+    __m512 z = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_permutexvar_ps(order, z);
+}
+
+/*
+ * Tasks are (token t, key/value head g) pairs, index t * kvHeads + g: the query heads of one group are done
+ * together, up to QB at a time with QB * (hs / 16) <= 16 accumulators, so each key and value row is read once per
+ * QB heads instead of once per head. Every head keeps the order of operations of the one-head loop above.
+ * Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory.
+ */
+T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
+                         int heads, int kvHeads, int hs, float scale, int from, int to) {
+    if (hs % 16 != 0 || hs <= 0 || flexq_rt_level() < 2 || kvHeads <= 0 || heads % kvHeads != 0) {
+        return -1;
+    }
+    int qDim = heads * hs, kvDim = kvHeads * hs, group = heads / kvHeads, chunks = hs / 16;
+    int qb = chunks <= 16 ? 16 / chunks : 1;
+    qb = qb < group ? qb : group;
+    size_t stride = (size_t) pos + n + 16;
+    float *s = malloc(sizeof(float) * stride * (size_t) qb);
+    if (!s) {
+        return -2;
+    }
+    for (int task = from; task < to; task++) {
+        int t = task / kvHeads, g = task % kvHeads;
+        int length = pos + t + 1;
+        size_t kvOff = (size_t) g * hs;
+        for (int h0 = g * group; h0 < (g + 1) * group; h0 += qb) {
+            int nh = (g + 1) * group - h0 < qb ? (g + 1) * group - h0 : qb;
+            const float *qp = q + (size_t) t * qDim + (size_t) h0 * hs;
+            float max[16];
+            for (int i = 0; i < nh; i++) {
+                max[i] = -__builtin_inff();
+            }
+            int j = 0;
+            for (; j + 16 <= length; j += 16) {
+                for (int i = 0; i < nh; i++) {
+                    __m512 z = scores16(qp + (size_t) i * hs, keys + (size_t) j * kvDim + kvOff, kvDim, chunks);
+                    z = _mm512_mul_ps(z, _mm512_set1_ps(scale));
+                    _mm512_storeu_ps(s + i * stride + j, z);
+                    float m = _mm512_reduce_max_ps(z);
+                    max[i] = m > max[i] ? m : max[i];
+                }
+            }
+            for (; j < length; j++) {
+                const float *kp = keys + (size_t) j * kvDim + kvOff;
+                for (int i = 0; i < nh; i++) {
+                    __m512 acc = _mm512_setzero_ps();
+                    for (int c = 0; c < chunks; c++) {
+                        acc = _mm512_fmadd_ps(_mm512_loadu_ps(qp + (size_t) i * hs + 16 * c), _mm512_loadu_ps(kp + 16 * c), acc);
+                    }
+                    float v = lane_sum(acc) * scale;
+                    s[i * stride + j] = v;
+                    max[i] = v > max[i] ? v : max[i];
+                }
+            }
+            float inv[16];
+            for (int i = 0; i < nh; i++) {
+                float *si = s + i * stride;
+                __m512 vmax = _mm512_set1_ps(max[i]), vsum = _mm512_setzero_ps();
+                int j = 0;
+                for (; j + 16 <= length; j += 16) {
+                    __m512 e = exp_neg(_mm512_sub_ps(_mm512_loadu_ps(si + j), vmax));
+                    _mm512_storeu_ps(si + j, e);
+                    vsum = _mm512_add_ps(vsum, e);
+                }
+                if (j < length) {
+                    __mmask16 m = (__mmask16) ((1u << (length - j)) - 1);
+                    __m512 e = exp_neg(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, si + j), vmax));
+                    e = _mm512_maskz_mov_ps(m, e);
+                    _mm512_mask_storeu_ps(si + j, m, e);
+                    vsum = _mm512_add_ps(vsum, e);
+                }
+                inv[i] = 1.0f / lane_sum(vsum);
+            }
+            float *op = out + (size_t) t * qDim + (size_t) h0 * hs;
+            if (nh * chunks <= 16) {
+                /* positions outer, every (head, chunk) accumulator in a register: one pass over the value rows */
+                __m512 acc[16];
+                for (int k = 0; k < nh * chunks; k++) {
+                    acc[k] = _mm512_setzero_ps();
+                }
+                for (int jj = 0; jj < length; jj++) {
+                    const float *vp = values + (size_t) jj * kvDim + kvOff;
+                    for (int i = 0; i < nh; i++) {
+                        __m512 a = _mm512_set1_ps(s[i * stride + jj] * inv[i]);
+                        for (int c = 0; c < chunks; c++) {
+                            acc[i * chunks + c] = _mm512_fmadd_ps(_mm512_loadu_ps(vp + 16 * c), a, acc[i * chunks + c]);
+                        }
+                    }
+                }
+                for (int i = 0; i < nh; i++) {
+                    for (int c = 0; c < chunks; c++) {
+                        _mm512_storeu_ps(op + (size_t) i * hs + 16 * c, acc[i * chunks + c]);
+                    }
+                }
+            } else {
+                for (int i = 0; i < nh; i++) {
+                    for (int c = 0; c < chunks; c++) {
+                        __m512 acc = _mm512_setzero_ps();
+                        const float *vp = values + kvOff + 16 * c;
+                        for (int jj = 0; jj < length; jj++) {
+                            acc = _mm512_fmadd_ps(_mm512_loadu_ps(vp + (size_t) jj * kvDim), _mm512_set1_ps(s[i * stride + jj] * inv[i]), acc);
+                        }
+                        _mm512_storeu_ps(op + (size_t) i * hs + 16 * c, acc);
+                    }
+                }
+            }
+        }
+    }
+    free(s);
+    return 0;
+}

@@ -1,0 +1,114 @@
+package io.flexq.runtime.llama;
+
+import io.flexq.runtime.cpu.NativeLibrary;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * {@code flexq_attention} and {@code flexq_swiglu} of {@code src/main/c/llama_cpu.c} (AVX-512F; attention for head
+ * sizes a multiple of 16): the same scores and weighted sum as {@link Attention}'s Java loop, with a vectorized
+ * exponential in the softmax, and the SwiGLU of {@link VectorMath#swiglu} with the same exponential. The
+ * downcall is critical with heap access: q, the caches and the output are heap arrays passed without copies.
+ */
+final class NativeLlamaCpu {
+
+    private static final NativeLlamaCpu INSTANCE = load();
+
+    private final MethodHandle attend;
+    private final MethodHandle swiglu;
+    private final String why;
+
+    private NativeLlamaCpu(MethodHandle attend, MethodHandle swiglu, String why) {
+        this.attend = attend;
+        this.swiglu = swiglu;
+        this.why = why;
+    }
+
+    /** The process's instance (the library is loaded once). */
+    static NativeLlamaCpu get() {
+        return INSTANCE;
+    }
+
+    private static NativeLlamaCpu load() {
+        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeLlamaCpu.class);
+        if (lib.lookup().isEmpty()) {
+            return new NativeLlamaCpu(null, null, lib.why());
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle level = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_rt_level"), FunctionDescriptor.of(JAVA_INT));
+            if ((int) level.invokeExact() < 2) {
+                return new NativeLlamaCpu(null, null, "the native attention and SwiGLU need AVX-512F");
+            }
+            MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT,
+                            JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT),
+                    Linker.Option.critical(true));
+            MethodHandle sw = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_swiglu"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
+            return new NativeLlamaCpu(h, sw, "native AVX-512F");
+        } catch (Throwable e) {
+            return new NativeLlamaCpu(null, null, "native attention unavailable: " + e);
+        }
+    }
+
+    /** True when {@link #attend} runs for head size {@code hs}. */
+    boolean runs(int hs) {
+        return attend != null && hs % 16 == 0 && hs > 0;
+    }
+
+    /** True when {@link #swiglu} runs. */
+    boolean runsSwiglu() {
+        return swiglu != null;
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for i in [0, n), as VectorMath.swiglu with the vectorized exponential. */
+    void swiglu(float[] gate, float[] up, int n) {
+        if (n > gate.length || n > up.length || n < 0) {
+            throw new IllegalArgumentException("native swiglu: " + n + " elements, arrays of " + gate.length + " and " + up.length);
+        }
+        int rc;
+        try {
+            rc = (int) swiglu.invokeExact(MemorySegment.ofArray(gate), MemorySegment.ofArray(up), (long) n);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native swiglu failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native swiglu returned " + rc);
+        }
+    }
+
+    String why() {
+        return why;
+    }
+
+    /** Tasks (token t, key/value head g) = t * kvHeads + g in [from, to); arrays as {@link Attention#attend}. */
+    void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int from, int to) {
+        int hs = c.headSize();
+        // the C side trusts its arguments: check what it reads and writes
+        if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
+                || (long) (pos + n) * c.kvDim() > keys.length || (long) (pos + n) * c.kvDim() > values.length
+                || from < 0 || to > n * c.kvHeads() || from > to) {
+            throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", tasks [" + from + ", "
+                    + to + ") do not fit the arrays");
+        }
+        int rc;
+        try {
+            rc = (int) attend.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
+                    MemorySegment.ofArray(out), c.heads(), c.kvHeads(), hs, scale, from, to);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native attention returned " + rc);
+        }
+    }
+}
