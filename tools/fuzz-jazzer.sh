@@ -50,7 +50,7 @@ fi
 [[ -n "$shared" ]] || { echo "fuzz-jazzer: ../shared not found; set FLEXQ_SHARED" >&2; exit 2; }
 
 mkdir -p target-fuzz
-if ! mvn -q -B -ntp -Pfuzz -Dflexq.nvcc.skip=true -pl flexq-plugin -am test-compile dependency:build-classpath \
+if ! mvn -q -B -ntp -Pfuzz -Dflexq.nvcc.skip=true -Dflexq.native.skip=true -pl flexq-plugin -am test-compile dependency:build-classpath \
         -Dmdep.outputFile=target-fuzz/classpath.txt >target-fuzz/build.log 2>&1; then
     echo "fuzz-jazzer: the release-23 build (-Pfuzz) failed:" >&2
     tail -40 target-fuzz/build.log >&2
