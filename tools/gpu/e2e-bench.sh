@@ -48,7 +48,7 @@ fi
 if has fq6s; then      # synthetic FQ6 of the same shape (random codes; Q8_0 head and embedding as quantize writes): no quantize step
   for v in ${VARIANTS:-default}; do   # e.g. VARIANTS="default cuda.pdl=false act_preset=a6": -Dflexq.KEY=VALUE per variant
     flags=""; [ "$v" = default ] || for kv in ${v//,/ }; do flags="$flags -Dflexq.$kv"; done
-    t timeout 300 $J $flags -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 W6A8 synthetic (ours, $v)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
+    t timeout 300 $J $flags -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 synthetic (ours, $v)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
       | tee "$OUT/bench-fq6s-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
   done
 fi

@@ -4,6 +4,8 @@ import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.TensorEntry;
+import io.flexq.runtime.tensor.Q8_0Type;
+import io.flexq.runtime.tensor.QuantTypes;
 import io.flexq.runtime.spi.TensorType;
 
 import java.lang.foreign.Arena;
@@ -148,19 +150,16 @@ final class DeviceUpload {
         return new FloatLinear(name, rows, cols, f == Form.F16, w, blas);
     }
 
-    /** GGUF type id of Q8_0, and its block: an fp16 scale then 32 int8 codes. */
-    private static final int Q8_0_ID = 8, Q8_BLOCK = 32, Q8_BLOCK_BYTES = 34;
-
     /** The output head: a Q8_0 head stays Q8_0 on the device ({@link Q8Linear}); any other type as {@link #linear}. */
     DeviceLinear head(String name, int cols, int rows) {
         TensorEntry t = file.tensor(name);
-        if (t.type().id() != Q8_0_ID || cols % Q8_BLOCK != 0) {
+        if (t.type().id() != QuantTypes.Q8_0.id() || cols % Q8_0Type.BLOCK != 0) {
             return linear(name, cols, rows);
         }
-        long blocks = (long) rows * (cols / Q8_BLOCK);
-        if (t.data().byteSize() != blocks * Q8_BLOCK_BYTES) {
+        long blocks = (long) rows * (cols / Q8_0Type.BLOCK);
+        if (t.data().byteSize() != blocks * Q8_0Type.BLOCK_BYTES) {
             throw new IllegalArgumentException(file.path() + ": Q8_0 tensor " + name + " of " + rows + " x " + cols + " must be "
-                    + blocks * Q8_BLOCK_BYTES + " bytes, is " + t.data().byteSize());
+                    + blocks * Q8_0Type.BLOCK_BYTES + " bytes, is " + t.data().byteSize());
         }
         DeviceBuffer codes = dev.alloc((long) rows * cols, name + " Q8_0 codes");
         DeviceBuffer scales;
@@ -172,17 +171,17 @@ final class DeviceUpload {
         }
         // split the 34-byte blocks into codes and scales, in slabs of rows (bounded host memory)
         int slab = (int) Math.max(1, Math.min(rows, (64L << 20) / cols));
-        int bpr = cols / Q8_BLOCK;
+        int bpr = cols / Q8_0Type.BLOCK;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment q = arena.allocate((long) slab * cols, 64), d = arena.allocate((long) slab * bpr * 2, 64);
             for (int r0 = 0; r0 < rows; r0 += slab) {
                 int n = Math.min(slab, rows - r0), first = r0;
                 IntStream.range(0, n).parallel().forEach(i -> {
-                    long src = (long) (first + i) * bpr * Q8_BLOCK_BYTES;
+                    long src = (long) (first + i) * bpr * Q8_0Type.BLOCK_BYTES;
                     for (int b = 0; b < bpr; b++) {
-                        long blk = src + (long) b * Q8_BLOCK_BYTES;
+                        long blk = src + (long) b * Q8_0Type.BLOCK_BYTES;
                         d.set(ValueLayout.JAVA_SHORT_UNALIGNED, ((long) i * bpr + b) * 2, t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
-                        MemorySegment.copy(t.data(), blk + 2, q, (long) i * cols + (long) b * Q8_BLOCK, Q8_BLOCK);
+                        MemorySegment.copy(t.data(), blk + 2, q, (long) i * cols + (long) b * Q8_0Type.BLOCK, Q8_0Type.BLOCK);
                     }
                 });
                 codes.upload(q.asSlice(0, (long) n * cols), (long) r0 * cols);

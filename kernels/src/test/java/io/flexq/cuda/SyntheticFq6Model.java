@@ -1,5 +1,7 @@
 package io.flexq.cuda;
 
+import io.flexq.runtime.tensor.Q8_0Type;
+import io.flexq.runtime.tensor.QuantTypes;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.model.Metadata;
 import io.flexq.runtime.model.ModelFile;
@@ -104,16 +106,16 @@ final class SyntheticFq6Model implements ModelFile {
     }
 
     private void q8(String name, int cols, int rows, long seed, TensorTypes types) {
-        long blocks = (long) rows * (cols / 32);
-        MemorySegment data = arena.allocate(blocks * 34, 64);
+        long blocks = (long) rows * (cols / Q8_0Type.BLOCK);
+        MemorySegment data = arena.allocate(blocks * Q8_0Type.BLOCK_BYTES, 64);
         randomBytes(data, seed ^ name.hashCode());
         short scale = Float.floatToFloat16(0x1p-5f / 127);
         IntStream.range(0, (int) Math.ceilDiv(blocks, 1 << 16)).parallel().forEach(c -> {
             for (long b = (long) c << 16, end = Math.min(blocks, b + (1 << 16)); b < end; b++) {
-                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * 34, scale);
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * Q8_0Type.BLOCK_BYTES, scale);
             }
         });
-        tensors.put(name, new TensorEntry(name, types.require(8, "synthetic Q8_0 head"), new long[]{cols, rows}, data));
+        tensors.put(name, new TensorEntry(name, types.require(QuantTypes.Q8_0.id(), "synthetic Q8_0 head"), new long[]{cols, rows}, data));
     }
 
     private void norm(String name, int n) {
