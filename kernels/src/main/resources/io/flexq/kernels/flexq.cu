@@ -764,6 +764,129 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(WR * WT * 32, MINB) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 
+// ------------------------------------------- streamed ordered GEMV (decode, M <= 8, exact, persistent, cp.async)
+// The ordered GEMV's arithmetic (same group terms, same shared-memory sum in group order, bit-identical output) with
+// the weights streamed instead of loaded per block: one block per SM walks row tiles rt = blockIdx.x, + gridDim.x,
+// ...; each warp owns the same groups of every tile (w*4 .. w*4+3, + 32, ...) and copies them into its own ring of
+// ORDS_STAGES slots with cp.async, ORDS_STAGES - 1 items ahead, so the next tiles' weights are on their way while a
+// tile is summed and stored (the per-block gap that leaves a one-tile-per-block GEMV's memory pipe idle). Activation
+// records of the next item are loaded into registers one item ahead. Dynamic shared memory: G * M * 64 bytes of
+// terms, then ORD_WARPS rings of ORDS_STAGES * (4 * 1536 + 4 * 32) bytes. Grid: x = min(row tiles, SMs).
+#define ORDS_STAGES 3
+#define ORDS_SLOT (ORD_BATCH * 1536 + ORD_BATCH * 32)
+
+template <bool WITHP, typename OutT = float>
+__device__ __forceinline__ void gemv_ords_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
+                                               const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
+                                               OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    extern __shared__ uint4 ords_smem[];
+    float *terms = (float *)ords_smem;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int gid = lane >> 2, tig = lane & 3;
+    const int Rt = (N + 15) >> 4;
+    const int termBytes = (G * M * 16 * 4 + 15) & ~15;
+    unsigned char *ring = (unsigned char *)ords_smem + termBytes + warp * ORDS_STAGES * ORDS_SLOT;
+    const u32 ringS = (u32)__cvta_generic_to_shared(ring);
+    // this warp's items: (tile j of this block, batch k), batches k = 0 .. nb-1 of groups warp*4 + k*32 ...
+    const int nb = warp * ORD_BATCH < G ? (G - warp * ORD_BATCH + ORD_WARPS * ORD_BATCH - 1) / (ORD_WARPS * ORD_BATCH) : 0;
+    const int tiles = blockIdx.x < Rt ? (Rt - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int items = tiles * nb;
+    pdl_launch();
+    auto issue = [&](int i) {  // cp.async of item i's weight and scale tiles into slot i % STAGES (empty commit past the end)
+        if (i < items) {
+            const int rt = blockIdx.x + (i / nb) * gridDim.x, gb = warp * ORD_BATCH + (i % nb) * ORD_WARPS * ORD_BATCH;
+            const u32 slot = ringS + (i % ORDS_STAGES) * ORDS_SLOT;
+#pragma unroll
+            for (int b = 0; b < ORD_BATCH; ++b) {
+                const int g = gb + b;
+                if (g < G) {
+                    const uint4 *tile = wt + ((long long)rt * G + g) * 96;
+#pragma unroll
+                    for (int q = 0; q < 3; ++q) cp_async16(slot + b * 1536 + (q * 32 + lane) * 16, tile + q * 32 + lane, true);
+                    if (lane < 2) cp_async16(slot + ORD_BATCH * 1536 + b * 32 + lane * 16, ws + ((long long)rt * G + g) * 16 + lane * 8, true);
+                }
+            }
+        }
+        cp_async_commit();
+    };
+    auto load_act = [&](int i, u32 (&a)[ORD_BATCH][8], float (&s)[ORD_BATCH][2]) {
+        const int gb = warp * ORD_BATCH + (i % nb) * ORD_WARPS * ORD_BATCH;
+#pragma unroll
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
+            if (g < G && gid < M) {
+                const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
+                x0 = __ldg(rec);
+                x1 = __ldg(rec + 1);
+            }
+            a[b][0] = x0.x; a[b][1] = x0.y; a[b][2] = x0.z; a[b][3] = x0.w;
+            a[b][4] = x1.x; a[b][5] = x1.y; a[b][6] = x1.z; a[b][7] = x1.w;
+            const int ts = 2 * tig;
+            s[b][0] = g < G && ts < M ? __ldg(sa + (long long)g * ldsa + ts) : 0.0f;
+            s[b][1] = g < G && ts + 1 < M ? __ldg(sa + (long long)g * ldsa + ts + 1) : 0.0f;
+        }
+    };
+#pragma unroll
+    for (int i = 0; i < ORDS_STAGES - 1; ++i) issue(i);  // weights only: before the wait for the producer of act
+    pdl_wait();
+    u32 a[ORD_BATCH][8], an[ORD_BATCH][8];
+    float s[ORD_BATCH][2], sn[ORD_BATCH][2];
+    if (items > 0) load_act(0, a, s);
+    // every warp passes the same tile-boundary barriers: one per tile of this block, whatever its item count
+    for (int j = 0; j < tiles; ++j) {
+        const int rt = blockIdx.x + j * gridDim.x;
+        for (int k = 0; k < nb; ++k) {
+            const int i = j * nb + k;
+            cp_async_wait<ORDS_STAGES - 2>();
+            __syncwarp();
+            if (i + 1 < items) load_act(i + 1, an, sn);
+            const unsigned char *slot = ring + (i % ORDS_STAGES) * ORDS_SLOT;
+            const int gb = warp * ORD_BATCH + k * ORD_WARPS * ORD_BATCH;
+#pragma unroll
+            for (int b = 0; b < ORD_BATCH; ++b) {
+                const int g = gb + b;
+                if (g < G) {
+                    const uint4 *tile = (const uint4 *)(slot + b * 1536);
+                    const uint4 q0 = tile[lane], q1 = tile[32 + lane], q2 = tile[64 + lane];
+                    const u32 w[12] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w};
+                    const u16 *sws = (const u16 *)(slot + ORD_BATCH * 1536 + b * 32);
+                    const float swLo = h2f(sws[gid]), swHi = h2f(sws[gid + 8]);
+                    int p[4];
+                    tile_group_product<PATH_I8, 8>(w, a[b], p);
+#pragma unroll
+                    for (int c = 0; c < 4; ++c) {
+                        const int r = gid + 8 * (c >> 1), t = 2 * tig + (c & 1);
+                        if (t < M) {
+                            terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[b][c & 1]));
+                            if (WITHP && rt * 16 + r < N) P[((long long)t * N + rt * 16 + r) * G + g] = p[c] >> 2;
+                        }
+                    }
+                }
+            }
+            __syncwarp();  // the slot is read: the copy that reuses it may start
+            issue(i + ORDS_STAGES - 1);
+#pragma unroll
+            for (int b = 0; b < ORD_BATCH; ++b) {
+#pragma unroll
+                for (int e = 0; e < 8; ++e) a[b][e] = an[b][e];
+                s[b][0] = sn[b][0];
+                s[b][1] = sn[b][1];
+            }
+        }
+        __syncthreads();
+        for (int jj = threadIdx.x; jj < M * 16; jj += blockDim.x) {
+            const int t = jj >> 4, r = rt * 16 + (jj & 15);
+            float acc = 0.0f;
+#pragma unroll 8
+            for (int g = 0; g < G; ++g) acc = __fadd_rn(acc, terms[g * M * 16 + jj]);
+            if (r < N) store_out(y, (long long)t * N + r, acc * 0.25f);
+        }
+        __syncthreads();  // terms are rewritten by the next tile
+    }
+    cp_async_wait<0>();
+}
+
 // Ordered GEMV (decode, M <= 8): exact, unsplit, every warp of a block on one row tile (see gemv_ord_body).
 #define DEF_GEMV_ORD(name) \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
@@ -775,6 +898,18 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
         gemv_ord_body<false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
+
+// Streamed ordered GEMV (see gemv_ords_body): same arithmetic and entry-point set, persistent blocks.
+#define DEF_GEMV_ORDS(name) \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 1) name(GEMM_ARGS) { \
+        gemv_ords_body<false>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 1) name##_p(GEMM_ARGS) { \
+        gemv_ords_body<true>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 1) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemv_ords_body<false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 1) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemv_ords_body<false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+DEF_GEMV_ORDS(flexq_gemv_i8_ords)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)
