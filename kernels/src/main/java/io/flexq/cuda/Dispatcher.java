@@ -29,16 +29,12 @@ public final class Dispatcher {
     }
 
     private static final KernelSpec ORDERED = KernelSpec.byName("flexq_gemv_i8_ord").orElseThrow();
-    private static final KernelSpec STREAMED = KernelSpec.byName("flexq_gemv_i8_ords").orElseThrow();
-    /** Shared memory a streamed ordered GEMV block may take (one block per SM; sm_90 gives a block up to 227 KiB). */
-    private static final int MAX_STREAMED_SHARED = 220 * 1024;
     /** Shared memory an ordered GEMV block may take (at most a 2x smaller share of an SM's 228 KiB on sm_90). */
     private static final int MAX_ORDERED_SHARED = 112 * 1024;
 
     private final List<Entry> table;
     private final int smCount;
     private final boolean orderedEnabled = !"false".equals(System.getProperty("flexq.cuda.ordered"));
-    private final boolean streamedEnabled = "true".equals(System.getProperty("flexq.cuda.streamed"));
 
     public Dispatcher(List<Entry> table, int smCount) {
         this.table = List.copyOf(table);
@@ -64,7 +60,7 @@ public final class Dispatcher {
 
     public Choice choose(int m, int n, int k, int bits) {
         if (useOrdered(m, k)) {
-            return new Choice(orderedKind(m, k), 1);
+            return new Choice(ORDERED, 1);
         }
         // WG (wgmma) kernels read the WG weight layout, which no caller of choose() holds yet: their table rows
         // (measured by tools/gpu/hopper-check.sh) are skipped here until the matrices keep that layout.
@@ -87,7 +83,7 @@ public final class Dispatcher {
 
     /** The measured-rule choice among the INT8-MMA kernels only (for callers that keep no bit-plane layout). */
     public Choice int8Rule(int m, int n, int k) {
-        return useOrdered(m, k) ? new Choice(orderedKind(m, k), 1) : rule(m, n, k, 8);
+        return useOrdered(m, k) ? new Choice(ORDERED, 1) : rule(m, n, k, 8);
     }
 
     /**
@@ -95,11 +91,6 @@ public final class Dispatcher {
      * It replaced the split-K GEMV rows of the table for M <= 8 (kernel table: bench/results/e2e-h100.md);
      * {@code -Dflexq.cuda.ordered=false} restores them, for A/B runs.
      */
-    /** The streamed variant where asked ({@code -Dflexq.cuda.streamed=true}, for A/B runs) and its shared memory fits. */
-    private KernelSpec orderedKind(int m, int k) {
-        return streamedEnabled && KernelSpec.streamedSharedBytes(m, k) <= MAX_STREAMED_SHARED ? STREAMED : ORDERED;
-    }
-
     private boolean useOrdered(int m, int k) {
         return orderedEnabled && m <= KernelSpec.ORDERED_MAX_TOKENS && KernelSpec.orderedSharedBytes(m, k) <= MAX_ORDERED_SHARED;
     }

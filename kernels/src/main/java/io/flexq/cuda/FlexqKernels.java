@@ -174,9 +174,7 @@ public final class FlexqKernels {
             if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {
                 throw new IllegalArgumentException(ctx.get() + ": the ordered GEMV takes at most " + KernelSpec.ORDERED_MAX_TOKENS + " tokens");
             }
-            boolean st = spec.streamed();
-            launch(name, st ? KernelSpec.streamedSharedBytes(tokens, cols) : KernelSpec.orderedSharedBytes(tokens, cols),
-                    st ? Math.min(rowTiles, device.smCount()) : rowTiles, 1, 1, spec.threads(), ctx,
+            launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
                     tokens, rows, g, g);
         } else if (spec.gemm()) {

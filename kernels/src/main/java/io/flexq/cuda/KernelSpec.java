@@ -12,9 +12,7 @@ import java.util.Optional;
  *       (ceil(rowTiles / 4), splits, ceil(M / (8 * nt))); splits > 1 add into a zeroed output.</li>
  *   <li>Ordered GEMV ({@link #ordered()}, M &lt;= 8): block = one 16-row tile x all of K, its {@code wr} warps
  *       splitting the groups and the group terms summed in group order in shared memory; grid (rowTiles);
- *       {@code G * M * 64} bytes of dynamic shared memory; exact like an unsplit launch, never split. The streamed
- *       variant ({@link #streamed()}) is persistent: grid (min(rowTiles, SMs)), each warp streaming its groups of
- *       successive tiles through a cp.async ring ({@link #streamedSharedBytes}).</li>
+ *       {@code G * M * 64} bytes of dynamic shared memory; exact like an unsplit launch, never split.</li>
  *   <li>GEMM: block = {@code wr * mt * 16} rows x {@code wt * nt * 8} tokens, {@code wr * wt} warps, one
  *       128-wide group per pipeline stage, {@code stages} stages of
  *       {@code rows * 98 + toks * 132} bytes of dynamic shared memory.</li>
@@ -27,8 +25,7 @@ import java.util.Optional;
  *
  * @param abits 6 or 8 for the bit-serial kernels (activation planes), 0 for I8 and WG kernels (any mode)
  */
-public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages, boolean ordered,
-                         boolean streamed) {
+public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr, int wt, int mt, int nt, int stages, boolean ordered) {
 
     /** How a 16 x 8 x 128 tile product is computed. */
     public enum Path {
@@ -55,19 +52,15 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     public static final int ORDERED_WARPS = 8, ORDERED_MAX_TOKENS = 8;
 
     static KernelSpec gemv(String name, Path path, int abits, int nt) {
-        return new KernelSpec(name, false, path, abits, GEMV_WARPS, 1, 1, nt, 0, false, false);
+        return new KernelSpec(name, false, path, abits, GEMV_WARPS, 1, 1, nt, 0, false);
     }
 
     static KernelSpec gemm(String name, Path path, int abits, int wr, int wt, int mt, int nt, int stages) {
-        return new KernelSpec(name, true, path, abits, wr, wt, mt, nt, stages, false, false);
+        return new KernelSpec(name, true, path, abits, wr, wt, mt, nt, stages, false);
     }
 
     static KernelSpec ordered(String name) {
-        return new KernelSpec(name, false, Path.I8, 0, ORDERED_WARPS, 1, 1, 1, 0, true, false);
-    }
-
-    static KernelSpec streamed(String name) {
-        return new KernelSpec(name, false, Path.I8, 0, ORDERED_WARPS, 1, 1, 1, 0, true, true);
+        return new KernelSpec(name, false, Path.I8, 0, ORDERED_WARPS, 1, 1, 1, 0, true);
     }
 
     public static final List<KernelSpec> ALL = List.of(
@@ -75,7 +68,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             gemv("flexq_gemv_btc_a6_nt2", Path.BTC, 6, 2), gemv("flexq_gemv_btc_a8_nt2", Path.BTC, 8, 2),
             gemv("flexq_gemv_btc_a6_nt4", Path.BTC, 6, 4), gemv("flexq_gemv_btc_a8_nt4", Path.BTC, 8, 4),
             gemv("flexq_gemv_paper_a6_nt1", Path.PAPER, 6, 1), gemv("flexq_gemv_paper_a8_nt1", Path.PAPER, 8, 1),
-            ordered("flexq_gemv_i8_ord"), streamed("flexq_gemv_i8_ords"),
+            ordered("flexq_gemv_i8_ord"),
             gemv("flexq_gemv_i8_nt1", Path.I8, 0, 1), gemv("flexq_gemv_i8_nt2", Path.I8, 0, 2), gemv("flexq_gemv_i8_nt4", Path.I8, 0, 4),
             gemm("flexq_gemm_i8_128x128", Path.I8, 0, 2, 4, 4, 4, 4),
             gemm("flexq_gemm_i8_128x128w16", Path.I8, 0, 4, 4, 2, 4, 4),
@@ -87,7 +80,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
             gemm("flexq_gemm_btc_a8_128x64", Path.BTC, 8, 4, 2, 2, 4, 3));
 
     static KernelSpec wg(String name, int wgr, int wgc, int bn, int stages) {
-        return new KernelSpec(name, true, Path.WG, 0, wgr, wgc, 4, bn / 8, stages, false, false);
+        return new KernelSpec(name, true, Path.WG, 0, wgr, wgc, 4, bn / 8, stages, false);
     }
 
     /**
@@ -132,14 +125,6 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
     public static int orderedSharedBytes(int tokens, int cols) {
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
-    }
-
-    /** Bytes of the streamed ordered GEMV's weight rings (ORD_WARPS x ORDS_STAGES x ORDS_SLOT in flexq.cu). */
-    public static final int STREAM_RING_BYTES = ORDERED_WARPS * 3 * (4 * 1536 + 4 * 32);
-
-    /** Dynamic shared memory of a streamed ordered GEMV block: the terms (rounded up to 16 bytes), then the rings. */
-    public static int streamedSharedBytes(int tokens, int cols) {
-        return (orderedSharedBytes(tokens, cols) + 15) / 16 * 16 + STREAM_RING_BYTES;
     }
 
     /** Whether the source defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (INT8-MMA and WG kernels). */

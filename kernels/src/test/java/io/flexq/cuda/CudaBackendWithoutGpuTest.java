@@ -69,11 +69,11 @@ class CudaBackendWithoutGpuTest {
                     List.of("" + k.wr(), "" + k.wt(), "" + k.mt(), "" + k.nt(), "" + k.stages()), k.name());
             assertEquals(gemm.group(2), k.path().name(), k.name());
         }
-        Matcher ord = Pattern.compile("^DEF_GEMV_ORD(S?)\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
+        Matcher ord = Pattern.compile("^DEF_GEMV_ORD\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
         while (ord.find()) {
-            fromSource.add(ord.group(2));
-            KernelSpec k = KernelSpec.byName(ord.group(2)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + ord.group(2)));
-            assertTrue(k.ordered() && k.path() == KernelSpec.Path.I8 && !k.gemm() && k.streamed() == !ord.group(1).isEmpty(), k.name());
+            fromSource.add(ord.group(1));
+            KernelSpec k = KernelSpec.byName(ord.group(1)).orElseThrow(() -> new AssertionError("missing in KernelSpec: " + ord.group(1)));
+            assertTrue(k.ordered() && k.path() == KernelSpec.Path.I8 && !k.gemm(), k.name());
         }
         assertEquals(KernelSpec.ALL.stream().map(KernelSpec::name).collect(Collectors.toCollection(java.util.TreeSet::new)), fromSource);
     }
@@ -144,9 +144,9 @@ class CudaBackendWithoutGpuTest {
                     : "DEF_GEMM_B(" + m.group(2) + ", " + args + ")";
             assertTrue(src.contains(original), "twin of " + m.group(2) + " has the original's arguments: " + original);
         }
-        Matcher ord = Pattern.compile("^DEF_GEMV_ORDS?\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
+        Matcher ord = Pattern.compile("^DEF_GEMV_ORD\\((\\w+)\\)", Pattern.MULTILINE).matcher(src);
         while (ord.find()) {
-            twins.add(ord.group(1));  // DEF_GEMV_ORD(S) defines the _f16 / _bf16 twins itself
+            twins.add(ord.group(1));  // DEF_GEMV_ORD defines the _f16 / _bf16 twins itself
         }
         assertEquals(KernelSpec.ALL.stream().filter(KernelSpec::hasOutputTwins).map(KernelSpec::name)
                 .collect(Collectors.toCollection(java.util.TreeSet::new)), twins);
