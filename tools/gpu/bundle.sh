@@ -17,6 +17,8 @@ for m in runtime-adapter kernels flexq-plugin conformance-tests; do
   cp -r "$m/target/classes" "$g/classes/$m"
   [ -d "$m/target/test-classes" ] && cp -r "$m/target/test-classes" "$g/classes/$m-test"
 done
+# the fuzz corpora (8.7 MB of test resources) are not run on the GPU host and would eat the 64 MiB carry limit
+rm -rf "$g/classes/runtime-adapter-test/io/flexq/runtime/fuzz"
 mkdir -p "$g/root/models"; cp models/stories260K.bin models/tok512.bin "$g/root/models/"
 src="${FLEXQ_SHARED:-$root/../shared}"
 cp "$src"/models/stories260K* "$src"/models/tok512.bin "$g/shared/models/"

@@ -6,13 +6,15 @@
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
 # More steps: conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
-# synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*), 70b.
+# synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*;
+# SYNTH_HEAD=":f16" makes the synthetic model FP16 throughout), 70b.
 set -u
 export G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 W=${WORK:-/tmp/e2e}; mkdir -p "$W"
 STEPS=${STEPS:-"junit synth f16 fq6 llama"}
 SHAPE=${SHAPE:-llama-3.1-8b}
+SYNTH_HEAD=${SYNTH_HEAD:-:q8_0}
 export LD_LIBRARY_PATH=/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
 [ -x /tmp/jre/bin/java ] || tar xJf "$G/jre.tar.xz" -C /tmp
 { nvidia-smi; date -u; nproc; } > "$OUT/env.log" 2>&1
@@ -49,7 +51,7 @@ if has fq6s; then      # synthetic FQ6 of the same shape (random codes; Q8_0 hea
   for v in ${VARIANTS:-default}; do   # e.g. VARIANTS="default cuda.pdl=false act_preset=a6": -Dflexq.KEY=VALUE per variant
     flags=""; [ "$v" = default ] || for kv in ${v//,/ }; do flags="$flags -Dflexq.$kv"; done
     t timeout 300 $J $flags -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 synthetic (ours, $v)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
-      | tee "$OUT/bench-fq6s-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
+      | tee "$OUT/bench-fq6s${SYNTH_HEAD//:/-}-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
   done
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then

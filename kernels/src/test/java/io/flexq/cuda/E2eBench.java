@@ -20,20 +20,23 @@ import java.util.Locale;
  *
  * <pre>java ... io.flexq.cuda.E2eBench MODEL.gguf LABEL [prompt=512] [decode=128] [batches=1,8,32] [runs=3]</pre>
  * MODEL {@code synthetic-fq6:llama-2-70b} (or a preset shape name; {@code :q8_0} appended: Q8_0 head and embedding, as
- * {@code flexq quantize} writes by default) generates a random FQ6 model in host memory ({@link SyntheticFq6Model})
- * instead of reading a file.
+ * {@code flexq quantize} writes by default; {@code :f16}: every linear F16 instead, the FP16 model of the shape) generates a
+ * random model in host memory ({@link SyntheticFq6Model}) instead of reading a file.
  * {@code -Dflexq.act_preset=a6|a8|paper} runs FQ6 weights with that preset's activation modes.
  * {@code -Dflexq.profile=CHUNKS,ROWS,STEPS} prints where the device time of prefill chunks and decode steps goes,
  * stage by stage ({@link DecoderProfile}), instead of the throughput rows.
  */
 public final class E2eBench {
 
-    /** {@code SHAPE[:q8_0]}: a random FQ6 model of a preset shape (or llama-2-70b), with a Q8_0 head and embedding if asked. */
+    /**
+     * {@code SHAPE[:q8_0|:f16]}: a random FQ6 model of a preset shape (or llama-2-70b), with a Q8_0 head and embedding if
+     * asked; {@code :f16}: F16 linears, head and embedding.
+     */
     private static ModelFile synthetic(String spec, ClassLoader cl) {
-        boolean q8 = spec.endsWith(":q8_0");
-        String shape = q8 ? spec.substring(0, spec.length() - 5) : spec;
+        boolean q8 = spec.endsWith(":q8_0"), f16 = spec.endsWith(":f16");
+        String shape = q8 || f16 ? spec.substring(0, spec.lastIndexOf(':')) : spec;
         return new SyntheticFq6Model(shape.endsWith("70b") ? SyntheticFq6Model.LLAMA_2_70B : io.flexq.runtime.model.ModelShape.named(shape),
-                BuiltinTypes.registry(cl), 7, q8);
+                BuiltinTypes.registry(cl), 7, q8, f16);
     }
 
     public static void main(String[] args) {

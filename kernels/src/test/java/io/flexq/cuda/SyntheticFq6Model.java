@@ -23,6 +23,8 @@ import java.util.stream.IntStream;
  * A random-weight FQ6 model of any shape, in host memory, for load and speed runs at sizes whose F16 source would not
  * fit a disk (Llama-2-70B: 138 GB in F16, 54 GB in FQ6): every linear an FQ6 tensor of random codes (any byte pattern
  * is valid) with fp16 scales near 0.02 / 31, embedding and head F16 of magnitude 2^-6 .. 2^-5, norms 1. Never for quality.
+ * With {@code f16Linears}, the linears are F16 like the head instead (the FP16 model of the same shape, without writing
+ * and reading a 16 GB file).
  */
 final class SyntheticFq6Model implements ModelFile {
 
@@ -34,16 +36,18 @@ final class SyntheticFq6Model implements ModelFile {
     private final Map<String, TensorEntry> tensors = new LinkedHashMap<>();
     private final Arena arena = Arena.ofShared();
     private final TensorType fq6;
+    private final boolean f16Linears;
 
     SyntheticFq6Model(ModelShape shape, TensorTypes types, long seed) {
-        this(shape, types, seed, false);
+        this(shape, types, seed, false, false);
     }
 
     /**
      * With {@code q8Head}, embedding and output head are Q8_0 (random codes, block scales 2^-5 / 127), as
      * {@code flexq quantize} writes them by default (its {@code --head q8_0}); otherwise F16.
      */
-    SyntheticFq6Model(ModelShape shape, TensorTypes types, long seed, boolean q8Head) {
+    SyntheticFq6Model(ModelShape shape, TensorTypes types, long seed, boolean q8Head, boolean f16Linears) {
+        this.f16Linears = f16Linears;
         this.fq6 = types.require(Fq6Layout.TYPE_ID, "synthetic FQ6 model");
         this.path = Path.of("synthetic-fq6-" + shape.name());
         Map<String, Object> md = shape.metadata();
@@ -81,6 +85,10 @@ final class SyntheticFq6Model implements ModelFile {
     }
 
     private void linear(String name, int cols, int rows, long seed) {
+        if (f16Linears) {
+            f16(name, cols, rows, seed);
+            return;
+        }
         long codes = (long) rows * Fq6Layout.groups(cols) * Fq6Layout.GROUP_CODE_BYTES;
         MemorySegment data = arena.allocate(Fq6Layout.byteSize(rows, cols), 64);
         randomBytes(data.asSlice(0, codes), seed ^ name.hashCode());

@@ -15,13 +15,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The decoder's Q8_0 GEMV (the output head of a default {@code flexq quantize} file) against a float64 reference
  * computed here from the same codes and scales: {@code |y - y64| <= K * 2^-22 * sum |w x|} (fp32 products and sums
  * in some order), for token counts on both sides of its 8-token tiles; and its fp16 copy (for batched forwards) equal
- * to each code times its scale rounded to fp16.
+ * to each code times its scale rounded to fp16. The fp16-weight decode GEMV (an F16 model's matmuls of up to 8 rows)
+ * against the same kind of reference.
  */
 @Tag("gpu")
-class Q8GemvGpuTest extends GpuKernelTest {
+class DecodeGemvGpuTest extends GpuKernelTest {
 
     @ParameterizedTest(name = "M={0} N={1} K={2}")
-    @CsvSource({"1, 1000, 4096", "3, 333, 512", "8, 128, 2048", "13, 77, 96"})
+    @CsvSource({"1, 1000, 4096", "3, 333, 512", "8, 128, 2048", "13, 77, 96", "2, 2601, 16384"})
     void matchesAFloat64Reference(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(31L * m + n + k);
         byte[] codes = new byte[n * k];
@@ -68,6 +69,46 @@ class Q8GemvGpuTest extends GpuKernelTest {
                     }
                     float v = got.getAtIndex(ValueLayout.JAVA_FLOAT, (long) t * n + r);
                     double bound = k * 0x1p-22 * mag + 1e-30, want = ref;
+                    int tt = t, rr = r;
+                    assertTrue(Math.abs(v - want) <= bound, () -> "y[" + tt + "][" + rr + "] = " + v + ", float64 " + want + ", bound " + bound);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "M={0} N={1} K={2}")
+    @CsvSource({"1, 1000, 4096", "5, 333, 520", "1, 4099, 14336", "13, 77, 96"})
+    void f16GemvMatchesAFloat64Reference(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(17L * m + n + k);
+        short[] w = new short[n * k];
+        float[] x = new float[m * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = Float.floatToFloat16((float) (rnd.nextGaussian() * 0.05));
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 2);
+        }
+        try (Arena arena = Arena.ofConfined();
+             DeviceBuffer wd = device.alloc(2L * w.length, "weights");
+             DeviceBuffer xd = device.alloc(4L * x.length, "x");
+             DeviceBuffer y = device.alloc(4L * m * n, "y")) {
+            wd.upload(MemorySegment.ofArray(w), 0);
+            xd.upload(MemorySegment.ofArray(x), 0);
+            y.fill(0xFF);
+            new DecoderKernels(kernels).floatGemv(wd.address(), true, n, k, xd.address(), k, m, y.address());
+            MemorySegment got = arena.allocate(4L * m * n, 16);
+            y.download(got, 0);
+            for (int t = 0; t < m; t++) {
+                for (int r = 0; r < n; r++) {
+                    double ref = 0, mag = 0;
+                    for (int c = 0; c < k; c++) {
+                        double p = Float.float16ToFloat(w[r * k + c]) * (double) x[t * k + c];
+                        ref += p;
+                        mag += Math.abs(p);
+                    }
+                    float v = got.getAtIndex(ValueLayout.JAVA_FLOAT, (long) t * n + r);
+                    double bound = k * 0x1p-22 * mag + 1e-30;
+                    double want = ref;
                     int tt = t, rr = r;
                     assertTrue(Math.abs(v - want) <= bound, () -> "y[" + tt + "][" + rr + "] = " + v + ", float64 " + want + ", bound " + bound);
                 }
