@@ -1,11 +1,13 @@
 package io.flexq.plugin.cpu;
 
+import io.flexq.runtime.cpu.SpinTeam;
+
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
  * Splits a kernel's tasks {@code [0, tasks)} (blocks of output rows) into contiguous chunks run on a given
- * pool. Chunks are disjoint, so each output element is computed by exactly one thread, in the same order
+ * fork-join pool or spinning team (the same chunks on either). Chunks are disjoint, so each output element is computed by exactly one thread, in the same order
  * as single-threaded: results do not depend on the number of threads.
  */
 final class RowParallel {
@@ -32,6 +34,17 @@ final class RowParallel {
         }
         int chunks = Math.min(threads * CHUNKS_PER_THREAD, tasks);
         pool.invoke(new Split(body, tasks, chunks, 0, chunks));
+    }
+
+    /** As {@link #forTasks(ForkJoinPool, int, long, RowRange)} with the same chunks, run by a spinning team. */
+    static void forTasks(SpinTeam team, int tasks, long workPerTask, RowRange body) {
+        int threads = team.threads();
+        if (threads <= 1 || workPerTask * tasks <= INLINE_WORK || tasks < 2) {
+            body.run(0, tasks);
+            return;
+        }
+        int chunks = Math.min(threads * CHUNKS_PER_THREAD, tasks);
+        team.run(chunks, c -> body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)));
     }
 
     /**
