@@ -14,6 +14,13 @@ final class RowParallel {
 
     /** Below this many multiply-adds a matmul runs on the calling thread (fork-join overhead ~10 us). */
     private static final long INLINE_WORK = 1L << 18;
+    /**
+     * Below this many multiply-adds a matmul on a spinning team runs on the calling thread: handing a job to a
+     * spinning worker costs about a microsecond (a cache line written and read), not a wake-up, so far smaller
+     * matmuls than on the fork-join pool are worth splitting (a 27M model's 512 x 512 decode matmul: 65,536 after
+     * the native speed-up, which {@link #INLINE_WORK} kept on one thread).
+     */
+    private static final long TEAM_INLINE_WORK = 1L << 14;
     /** Chunks per worker thread, for load balance on a shared machine. */
     private static final int CHUNKS_PER_THREAD = 4;
 
@@ -39,7 +46,7 @@ final class RowParallel {
     /** As {@link #forTasks(ForkJoinPool, int, long, RowRange)} with the same chunks, run by a spinning team. */
     static void forTasks(SpinTeam team, int tasks, long workPerTask, RowRange body) {
         int threads = team.threads();
-        if (threads <= 1 || workPerTask * tasks <= INLINE_WORK || tasks < 2) {
+        if (threads <= 1 || workPerTask * tasks <= TEAM_INLINE_WORK || tasks < 2) {
             body.run(0, tasks);
             return;
         }

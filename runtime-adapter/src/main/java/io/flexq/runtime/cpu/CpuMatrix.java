@@ -34,6 +34,11 @@ public final class CpuMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 32;
     /** Below this many multiply-adds a call runs on the caller's thread: forking would cost more. */
     static final long SERIAL_WORK = 1 << 17;
+    /**
+     * The same for a one-token matmul on a spinning team: a hand-off there costs about a microsecond (no wake-up),
+     * so a 256 x 512 decode matmul (a small model's key/value projection) is worth splitting.
+     */
+    static final long TEAM_SERIAL_WORK = 1 << 15;
     /** Each parallel chunk should hold at least this many multiply-adds. */
     static final long CHUNK_WORK = 1 << 16;
 
@@ -103,7 +108,8 @@ public final class CpuMatrix implements WeightMatrix {
         }
         int tokens = in.tokens();
         long work = (long) rows * cols * tokens;
-        if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
+        boolean onTeam = tokens == 1 && team != null;
+        if (work < (onTeam ? TEAM_SERIAL_WORK : SERIAL_WORK) || pool.getParallelism() <= 1 || !shareable(data)) {
             compute(0, rows, in.data(), tokens, out.data());
         } else {
             // pool threads cannot touch a confined segment: stage such activations through heap copies
@@ -113,7 +119,7 @@ public final class CpuMatrix implements WeightMatrix {
             int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
             int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
             int grain = roundUp(Math.max(byWork, byBalance), ROW_BLOCK);
-            if (tokens == 1 && team != null) {
+            if (onTeam) {
                 // the same row ranges as the fork-join split, handed to the spinning team (no wake-ups per matmul)
                 int[] bounds = chunkBounds(rows, grain);
                 team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y));

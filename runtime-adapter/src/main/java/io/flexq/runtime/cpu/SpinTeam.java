@@ -17,6 +17,13 @@ import java.util.function.IntConsumer;
  * are those of running the chunks in order on one thread. The caller always claims chunks too, so a job finishes even
  * if no worker sees it (a closed team, workers descheduled, or two callers posting jobs at once: a worker helps
  * whichever job it saw last). Workers start with the first job and end with {@link #close()}.
+ *
+ * <p>On a machine with more runnable threads than cores a spinning team can collapse: a worker preempted while it
+ * holds a chunk makes the caller wait a whole scheduler slice (llama.cpp's spin barriers fall to a few tok/s so
+ * here). Two defences: spinning threads call {@link Thread#yield} after a short pure spin, so a preempted team
+ * thread gets the core back; and a job whose caller waited longer for the workers than running every chunk itself
+ * would have taken is a strike, after which the next jobs run on the caller alone (4, 8, ... up to 1024 jobs as
+ * strikes repeat, fewer again after clean jobs). Either way every chunk runs once and the results are the same.
  */
 public final class SpinTeam implements AutoCloseable {
 
@@ -26,6 +33,11 @@ public final class SpinTeam implements AutoCloseable {
     public static final long DEFAULT_SPIN_NANOS = 200_000;
 
     private static final AtomicInteger TEAMS = new AtomicInteger();
+    /** Spinning threads spin this long without yielding the core. */
+    private static final long PURE_SPIN_NANOS = 20_000;
+    /** A caller's wait for the workers counts as a strike only beyond this (a chunk's normal imbalance is less). */
+    private static final long STALL_NANOS = 20_000;
+    private static final int MAX_STRIKES = 8;
 
     private final int threads;
     private final long spinNanos;
@@ -34,6 +46,9 @@ public final class SpinTeam implements AutoCloseable {
     private volatile Job job;
     private volatile boolean closed;
     private volatile boolean started;
+    /** Back-off state (heuristic: plain fields, a lost update between two callers only shifts when it ends). */
+    private int strikes;
+    private int serialJobs;
 
     /**
      * @param threads   threads a job runs on, the caller included ({@code threads - 1} workers)
@@ -81,7 +96,10 @@ public final class SpinTeam implements AutoCloseable {
         if (chunks <= 0) {
             return;
         }
-        if (chunks == 1 || workers.length == 0 || closed) {
+        if (chunks == 1 || workers.length == 0 || closed || serialJobs > 0) {
+            if (serialJobs > 0) {
+                serialJobs--;
+            }
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
             }
@@ -91,14 +109,22 @@ public final class SpinTeam implements AutoCloseable {
             start();
         }
         Job j = new Job(body, chunks);
+        long t0 = System.nanoTime();
         job = j;
         for (Worker w : workers) {
             if (w.parked) {
                 LockSupport.unpark(w);
             }
         }
-        j.work();
+        int mine = j.work();
+        long t1 = System.nanoTime();
         j.await(spinNanos);
+        long waited = System.nanoTime() - t1;
+        if (isStall(t1 - t0, waited, mine, chunks)) {
+            strike();
+        } else if (strikes > 0) {
+            strikes--;
+        }
         Throwable f = j.failure;
         if (f instanceof RuntimeException e) {
             throw e;
@@ -106,6 +132,22 @@ public final class SpinTeam implements AutoCloseable {
         if (f instanceof Error e) {
             throw e;
         }
+    }
+
+    /**
+     * Whether a job was a loss: the caller ran {@code mine} of the {@code chunks} chunks in {@code ownNanos}, so all
+     * of them alone would have taken about {@code ownNanos * chunks / mine}, and its wait for the workers' chunks
+     * ({@code waitedNanos}, beyond normal imbalance) made the job take longer than that. With {@code mine == 0} the
+     * workers took every chunk, so they are running: no estimate, no stall.
+     */
+    static boolean isStall(long ownNanos, long waitedNanos, int mine, int chunks) {
+        return mine > 0 && waitedNanos > STALL_NANOS && ownNanos + waitedNanos > ownNanos * chunks / mine;
+    }
+
+    /** Records a stalled job: the next {@code 2 << strikes} jobs run on the caller alone. */
+    void strike() {
+        strikes = Math.min(strikes + 1, MAX_STRIKES);
+        serialJobs = 2 << strikes;
     }
 
     private synchronized void start() {
@@ -154,9 +196,10 @@ public final class SpinTeam implements AutoCloseable {
             this.chunks = chunks;
         }
 
-        /** Claims and runs chunks until none is left. */
-        void work() {
-            for (int i; (i = next.getAndIncrement()) < chunks; ) {
+        /** Claims and runs chunks until none is left; returns how many this thread ran. */
+        int work() {
+            int ran = 0;
+            for (int i; (i = next.getAndIncrement()) < chunks; ran++) {
                 try {
                     body.accept(i);
                 } catch (Throwable t) {
@@ -172,6 +215,7 @@ public final class SpinTeam implements AutoCloseable {
                     }
                 }
             }
+            return ran;
         }
 
         /** Caller: waits until every chunk has finished (spins, then parks until the last chunk's thread wakes it). */
@@ -181,12 +225,18 @@ public final class SpinTeam implements AutoCloseable {
             }
             long start = System.nanoTime();
             for (int spins = 0; done.get() < chunks; spins++) {
-                if ((spins & 15) == 15 && System.nanoTime() - start > spinNanos) {
-                    waiter = Thread.currentThread();
-                    while (done.get() < chunks) {
-                        LockSupport.park(this);
+                if ((spins & 15) == 15) {
+                    long spun = System.nanoTime() - start;
+                    if (spun > spinNanos) {
+                        waiter = Thread.currentThread();
+                        while (done.get() < chunks) {
+                            LockSupport.park(this);
+                        }
+                        return;
                     }
-                    return;
+                    if (spun > PURE_SPIN_NANOS) {
+                        Thread.yield(); // a worker holding a chunk may be waiting for this core
+                    }
                 }
                 Thread.onSpinWait();
             }
@@ -225,16 +275,22 @@ public final class SpinTeam implements AutoCloseable {
                 if (j != seen) {
                     return j;
                 }
-                if ((spins & 15) == 15 && System.nanoTime() - start > spinNanos) {
-                    // park; a caller that posts after reading parked == false is seen by the re-check
-                    parked = true;
-                    if (job == seen && !closed) {
-                        LockSupport.park(SpinTeam.this);
+                if ((spins & 15) == 15) {
+                    long spun = System.nanoTime() - start;
+                    if (spun > spinNanos) {
+                        // park; a caller that posts after reading parked == false is seen by the re-check
+                        parked = true;
+                        if (job == seen && !closed) {
+                            LockSupport.park(SpinTeam.this);
+                        }
+                        parked = false;
+                        start = System.nanoTime();
+                        spins = 0;
+                        continue;
                     }
-                    parked = false;
-                    start = System.nanoTime();
-                    spins = 0;
-                    continue;
+                    if (spun > PURE_SPIN_NANOS) {
+                        Thread.yield(); // the caller (or another process) may need this core for the serial part
+                    }
                 }
                 Thread.onSpinWait();
             }

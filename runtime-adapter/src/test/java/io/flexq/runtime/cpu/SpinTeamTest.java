@@ -23,13 +23,12 @@ class SpinTeamTest {
 
     static final long SEED = 0x7EA4L;
 
-    /** A few microseconds of work, so that workers get to claim chunks while the caller is busy. */
-    static long busy(int i) {
-        long h = i;
-        for (int k = 0; k < 500; k++) {
-            h = h * 6364136223846793005L + 1442695040888963407L;
+    /** Two microseconds of work (timed, so the JIT cannot drop it), so workers get to claim chunks meanwhile. */
+    static void busy(int i) {
+        long end = System.nanoTime() + 2_000;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
         }
-        return h;
     }
 
     /** Posts {@code jobs} jobs of random chunk counts; returns failure lines (a chunk run 0 or 2+ times). */
@@ -122,6 +121,42 @@ class SpinTeamTest {
         team.run(5, runs::incrementAndGet); // closed: the caller runs every chunk
         for (int i = 0; i < 5; i++) {
             assertEquals(1, runs.get(i));
+        }
+    }
+
+    /**
+     * The stall rule: a job is a loss when the caller's wait for the workers made it slower than the caller running
+     * every chunk itself (estimated from its own chunks' time), beyond 20 us of normal imbalance.
+     */
+    @Test
+    void aJobIsAStallOnlyWhenWaitingCostMoreThanRunningAlone() {
+        // own 10 us for 8 of 16 chunks (alone: ~20 us); waited 100 us -> 110 us > 20 us
+        assertTrue(SpinTeam.isStall(10_000, 100_000, 8, 16));
+        // own 100 us for 8 of 16 (alone: ~200 us); waited 30 us -> 130 us: a gain, not a stall
+        assertFalse(SpinTeam.isStall(100_000, 30_000, 8, 16));
+        // waits under 20 us are imbalance, whatever the ratio
+        assertFalse(SpinTeam.isStall(1_000, 15_000, 1, 2));
+        // the workers ran every chunk: they are running
+        assertFalse(SpinTeam.isStall(0, 1_000_000, 0, 16));
+    }
+
+    /** After a stall the next jobs run on the caller alone (4 after the first strike), then the workers again. */
+    @Test
+    void afterAStrikeTheNextJobsRunOnTheCallerAlone() {
+        try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
+            Thread caller = Thread.currentThread();
+            team.run(8, SpinTeamTest::busy); // starts the workers
+            team.strike();
+            for (int j = 0; j < 4; j++) {
+                Set<Thread> ran = ConcurrentHashMap.newKeySet();
+                team.run(64, i -> {
+                    busy(i);
+                    ran.add(Thread.currentThread());
+                });
+                assertEquals(Set.of(caller), ran, "job " + j + " after a strike should run on the caller alone");
+            }
+            List<String> failures = runJobs(team, new Random(SEED), 500, ConcurrentHashMap.newKeySet());
+            assertTrue(failures.isEmpty(), failures.toString());
         }
     }
 
