@@ -149,9 +149,15 @@ class SpinTeamTest {
             team.strike();
             for (int j = 0; j < 4; j++) {
                 Set<Thread> ran = ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicBoolean waited = new java.util.concurrent.atomic.AtomicBoolean();
                 team.run(64, i -> {
-                    busy(i);
                     ran.add(Thread.currentThread());
+                    // the first chunk waits (up to 50 ms) for a worker to show up: one that may take chunks, will
+                    if (waited.compareAndSet(false, true)) {
+                        for (long end = System.nanoTime() + 50_000_000L; ran.size() < 2 && System.nanoTime() < end; ) {
+                            Thread.onSpinWait();
+                        }
+                    }
                 });
                 assertEquals(Set.of(caller), ran, "job " + j + " after a strike should run on the caller alone");
             }
