@@ -101,6 +101,11 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     }
 
     @Override
+    public java.util.Optional<SpinTeam> decodeTeam() {
+        return java.util.Optional.ofNullable(team);
+    }
+
+    @Override
     public String name() {
         return name;
     }

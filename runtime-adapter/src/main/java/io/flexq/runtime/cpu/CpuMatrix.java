@@ -84,9 +84,9 @@ public final class CpuMatrix implements WeightMatrix {
     @Override public int cols() { return cols; }
     public TensorType type() { return type; }
 
-    /** The team that runs this matrix's one-token matmuls, or null (tests). */
-    SpinTeam team() {
-        return team;
+    @Override
+    public java.util.Optional<SpinTeam> decodeTeam() {
+        return java.util.Optional.ofNullable(team);
     }
 
     /** The stored bytes, as given at load (not copied). */

@@ -116,6 +116,6 @@ class TeamMatmulTest {
     }
 
     private static SpinTeam teamOf(CpuMatrix m) {
-        return m.team();
+        return m.decodeTeam().orElse(null);
     }
 }
