@@ -62,6 +62,8 @@ class TeamDecodeTest {
         MemorySegment bytes = MemorySegment.ofArray(TestData.weights(new Random(SEED), 64, 256).toFq6Bytes());
         try (WeightMatrix m = one.load(new WeightSource("w", new Fq6TensorType(), 64, 256, bytes, Map.of("flexq.act_bits.w", 8L)))) {
             assertTrue(m.describe().contains(" 1 threads"), m.describe());
+            // the session runs a decode step's attention on this team: with one thread, on the caller alone
+            assertEquals(1, m.decodeTeam().orElseThrow().threads());
         }
         WeightBackend three = new FlexqCpuBackend().withThreads(PoolLease.owned(3));
         assertTrue(three.availability().reason().contains(" 3 threads"), three.availability().reason());

@@ -28,7 +28,8 @@ public final class PoolLease {
     private PoolLease(int threads, ForkJoinPool given, boolean teams, long spinNanos) {
         this.threads = threads;
         this.given = given;
-        this.teams = teams && threads > 1;
+        // a one-thread team starts no thread: what runs on it (a decode step's attention) stays on the caller
+        this.teams = teams;
         this.spinNanos = spinNanos;
     }
 
@@ -116,7 +117,10 @@ public final class PoolLease {
             return pool;
         }
 
-        /** The team for one-token matmuls, or null: run them on {@link #pool()} (or inline with one thread). */
+        /**
+         * The team for one-token matmuls (with one thread, one that runs everything on the caller), or null: run
+         * them on {@link #pool()} (-Dflexq.cpu.pool=forkjoin, or a borrowed pool).
+         */
         public SpinTeam team() {
             return team;
         }
