@@ -32,13 +32,14 @@ final class Attention {
     }
 
     /**
-     * As above; one token (a decode step) runs on {@code team} when given (the threads of the step's matmuls,
-     * spinning between them) instead of the common pool. Tasks are independent, so the results are the same bits.
+     * As above, on {@code team} when given (the threads of the model's matmuls: in a decode step they spin between
+     * the matmuls, and with one thread everything stays on the caller, as {@code --threads 1} asks) instead of the
+     * common pool. Tasks are independent, so the results are the same bits.
      */
     static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, SpinTeam team) {
         float scale = (float) (1.0 / Math.sqrt(c.headSize()));
         NativeLlamaCpu fast = NativeLlamaCpu.get();
-        SpinTeam onTeam = n == 1 ? team : null;
+        SpinTeam onTeam = team;
         if (fast.runs(c.headSize())) {
             // a few contiguous ranges of (token, key/value head) tasks, one native call each
             int tasks = n * c.kvHeads();

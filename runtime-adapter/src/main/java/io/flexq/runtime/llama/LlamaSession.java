@@ -33,7 +33,7 @@ public final class LlamaSession implements AutoCloseable {
     private final LlamaWeights weights;
     private final Rope rope;
     private final DecoderOffload.Sequence device;
-    /** The spinning team of the first query matrix, or null: one-token attention runs on it. */
+    /** The spinning team of the first query matrix, or null: attention runs on it. */
     private final io.flexq.runtime.cpu.SpinTeam team;
     private final int capacity;
     private final int batchCapacity;
@@ -58,7 +58,7 @@ public final class LlamaSession implements AutoCloseable {
         this.weights = weights;
         this.rope = rope;
         this.device = device;
-        // a decode step's attention runs on the threads of its matmuls (no second pool to wake), where they spin
+        // attention runs on the threads of the matmuls (in a decode step: no second pool to wake while they spin)
         this.team = device == null && !weights.blocks().isEmpty()
                 ? weights.blocks().get(0).wq().decodeTeam().orElse(null) : null;
         this.capacity = capacity;
