@@ -69,6 +69,21 @@ class TeamDecodeTest {
         assertTrue(three.availability().reason().contains(" 3 threads"), three.availability().reason());
     }
 
+    /** Discovered backends share one lease: FQ6 and built-in matrices of a model run on one team. */
+    @Test
+    void discoveredBackendsShareOneTeam() {
+        io.flexq.runtime.spi.Backends backends = io.flexq.runtime.spi.Backends.discover(TeamDecodeTest.class.getClassLoader(), s -> { });
+        MemorySegment fq6 = MemorySegment.ofArray(TestData.weights(new Random(SEED), 64, 256).toFq6Bytes());
+        MemorySegment f16 = MemorySegment.ofArray(new byte[64 * 256 * 2]);
+        try (WeightMatrix a = backends.load(new WeightSource("blk.0.attn_q.weight", new Fq6TensorType(), 64, 256, fq6,
+                     Map.of("flexq.act_bits.blk.0.attn_q.weight", 8L)));
+             WeightMatrix b = backends.load(new WeightSource("output.weight", io.flexq.runtime.tensor.FloatTypes.F16, 64, 256, f16, Map.of()))) {
+            assertTrue(a.describe().startsWith("flexq-cpu") && b.describe().startsWith("cpu "), a.describe() + " / " + b.describe());
+            org.junit.jupiter.api.Assertions.assertSame(a.decodeTeam().orElseThrow(), b.decodeTeam().orElseThrow(),
+                    "the FQ6 and the F16 matrix of one discovery should share their team");
+        }
+    }
+
     /** The team's workers exist while a matrix holds the lease and end when the last one closes. */
     @Test
     void teamThreadsEndWithTheLastMatrix() throws InterruptedException {
