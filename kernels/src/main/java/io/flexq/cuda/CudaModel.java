@@ -56,6 +56,18 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final long weightBytes;
     private final String summary;
     private final boolean useGraphs = !Boolean.getBoolean("flexq.cuda.noGraphs");
+    /**
+     * {@code -Dflexq.cuda.fuseRope=false}: the separate RoPE + cache-store kernel at every size; {@code fuseNorm=false}:
+     * the residual added by the norms, which then sum the squares themselves (A/B runs).
+     */
+    private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
+    private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
+    /**
+     * {@code -Dflexq.cuda.timingSkip=gemv|other} leaves out the unfused matmuls or the other kernels of every forward, so a
+     * benchmark can time the two halves of a step apart. The outputs are garbage: benchmarks only, never a user run.
+     */
+    private final String timingSkip = System.getProperty("flexq.cuda.timingSkip", "");
+    private final boolean skipGemv = timingSkip.equals("gemv"), skipOther = timingSkip.equals("other");
     private final Map<GraphKey, CudaStream.Graph> graphs = new HashMap<>();
     private DeviceBuffer cos, sin;
     private int ropePositions;
@@ -336,59 +348,111 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt) {
         DecoderWork w = work;
         int dim = c.dim(), qDim = c.qDim(), hd = c.headSize();
-        float eps = c.rmsEps();
         float scale = (float) (1.0 / Math.sqrt(hd));
         d.embed(w.rows.address(), m, embedding.address(), embeddingF16, dim, w.x.address());
         mark("embedding");
+        Residual r = Residual.COMPLETE;
         for (int l = 0; l < layers.size(); l++) {
             Layer L = layers.get(l);
             int qb = L.qkv().primaryBits();
-            d.addRmsNorm(m, w.x.address(), l == 0 ? 0 : w.proj.address(), dim, L.attnNorm().address(), eps, w.xn.address(),
-                    qb, qb == 0 ? 0 : w.act(qb).address(), qb == 0 ? 0 : w.sa(qb).address());
-            mark("attention norm (+add, quantize)");
+            norm(m, r, L.attnNorm(), qb, "attention norm");
             LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
-            L.qkv().run(k, d, in, w.qkvOut);
-            mark("qkv matmul");
             Projection p = L.qkv();
-            d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
-                    c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
-            mark("rope + kv store");
-            d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(), chunks,
-                    ch, onePrompt);
-            mark("attention");
+            Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
+            if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
+                fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
+                        sin.address(), l);
+                mark("qkv matmul (+rope, kv store)");
+            } else if (!skipGemv) {
+                p.run(k, d, in, w.qkvOut);
+                mark("qkv matmul");
+            }
+            if (fusedQkv == null && !skipOther) {
+                d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
+                        c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
+                mark("rope + kv store");
+            }
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
-            d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
-                    ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
-            mark("attention merge (+quantize)");
-            L.wo().run(k, d, new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), w.proj.address());
-            mark("o matmul");
+            if (!skipOther) {
+                d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
+                        chunks, ch, onePrompt);
+                mark("attention");
+                d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
+                        ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
+                mark("attention merge (+quantize)");
+            }
+            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
-            d.addRmsNorm(m, w.x.address(), w.proj.address(), dim, L.ffnNorm().address(), eps, w.xn.address(),
-                    gb, gb == 0 ? 0 : w.act(gb).address(), gb == 0 ? 0 : w.sa(gb).address());
-            mark("ffn norm (+add, quantize)");
+            norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
-            mark("gate+up matmul");
+            if (!skipGemv) {
+                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
+                mark("gate+up matmul");
+            }
             int db = L.down().bits();
-            d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
-                    db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
-            mark("swiglu (+quantize)");
-            L.down().run(k, d, new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), w.proj.address());
-            mark("down matmul");
+            if (!skipOther) {
+                d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
+                        db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
+                mark("swiglu (+quantize)");
+            }
+            r = addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
         }
-        d.addRmsNorm(m, w.x.address(), w.proj.address(), dim, outNorm.address(), eps, w.xn.address(), 0, 0, 0);
-        mark("final norm");
+        norm(m, r, outNorm, 0, "final norm");
         if (h == Head.NONE) {
             return;
         }
         int rows = h == Head.ALL ? m : 1;
         long x = w.xn.address() + (h == Head.ALL ? 0 : 4L * (m - 1) * dim);
-        head.run(k, d, new LayerInput(w, x, dim, rows), w.logits.address());
-        mark("output head");
+        if (!skipGemv) {
+            head.run(k, d, new LayerInput(w, x, dim, rows), w.logits.address());
+            mark("output head");
+        }
         if (argmax) {
             d.argmax(w.logits.address(), rows, c.vocabSize(), w.ids.address());
             mark("argmax");
         }
+    }
+
+    /**
+     * Where the residual stream x stands before a norm: the last matmul's output still waiting in proj (the norm adds
+     * it), added already with its sums of squares per tile in normParts (a residual matmul), or complete without
+     * them (after the embedding).
+     */
+    private enum Residual { ADD_PROJ, PARTS, COMPLETE }
+
+    /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
+    private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {
+        if (skipOther) {
+            return;
+        }
+        DecoderWork w = work;
+        long act = bits == 0 ? 0 : w.act(bits).address(), sa = bits == 0 ? 0 : w.sa(bits).address();
+        if (r == Residual.PARTS) {
+            d.rmsNormParts(m, w.x.address(), c.dim(), w.normParts.address(), w.normTiles, weight.address(), c.rmsEps(), w.xn.address(), bits,
+                    act, sa);
+            mark(stage + " (quantize)");
+        } else {
+            d.addRmsNorm(m, w.x.address(), r == Residual.ADD_PROJ ? w.proj.address() : 0, c.dim(), weight.address(), c.rmsEps(),
+                    w.xn.address(), bits, act, sa);
+            mark(stage + " (+add, quantize)");
+        }
+    }
+
+    /**
+     * The matmul whose output is added to the residual stream (o, down): for few rows an FQ6 matrix adds it in its
+     * epilogue and leaves the sums of squares for the norm after it; otherwise its output goes to proj for that norm to add.
+     */
+    private Residual addToResidual(int m, DeviceLinear lin, LayerInput in, String stage) {
+        if (fuseNorm && lin instanceof Fq6Linear f && f.ordered(m)) {
+            f.runResidual(k, in, work.x.address(), work.normParts.address());
+            mark(stage + " (+residual)");
+            return Residual.PARTS;
+        }
+        if (!skipGemv) {
+            lin.run(k, d, in, work.proj.address());
+            mark(stage);
+        }
+        return Residual.ADD_PROJ;
     }
 
     private void mark(String stage) {

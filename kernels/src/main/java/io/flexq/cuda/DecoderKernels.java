@@ -45,6 +45,16 @@ final class DecoderKernels {
                 x, delta, dim, w, eps, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
+    /**
+     * out = RMSNorm(x) * w (out 0: not stored), quantized to act/sa when qbits is 6 or 8, with the sum of squares taken
+     * from the per-tile sums a residual matmul left in parts ({@code tiles} per row) instead of from x.
+     */
+    void rmsNormParts(int m, long x, int dim, long parts, int tiles, long w, float eps, long out, int qbits, long act, long sa) {
+        k.launch("dec_rmsnorm_parts", 0, m, FlexqKernels.ceilDiv(FlexqKernels.groups(dim), 8), 1, 256,
+                () -> "dec_rmsnorm_parts M=" + m + " dim=" + dim + " A" + qbits, x, dim, parts, tiles, w, eps, out, qbits, act, sa,
+                FlexqKernels.ldsa(m));
+    }
+
     void ropeStore(long rows, int m, long q, int ldq, long kk, int ldk, long v, int ldv, int heads, int kvHeads, int hd, int pairs,
                    long cos, long sin, int layer) {
         k.launch("dec_rope_store", 0, m, 1, 1, threadsFor(heads * pairs, 512), () -> "dec_rope_store M=" + m + " layer " + layer,

@@ -17,6 +17,12 @@ final class DecoderWork implements AutoCloseable {
     /** Attention partial slots: a forward of M rows over C chunks needs M * C. */
     final long partialSlots;
     final DeviceBuffer rows, x, xn, att, proj, h, act6, act8, sa6, sa8, logits, ids, partials, staging;
+    /**
+     * Sums of squares of the residual stream per 16-row tile (double, row t at t * normTiles), left by the matmuls that
+     * add into it (dec_resid_gemv) for the RMSNorm after them (dec_rmsnorm_parts).
+     */
+    final DeviceBuffer normParts;
+    final int normTiles;
     /** Outputs of the stacked projections: q|k|v (or q, k, v) and gate|up (or gate, up). */
     final List<DeviceBuffer> qkvOut = new ArrayList<>(), gateUpOut = new ArrayList<>();
     final MemorySegment rowsHost, idsHost;
@@ -44,6 +50,8 @@ final class DecoderWork implements AutoCloseable {
         ids = alloc(dev, m * 4, "argmax ids");
         partials = alloc(dev, partialSlots * c.heads() * (c.headSize() + 2L) * 4, "attention partials");
         staging = alloc(dev, needsStaging ? m * maxCols * 2 : 16, "fp16 activations");
+        normTiles = (c.dim() + 15) / 16;
+        normParts = alloc(dev, m * normTiles * 8, "residual sums of squares");
         for (int w : qkvWidths) {
             qkvOut.add(alloc(dev, m * w * 4, "q/k/v output"));
         }

@@ -39,6 +39,39 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         k.gemm(c.spec(), c.splits(), tiles, scales, in.records(k, activationBits), in.scales(activationBits), yb, null, m, rows, cols);
     }
 
+    /** Whether a forward of m rows runs the ordered GEMV (the kernel the fused decode launches below extend). */
+    boolean ordered(int m) {
+        return activationBits != 16 && dispatcher.choose(m, rows, cols, activationBits).spec().ordered();
+    }
+
+    /**
+     * The stacked q|k|v matmul with RoPE and the KV-cache store as its epilogue (decoder.cu dec_qkv_rope_gemv): q rotated
+     * into y, k and v into each row's cache. Needs {@link #ordered} and rows == qDim + 2 * kvDim.
+     */
+    void runQkvRope(FlexqKernels k, LayerInput in, long y, long rowTable, int qDim, int kvDim, int hd, int pairs, long cos, long sin,
+                    int layer) {
+        int m = in.rows, g = FlexqKernels.groups(cols);
+        if (rows != qDim + 2 * kvDim) {
+            throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
+        }
+        k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
+                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
+    }
+
+    /**
+     * This matrix (o or down) added into the residual stream x in place, leaving the new x's sums of squares per 16-row
+     * tile in {@code parts} (decoder.cu dec_resid_gemv, for {@link DecoderKernels#rmsNormParts}). Needs {@link #ordered}.
+     */
+    void runResidual(FlexqKernels k, LayerInput in, long x, long parts) {
+        int m = in.rows, g = FlexqKernels.groups(cols);
+        k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols,
+                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts);
+    }
+
     @Override
     public void close() {
         for (DeviceBuffer b : new DeviceBuffer[] {tiles, scales, raw}) {

@@ -620,6 +620,104 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
     else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
 }
 
+// ------------------------------------------------------------- fused ends of the ordered GEMV (decode, M <= 8)
+// flexq.cu's ordered GEMV with work of a neighbouring kernel folded in, for forwards of few rows where each kernel
+// boundary costs more than the work beside it.
+//
+// dec_qkv_rope_gemv: the stacked q|k|v matmul (N = qDim + 2 * kvDim rows) whose epilogue is dec_rope_store: q and k
+// rotated (the same fp32 operations on the same values), q stored to y (fp32, as the attention kernels read it), k and
+// v rounded to fp16 into the row's cache at its position. Rows 2i and 2i + 1 of a head lie in one 16-row tile and in
+// lanes j, j ^ 1 of the sum round, so a rotation pair meets through one shuffle.
+struct OrdRopeStore {
+    float *y;
+    int N;
+    const RowInfo *rows;
+    int qDim, kvDim, hd, pairs;
+    const float *cosT, *sinT;
+    int layer;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
+        const float other = __shfl_xor_sync(FULL_MASK, v, 1);
+        if (!valid || r >= N) return;
+        const int part = r < qDim ? 0 : (r < qDim + kvDim ? 1 : 2);  // q, k, v
+        const int e = r - (part == 0 ? 0 : (part == 1 ? qDim : qDim + kvDim));
+        const RowInfo ri = rows[t];
+        float out = v;
+        const int d = e % hd, i = d >> 1;
+        if (part < 2 && i < pairs) {
+            const float c = cosT[(long long)ri.pos * pairs + i], sn = sinT[(long long)ri.pos * pairs + i];
+            const float x0 = (d & 1) ? other : v, x1 = (d & 1) ? v : other;
+            out = (d & 1) ? __fadd_rn(__fmul_rn(x0, sn), __fmul_rn(x1, c)) : __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, sn));
+        }
+        y[(long long)t * N + r] = out;
+        if (part > 0) ((u16 *)ri.cache)[((long long)(layer * 2 + part - 1) * ri.cap + ri.pos) * kvDim + e] = f2h(out);
+    }
+};
+
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
+        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
+}
+
+// dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
+// (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
+// sum of squares of the new x over the tile's 16 rows, in double (a fixed 16-lane tree), to part[t * gridDim.x + tile]
+// for dec_rmsnorm_parts. N = dim.
+struct OrdResidualStore {
+    float *x;
+    int N;
+    double *part;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
+        double sq = 0.0;
+        if (valid && r < N) {
+            const float nx = __fadd_rn(x[(long long)t * N + r], v);
+            x[(long long)t * N + r] = nx;
+            sq = (double)nx * (double)nx;
+        }
+#pragma unroll
+        for (int o = 8; o > 0; o >>= 1) sq += __shfl_xor_sync(FULL_MASK, sq, o);  // lanes 0-15 / 16-31: rows of one t
+        if (valid && (r & 15) == 0) part[(long long)t * gridDim.x + blockIdx.x] = sq;
+    }
+};
+
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+}
+
+// ------------------------------------------------------------------------------- RMSNorm from tile sums
+// dec_add_rmsnorm without the add and without a block-wide reduction: the matmul before it (dec_resid_gemv) left the
+// sums of squares of x per 16-row tile, so each warp takes one (row t, 128-group g) on its own: it adds the row's
+// `tiles` partial sums (lane-strided, then a butterfly: a fixed order, the same in every warp), inv =
+// (float)(1 / sqrt(sum / dim + eps)), n = (x * inv) * w for its group, stored to out (if out != null) and quantized
+// (qbits 6 or 8). Grid: (M, ceil(G / 8)), 256 threads.
+extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float *__restrict__ x, int dim, const double *__restrict__ part,
+        int tiles, const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
+        float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
+    const int t = blockIdx.x, lane = threadIdx.x & 31, g = blockIdx.y * 8 + (threadIdx.x >> 5);
+    const int G = (dim + 127) / 128;
+    if (g >= G) return;
+    double ss = 0.0;
+    for (int i = lane; i < tiles; i += 32) ss += part[(long long)t * tiles + i];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
+    const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
+    float v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        v[i] = 0.0f;
+        if (k < dim) {
+            v[i] = __fmul_rn(__fmul_rn(x[(long long)t * dim + k], inv), w[k]);
+            if (out != nullptr) out[(long long)t * dim + k] = v[i];
+        }
+    }
+    if (qbits == 0) return;
+    u32 *rec = act + ((long long)t * G + g) * 32;
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+}
+
 // ------------------------------------------------------------------------------------------------ argmax
 // out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
 // Grid: M blocks of 1024 threads.

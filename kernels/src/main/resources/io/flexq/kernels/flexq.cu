@@ -494,13 +494,46 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
 // reference's order: the output is bit-identical to an unsplit launch, with the whole GPU busy and no zeroed
 // output, atomics or second kernel. Grid: x = row tiles; ORD_WARPS * 32 threads; dynamic shared memory
 // G * M * 16 * 4 bytes. M <= 8 (the host checks). I8 layout only: A6 and A8 codes both run as int8.
+// Where the activations come from and where the sums go are parameters (the decoder fuses work into both ends, see
+// decoder.cu): ActSrc (OrdActRecords: the int8 records and scales an earlier kernel wrote) gives each batch's
+// fragments; Epi (OrdStore: y[t * N + r]) receives every (t, r) sum, called by all threads of the block together (an
+// epilogue may exchange values between the lanes of rows r and r ^ 1).
 #define ORD_WARPS 8
 #define ORD_BATCH 4
 
-template <bool WITHP, typename OutT = float>
-__device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
-                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
-                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+struct OrdActRecords {
+    const uint4 *act;
+    const float *sa;
+    int ldsa, M, G;
+    // called by the whole warp before the batch's loads; records need no preparation
+    __device__ __forceinline__ void prepare(int gb, int lane) const {}
+    __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&a)[8], float (&s)[2]) const {
+        uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
+        if (gid < M) {
+            const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
+            x0 = __ldg(rec);
+            x1 = __ldg(rec + 1);
+        }
+        a[0] = x0.x; a[1] = x0.y; a[2] = x0.z; a[3] = x0.w;
+        a[4] = x1.x; a[5] = x1.y; a[6] = x1.z; a[7] = x1.w;
+        const int ts = 2 * tig;
+        s[0] = ts < M ? __ldg(sa + (long long)g * ldsa + ts) : 0.0f;
+        s[1] = ts + 1 < M ? __ldg(sa + (long long)g * ldsa + ts + 1) : 0.0f;
+    }
+};
+
+template <typename OutT>
+struct OrdStore {
+    OutT *y;
+    int N;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
+        if (valid && r < N) store_out(y, (long long)t * N + r, v);
+    }
+};
+
+template <bool WITHP, typename ActSrc, typename Epi>
+__device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi, const uint4 *__restrict__ wt,
+                                              const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G) {
     extern __shared__ float terms[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
@@ -528,24 +561,13 @@ __device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, cons
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
+        src.prepare(gb, lane);
         u32 a[ORD_BATCH][8];
         float s[ORD_BATCH][2];
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
             const int g = gb + b;
-            if (g < G) {
-                uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
-                if (gid < M) {
-                    const uint4 *rec = act + ((long long)gid * G + g) * 8 + tig * 2;
-                    x0 = __ldg(rec);
-                    x1 = __ldg(rec + 1);
-                }
-                a[b][0] = x0.x; a[b][1] = x0.y; a[b][2] = x0.z; a[b][3] = x0.w;
-                a[b][4] = x1.x; a[b][5] = x1.y; a[b][6] = x1.z; a[b][7] = x1.w;
-                const int ts = 2 * tig;
-                s[b][0] = ts < M ? __ldg(sa + (long long)g * ldsa + ts) : 0.0f;
-                s[b][1] = ts + 1 < M ? __ldg(sa + (long long)g * ldsa + ts + 1) : 0.0f;
-            }
+            if (g < G) src.load(g, b, gid, tig, a[b], s[b]);
         }
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
@@ -566,12 +588,16 @@ __device__ __forceinline__ void gemv_ord_body(const uint4 *__restrict__ wt, cons
         }
     }
     __syncthreads();
-    for (int j = threadIdx.x; j < M * 16; j += blockDim.x) {
-        const int t = j >> 4, r = rt * 16 + (j & 15);
+    // every thread takes part in each round (valid or not), so an epilogue may shuffle between lanes
+    for (int j0 = 0; j0 < M * 16; j0 += blockDim.x) {
+        const int j = j0 + threadIdx.x;
+        const bool valid = j < M * 16;
         float acc = 0.0f;
+        if (valid) {
 #pragma unroll 8
-        for (int g = 0; g < G; ++g) acc = __fadd_rn(acc, terms[g * M * 16 + j]);
-        if (r < N) store_out(y, (long long)t * N + r, acc * 0.25f);  // terms carry 4P: see epilogue_add
+            for (int g = 0; g < G; ++g) acc = __fadd_rn(acc, terms[g * M * 16 + j]);
+        }
+        epi(valid ? j >> 4 : 0, rt * 16 + (j & 15), acc * 0.25f, valid);  // terms carry 4P: see epilogue_add
     }
 }
 
@@ -765,15 +791,16 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
         gemm_body<PATH, AB, WR, WT, MT, NT, ST, false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
 
 // Ordered GEMV (decode, M <= 8): exact, unsplit, every warp of a block on one row tile (see gemv_ord_body).
+#define ORD_RECORDS OrdActRecords{act, sa, ldsa, M, G}
 #define DEF_GEMV_ORD(name) \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
-        gemv_ord_body<false>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_p(GEMM_ARGS) { \
-        gemv_ord_body<true>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+        gemv_ord_body<true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
-        gemv_ord_body<false, OutF16>(wt, ws, act, sa, ldsa, y, P, M, N, G); } \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
-        gemv_ord_body<false, OutBf16>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.

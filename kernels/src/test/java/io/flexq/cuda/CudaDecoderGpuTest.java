@@ -220,6 +220,64 @@ class CudaDecoderGpuTest {
         }
     }
 
+    /**
+     * Decode steps (up to 8 rows) fold RoPE + the cache store into the qkv matmul's epilogue and, where o and down run
+     * the ordered GEMV, the residual add into theirs, with RMSNorm from the sums of squares those epilogues leave
+     * (CudaModel). RoPE does the same fp32 operations on the same values; the norm sums the same squares in another
+     * order (double), so logits and ids are compared to the separate kernels' within rounding: bit for bit where the
+     * norm's float scale comes out the same, which it does unless a double sum lies on a float rounding boundary.
+     */
+    @Test
+    void fusedDecodeKernelsEqualTheSeparateOnesBitForBit(@TempDir Path dir) throws Exception {
+        for (ActivationMode mode : new ActivationMode[]{ActivationMode.A8, ActivationMode.A6}) {
+            Path p = fq6(dir, mode);
+            List<float[]> separate = new ArrayList<>(), fused = new ArrayList<>();
+            int[][] separateIds = new int[8][], fusedIds = new int[8][];
+            for (boolean fuse : new boolean[]{false, true}) {
+                System.setProperty("flexq.cuda.fuseRope", String.valueOf(fuse));
+                System.setProperty("flexq.cuda.fuseNorm", String.valueOf(fuse));
+                try (ModelFile f = ModelFiles.open(p, types()); Llama d = device(f)) {
+                    List<float[]> out = fuse ? fused : separate;
+                    try (LlamaSession s = d.newSession(64)) {
+                        int next = 1;
+                        for (int i = 0; i < 40; i++) {
+                            float[] logits = s.forward(new int[]{next}, 0, 1);
+                            out.add(logits);
+                            next = fuse ? argmax(separate.get(i)) : argmax(logits);  // the same inputs in both runs
+                        }
+                    }
+                    LlamaSession[] ss = {d.newSession(64), d.newSession(64)};
+                    try {
+                        int[] next = {ss[0].forwardGreedy(new int[]{1, 50, 60}, 0, 3), ss[1].forwardGreedy(new int[]{1, 7}, 0, 2)};
+                        for (int step = 0; step < 8; step++) {
+                            next = d.decodeGreedy(ss, next);
+                            (fuse ? fusedIds : separateIds)[step] = next.clone();
+                        }
+                    } finally {
+                        for (LlamaSession s : ss) {
+                            s.close();
+                        }
+                    }
+                } finally {
+                    System.clearProperty("flexq.cuda.fuseRope");
+                    System.clearProperty("flexq.cuda.fuseNorm");
+                }
+            }
+            for (int i = 0; i < separate.size(); i++) {
+                float[] a = separate.get(i), b = fused.get(i);
+                for (int v = 0; v < a.length; v++) {
+                    int step = i, at = v;
+                    assertEquals(Float.floatToRawIntBits(a[v]), Float.floatToRawIntBits(b[v]),
+                            () -> mode + " step " + step + " logit " + at + ": separate " + a[at] + ", fused " + b[at]);
+                }
+            }
+            for (int step = 0; step < 8; step++) {
+                assertArrayEquals(separateIds[step], fusedIds[step], mode + " batched step " + step);
+            }
+            System.out.println("[decoder] fused decode kernels equal the separate ones bit for bit, " + mode);
+        }
+    }
+
     @Test
     void aLongPromptCrossesAttentionChunksAndCacheGrowth() throws Exception {
         try (ModelFile f = ModelFiles.open(SharedData.require("models/stories260K-f32.gguf"), types());

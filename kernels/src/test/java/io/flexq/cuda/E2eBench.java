@@ -57,6 +57,10 @@ public final class E2eBench {
                 double loadS = (System.nanoTime() - t0) / 1e9;
                 long used = free0 - probe.memoryInfo()[0];
                 System.err.println(llama.describe().getFirst());
+                if (!System.getProperty("flexq.cuda.timingSkip", "").isEmpty()) {
+                    System.err.println("flexq.cuda.timingSkip=" + System.getProperty("flexq.cuda.timingSkip")
+                            + ": part of every forward is left out, outputs are garbage (timing of the other part only)");
+                }
                 System.err.printf(Locale.ROOT, "loaded in %.1f s, %.2f GB of device memory%n", loadS, used / 1e9);
                 String profile = System.getProperty("flexq.profile");
                 if (profile != null) {  // "chunks,rows,steps": stage times of prefill chunks and decode steps
