@@ -5,7 +5,7 @@
 # same weights) through io.flexq.cuda.E2eBench; builds llama.cpp from the anchors in the background and runs
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
-# More steps: conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
+# More steps: kbench (single-kernel timings, CudaKernelBenchmark), conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
 # synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*;
 # SYNTH_HEAD=":f16" makes the synthetic model FP16 throughout), 70b.
 set -u
@@ -53,6 +53,10 @@ if has fq6s; then      # synthetic FQ6 of the same shape (random codes; Q8_0 hea
     t timeout 300 $J $flags -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 synthetic (ours, $v)" 512 128 ${BATCHES:-1,8,32} 3 2>&1 \
       | tee "$OUT/bench-fq6s${SYNTH_HEAD//:/-}-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
   done
+fi
+if has kbench; then     # single kernels with CUDA events (CudaKernelBenchmark): KB_FILTER shapes (8B, 70B, 7B), KB_MS token counts
+  t timeout 300 $J -cp "$CP" io.flexq.cuda.CudaKernelBenchmark "$OUT/kbench.csv" "${KB_FILTER:-8B}" "${KB_MS:-1,8}" > "$OUT/kbench.log" 2>&1
+  grep -E "^  " "$OUT/kbench.log" | grep -v quantize | cut -d, -f1,4,5,6,8,10
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then
   t python3 "$G/anchors/synth_gguf.py" "$SHAPE" "$W/m-f16.gguf" > "$OUT/synth.log" 2>&1; tail -2 "$OUT/synth.log"

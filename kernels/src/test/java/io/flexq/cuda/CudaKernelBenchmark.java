@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * are rotated among copies totalling over 256 MB (L2 is 60 MB) so each run reads them from HBM.
  * Exactness of the same kernels is CudaKernelExactnessTest's job.
  *
- * <pre>java --enable-native-access=ALL-UNNAMED -cp ... io.flexq.cuda.CudaKernelBenchmark [out.csv] [shape filter]</pre>
+ * <pre>java --enable-native-access=ALL-UNNAMED -cp ... io.flexq.cuda.CudaKernelBenchmark [out.csv] [shape filter] [M,M,...]</pre>
  */
 public final class CudaKernelBenchmark {
 
@@ -32,12 +32,15 @@ public final class CudaKernelBenchmark {
     static final List<Shape> SHAPES = List.of(
             new Shape("70B-qkv", 10240, 8192), new Shape("70B-o", 8192, 8192), new Shape("70B-gateup", 57344, 8192),
             new Shape("70B-down", 8192, 28672), new Shape("7B-qkv", 12288, 4096), new Shape("7B-o", 4096, 4096),
-            new Shape("7B-gateup", 22016, 4096), new Shape("7B-down", 4096, 11008));
+            new Shape("7B-gateup", 22016, 4096), new Shape("7B-down", 4096, 11008),
+            new Shape("8B-qkv", 6144, 4096), new Shape("8B-o", 4096, 4096), new Shape("8B-gateup", 28672, 4096),
+            new Shape("8B-down", 4096, 14336));
     static final int[] MS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096};
 
     public static void main(String[] args) throws IOException {
         Path csvPath = Path.of(args.length > 0 ? args[0] : "cuda-bench-java.csv");
         String filter = args.length > 1 ? args[1] : "";
+        int[] ms = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray() : MS;
         GpuTestDataCheck.requireGpu();
         List<String> csv = new ArrayList<>();
         csv.add("# " + Instant.now() + " java " + Runtime.version());
@@ -74,7 +77,7 @@ public final class CudaKernelBenchmark {
                         wi8[c] = track(owned, dev.alloc((long) n * kk, "int8 weights " + c));
                         wi8[c].upload(randomBytes(arena, (long) n * kk, 40 + c), 0);
                     }
-                    int mMax = Arrays.stream(MS).max().orElseThrow();
+                    int mMax = Arrays.stream(ms).max().orElseThrow();
                     DeviceBuffer x = track(owned, dev.alloc((long) mMax * kk * 4, "x"));
                     x.upload(randomFloats(arena, (long) mMax * kk, 3), 0);
                     DeviceBuffer xf16 = track(owned, dev.alloc(2L * mMax * kk, "x fp16"));
@@ -86,7 +89,7 @@ public final class CudaKernelBenchmark {
                     DeviceBuffer y = track(owned, dev.alloc(4L * mMax * n, "y"));
                     dev.synchronize(() -> "benchmark setup " + s);
                     out.printf("%s N=%d K=%d: %.1f MB FQ6 x %d copies%n", s.name, n, kk, weightBytes / 1e6, copies);
-                    for (int m : MS) {
+                    for (int m : ms) {
                         int runs = m >= 1024 ? 20 : 50;
                         double ops = 2.0 * m * n * kk;
                         Row row = (kernel, bits, splits, us) -> {
