@@ -49,6 +49,12 @@ public final class FlexqCpuBackend implements WeightBackend {
         this.log = log;
     }
 
+    /** Matmuls on the threads of {@code threads} (shared with the run's other CPU backends), logging as this one. */
+    @Override
+    public FlexqCpuBackend withThreads(PoolLease threads) {
+        return new FlexqCpuBackend(threads, log);
+    }
+
     @Override
     public String name() {
         return "flexq-cpu";

@@ -5,6 +5,7 @@ import io.flexq.plugin.quant.ActivationQuantizer;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.plugin.quant.QuantizedActivations;
 import io.flexq.runtime.cpu.PoolLease;
+import io.flexq.runtime.cpu.SpinTeam;
 import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.IntegerPartials;
 import io.flexq.runtime.spi.WeightMatrix;
@@ -37,6 +38,8 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     private final ActivationMode mode;
     private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
+    /** Runs one-token matmuls when the lease has one, else {@link #pool} does. */
+    private final SpinTeam team;
     /** The Vector API kernels, or null when {@link #fast} runs this matrix. */
     private final Int6Kernels kernels;
     /** The native kernels (W6A6 / W6A8 where the library loads), or null. */
@@ -81,6 +84,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         this.mode = mode;
         this.hold = hold;
         this.pool = hold.pool();
+        this.team = hold.team();
         boolean useNative = mode.quantized() && level != NativeFq6.Level.NONE;
         this.fast = useNative ? new NativeInt6Kernels(weights, NativeFq6.get(), level, Arena.ofAuto()) : null;
         this.kernels = useNative ? null : new Int6Kernels(weights);
@@ -94,6 +98,11 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     @Override
     public void close() {
         hold.close();
+    }
+
+    @Override
+    public java.util.Optional<SpinTeam> decodeTeam() {
+        return java.util.Optional.ofNullable(team);
     }
 
     @Override
@@ -137,7 +146,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             // a heap array, not out.data(): the pool's threads may not access a confined segment
             float[] y = new float[Math.multiplyExact(tokens, rows)];
             MemorySegment ys = MemorySegment.ofArray(y);
-            RowParallel.forTasks(pool, fast.tasks, (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP,
+            parallel(tokens, fast.tasks, (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP,
                     (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null));
             MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
             out.changed();
@@ -147,14 +156,23 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         long workPerTask = (long) tokens * kernels.padded * 2 * Int6Kernels.RB;
         if (mode == ActivationMode.A16) {
             float[] x = in.derived(new PaddedInput(kernels.padded), FlexqCpuMatrix::padded);
-            RowParallel.forTasks(pool, kernels.tasks, workPerTask, (from, to) -> kernels.gemmF32(x, tokens, from, to, y));
+            parallel(tokens, kernels.tasks, workPerTask, (from, to) -> kernels.gemmF32(x, tokens, from, to, y));
         } else {
             QuantizedActivations a = quantized(in);
             float[] af = floatCodes(in, a);
-            RowParallel.forTasks(pool, kernels.tasks, workPerTask, (from, to) -> kernels.gemmInt(af, a.scalesArray(), tokens, from, to, y, null));
+            parallel(tokens, kernels.tasks, workPerTask, (from, to) -> kernels.gemmInt(af, a.scalesArray(), tokens, from, to, y, null));
         }
         MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
         out.changed();
+    }
+
+    /** One token on the lease's spinning team when it has one (decode: no wake-ups per matmul), else the pool. */
+    private void parallel(int tokens, int tasks, long workPerTask, RowParallel.RowRange body) {
+        if (tokens == 1 && team != null) {
+            RowParallel.forTasks(team, tasks, workPerTask, body);
+        } else {
+            RowParallel.forTasks(pool, tasks, workPerTask, body);
+        }
     }
 
     /**

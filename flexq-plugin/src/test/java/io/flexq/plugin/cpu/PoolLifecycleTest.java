@@ -76,11 +76,12 @@ class PoolLifecycleTest {
         }
     }
 
-    /** Live fork-join workers of any pool other than the common pool. */
+    /** Live fork-join workers of any pool other than the common pool, and spinning-team workers (decode matmuls). */
     private static int poolWorkers() {
         int n = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t instanceof ForkJoinWorkerThread w && w.getPool() != ForkJoinPool.commonPool() && t.isAlive()) {
+            if (t.isAlive() && (t instanceof ForkJoinWorkerThread w && w.getPool() != ForkJoinPool.commonPool()
+                    || t.getName().startsWith(io.flexq.runtime.cpu.SpinTeam.THREAD_PREFIX))) {
                 n++;
             }
         }

@@ -1,6 +1,7 @@
 package io.flexq.runtime.cli;
 
 import io.flexq.runtime.cpu.CpuBackend;
+import io.flexq.runtime.cpu.PoolLease;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.Backends;
@@ -10,15 +11,16 @@ import io.flexq.runtime.spi.WeightSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.Consumer;
 
 /**
- * The weight backends for a run with a chosen number of matmul threads: every discovered backend, the built-in CPU
- * backend replaced by one on its own pool of that many threads (closed with this). Without a count, the backends as
- * discovered, each CPU backend on its own pool of every processor, ended with the model.
+ * The weight backends for a run with a chosen number of matmul threads: every discovered backend on one shared
+ * {@link PoolLease} of that many threads ({@link WeightBackend#withThreads}: the built-in CPU backend and plugins'
+ * CPU backends alike, so {@code --threads 1} is one thread for FQ6 matrices too), the built-in CPU backend added if
+ * it was not found. The lease's pool and spinning team end when the model's last matrix closes. Without a count,
+ * the backends as discovered, each CPU backend on its own lease of every processor, ended with the model.
  */
-record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable {
+record CpuThreads(Backends backends, PoolLease lease) implements AutoCloseable {
 
     /**
      * The most matmul threads a run may ask for. ForkJoinPool refuses more than 32767 with a bare
@@ -35,23 +37,23 @@ record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable
             throw new UsageException("--threads " + threads + " is outside 1.." + MAX_THREADS + " (this machine has "
                     + Runtime.getRuntime().availableProcessors() + " processors)");
         }
-        ForkJoinPool pool = new ForkJoinPool(threads);
+        PoolLease lease = PoolLease.owned(threads);
         List<WeightBackend> found = new ArrayList<>();
         for (WeightBackend b : ServiceLoader.load(WeightBackend.class, loader)) {
-            found.add(b instanceof CpuBackend ? new CpuBackend(pool) : b);
+            found.add(b.withThreads(lease));
         }
         if (found.stream().noneMatch(b -> b instanceof CpuBackend)) {
-            found.add(new CpuBackend(pool));
+            found.add(new CpuBackend(lease));
         }
-        return new CpuThreads(new Backends(found, log), pool);
+        return new CpuThreads(new Backends(found, log), lease);
     }
 
     /**
-     * Threads a CPU matmul uses: the pool's parallelism (with 1 the caller's thread does the work); without a
-     * count, that of the pool the discovered CPU backends make, every processor ({@code -Dflexq.threads}).
+     * Threads a CPU matmul uses: the lease's (with 1 the caller's thread does the work); without a count, that of
+     * the pool the discovered CPU backends make, every processor ({@code -Dflexq.threads}).
      */
     int count() {
-        return Math.max(1, pool != null ? pool.getParallelism() : io.flexq.runtime.cpu.PoolLease.defaultThreads());
+        return Math.max(1, lease != null ? lease.threads() : PoolLease.defaultThreads());
     }
 
     /** Name of the backend that runs the first block's query matrix (or the head when there are no blocks). */
@@ -62,10 +64,8 @@ record CpuThreads(Backends backends, ForkJoinPool pool) implements AutoCloseable
                 file.metadata().asMap())).name();
     }
 
+    /** Nothing to end here: the lease's threads end with the last matrix holding them (the model closes first). */
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
     }
 }

@@ -34,6 +34,16 @@ public final class CpuBackend implements WeightBackend {
         this.pool = PoolLease.borrowed(pool);
     }
 
+    /** Matmuls run on the threads of {@code lease} (which other backends may share). */
+    public CpuBackend(PoolLease lease) {
+        this.pool = lease;
+    }
+
+    @Override
+    public CpuBackend withThreads(PoolLease threads) {
+        return new CpuBackend(threads);
+    }
+
     @Override
     public String name() {
         return "cpu";

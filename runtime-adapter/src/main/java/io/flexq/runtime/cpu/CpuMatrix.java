@@ -12,7 +12,8 @@ import java.util.concurrent.RecursiveAction;
 
 /**
  * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
- * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}.
+ * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}, or for one
+ * token on the lease's {@link SpinTeam} (the same chunks).
  *
  * <p>One token (a decode step) runs one dot product per row, each weight byte read once and decoded in
  * registers (Q6_K: through a 256-float L1 scratch).
@@ -33,6 +34,11 @@ public final class CpuMatrix implements WeightMatrix {
     static final int TOKEN_TILE = 32;
     /** Below this many multiply-adds a call runs on the caller's thread: forking would cost more. */
     static final long SERIAL_WORK = 1 << 17;
+    /**
+     * The same for a one-token matmul on a spinning team: a hand-off there costs about a microsecond (no wake-up),
+     * so a 256 x 512 decode matmul (a small model's key/value projection) is worth splitting.
+     */
+    static final long TEAM_SERIAL_WORK = 1 << 15;
     /** Each parallel chunk should hold at least this many multiply-adds. */
     static final long CHUNK_WORK = 1 << 16;
 
@@ -46,6 +52,8 @@ public final class CpuMatrix implements WeightMatrix {
     private final java.lang.invoke.MethodHandle fastGemv;
     private final PoolLease.Hold hold;
     private final ForkJoinPool pool;
+    /** Runs one-token matmuls when the lease has one, else {@link #pool} does. */
+    private final SpinTeam team;
     private final int panel;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
@@ -58,6 +66,7 @@ public final class CpuMatrix implements WeightMatrix {
         this.fastGemv = NativeGemv.forKernel(kernel).orElse(null);
         this.hold = hold;
         this.pool = hold.pool();
+        this.team = hold.team();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
@@ -74,6 +83,11 @@ public final class CpuMatrix implements WeightMatrix {
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     public TensorType type() { return type; }
+
+    @Override
+    public java.util.Optional<SpinTeam> decodeTeam() {
+        return java.util.Optional.ofNullable(team);
+    }
 
     /** The stored bytes, as given at load (not copied). */
     public MemorySegment data() {
@@ -94,7 +108,8 @@ public final class CpuMatrix implements WeightMatrix {
         }
         int tokens = in.tokens();
         long work = (long) rows * cols * tokens;
-        if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
+        boolean onTeam = tokens == 1 && team != null;
+        if (work < (onTeam ? TEAM_SERIAL_WORK : SERIAL_WORK) || pool.getParallelism() <= 1 || !shareable(data)) {
             compute(0, rows, in.data(), tokens, out.data());
         } else {
             // pool threads cannot touch a confined segment: stage such activations through heap copies
@@ -104,7 +119,13 @@ public final class CpuMatrix implements WeightMatrix {
             int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
             int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
             int grain = roundUp(Math.max(byWork, byBalance), ROW_BLOCK);
-            pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
+            if (onTeam) {
+                // the same row ranges as the fork-join split, handed to the spinning team (no wake-ups per matmul)
+                int[] bounds = chunkBounds(rows, grain);
+                team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y));
+            } else {
+                pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
+            }
             if (y != out.data()) {
                 MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
             }
@@ -206,6 +227,28 @@ public final class CpuMatrix implements WeightMatrix {
 
     private static int roundUp(int v, int m) {
         return Math.ceilDiv(v, m) * m;
+    }
+
+    /**
+     * The row ranges {@link Chunk} runs for {@code [0, rows)}, in order, as boundaries: chunk i is
+     * {@code [b[i], b[i + 1])}. Every boundary but the last is a multiple of {@value #ROW_BLOCK}.
+     */
+    static int[] chunkBounds(int rows, int grain) {
+        int[] b = new int[rows / Math.max(1, Math.min(grain, ROW_BLOCK)) + 2];
+        int n = split(0, rows, grain, b, 1);
+        return java.util.Arrays.copyOf(b, n);
+    }
+
+    /** Writes the upper bounds of [lo, hi)'s leaves from b[at]; returns the next free index. */
+    private static int split(int lo, int hi, int grain, int[] b, int at) {
+        if (hi - lo > grain) {
+            int mid = lo + roundUp((hi - lo) / 2, ROW_BLOCK);
+            if (mid < hi) {
+                return split(mid, hi, grain, b, split(lo, mid, grain, b, at));
+            }
+        }
+        b[at] = hi;
+        return at + 1;
     }
 
     @FunctionalInterface

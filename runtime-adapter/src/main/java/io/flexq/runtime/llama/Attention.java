@@ -1,5 +1,8 @@
 package io.flexq.runtime.llama;
 
+import io.flexq.runtime.cpu.SpinTeam;
+
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -25,33 +28,48 @@ final class Attention {
      * @param out    n rows of qDim floats, written
      */
     static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
-        int heads = c.heads();
-        int hs = c.headSize();
-        int qDim = c.qDim();
-        int kvDim = c.kvDim();
-        int group = c.groupSize();
-        float scale = (float) (1.0 / Math.sqrt(hs));
+        attend(c, q, n, pos, keys, values, out, null);
+    }
+
+    /**
+     * As above, on {@code team} when given (the threads of the model's matmuls: in a decode step they spin between
+     * the matmuls, and with one thread everything stays on the caller, as {@code --threads 1} asks) instead of the
+     * common pool. Tasks are independent, so the results are the same bits.
+     */
+    static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, SpinTeam team) {
+        float scale = (float) (1.0 / Math.sqrt(c.headSize()));
         NativeLlamaCpu fast = NativeLlamaCpu.get();
-        if (fast.runs(hs)) {
+        SpinTeam onTeam = team;
+        if (fast.runs(c.headSize())) {
             // a few contiguous ranges of (token, key/value head) tasks, one native call each
             int tasks = n * c.kvHeads();
-            int chunks = Math.min(tasks, 4 * Runtime.getRuntime().availableProcessors());
-            IntStream.range(0, chunks).parallel().forEach(i -> fast.attend(c, q, n, pos, keys, values, out, scale,
-                    (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks)));
+            int chunks = Math.min(tasks, 4 * (onTeam != null ? onTeam.threads() : Runtime.getRuntime().availableProcessors()));
+            IntConsumer chunk = i -> fast.attend(c, q, n, pos, keys, values, out, scale,
+                    (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks));
+            if (onTeam != null) {
+                onTeam.run(chunks, chunk);
+            } else {
+                IntStream.range(0, chunks).parallel().forEach(chunk);
+            }
             return;
         }
-        attendJava(c, q, n, pos, keys, values, out);
+        attendJava(c, q, n, pos, keys, values, out, onTeam);
     }
 
     /** The Vector API path of {@link #attend} (every head size; what runs without the native library). */
     static void attendJava(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out) {
+        attendJava(c, q, n, pos, keys, values, out, null);
+    }
+
+    /** As above, on {@code team} when given (one task per token and query head). */
+    static void attendJava(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, SpinTeam team) {
         int heads = c.heads();
         int hs = c.headSize();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
         int group = c.groupSize();
         float scale = (float) (1.0 / Math.sqrt(hs));
-        IntStream.range(0, n * heads).parallel().forEach(task -> {
+        IntConsumer head = task -> {
             int t = task / heads;
             int h = task % heads;
             int length = pos + t + 1;
@@ -66,6 +84,11 @@ final class Attention {
             for (int j = 0; j < length; j++) {
                 VectorMath.axpy(scores[j], values, j * kvDim + kvOff, out, qOff, hs);
             }
-        });
+        };
+        if (team != null) {
+            team.run(n * heads, head);
+        } else {
+            IntStream.range(0, n * heads).parallel().forEach(head);
+        }
     }
 }

@@ -33,6 +33,8 @@ public final class LlamaSession implements AutoCloseable {
     private final LlamaWeights weights;
     private final Rope rope;
     private final DecoderOffload.Sequence device;
+    /** The spinning team of the first query matrix, or null: attention runs on it. */
+    private final io.flexq.runtime.cpu.SpinTeam team;
     private final int capacity;
     private final int batchCapacity;
     private int position;
@@ -56,6 +58,9 @@ public final class LlamaSession implements AutoCloseable {
         this.weights = weights;
         this.rope = rope;
         this.device = device;
+        // attention runs on the threads of the matmuls (in a decode step: no second pool to wake while they spin)
+        this.team = device == null && !weights.blocks().isEmpty()
+                ? weights.blocks().get(0).wq().decodeTeam().orElse(null) : null;
         this.capacity = capacity;
         this.batchCapacity = batchCapacity;
         // on a device the host needs none of the working buffers below: keep them minimal
@@ -248,7 +253,7 @@ public final class LlamaSession implements AutoCloseable {
             rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
             rope.rotate(keyCache, (position + t) * kvDim, c.kvHeads(), cos, sin, t * pairs);
         }
-        Attention.attend(c, qh, n, position, keyCache, valueCache, atth);
+        Attention.attend(c, qh, n, position, keyCache, valueCache, atth, team);
         load(att, atth, n);
         w.wo().matmul(att, proj);
         store(proj, projh, 0, n);

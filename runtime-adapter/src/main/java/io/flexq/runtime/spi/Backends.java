@@ -31,10 +31,15 @@ public final class Backends {
         }
     }
 
-    /** Every {@link WeightBackend} visible to {@code loader}. */
+    /**
+     * Every {@link WeightBackend} visible to {@code loader}, the CPU ones on one shared lease of
+     * {@link io.flexq.runtime.cpu.PoolLease#defaultThreads()} threads ({@link WeightBackend#withThreads}): one set of
+     * threads for the model's FQ6 and built-in matrices alike, not one spinning team each.
+     */
     public static Backends discover(ClassLoader loader, Consumer<String> log) {
+        io.flexq.runtime.cpu.PoolLease threads = io.flexq.runtime.cpu.PoolLease.owned(io.flexq.runtime.cpu.PoolLease.defaultThreads());
         List<WeightBackend> found = new ArrayList<>();
-        ServiceLoader.load(WeightBackend.class, loader).forEach(found::add);
+        ServiceLoader.load(WeightBackend.class, loader).forEach(b -> found.add(b.withThreads(threads)));
         return new Backends(found, log);
     }
 

@@ -21,6 +21,15 @@ public interface WeightBackend {
 
     WeightMatrix load(WeightSource source);
 
+    /**
+     * This backend with its CPU matmuls on the given threads (a run's {@code --threads}: every CPU backend of the
+     * run shares them, so one set of threads serves the whole model). A backend that runs no CPU matmuls of its
+     * own returns itself.
+     */
+    default WeightBackend withThreads(io.flexq.runtime.cpu.PoolLease threads) {
+        return this;
+    }
+
     record Availability(boolean available, String reason) {
         public static Availability yes(String reason) {
             return new Availability(true, reason);

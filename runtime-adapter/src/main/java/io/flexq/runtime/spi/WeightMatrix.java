@@ -46,6 +46,14 @@ public interface WeightMatrix extends AutoCloseable {
     /** A short description for logs: backend, storage type, kernel. */
     String describe();
 
+    /**
+     * The spinning team this matrix's one-token matmuls run on, if any: a decode step can run its other parallel
+     * work (attention) on the same threads instead of waking a second pool's. Empty by default.
+     */
+    default java.util.Optional<io.flexq.runtime.cpu.SpinTeam> decodeTeam() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     default void close() {
     }

@@ -73,6 +73,41 @@ class AttentionPathsTest {
         }
     }
 
+    /** On a spinning team (3 threads, or 1: the caller alone): the same bits as on the common pool, both paths. */
+    @Test
+    void onATeamGivesTheSameBits() {
+        long seed = 1305L;
+        Random rnd = new Random(seed);
+        // heads, kv heads, head size, position, tokens
+        int[][] shapes = {{8, 4, 64, 0, 1}, {8, 4, 64, 300, 1}, {6, 2, 32, 40, 1}, {4, 1, 16, 17, 6}, {8, 8, 16, 5, 1}, {2, 1, 8, 9, 3}};
+        try (io.flexq.runtime.cpu.SpinTeam three = new io.flexq.runtime.cpu.SpinTeam(3, 200_000);
+             io.flexq.runtime.cpu.SpinTeam one = new io.flexq.runtime.cpu.SpinTeam(1, 200_000)) {
+            for (int[] sh : shapes) {
+                for (io.flexq.runtime.cpu.SpinTeam team : new io.flexq.runtime.cpu.SpinTeam[]{three, one}) {
+                    int heads = sh[0], kvHeads = sh[1], hs = sh[2], pos = sh[3], n = sh[4];
+                    LlamaConfig c = new LlamaConfig(heads * hs, 4 * hs, 1, heads, kvHeads, hs, 32, 1024, hs, 10000.0, 1e-5f, new RopeScaling.None());
+                    float[] q = random(rnd, n * c.qDim(), 2f);
+                    float[] keys = random(rnd, (pos + n) * c.kvDim(), 2f);
+                    float[] values = random(rnd, (pos + n) * c.kvDim(), 1f);
+                    String ctx = "seed " + seed + ", heads " + heads + "/" + kvHeads + ", hs " + hs + ", " + n + " tokens at " + pos
+                            + ", " + team;
+                    float[] pool = new float[n * c.qDim()], onTeam = new float[n * c.qDim()];
+                    Attention.attend(c, q, n, pos, keys, values, pool);
+                    Attention.attend(c, q, n, pos, keys, values, onTeam, team);
+                    assertArrayEquals(pool, onTeam, ctx + ", default path");
+                    float[] javaPool = new float[n * c.qDim()], javaTeam = new float[n * c.qDim()];
+                    Attention.attendJava(c, q, n, pos, keys, values, javaPool);
+                    Attention.attendJava(c, q, n, pos, keys, values, javaTeam, team);
+                    assertArrayEquals(javaPool, javaTeam, ctx + ", Java path");
+                    double[] want = reference(c, q, n, pos, keys, values);
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(want[i], onTeam[i], 2e-5 * (1 + Math.abs(want[i])), ctx + ", element " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void nativeSwigluMatchesFloat64AndTheJavaPath() {
         Assumptions.assumeTrue(NativeLlamaCpu.get().runsSwiglu(), "native swiglu: " + NativeLlamaCpu.get().why());

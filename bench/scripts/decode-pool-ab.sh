@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Decode tok/s of one-token matmuls on the spinning team (-Dflexq.cpu.pool=spin, the default) against the fork-join
+# pool (-Dflexq.cpu.pool=forkjoin), and optionally llama-bench, in alternating rounds (the order flips every round),
+# one JVM per measurement. Prints every measurement with the load average, then the median per-round ratios.
+#
+# usage: bench/scripts/decode-pool-ab.sh [--rounds N] [--threads "1 2"] [--decode N] [--prompt N]
+#            [--llama-bench PATH --llama-model FILE] LABEL=MODEL ...
+# Our program: FLEXQ_JAVA and FLEXQ_CP (runtime-adapter + flexq-plugin classes and picocli), else bin/flexq's jars.
+# Ours: flexq bench --threads T --prompt-tokens P --decode-tokens D --warmup 1 --runs 3 (median of the 3 runs).
+# llama.cpp: llama-bench -t T -p 0 -n D -r 3 -ngl 0 (tg D from an empty context; ours follows a P-token prompt).
+set -euo pipefail
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
+rounds=5; threads="1 2"; decode=128; prompt=16; llama=""; lmodel=""; models=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --decode) decode="$2"; shift 2 ;;
+    --prompt) prompt="$2"; shift 2 ;;
+    --llama-bench) llama="$2"; shift 2 ;;
+    --llama-model) lmodel="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *=*) models+=("$1"); shift ;;
+    *) echo "decode-pool-ab: expected LABEL=MODEL or a flag, got '$1'" >&2; exit 2 ;;
+  esac
+done
+[ ${#models[@]} -gt 0 ] || { echo "decode-pool-ab: give at least one LABEL=MODEL" >&2; exit 2; }
+if [ -n "${FLEXQ_CP:-}" ]; then
+  java=("${FLEXQ_JAVA:-java}" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$FLEXQ_CP")
+else
+  source "$here/bin/find-java"; "$here/bin/flexq" --help >/dev/null 2>&1 || true
+  java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$here/dist/lib/*")
+fi
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+ours() { # pool threads model -> decode tok/s (median of 3 runs)
+  "${java[@]}" -Dflexq.cpu.pool="$1" io.flexq.runtime.cli.Main bench --model "$3" --threads "$2" \
+      --prompt-tokens "$prompt" --decode-tokens "$decode" --warmup 1 --runs 3 2>/dev/null \
+    | awk -F'|' '/^\| .*\| [0-9]+ \| [0-9]+ \|/ {print $10}' | awk '{print $1}' | tr -d ','
+}
+theirs() { # threads -> tg tok/s (mean of 3 repetitions)
+  "$llama" -m "$lmodel" -t "$1" -p 0 -n "$decode" -r 3 -ngl 0 -o csv 2>/dev/null \
+    | awk -F',' 'NR==1 {for (i = 1; i <= NF; i++) if ($i ~ /avg_ts/) c = i; next} {gsub(/"/, "", $c); print $c}' | tail -1
+}
+
+echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host $(hostname), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+echo "rounds $rounds, threads $threads, prompt $prompt, decode $decode"
+results=$(mktemp)
+for t in $threads; do
+  for r in $(seq 1 "$rounds"); do
+    order=(forkjoin spin); [ $((r % 2)) = 0 ] && order=(spin forkjoin)
+    for m in "${models[@]}"; do
+      for p in "${order[@]}"; do
+        l0=$(load); v=$(ours "$p" "$t" "${m#*=}"); l1=$(load)
+        echo "t=$t round $r ${m%%=*} $p decode $v tok/s (load $l0 -> $l1)"
+        echo "$t $r ${m%%=*} $p $v" >> "$results"
+      done
+    done
+    if [ -n "$llama" ]; then
+      l0=$(load); v=$(theirs "$t"); l1=$(load)
+      echo "t=$t round $r llama.cpp $(basename "$lmodel") decode $v tok/s (load $l0 -> $l1)"
+      echo "$t $r llama.cpp llama $v" >> "$results"
+    fi
+  done
+done
+echo
+python3 - "$results" <<'PY'
+import sys, statistics as st
+rows = [l.split() for l in open(sys.argv[1])]
+v = {(int(t), int(r), lab, p): float(x) for t, r, lab, p, x in rows if x}
+labels = sorted({k[2] for k in v if k[2] != 'llama.cpp'})
+print("| threads | model | spin / fork-join (median of rounds) | spin median tok/s | fork-join median tok/s | spin / llama.cpp | fork-join / llama.cpp | llama.cpp median tok/s |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|")
+for t in sorted({k[0] for k in v}):
+    rs = sorted({k[1] for k in v if k[0] == t})
+    ll = [v[(t, r, 'llama.cpp', 'llama')] for r in rs if (t, r, 'llama.cpp', 'llama') in v]
+    for lab in labels:
+        s = [v[(t, r, lab, 'spin')] for r in rs if (t, r, lab, 'spin') in v]
+        f = [v[(t, r, lab, 'forkjoin')] for r in rs if (t, r, lab, 'forkjoin') in v]
+        ratio = [v[(t, r, lab, 'spin')] / v[(t, r, lab, 'forkjoin')] for r in rs if (t, r, lab, 'spin') in v and (t, r, lab, 'forkjoin') in v]
+        sl = [v[(t, r, lab, 'spin')] / v[(t, r, 'llama.cpp', 'llama')] for r in rs if (t, r, lab, 'spin') in v and (t, r, 'llama.cpp', 'llama') in v]
+        fl = [v[(t, r, lab, 'forkjoin')] / v[(t, r, 'llama.cpp', 'llama')] for r in rs if (t, r, lab, 'forkjoin') in v and (t, r, 'llama.cpp', 'llama') in v]
+        m = lambda a, f="%.2f": f % st.median(a) if a else "-"
+        print(f"| {t} | {lab} | {m(ratio)} | {m(s, '%.0f')} | {m(f, '%.0f')} | {m(sl)} | {m(fl)} | {m(ll, '%.0f')} |")
+PY
+rm -f "$results"

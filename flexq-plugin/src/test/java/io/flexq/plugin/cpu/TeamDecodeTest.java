@@ -1,0 +1,106 @@
+package io.flexq.plugin.cpu;
+
+import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.ActivationQuantizer;
+import io.flexq.plugin.quant.FlexqWeights;
+import io.flexq.plugin.quant.QuantizedActivations;
+import io.flexq.runtime.cpu.PoolLease;
+import io.flexq.runtime.cpu.SpinTeam;
+import io.flexq.runtime.spi.WeightBackend;
+import io.flexq.runtime.spi.WeightMatrix;
+import io.flexq.runtime.spi.WeightSource;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * FQ6 one-token matmuls on a lease's spinning team: bit-identical to {@link IntegerReference} on every kernel path
+ * (the team runs the fork-join split's chunks), and a run's thread count reaches flexq-cpu through
+ * {@link WeightBackend#withThreads} (before, {@code bench --threads 1} left FQ6 matrices on every processor).
+ */
+class TeamDecodeTest {
+
+    static final long SEED = 0x7EA6L;
+
+    @Test
+    void oneTokenOnTheTeamEqualsTheReferenceOnEveryPath() {
+        Random rnd = new Random(SEED);
+        PoolLease lease = PoolLease.owned(3, true);
+        for (int trial = 0; trial < 4; trial++) {
+            // big enough to be split (more than 2^18 multiply-adds after the native speed-up), ragged rows and columns
+            int rows = 2000 + rnd.nextInt(100), cols = 1000 + rnd.nextInt(300);
+            ActivationMode mode = trial % 2 == 0 ? ActivationMode.A8 : ActivationMode.A6;
+            FlexqWeights w = TestData.weights(rnd, rows, cols);
+            float[] x = TestData.activations(rnd, 1, cols);
+            QuantizedActivations a = ActivationQuantizer.quantize(x, 1, cols, mode);
+            float[] want = IntegerReference.matmul(w, a);
+            for (NativeFq6.Level level : KernelPathsTest.levels()) {
+                String ctx = "seed " + SEED + ", trial " + trial + ": " + rows + " x " + cols + ", " + mode + ", path " + level;
+                FlexqCpuMatrix m = new FlexqCpuMatrix("w", w, () -> w, mode, lease.acquire(), level);
+                try (Arena arena = Arena.ofConfined()) {
+                    float[] got = FastPathTest.run(m, FastPathTest.batch(arena, x, 1, cols));
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(Float.floatToRawIntBits(want[r]), Float.floatToRawIntBits(got[r]), ctx + ", row " + r);
+                    }
+                } finally {
+                    m.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void theRunsThreadCountReachesFlexqCpu() {
+        WeightBackend one = new FlexqCpuBackend().withThreads(PoolLease.owned(1));
+        assertTrue(one.availability().reason().contains(" 1 threads"), one.availability().reason());
+        MemorySegment bytes = MemorySegment.ofArray(TestData.weights(new Random(SEED), 64, 256).toFq6Bytes());
+        try (WeightMatrix m = one.load(new WeightSource("w", new Fq6TensorType(), 64, 256, bytes, Map.of("flexq.act_bits.w", 8L)))) {
+            assertTrue(m.describe().contains(" 1 threads"), m.describe());
+            // the session runs a decode step's attention on this team: with one thread, on the caller alone
+            assertEquals(1, m.decodeTeam().orElseThrow().threads());
+        }
+        WeightBackend three = new FlexqCpuBackend().withThreads(PoolLease.owned(3));
+        assertTrue(three.availability().reason().contains(" 3 threads"), three.availability().reason());
+    }
+
+    /** Discovered backends share one lease: FQ6 and built-in matrices of a model run on one team. */
+    @Test
+    void discoveredBackendsShareOneTeam() {
+        io.flexq.runtime.spi.Backends backends = io.flexq.runtime.spi.Backends.discover(TeamDecodeTest.class.getClassLoader(), s -> { });
+        MemorySegment fq6 = MemorySegment.ofArray(TestData.weights(new Random(SEED), 64, 256).toFq6Bytes());
+        MemorySegment f16 = MemorySegment.ofArray(new byte[64 * 256 * 2]);
+        try (WeightMatrix a = backends.load(new WeightSource("blk.0.attn_q.weight", new Fq6TensorType(), 64, 256, fq6,
+                     Map.of("flexq.act_bits.blk.0.attn_q.weight", 8L)));
+             WeightMatrix b = backends.load(new WeightSource("output.weight", io.flexq.runtime.tensor.FloatTypes.F16, 64, 256, f16, Map.of()))) {
+            assertTrue(a.describe().startsWith("flexq-cpu") && b.describe().startsWith("cpu "), a.describe() + " / " + b.describe());
+            org.junit.jupiter.api.Assertions.assertSame(a.decodeTeam().orElseThrow(), b.decodeTeam().orElseThrow(),
+                    "the FQ6 and the F16 matrix of one discovery should share their team");
+        }
+    }
+
+    /** The team's workers exist while a matrix holds the lease and end when the last one closes. */
+    @Test
+    void teamThreadsEndWithTheLastMatrix() throws InterruptedException {
+        PoolLease lease = PoolLease.owned(2, true);
+        Random rnd = new Random(SEED + 1);
+        FlexqWeights w = TestData.weights(rnd, 2048, 1024);
+        float[] x = TestData.activations(rnd, 1, 1024);
+        PoolLease.Hold hold = lease.acquire();
+        SpinTeam team = hold.team();
+        FlexqCpuMatrix m = new FlexqCpuMatrix("w", w, () -> w, ActivationMode.A8, hold);
+        try (Arena arena = Arena.ofConfined()) {
+            FastPathTest.run(m, FastPathTest.batch(arena, x, 1, 1024));
+        }
+        java.util.List<Thread> workers = team.workerThreads();
+        assertEquals(1, workers.size(), "the matmul should have started the team's one worker");
+        m.close();
+        workers.getFirst().join(5_000);
+        assertTrue(!workers.getFirst().isAlive(), workers.getFirst().getName() + " outlived the last matrix");
+    }
+}
