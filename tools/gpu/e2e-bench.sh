@@ -19,7 +19,7 @@ export LD_LIBRARY_PATH=/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PAT
 [ -x /tmp/jre/bin/java ] || tar xJf "$G/jre.tar.xz" -C /tmp
 { nvidia-smi; date -u; nproc; } > "$OUT/env.log" 2>&1
 CP=$(for d in "$G"/classes/*/; do printf '%s:' "$d"; done)$(ls "$G"/lib/*.jar | grep -v console | tr '\n' ':')
-J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root -Dflexq.ref27m=${REF27M:-/tmp/m27/ref27M-fq6.gguf}"
+J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root -Dflexq.ref27m=${REF27M:-/tmp/m27/ref27M-fq6.gguf} -Dflexq.ref27mLogits=${REF27M_LOGITS:-/tmp/m27/ref27M-f16-logits.bin}"
 has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
 t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s) $*" >> "$OUT/times.log"; }
 
