@@ -54,8 +54,8 @@ if has fq6s; then      # synthetic FQ6 of the same shape (random codes; Q8_0 hea
       | tee "$OUT/bench-fq6s${SYNTH_HEAD//:/-}-$v.log" | grep -E "^\||loaded|flexq-cuda|rror"
   done
 fi
-if has kbench; then     # single kernels with CUDA events (CudaKernelBenchmark): KB_FILTER shapes (8B, 70B, 7B), KB_MS token counts
-  t timeout 300 $J -cp "$CP" io.flexq.cuda.CudaKernelBenchmark "$OUT/kbench.csv" "${KB_FILTER:-8B}" "${KB_MS:-1,8}" > "$OUT/kbench.log" 2>&1
+if has kbench; then     # single kernels with CUDA events (CudaKernelBenchmark): KB_FILTER shapes (8B, 70B, 7B), KB_MS token counts, KB_FLAGS JVM flags
+  t timeout 300 $J ${KB_FLAGS:-} -cp "$CP" io.flexq.cuda.CudaKernelBenchmark "$OUT/kbench.csv" "${KB_FILTER:-8B}" "${KB_MS:-1,8}" > "$OUT/kbench.log" 2>&1
   grep -E "^  " "$OUT/kbench.log" | grep -v quantize | cut -d, -f1,4,5,6,8,10
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then
