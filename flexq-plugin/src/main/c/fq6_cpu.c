@@ -21,6 +21,16 @@
  *
  *   y = +0.0f;  for g in 0..groups-1:  y = y + (float) P * (sw * sa)      (no fusion: -ffp-contract=off)
  *
+ * Packed layout (LEVEL_AVX512_VBMI): the same steps with each row's 4 codes in 3 bytes instead of 4, 48 bytes a step,
+ * 0.75 bytes a weight resident instead of 1 (decode reads every weight once, so it moves 25% fewer bytes):
+ *
+ *   wp[((b * groups + g) * 32 + k / 4) * 48 + 3 j + i] = byte i (little-endian) of  sum_{c<4} u(k4 + c) << 6c,
+ *                                                         u(k) = wcode[16 b + j][128 g + k] + 32,  k4 = k & ~3
+ *
+ * and each step is widened back to the 64-byte form in registers (vpermb puts row j's 3 bytes in lane j,
+ * vpmultishiftqb takes the four 6-bit fields as bytes, an AND drops the bits above them): exact, so the products,
+ * partials and outputs are those of the byte layout.
+ *
  * Tile: NB row blocks x NT tokens of int32 accumulators in registers, one weight load shared by NT tokens
  * and one activation broadcast by NB blocks; decode (NT = 1) uses NB = 4 and two accumulators per block (even
  * and odd steps) so that eight vpdpbusd chains hide its latency.
@@ -34,13 +44,15 @@
 #define G 128
 #define STEP 64
 #define GROUP_BYTES (32 * STEP)
+#define PSTEP 48
+#define PGROUP_BYTES (32 * PSTEP)
 
-enum { LEVEL_NONE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512_VNNI = 2 };
+enum { LEVEL_NONE = 0, LEVEL_AVX2 = 1, LEVEL_AVX512_VNNI = 2, LEVEL_AVX512_VBMI = 3 };
 
 int fq6_cpu_level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni")) {
-        return LEVEL_AVX512_VNNI;
+        return __builtin_cpu_supports("avx512vbmi") ? LEVEL_AVX512_VBMI : LEVEL_AVX512_VNNI;
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         return LEVEL_AVX2;
@@ -87,66 +99,93 @@ T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
     return _mm512_dpbusd_epi32(acc, w, a);
 }
 
-/* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the running outputs. */
-T512 void tile512(const uint8_t *w, const float *sw, int groups, int b0, int NB, const int8_t *a, const float *sa,
-                  int t0, int NT, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) {
-    for (int g = 0; g < groups; g++) {
-        __m512i acc[4][4], acc2[4];
-        for (int u = 0; u < NT; u++) {
-            __m512i start = _mm512_set1_epi32(asum[(t0 + u) * groups + g]);
-            for (int i = 0; i < NB; i++) {
-                acc[i][u] = start;
-            }
-        }
-        for (int i = 0; i < NB; i++) {
-            acc2[i] = _mm512_setzero_si512();
-        }
-        const uint8_t *wg[4];
-        for (int i = 0; i < NB; i++) {
-            wg[i] = w + ((size_t) (b0 + i) * groups + g) * GROUP_BYTES;
-        }
-        const int8_t *ag = a + (size_t) t0 * padded + (size_t) g * G;
-        if (NT == 1) {
-            for (int s = 0; s < 32; s += 2) {
-                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s));
-                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s + 4));
-                for (int i = 0; i < NB; i++) {
-                    acc[i][0] = dp512(acc[i][0], _mm512_loadu_si512(wg[i] + s * STEP), x0);
-                    acc2[i] = dp512(acc2[i], _mm512_loadu_si512(wg[i] + (s + 1) * STEP), x1);
-                }
-            }
-            for (int i = 0; i < NB; i++) {
-                acc[i][0] = _mm512_add_epi32(acc[i][0], acc2[i]);
-            }
-        } else {
-            for (int s = 0; s < 32; s++) {
-                __m512i wv[4];
-                for (int i = 0; i < NB; i++) {
-                    wv[i] = _mm512_loadu_si512(wg[i] + s * STEP);
-                }
-                for (int u = 0; u < NT; u++) {
-                    __m512i x = _mm512_set1_epi32(*(const int32_t *) (ag + (size_t) u * padded + 4 * s));
-                    for (int i = 0; i < NB; i++) {
-                        acc[i][u] = dp512(acc[i][u], wv[i], x);
-                    }
-                }
-            }
-        }
-        for (int i = 0; i < NB; i++) {
-            __m512 swv = _mm512_loadu_ps(sw + ((size_t) (b0 + i) * groups + g) * RB);
-            for (int u = 0; u < NT; u++) {
-                __m512 s = _mm512_mul_ps(swv, _mm512_set1_ps(sa[(t0 + u) * groups + g]));
-                __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][u]), s);
-                float *ya = yacc + (i * NT + u) * RB;
-                _mm512_storeu_ps(ya, _mm512_add_ps(_mm512_loadu_ps(ya), q));
-                if (partials) {
-                    int32_t p[RB];
-                    _mm512_storeu_si512(p, acc[i][u]);
-                    store_partials(p, b0 + i, t0 + u, g, groups, rows, partials);
-                }
-            }
-        }
+/* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the running outputs. One body,
+ * two instantiations: tile512 on the byte layout, tile512p on the packed one (LOADW widens a step, GBYTES is the
+ * (block, group) stride). */
+#define TILE512_BODY(LOADW, GBYTES) \
+    for (int g = 0; g < groups; g++) { \
+        __m512i acc[4][4], acc2[4]; \
+        for (int u = 0; u < NT; u++) { \
+            __m512i start = _mm512_set1_epi32(asum[(t0 + u) * groups + g]); \
+            for (int i = 0; i < NB; i++) { \
+                acc[i][u] = start; \
+            } \
+        } \
+        for (int i = 0; i < NB; i++) { \
+            acc2[i] = _mm512_setzero_si512(); \
+        } \
+        const uint8_t *wg[4]; \
+        for (int i = 0; i < NB; i++) { \
+            wg[i] = w + ((size_t) (b0 + i) * groups + g) * GBYTES; \
+        } \
+        const int8_t *ag = a + (size_t) t0 * padded + (size_t) g * G; \
+        if (NT == 1) { \
+            for (int s = 0; s < 32; s += 2) { \
+                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s)); \
+                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s + 4)); \
+                for (int i = 0; i < NB; i++) { \
+                    acc[i][0] = dp512(acc[i][0], LOADW(wg[i], s), x0); \
+                    acc2[i] = dp512(acc2[i], LOADW(wg[i], s + 1), x1); \
+                } \
+            } \
+            for (int i = 0; i < NB; i++) { \
+                acc[i][0] = _mm512_add_epi32(acc[i][0], acc2[i]); \
+            } \
+        } else { \
+            for (int s = 0; s < 32; s++) { \
+                __m512i wv[4]; \
+                for (int i = 0; i < NB; i++) { \
+                    wv[i] = LOADW(wg[i], s); \
+                } \
+                for (int u = 0; u < NT; u++) { \
+                    __m512i x = _mm512_set1_epi32(*(const int32_t *) (ag + (size_t) u * padded + 4 * s)); \
+                    for (int i = 0; i < NB; i++) { \
+                        acc[i][u] = dp512(acc[i][u], wv[i], x); \
+                    } \
+                } \
+            } \
+        } \
+        for (int i = 0; i < NB; i++) { \
+            __m512 swv = _mm512_loadu_ps(sw + ((size_t) (b0 + i) * groups + g) * RB); \
+            for (int u = 0; u < NT; u++) { \
+                __m512 s = _mm512_mul_ps(swv, _mm512_set1_ps(sa[(t0 + u) * groups + g])); \
+                __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][u]), s); \
+                float *ya = yacc + (i * NT + u) * RB; \
+                _mm512_storeu_ps(ya, _mm512_add_ps(_mm512_loadu_ps(ya), q)); \
+                if (partials) { \
+                    int32_t p[RB]; \
+                    _mm512_storeu_si512(p, acc[i][u]); \
+                    store_partials(p, b0 + i, t0 + u, g, groups, rows, partials); \
+                } \
+            } \
+        } \
     }
+
+#define T512_ARGS const uint8_t *w, const float *sw, int groups, int b0, int NB, const int8_t *a, const float *sa, int t0, \
+        int NT, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials
+#define LOAD_BYTES(p, s) _mm512_loadu_si512((p) + (s) * STEP)
+T512 void tile512(T512_ARGS) {
+    TILE512_BODY(LOAD_BYTES, GROUP_BYTES)
+}
+
+#define T512P __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"), always_inline)) static inline
+
+/* One packed 48-byte step widened to the 64-byte form: lane j = row j's 4 codes + 32, one byte each. */
+T512P __m512i unpack48(const uint8_t *p) {
+    const __m512i idx = _mm512_set_epi8(
+        47, 47, 46, 45, 44, 44, 43, 42, 41, 41, 40, 39, 38, 38, 37, 36, 35, 35, 34, 33, 32, 32, 31, 30,
+        29, 29, 28, 27, 26, 26, 25, 24, 23, 23, 22, 21, 20, 20, 19, 18, 17, 17, 16, 15, 14, 14, 13, 12,
+        11, 11, 10, 9, 8, 8, 7, 6, 5, 5, 4, 3, 2, 2, 1, 0);
+    const __m512i shifts = _mm512_set1_epi64(0x322C2620120C0600LL);  /* bit offsets 0, 6, 12, 18, 32, 38, 44, 50 */
+    __m512i v = _mm512_maskz_loadu_epi8(0x0000FFFFFFFFFFFFULL, p);
+    v = _mm512_permutexvar_epi8(idx, v);
+    v = _mm512_multishift_epi64_epi8(shifts, v);
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x3F));
+}
+
+#define LOAD_PACKED(p, s) unpack48((p) + (s) * PSTEP)
+T512P void tile512p(T512_ARGS) {
+    TILE512_BODY(LOAD_PACKED, PGROUP_BYTES)
 }
 
 #define TILE512(NAME, NB, NT) \
@@ -160,6 +199,18 @@ TILE512(t512_1x1, 1, 1)
 TILE512(t512_2x4, 2, 4)
 TILE512(t512_1x4, 1, 4)
 TILE512(t512_2x1, 2, 1)
+
+#define TILE512P(NAME, NB, NT) \
+    __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"), noinline)) static void NAME(const uint8_t *w, \
+        const float *sw, int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, \
+        float *yacc, int rows, int32_t *partials) { \
+        tile512p(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+
+TILE512P(t512p_4x1, 4, 1)
+TILE512P(t512p_1x1, 1, 1)
+TILE512P(t512p_2x4, 2, 4)
+TILE512P(t512p_1x4, 1, 4)
+TILE512P(t512p_2x1, 2, 1)
 
 /* ---------------------------------------------------------------- AVX2 (vpmaddubsw + vpmaddwd) */
 
@@ -239,7 +290,8 @@ typedef void (*tile_fn)(const uint8_t *, const float *, int, int, const int8_t *
 /*
  * y[t * ystride + r - lo] for tokens [0, tokens) and the rows r in [lo, hi) of blocks [bfrom, bto);
  * partials (may be NULL): P at ((t * rows + r) * groups + g) for every row r < rows of those blocks.
- * a: tokens x padded activation codes; sa: tokens x groups scales. level: LEVEL_AVX512_VNNI or LEVEL_AVX2.
+ * a: tokens x padded activation codes; sa: tokens x groups scales. level: LEVEL_AVX512_VBMI (w in the packed
+ * layout), LEVEL_AVX512_VNNI or LEVEL_AVX2 (w in the byte layout).
  * Returns 0, or -1 for a level this library or CPU cannot run, -2 when out of memory.
  */
 int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, const int8_t *a, const float *sa,
@@ -253,12 +305,12 @@ int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, 
         return -2;
     }
     offset_sums(a, tokens, padded, groups, asum);
-    int wide = level == LEVEL_AVX512_VNNI;
+    int wide = level >= LEVEL_AVX512_VNNI, packed = level == LEVEL_AVX512_VBMI;
     /* decode tiles: 4 (512) or 2 (256) blocks x 1 token; multi-token: 2 blocks x 4 tokens */
     int nbDecode = wide ? 4 : 2;
-    tile_fn decode = wide ? t512_4x1 : t256_2x1, decodeOne = wide ? t512_1x1 : t256_1x1;
-    tile_fn multi = wide ? t512_2x4 : t256_2x4, multiOne = wide ? t512_1x4 : t256_1x4;
-    tile_fn single2 = wide ? t512_2x1 : t256_2x1;
+    tile_fn decode = packed ? t512p_4x1 : wide ? t512_4x1 : t256_2x1, decodeOne = packed ? t512p_1x1 : wide ? t512_1x1 : t256_1x1;
+    tile_fn multi = packed ? t512p_2x4 : wide ? t512_2x4 : t256_2x4, multiOne = packed ? t512p_1x4 : wide ? t512_1x4 : t256_1x4;
+    tile_fn single2 = packed ? t512p_2x1 : wide ? t512_2x1 : t256_2x1;
     float yacc[4 * 4 * RB];
     int b = bfrom;
     while (b < bto) {

@@ -129,10 +129,15 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         return weights.get();
     }
 
+    /** Bytes of the kernel's resident form of the weights (what a decode step reads). */
+    public long residentBytes() {
+        return fast != null ? fast.residentBytes() : kernels.residentBytes();
+    }
+
     @Override
     public String describe() {
         String how = fast != null ? "native " + fast.level() + ", exact int32 products" : Int6Kernels.vectorDescription();
-        long resident = fast != null ? fast.residentBytes() : kernels.residentBytes();
+        long resident = residentBytes();
         return "flexq-cpu FQ6 W6" + mode + " (" + how + ", " + pool.getParallelism() + " threads, "
                 + resident / (1 << 20) + " MiB resident)";
     }

@@ -25,9 +25,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class NativeFq6 {
 
-    /** What the library can run on this CPU (fq6_cpu_level). */
+    /**
+     * What the library can run on this CPU (fq6_cpu_level). AVX512_VBMI keeps the weights packed at 6 bits (0.75 bytes a
+     * weight resident, widened in registers); the other levels keep a byte per weight.
+     */
     public enum Level {
-        NONE, AVX2, AVX512_VNNI
+        NONE, AVX2, AVX512_VNNI, AVX512_VBMI
     }
 
     static final String LIBRARY = "libflexq_cpu";
@@ -88,11 +91,31 @@ public final class NativeFq6 {
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
                     Linker.Option.critical(true));
             int lv = (int) levelFn.invokeExact();
-            Level level = Level.values()[Math.max(0, Math.min(lv, 2))];
-            String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level;
-            return new NativeFq6(level == Level.NONE ? null : gemm, level == Level.AVX512_VNNI ? quantize : null, level, why);
+            Level level = Level.values()[Math.max(0, Math.min(lv, Level.values().length - 1))];
+            Level cap = cap();
+            if (cap != null && cap.compareTo(level) < 0) {
+                level = cap;
+            }
+            String why = level == Level.NONE ? "this CPU has neither AVX2 nor AVX-512 VNNI" : "native " + level
+                    + (cap != null && cap == level ? " (capped by -D" + LEVEL_PROPERTY + ")" : "");
+            return new NativeFq6(level == Level.NONE ? null : gemm, level.compareTo(Level.AVX512_VNNI) >= 0 ? quantize : null, level, why);
         } catch (Throwable e) {
             return new NativeFq6(null, Level.NONE, "could not bind " + LIBRARY + ": " + e);
+        }
+    }
+
+    /** {@code -Dflexq.cpu.nativeLevel=AVX2|AVX512_VNNI|...}: the highest level to use (A/B runs); unset: what the CPU has. */
+    static final String LEVEL_PROPERTY = "flexq.cpu.nativeLevel";
+
+    private static Level cap() {
+        String v = System.getProperty(LEVEL_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        try {
+            return Level.valueOf(v.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("-D" + LEVEL_PROPERTY + "=" + v + ": expected one of " + java.util.Arrays.toString(Level.values()));
         }
     }
 

@@ -80,9 +80,9 @@ public final class DecodeBandwidth {
                         ring.add(backend.load(new WeightSource("w", kind.type, rows, cols, seg, md)));
                     }
                     double us = time(ring, in, out, seconds);
-                    // flexq-cpu repacks FQ6 at load to one byte per code plus an fp32 scale per 128 (Int6Kernels):
-                    // that, not the file's 6.125 bits, is what a decode step reads
-                    long read = kind.actBits != null ? (long) Math.ceilDiv(rows, 32) * 32 * Math.ceilDiv(cols, 128) * (128 + 4) : bytes.length;
+                    // flexq-cpu repacks FQ6 at load (a byte per code, or 6 bits packed on AVX-512 VBMI, plus an fp32 scale
+                    // per 128): that resident form, not the file's 6.125 bits, is what a decode step reads
+                    long read = ring.getFirst() instanceof io.flexq.plugin.cpu.FlexqCpuMatrix f ? f.residentBytes() : bytes.length;
                     double gbs = read / (us * 1e-6) / 1e9;
                     System.out.printf(Locale.ROOT, "| %s | %dx%d | %d | %,d | %,d | %.1f | %.2f | %.2f | %.2f |%n", kind.name, rows, cols,
                             threads, bytes.length, read, us, gbs, gbs * 1e9 / bw, (double) rows * cols / (us * 1e-6) / 1e9);
