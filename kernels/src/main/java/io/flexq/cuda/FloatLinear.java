@@ -23,10 +23,17 @@ record FloatLinear(String name, int rows, int cols, boolean f16, DeviceBuffer we
         return name + ": " + (f16 ? "F16" : "F32") + " " + rows + " x " + cols;
     }
 
+    /**
+     * {@code -Dflexq.cuda.f16Decode=cublas}: fp16 matrices take cuBLAS (activations rounded to fp16) for decode steps too,
+     * not the decoder's GEMV. Off by default until measured (cuBLAS FP16 streamed 2.8 TB/s at M = 1 on the 8B shapes
+     * where the decoder's fp16 GEMV reached about 1.75, bench/results/e2e-h100.md round 4).
+     */
+    private static final boolean CUBLAS_DECODE = "cublas".equals(System.getProperty("flexq.cuda.f16Decode"));
+
     @Override
     public void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y) {
         int m = in.rows;
-        if (m <= 8 || !f16 || blas == null) {
+        if ((m <= 8 && !(CUBLAS_DECODE && f16)) || !f16 || blas == null) {
             d.floatGemv(weights.address(), f16, rows, cols, in.x, cols, m, y);
             return;
         }
