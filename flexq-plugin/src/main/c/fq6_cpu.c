@@ -198,24 +198,19 @@ T512P void tile512p(T512_ARGS) {
     TILE512_BODY(LOAD_PACKED, PGROUP_BYTES)
 }
 
-#define TILE512(NAME, NB, NT) \
-    __attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) static void NAME(const uint8_t *w, const float *sw, \
-        int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, \
-        int rows, int32_t *partials) { \
-        tile512(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+/* Fixed-shape entry points of a tile body (BODY: tile512 or tile512p, compiled for TARGET), one per (NB, NT) the driver uses. */
+#define TILE_FN(TARGET, BODY, NAME, NB, NT) \
+    __attribute__((target(TARGET), noinline)) static void NAME(const uint8_t *w, const float *sw, int groups, int b0, \
+        const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) { \
+        BODY(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+#define TILE512(NAME, NB, NT) TILE_FN("avx512f,avx512bw,avx512vnni", tile512, NAME, NB, NT)
+#define TILE512P(NAME, NB, NT) TILE_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", tile512p, NAME, NB, NT)
 
 TILE512(t512_4x1, 4, 1)
 TILE512(t512_1x1, 1, 1)
 TILE512(t512_2x4, 2, 4)
 TILE512(t512_1x4, 1, 4)
 TILE512(t512_2x1, 2, 1)
-
-#define TILE512P(NAME, NB, NT) \
-    __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"), noinline)) static void NAME(const uint8_t *w, \
-        const float *sw, int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, \
-        float *yacc, int rows, int32_t *partials) { \
-        tile512p(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
-
 TILE512P(t512p_4x1, 4, 1)
 TILE512P(t512p_1x1, 1, 1)
 TILE512P(t512p_2x4, 2, 4)
@@ -281,11 +276,7 @@ T256 void tile256(const uint8_t *w, const float *sw, int groups, int b0, int NB,
     }
 }
 
-#define TILE256(NAME, NB, NT) \
-    __attribute__((target("avx2,fma"), noinline)) static void NAME(const uint8_t *w, const float *sw, \
-        int groups, int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, \
-        int rows, int32_t *partials) { \
-        tile256(w, sw, groups, b0, NB, a, sa, t0, NT, padded, asum, yacc, rows, partials); }
+#define TILE256(NAME, NB, NT) TILE_FN("avx2,fma", tile256, NAME, NB, NT)
 
 TILE256(t256_2x1, 2, 1)
 TILE256(t256_1x1, 1, 1)
