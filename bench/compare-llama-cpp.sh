@@ -10,6 +10,10 @@
 #   --prompt N           prefill tokens (default 512)
 #   --decode N           decode tokens (default 64)
 #   --llama-args "..."   extra llama-bench arguments (default "-ngl 0")
+#   --llama-depth N      context depth of llama.cpp's decode test (llama-bench -d; default: the prompt length, so that
+#                        both decode the same positions, after the prompt; 0 = from an empty context; needs -d)
+#   --deadline EPOCH     start no round (and no pair) that would end after this time (date +%s), judged by the
+#                        longest round so far; the medians then cover the rounds that ran
 #   --kernels            also run the decode-kernel bandwidth table (DecodeBandwidth; about 1 minute)
 #   --kernel-args "..."  its arguments (default "--rows 4096 --cols 4096 --ring-mb 512 --seconds 2")
 # A pair compares our run of OURS_FILE with llama-bench on LLAMA_FILE (the same file where both read it, e.g. F16 or
@@ -22,6 +26,7 @@ here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 llama=""; threads="$(nproc)"; rounds=5; prompt=512; decode=64; largs="-ngl 0"; kernels=0
 kargs="--rows 4096 --cols 4096 --ring-mb 512 --seconds 2"
+llama_depth=""; deadline=""
 pairs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,14 +36,17 @@ while [ $# -gt 0 ]; do
     --prompt) prompt="$2"; shift 2 ;;
     --decode) decode="$2"; shift 2 ;;
     --llama-args) largs="$2"; shift 2 ;;
+    --llama-depth) llama_depth="$2"; shift 2 ;;
+    --deadline) deadline="$2"; shift 2 ;;
     --kernels) kernels=1; shift ;;
     --kernel-args) kargs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare-llama-cpp: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *=*,*) pairs+=("$1"); shift ;;
     *) echo "compare-llama-cpp: expected LABEL=OURS_FILE,LLAMA_FILE, got '$1'" >&2; exit 2 ;;
   esac
 done
+[ -n "$llama_depth" ] || llama_depth="$prompt"
 [ -n "$llama" ] && [ -x "$llama" ] || { echo "compare-llama-cpp: --llama-bench PATH (an executable llama-bench) is required" >&2; exit 2; }
 [ ${#pairs[@]} -gt 0 ] || [ "$kernels" = 1 ] || { echo "compare-llama-cpp: give at least one LABEL=OURS_FILE,LLAMA_FILE pair" >&2; exit 2; }
 for p in "${pairs[@]}"; do
@@ -62,7 +70,7 @@ echo "commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknow
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)${FLEXQ_JAVA_OPTS:+, options: $FLEXQ_JAVA_OPTS}"
 echo "llama-bench: $llama"
-echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs"
+echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth"
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$kernels" = 1 ]; then
@@ -79,10 +87,15 @@ ours() {
       --decode-tokens "$decode" --warmup 1 --runs 1 2>/dev/null \
     | awk -F'|' '/^\| / && $9 ~ /[0-9]/ {split($9, a, " "); split($10, b, " "); print a[1], b[1]}' | tail -1
 }
-# llama FILE -> "prefill decode" tok/s (llama-bench's own warm-up, one repetition)
+# llama FILE -> "prefill decode" tok/s (llama-bench's own warm-up, one repetition). Two runs: the prompt from an empty
+# context, then the decode test at depth llama_depth (-d fills the context first, untimed), as ours decodes after its
+# prompt; with -d 0 the decode test starts from an empty context.
 llamac() {
-  # shellcheck disable=SC2086
-  "$llama" -m "$1" -t "$threads" -p "$prompt" -n "$decode" -r 1 -o csv $largs 2>/dev/null | python3 -c '
+  { # shellcheck disable=SC2086
+    "$llama" -m "$1" -t "$threads" -p "$prompt" -n 0 -r 1 -o csv $largs 2>/dev/null
+    # shellcheck disable=SC2086
+    "$llama" -m "$1" -t "$threads" -p 0 -n "$decode" -d "$llama_depth" -r 1 -o csv $largs 2>/dev/null | tail -n +2
+  } | python3 -c '
 import csv, sys
 rows = list(csv.DictReader(sys.stdin))
 pp = [float(r["avg_ts"]) for r in rows if int(r["n_prompt"]) > 0 and int(r["n_gen"]) == 0]
@@ -90,24 +103,36 @@ tg = [float(r["avg_ts"]) for r in rows if int(r["n_gen"]) > 0 and int(r["n_promp
 print(pp[0] if pp else "nan", tg[0] if tg else "nan")'
 }
 
+# true when a round of the longest length seen so far would end after --deadline
+past_deadline() {
+  [ -n "$deadline" ] && [ $(( $(date +%s) + longest )) -gt "$deadline" ]
+}
+longest=0
+
 summary=()
 for p in "${pairs[@]}"; do
   label="${p%%=*}"; files="${p#*=}"; of="${files%%,*}"; lf="${files#*,}"
   echo
   echo "## $label: ours $of vs llama.cpp $lf"
   echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup 1 --runs 1"
-  echo "          $llama -m $lf -t $threads -p $prompt -n $decode -r 1 -o csv $largs"
+  echo "          $llama -m $lf -t $threads -p $prompt -n 0 -r 1 -o csv $largs; then -p 0 -n $decode -d $llama_depth"
   ratios=""
   for r in $(seq "$rounds"); do
+    if past_deadline; then
+      echo "round $r and later: not run (--deadline $deadline: a round has taken up to $longest s)"; break
+    fi
+    t0=$(date +%s)
     if [ $((r % 2)) = 1 ]; then o="$(ours "$of")"; l="$(llamac "$lf")"; order="ours first"
     else l="$(llamac "$lf")"; o="$(ours "$of")"; order="llama.cpp first"; fi
     line="$(python3 -c '
 import sys
 op, od, lp, ld = (float(v) for v in sys.argv[1:5])
 print("%.1f %.1f %.1f %.1f %.3f %.3f" % (op, od, lp, ld, op / lp, od / ld))' $o $l)"
-    echo "round $r ($order, load $(cut -d' ' -f1 /proc/loadavg)): ours prefill/decode, llama.cpp prefill/decode, ratios: $line"
+    echo "round $r ($order, load $(cut -d' ' -f1 /proc/loadavg), $(( $(date +%s) - t0 )) s): ours prefill/decode, llama.cpp prefill/decode, ratios: $line"
     ratios+="$line"$'\n'
+    if [ $(( $(date +%s) - t0 )) -gt "$longest" ]; then longest=$(( $(date +%s) - t0 )); fi
   done
+  [ -n "$ratios" ] || continue
   summary+=("$(printf '%s' "$ratios" | python3 -c '
 import statistics, sys
 rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
@@ -117,7 +142,7 @@ done
 
 if [ ${#summary[@]} -gt 0 ]; then
   echo
-  echo "## medians ($threads threads, prefill $prompt, decode $decode; ratio = median of per-round ours / llama.cpp)"
+  echo "## medians ($threads threads, prefill $prompt, decode $decode after the prompt (llama.cpp: -d $llama_depth); ratio = median of per-round ours / llama.cpp)"
   echo
   echo "| pair | rounds | ours prefill tok/s | llama.cpp prefill tok/s | prefill ratio | ours decode tok/s | llama.cpp decode tok/s | decode ratio |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
