@@ -9,10 +9,11 @@
 #            [--llama-bench PATH --llama-model FILE] LABEL=MODEL ...
 # Our program: FLEXQ_JAVA and FLEXQ_CP (runtime-adapter + flexq-plugin classes and picocli), else bin/flexq's jars.
 # Ours: flexq bench --threads T --prompt-tokens P --decode-tokens D --warmup 1 --runs 3 (median of the 3 runs).
-# llama.cpp: llama-bench -t T -p 0 -n D -r 3 -ngl 0 (tg D from an empty context; ours follows a P-token prompt).
+# llama.cpp: llama-bench -t T -p 0 -n D -d P -r 3 -ngl 0 (tg D after P positions, as ours follows a P-token prompt;
+# --llama-depth N sets another depth, 0 = from an empty context).
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
-rounds=5; threads="1 2"; decode=128; prompt=16; llama=""; lmodel=""; models=(); vary="flexq.cpu.pool=forkjoin,spin"
+rounds=5; threads="1 2"; decode=128; prompt=16; llama=""; lmodel=""; models=(); vary="flexq.cpu.pool=forkjoin,spin"; depth=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --vary) vary="$2"; shift 2 ;;
@@ -22,11 +23,13 @@ while [ $# -gt 0 ]; do
     --prompt) prompt="$2"; shift 2 ;;
     --llama-bench) llama="$2"; shift 2 ;;
     --llama-model) lmodel="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --llama-depth) depth="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *=*) models+=("$1"); shift ;;
     *) echo "decode-pool-ab: expected LABEL=MODEL or a flag, got '$1'" >&2; exit 2 ;;
   esac
 done
+[ -n "$depth" ] || depth="$prompt"
 [ ${#models[@]} -gt 0 ] || { echo "decode-pool-ab: give at least one LABEL=MODEL" >&2; exit 2; }
 key="${vary%%=*}"; values="${vary#*=}"; a="${values%%,*}"; b="${values#*,}"
 [ -n "$key" ] && [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$values" ] || { echo "decode-pool-ab: --vary needs KEY=A,B, got '$vary'" >&2; exit 2; }
@@ -44,12 +47,12 @@ ours() { # setting threads model -> decode tok/s (median of 3 runs)
     | awk -F'|' '/^\| .*\| [0-9]+ \| [0-9]+ \|/ {print $10}' | awk '{print $1}' | tr -d ','
 }
 theirs() { # threads -> tg tok/s (mean of 3 repetitions)
-  "$llama" -m "$lmodel" -t "$1" -p 0 -n "$decode" -r 3 -ngl 0 -o csv 2>/dev/null \
+  "$llama" -m "$lmodel" -t "$1" -p 0 -n "$decode" -d "$depth" -r 3 -ngl 0 -o csv 2>/dev/null \
     | awk -F',' 'NR==1 {for (i = 1; i <= NF; i++) if ($i ~ /avg_ts/) c = i; next} {gsub(/"/, "", $c); print $c}' | tail -1
 }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), host $(hostname), $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
-echo "rounds $rounds, threads $threads, prompt $prompt, decode $decode, -D$key = $a / $b"
+echo "rounds $rounds, threads $threads, prompt $prompt, decode $decode, -D$key = $a / $b${llama:+, llama.cpp at depth $depth}"
 results=$(mktemp)
 for t in $threads; do
   for r in $(seq 1 "$rounds"); do

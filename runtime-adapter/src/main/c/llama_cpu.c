@@ -13,6 +13,8 @@
  *
  * Layout: q and out are n rows of heads * hs floats; keys and values rows of kvHeads * hs floats, row j = position j.
  * A task is one (token t, key/value head g) pair, index t * kvHeads + g; this call runs tasks [from, to).
+ * flexq_attention_f16 reads a cache of IEEE half floats in the same layout (llama.cpp's default cache type): each
+ * 16 halves widen exactly to floats (vcvtph2ps) and the arithmetic is the float one above, on half the bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,7 +88,14 @@ T512 int flexq_swiglu(float *gate, const float *up, long n) {
  * four steps are the butterfly's (i ^ 8, ^ 4, ^ 2, ^ 1), so every key gets the same additions in the same pairs.
  * After the tree lane 4c + l holds key c + 4l; one permutation puts key k in lane k.
  */
-T512 static inline __m512 scores16(const float *qp, const float *kp, int kvDim, int chunks) {
+/* 16 cache values from element i on: floats, or halves widened exactly (f16 is a constant after inlining) */
+T512 static inline __attribute__((always_inline)) __m512 ld16(const void *base, size_t i, int f16) {
+    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) ((const uint16_t *) base + i)))
+               : _mm512_loadu_ps((const float *) base + i);
+}
+
+T512 static inline __attribute__((always_inline)) __m512 scores16(const float *qp, const void *keys, size_t k0, int kvDim,
+                                                                  int chunks, int f16) {
     __m512 v[16];
     for (int k = 0; k < 16; k++) {
         v[k] = _mm512_setzero_ps();
@@ -94,7 +103,7 @@ T512 static inline __m512 scores16(const float *qp, const float *kp, int kvDim, 
     for (int c = 0; c < chunks; c++) {
         __m512 qc = _mm512_loadu_ps(qp + 16 * c);
         for (int k = 0; k < 16; k++) {
-            v[k] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(kp + (size_t) k * kvDim + 16 * c), v[k]);
+            v[k] = _mm512_fmadd_ps(qc, ld16(keys, k0 + (size_t) k * kvDim + 16 * (size_t) c, f16), v[k]);
         }
     }
     __m512 s1[8], s2[4], s3[2];
@@ -123,8 +132,8 @@ T512 static inline __m512 scores16(const float *qp, const float *kp, int kvDim, 
  * QB heads instead of once per head. Every head keeps the order of operations of the one-head loop above.
  * Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory.
  */
-T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
-                         int heads, int kvHeads, int hs, float scale, int from, int to) {
+T512 static inline __attribute__((always_inline)) int attention(const float *q, int n, int pos, const void *keys,
+        const void *values, float *out, int heads, int kvHeads, int hs, float scale, int from, int to, int f16) {
     if (hs % 16 != 0 || hs <= 0 || flexq_rt_level() < 2 || kvHeads <= 0 || heads % kvHeads != 0) {
         return -1;
     }
@@ -150,7 +159,7 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
             int j = 0;
             for (; j + 16 <= length; j += 16) {
                 for (int i = 0; i < nh; i++) {
-                    __m512 z = scores16(qp + (size_t) i * hs, keys + (size_t) j * kvDim + kvOff, kvDim, chunks);
+                    __m512 z = scores16(qp + (size_t) i * hs, keys, (size_t) j * kvDim + kvOff, kvDim, chunks, f16);
                     z = _mm512_mul_ps(z, _mm512_set1_ps(scale));
                     _mm512_storeu_ps(s + i * stride + j, z);
                     float m = _mm512_reduce_max_ps(z);
@@ -158,11 +167,11 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
                 }
             }
             for (; j < length; j++) {
-                const float *kp = keys + (size_t) j * kvDim + kvOff;
+                size_t kp = (size_t) j * kvDim + kvOff;
                 for (int i = 0; i < nh; i++) {
                     __m512 acc = _mm512_setzero_ps();
                     for (int c = 0; c < chunks; c++) {
-                        acc = _mm512_fmadd_ps(_mm512_loadu_ps(qp + (size_t) i * hs + 16 * c), _mm512_loadu_ps(kp + 16 * c), acc);
+                        acc = _mm512_fmadd_ps(_mm512_loadu_ps(qp + (size_t) i * hs + 16 * c), ld16(keys, kp + 16 * (size_t) c, f16), acc);
                     }
                     float v = lane_sum(acc) * scale;
                     s[i * stride + j] = v;
@@ -196,11 +205,11 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
                     acc[k] = _mm512_setzero_ps();
                 }
                 for (int jj = 0; jj < length; jj++) {
-                    const float *vp = values + (size_t) jj * kvDim + kvOff;
+                    size_t vp = (size_t) jj * kvDim + kvOff;
                     for (int i = 0; i < nh; i++) {
                         __m512 a = _mm512_set1_ps(s[i * stride + jj] * inv[i]);
                         for (int c = 0; c < chunks; c++) {
-                            acc[i * chunks + c] = _mm512_fmadd_ps(_mm512_loadu_ps(vp + 16 * c), a, acc[i * chunks + c]);
+                            acc[i * chunks + c] = _mm512_fmadd_ps(ld16(values, vp + 16 * (size_t) c, f16), a, acc[i * chunks + c]);
                         }
                     }
                 }
@@ -213,9 +222,9 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
                 for (int i = 0; i < nh; i++) {
                     for (int c = 0; c < chunks; c++) {
                         __m512 acc = _mm512_setzero_ps();
-                        const float *vp = values + kvOff + 16 * c;
+                        size_t vp = kvOff + 16 * (size_t) c;
                         for (int jj = 0; jj < length; jj++) {
-                            acc = _mm512_fmadd_ps(_mm512_loadu_ps(vp + (size_t) jj * kvDim), _mm512_set1_ps(s[i * stride + jj] * inv[i]), acc);
+                            acc = _mm512_fmadd_ps(ld16(values, vp + (size_t) jj * kvDim, f16), _mm512_set1_ps(s[i * stride + jj] * inv[i]), acc);
                         }
                         _mm512_storeu_ps(op + (size_t) i * hs + 16 * c, acc);
                     }
@@ -225,4 +234,15 @@ T512 int flexq_attention(const float *q, int n, int pos, const float *keys, cons
     }
     free(s);
     return 0;
+}
+
+T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
+                         int heads, int kvHeads, int hs, float scale, int from, int to) {
+    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, from, to, 0);
+}
+
+/* As flexq_attention over a cache of half floats (uint16_t bit patterns, same layout). */
+T512 int flexq_attention_f16(const float *q, int n, int pos, const uint16_t *keys, const uint16_t *values, float *out,
+                             int heads, int kvHeads, int hs, float scale, int from, int to) {
+    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, from, to, 1);
 }

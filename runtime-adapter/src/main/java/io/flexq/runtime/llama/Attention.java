@@ -37,23 +37,47 @@ final class Attention {
      * common pool. Tasks are independent, so the results are the same bits.
      */
     static void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, SpinTeam team) {
-        float scale = (float) (1.0 / Math.sqrt(c.headSize()));
+        float scale = scale(c);
         NativeLlamaCpu fast = NativeLlamaCpu.get();
-        SpinTeam onTeam = team;
         if (fast.runs(c.headSize())) {
-            // a few contiguous ranges of (token, key/value head) tasks, one native call each
-            int tasks = n * c.kvHeads();
-            int chunks = Math.min(tasks, 4 * (onTeam != null ? onTeam.threads() : Runtime.getRuntime().availableProcessors()));
-            IntConsumer chunk = i -> fast.attend(c, q, n, pos, keys, values, out, scale,
-                    (int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks));
-            if (onTeam != null) {
-                onTeam.run(chunks, chunk);
-            } else {
-                IntStream.range(0, chunks).parallel().forEach(chunk);
-            }
+            onTasks(n * c.kvHeads(), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, from, to));
             return;
         }
-        attendJava(c, q, n, pos, keys, values, out, onTeam);
+        attendJava(c, q, n, pos, keys, values, out, team);
+    }
+
+    /**
+     * As above over a cache of half floats (the bits of {@link Float#floatToFloat16}): the native path only, for head
+     * sizes where {@link NativeLlamaCpu#runs} (the cache is made F16 only there: {@link KvCache#create}).
+     */
+    static void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, SpinTeam team) {
+        NativeLlamaCpu fast = NativeLlamaCpu.get();
+        if (!fast.runs(c.headSize())) {
+            throw new IllegalStateException("attention over a half-float cache needs the native kernel (head size "
+                    + c.headSize() + "): " + fast.why());
+        }
+        float scale = scale(c);
+        onTasks(n * c.kvHeads(), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, from, to));
+    }
+
+    private static float scale(LlamaConfig c) {
+        return (float) (1.0 / Math.sqrt(c.headSize()));
+    }
+
+    /** Tasks [from, to) of the native kernel: one (token, key/value head) pair each. */
+    private interface TaskRange {
+        void run(int from, int to);
+    }
+
+    /** A few contiguous ranges of the tasks, one native call each, on the team or else the common pool. */
+    private static void onTasks(int tasks, SpinTeam team, TaskRange range) {
+        int chunks = Math.min(tasks, 4 * (team != null ? team.threads() : Runtime.getRuntime().availableProcessors()));
+        IntConsumer chunk = i -> range.run((int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks));
+        if (team != null) {
+            team.run(chunks, chunk);
+        } else {
+            IntStream.range(0, chunks).parallel().forEach(chunk);
+        }
     }
 
     /** The Vector API path of {@link #attend} (every head size; what runs without the native library). */

@@ -7,7 +7,6 @@ import io.flexq.runtime.spi.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 
 /**
  * One sequence being decoded: a KV cache and the position reached. {@link #forward} runs a batch of tokens at
@@ -39,10 +38,8 @@ public final class LlamaSession implements AutoCloseable {
     private final int batchCapacity;
     private int position;
 
-    // KV cache on the heap, per layer: row j (kvDim floats) = position j; grown on demand up to capacity rows.
-    private final float[][] keys;
-    private final float[][] values;
-    private int cacheRows;
+    // KV cache on the heap, per layer: row j (kvDim elements) = position j; grown on demand up to capacity rows.
+    private final KvCache cache;
 
     // Off-heap batches the weight matrices read and write (shared arena: backends may use several threads).
     private final Arena arena = Arena.ofShared();
@@ -51,7 +48,7 @@ public final class LlamaSession implements AutoCloseable {
     private ActivationBatch lastNorm, logits;
 
     // Heap working rows, batchCapacity rows each.
-    private final float[] x, hb, qh, atth, gateh, uph, projh, cos, sin;
+    private final float[] x, hb, qh, kh, vh, atth, gateh, uph, projh, cos, sin;
 
     LlamaSession(LlamaConfig c, LlamaWeights weights, Rope rope, DecoderOffload.Sequence device, int capacity, int batchCapacity) {
         this.c = c;
@@ -65,8 +62,7 @@ public final class LlamaSession implements AutoCloseable {
         this.batchCapacity = batchCapacity;
         // on a device the host needs none of the working buffers below: keep them minimal
         int b = device == null ? batchCapacity : 1;
-        this.keys = new float[device == null ? c.layers() : 0][];
-        this.values = new float[device == null ? c.layers() : 0][];
+        this.cache = KvCache.create(c, device == null ? c.layers() : 0, capacity);
         xb = ActivationBatch.allocate(arena, b, c.dim());
         q = ActivationBatch.allocate(arena, b, c.qDim());
         k = ActivationBatch.allocate(arena, b, c.kvDim());
@@ -80,6 +76,8 @@ public final class LlamaSession implements AutoCloseable {
         x = new float[b * c.dim()];
         hb = new float[b * c.dim()];
         qh = new float[b * c.qDim()];
+        kh = new float[b * c.kvDim()];
+        vh = new float[b * c.kvDim()];
         atth = new float[b * c.qDim()];
         gateh = new float[b * c.hiddenDim()];
         uph = new float[b * c.hiddenDim()];
@@ -222,23 +220,23 @@ public final class LlamaSession implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             weights.embed(tokens[off + t], x, t * dim);
         }
-        ensureCache(position + n);
+        cache.ensure(position + n);
         for (int t = 0; t < n; t++) {
             rope.angles(position + t, cos, sin, t * rope.pairs());
         }
         for (int l = 0; l < c.layers(); l++) {
-            block(weights.blocks().get(l), keys[l], values[l], n);
+            block(weights.blocks().get(l), l, n);
         }
         position += n;
     }
 
-    private void block(LlamaWeights.Block w, float[] keyCache, float[] valueCache, int n) {
+    private void block(LlamaWeights.Block w, int layer, int n) {
         int dim = c.dim();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
         int pairs = rope.pairs();
 
-        // attention: q, k, v of every token in one matmul each; k and v go straight into the cache rows
+        // attention: q, k, v of every token in one matmul each; k (rotated) and v then go into the cache rows
         for (int t = 0; t < n; t++) {
             VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
         }
@@ -247,13 +245,14 @@ public final class LlamaSession implements AutoCloseable {
         w.wk().matmul(xb, k);
         w.wv().matmul(xb, v);
         store(q, qh, 0, n);
-        store(k, keyCache, position * kvDim, n);
-        store(v, valueCache, position * kvDim, n);
+        store(k, kh, 0, n);
+        store(v, vh, 0, n);
         for (int t = 0; t < n; t++) {
             rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
-            rope.rotate(keyCache, (position + t) * kvDim, c.kvHeads(), cos, sin, t * pairs);
+            rope.rotate(kh, t * kvDim, c.kvHeads(), cos, sin, t * pairs);
         }
-        Attention.attend(c, qh, n, position, keyCache, valueCache, atth, team);
+        cache.write(layer, kh, vh, position, n);
+        cache.attend(layer, qh, n, position, atth, team);
         load(att, atth, n);
         w.wo().matmul(att, proj);
         store(proj, projh, 0, n);
@@ -299,24 +298,6 @@ public final class LlamaSession implements AutoCloseable {
             }
             done += m;
         }
-    }
-
-    /** Grows the per-layer KV arrays to hold at least {@code rows} positions (doubling, at most the capacity). */
-    private void ensureCache(int rows) {
-        if (rows <= cacheRows) {
-            return;
-        }
-        long grown = Math.min(capacity, Math.max(rows, Math.max(16L, 2L * cacheRows)));
-        long floats = grown * c.kvDim();
-        if (floats > Integer.MAX_VALUE - 8) {
-            throw new ContextLengthException("a KV cache of " + grown + " positions x " + c.kvDim()
-                    + " floats per layer does not fit in a Java array; use a shorter context");
-        }
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = keys[l] == null ? new float[(int) floats] : Arrays.copyOf(keys[l], (int) floats);
-            values[l] = values[l] == null ? new float[(int) floats] : Arrays.copyOf(values[l], (int) floats);
-        }
-        cacheRows = (int) grown;
     }
 
     /** Writes n rows of src into batch (its first n rows), dropping its derived forms. */

@@ -23,11 +23,13 @@ final class NativeLlamaCpu {
     private static final NativeLlamaCpu INSTANCE = load();
 
     private final MethodHandle attend;
+    private final MethodHandle attendF16;
     private final MethodHandle swiglu;
     private final String why;
 
-    private NativeLlamaCpu(MethodHandle attend, MethodHandle swiglu, String why) {
+    private NativeLlamaCpu(MethodHandle attend, MethodHandle attendF16, MethodHandle swiglu, String why) {
         this.attend = attend;
+        this.attendF16 = attendF16;
         this.swiglu = swiglu;
         this.why = why;
     }
@@ -40,23 +42,24 @@ final class NativeLlamaCpu {
     private static NativeLlamaCpu load() {
         NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeLlamaCpu.class);
         if (lib.lookup().isEmpty()) {
-            return new NativeLlamaCpu(null, null, lib.why());
+            return new NativeLlamaCpu(null, null, null, lib.why());
         }
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle level = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_rt_level"), FunctionDescriptor.of(JAVA_INT));
             if ((int) level.invokeExact() < 2) {
-                return new NativeLlamaCpu(null, null, "the native attention and SwiGLU need AVX-512F");
+                return new NativeLlamaCpu(null, null, null, "the native attention and SwiGLU need AVX-512F");
             }
-            MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT,
-                            JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT),
+            FunctionDescriptor attention = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
+                    JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT);
+            MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"), attention, Linker.Option.critical(true));
+            MethodHandle h16 = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention_f16"), attention,
                     Linker.Option.critical(true));
             MethodHandle sw = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_swiglu"),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
-            return new NativeLlamaCpu(h, sw, "native AVX-512F");
+            return new NativeLlamaCpu(h, h16, sw, "native AVX-512F");
         } catch (Throwable e) {
-            return new NativeLlamaCpu(null, null, "native attention unavailable: " + e);
+            return new NativeLlamaCpu(null, null, null, "native attention unavailable: " + e);
         }
     }
 
@@ -92,18 +95,32 @@ final class NativeLlamaCpu {
 
     /** Tasks (token t, key/value head g) = t * kvHeads + g in [from, to); arrays as {@link Attention#attend}. */
     void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int from, int to) {
-        int hs = c.headSize();
-        // the C side trusts its arguments: check what it reads and writes
+        check(c, q, n, pos, keys.length, values.length, out, from, to);
+        call(attend, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, from, to);
+    }
+
+    /** As above over a cache of half floats (the bits of {@link Float#floatToFloat16}), for head sizes {@link #runs}. */
+    void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, float scale, int from, int to) {
+        check(c, q, n, pos, keys.length, values.length, out, from, to);
+        call(attendF16, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, from, to);
+    }
+
+    // the C side trusts its arguments: check what it reads and writes
+    private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, float[] out, int from, int to) {
         if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
-                || (long) (pos + n) * c.kvDim() > keys.length || (long) (pos + n) * c.kvDim() > values.length
+                || (long) (pos + n) * c.kvDim() > keys || (long) (pos + n) * c.kvDim() > values
                 || from < 0 || to > n * c.kvHeads() || from > to) {
             throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", tasks [" + from + ", "
                     + to + ") do not fit the arrays");
         }
+    }
+
+    private static void call(MethodHandle h, LlamaConfig c, float[] q, int n, int pos, MemorySegment keys, MemorySegment values,
+                             float[] out, float scale, int from, int to) {
         int rc;
         try {
-            rc = (int) attend.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
-                    MemorySegment.ofArray(out), c.heads(), c.kvHeads(), hs, scale, from, to);
+            rc = (int) h.invokeExact(MemorySegment.ofArray(q), n, pos, keys, values, MemorySegment.ofArray(out), c.heads(),
+                    c.kvHeads(), c.headSize(), scale, from, to);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
         }

@@ -1,0 +1,151 @@
+package io.flexq.runtime.llama;
+
+import io.flexq.runtime.cpu.SpinTeam;
+
+import java.util.Arrays;
+
+/**
+ * The keys and values of every layer of one CPU session: per layer, row j (kvDim elements) holds position j, the
+ * rows grown on demand (doubling) up to the session's capacity. Two element types:
+ * <ul>
+ *   <li>{@link F32}: floats, read by every attention path;</li>
+ *   <li>{@link F16}: IEEE half floats (llama.cpp's default cache type), read by the native attention only. At a
+ *       long context a decode step's attention streams the whole cache of every layer, so half the bytes is most of
+ *       its time; each stored key and value is rounded to the nearest half (relative error at most 2^-11, values
+ *       beyond 65504 become infinite), the arithmetic on them stays float.</li>
+ * </ul>
+ * {@link #create} picks one by {@value #PROPERTY} ({@code f16} or {@code f32}, default {@value #DEFAULT}); F16 only
+ * where the native attention runs for the head size, else F32.
+ */
+sealed interface KvCache permits KvCache.F32, KvCache.F16 {
+
+    /** System property choosing the cache's element type: {@code f16} or {@code f32}. */
+    String PROPERTY = "flexq.cpu.kv";
+    String DEFAULT = "f32";
+
+    /** A cache for {@code layers} layers of config c, at most {@code capacity} positions, of the type asked for. */
+    static KvCache create(LlamaConfig c, int layers, int capacity) {
+        String type = System.getProperty(PROPERTY, DEFAULT);
+        return switch (type) {
+            case "f32" -> new F32(c, layers, capacity);
+            case "f16" -> NativeLlamaCpu.get().runs(c.headSize()) ? new F16(c, layers, capacity) : new F32(c, layers, capacity);
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + type + ": expected f16 or f32");
+        };
+    }
+
+    /** Grows every layer's rows to hold at least {@code rows} positions. */
+    void ensure(int rows);
+
+    /**
+     * Writes n rows of rotated keys k[0, n * kvDim) and values v[0, n * kvDim) at positions [position, position + n)
+     * of {@code layer} (rows already {@link #ensure}d).
+     */
+    void write(int layer, float[] k, float[] v, int position, int n);
+
+    /** Attention of n query rows at positions [pos, pos + n) over {@code layer}'s rows [0, pos + n), as {@link Attention#attend}. */
+    void attend(int layer, float[] q, int n, int pos, float[] out, SpinTeam team);
+
+    /** The element type, for logs: "f32" or "f16". */
+    String type();
+
+    /** New row count for {@code rows} positions: doubling from 16, at most capacity; fails if it cannot be one array. */
+    private static int grown(LlamaConfig c, int capacity, int current, int rows) {
+        long grown = Math.min(capacity, Math.max(rows, Math.max(16L, 2L * current)));
+        if (grown * c.kvDim() > Integer.MAX_VALUE - 8) {
+            throw new ContextLengthException("a KV cache of " + grown + " positions x " + c.kvDim()
+                    + " elements per layer does not fit in a Java array; use a shorter context");
+        }
+        return (int) grown;
+    }
+
+    final class F32 implements KvCache {
+        private final LlamaConfig c;
+        private final int capacity;
+        private final float[][] keys, values;
+        private int rows;
+
+        F32(LlamaConfig c, int layers, int capacity) {
+            this.c = c;
+            this.capacity = capacity;
+            this.keys = new float[layers][0];
+            this.values = new float[layers][0];
+        }
+
+        @Override
+        public void ensure(int wanted) {
+            if (wanted <= rows) {
+                return;
+            }
+            rows = grown(c, capacity, rows, wanted);
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = Arrays.copyOf(keys[l], rows * c.kvDim());
+                values[l] = Arrays.copyOf(values[l], rows * c.kvDim());
+            }
+        }
+
+        @Override
+        public void write(int layer, float[] k, float[] v, int position, int n) {
+            System.arraycopy(k, 0, keys[layer], position * c.kvDim(), n * c.kvDim());
+            System.arraycopy(v, 0, values[layer], position * c.kvDim(), n * c.kvDim());
+        }
+
+        @Override
+        public void attend(int layer, float[] q, int n, int pos, float[] out, SpinTeam team) {
+            Attention.attend(c, q, n, pos, keys[layer], values[layer], out, team);
+        }
+
+        @Override
+        public String type() {
+            return "f32";
+        }
+    }
+
+    final class F16 implements KvCache {
+        private final LlamaConfig c;
+        private final int capacity;
+        private final short[][] keys, values;
+        private int rows;
+
+        F16(LlamaConfig c, int layers, int capacity) {
+            this.c = c;
+            this.capacity = capacity;
+            this.keys = new short[layers][0];
+            this.values = new short[layers][0];
+        }
+
+        @Override
+        public void ensure(int wanted) {
+            if (wanted <= rows) {
+                return;
+            }
+            rows = grown(c, capacity, rows, wanted);
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = Arrays.copyOf(keys[l], rows * c.kvDim());
+                values[l] = Arrays.copyOf(values[l], rows * c.kvDim());
+            }
+        }
+
+        @Override
+        public void write(int layer, float[] k, float[] v, int position, int n) {
+            toHalf(k, keys[layer], position * c.kvDim(), n * c.kvDim());
+            toHalf(v, values[layer], position * c.kvDim(), n * c.kvDim());
+        }
+
+        /** dst[off + i] = the half nearest src[i] (ties to even), for i in [0, count). */
+        static void toHalf(float[] src, short[] dst, int off, int count) {
+            for (int i = 0; i < count; i++) {
+                dst[off + i] = Float.floatToFloat16(src[i]);
+            }
+        }
+
+        @Override
+        public void attend(int layer, float[] q, int n, int pos, float[] out, SpinTeam team) {
+            Attention.attend(c, q, n, pos, keys[layer], values[layer], out, team);
+        }
+
+        @Override
+        public String type() {
+            return "f16";
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.flexq.runtime.llama;
+
+import io.flexq.runtime.cpu.SpinTeam;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The half-float KV cache ({@link KvCache.F16}) and the native attention over it, against a float64 attention
+ * written here (a two-pass softmax with the log of the sum, head by head, no shared code with the kernels or with
+ * {@link AttentionPathsTest}):
+ * <ul>
+ *   <li>on the stored halves themselves, the same bound as the float cache's path (2e-5 relative): the kernel
+ *       widens halves exactly, so only float arithmetic separates it from float64;</li>
+ *   <li>on the float keys and values before rounding, a bound derived from the rounding: every half is within
+ *       u = 2^-11 relative of its float, so each score moves by at most d = scale * sum |q_i k_i| * u, every softmax
+ *       weight by at most a factor e^(2 max d), and the output by (e^(2 max d) - 1 + u) * sum_j a_j |v_j| plus the
+ *       float arithmetic.</li>
+ * </ul>
+ */
+class HalfKvCacheTest {
+
+    private static final double U = Math.scalb(1.0, -11);
+
+    /** out[t][h * hs + i] = sum_j softmax_j(q.k_j * scale) v_j[i] in float64, and sum_j a_j |v_j[i]| in abs. */
+    private static double[][] reference(LlamaConfig c, float[] q, int n, int pos, double[] k, double[] v, double[][] abs) {
+        int hs = c.headSize(), group = c.heads() / c.kvHeads();
+        double scale = 1 / Math.sqrt(hs);
+        double[][] out = new double[n][c.qDim()];
+        for (int t = 0; t < n; t++) {
+            abs[t] = new double[c.qDim()];
+            for (int h = 0; h < c.heads(); h++) {
+                int g = h / group, len = pos + t + 1;
+                double[] s = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    double dot = 0;
+                    for (int i = 0; i < hs; i++) {
+                        dot += q[t * c.qDim() + h * hs + i] * k[(j * c.kvHeads() + g) * hs + i];
+                    }
+                    s[j] = dot * scale;
+                    max = Math.max(max, s[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < len; j++) {
+                    sum += Math.exp(s[j] - max);
+                }
+                double logSum = max + Math.log(sum);
+                for (int j = 0; j < len; j++) {
+                    double a = Math.exp(s[j] - logSum);
+                    for (int i = 0; i < hs; i++) {
+                        double x = v[(j * c.kvHeads() + g) * hs + i];
+                        out[t][h * hs + i] += a * x;
+                        abs[t][h * hs + i] += a * Math.abs(x);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The largest score change the rounding of the keys can cause, over every (token, head, position). */
+    private static double scoreShift(LlamaConfig c, float[] q, int n, int pos, float[] k) {
+        int hs = c.headSize(), group = c.heads() / c.kvHeads();
+        double worst = 0;
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < c.heads(); h++) {
+                for (int j = 0; j <= pos + t; j++) {
+                    double d = 0;
+                    for (int i = 0; i < hs; i++) {
+                        d += Math.abs((double) q[t * c.qDim() + h * hs + i] * k[(j * c.kvHeads() + h / group) * hs + i]);
+                    }
+                    worst = Math.max(worst, d * U / Math.sqrt(hs));
+                }
+            }
+        }
+        return worst;
+    }
+
+    @Test
+    void attentionOverHalvesMatchesFloat64WithinTheRoundingBound() {
+        Assumptions.assumeTrue(NativeLlamaCpu.get().runs(64), "native attention: " + NativeLlamaCpu.get().why());
+        long seed = 1306L;
+        Random rnd = new Random(seed);
+        // heads, kv heads, head size, tokens, position: decode steps at ragged depths, prompts, GQA groups 1-8,
+        // head sizes 16-288 (288: no register tile)
+        int[][] shapes = {{8, 4, 64, 1, 513}, {32, 8, 128, 1, 77}, {4, 2, 64, 1, 0}, {6, 2, 32, 7, 40}, {2, 2, 128, 5, 17},
+            {4, 1, 16, 33, 0}, {8, 1, 16, 3, 20}, {2, 1, 288, 2, 3}};
+        try (SpinTeam team = new SpinTeam(3, 200_000)) {
+            for (int[] sh : shapes) {
+                int heads = sh[0], kvHeads = sh[1], hs = sh[2], n = sh[3], pos = sh[4];
+                LlamaConfig c = new LlamaConfig(heads * hs, 4 * hs, 1, heads, kvHeads, hs, 32, 1024, hs, 10000.0, 1e-5f,
+                        new RopeScaling.None());
+                float[] q = random(rnd, n * c.qDim(), 1.5f);
+                float[] k = random(rnd, (pos + n) * c.kvDim(), 1.5f);
+                float[] v = random(rnd, (pos + n) * c.kvDim(), 1f);
+                KvCache.F16 cache = new KvCache.F16(c, 2, pos + n);
+                // written in two pieces, at layer 1, as a session does: the prompt's rows, then the new ones after
+                // the rows grew (the first piece must survive the copy)
+                cache.ensure(Math.max(1, pos));
+                cache.write(1, k, v, 0, pos);
+                cache.ensure(pos + n);
+                cache.write(1, tail(k, pos * c.kvDim()), tail(v, pos * c.kvDim()), pos, n);
+                float[] out = new float[n * c.qDim()];
+                cache.attend(1, q, n, pos, out, team);
+
+                double[] kh = new double[k.length], vh = new double[v.length], kf = new double[k.length], vf = new double[v.length];
+                for (int i = 0; i < k.length; i++) {
+                    kh[i] = Float.float16ToFloat(Float.floatToFloat16(k[i]));
+                    vh[i] = Float.float16ToFloat(Float.floatToFloat16(v[i]));
+                    kf[i] = k[i];
+                    vf[i] = v[i];
+                }
+                double[][] absH = new double[n][], absF = new double[n][];
+                double[][] onHalves = reference(c, q, n, pos, kh, vh, absH);
+                double[][] onFloats = reference(c, q, n, pos, kf, vf, absF);
+                double shift = scoreShift(c, q, n, pos, k);
+                String ctx = "seed " + seed + ", heads " + heads + "/" + kvHeads + ", hs " + hs + ", " + n + " tokens at " + pos;
+                // the second bound says something: the rounding moves no softmax weight by more than 10%
+                assertTrue(Math.expm1(2 * shift) < 0.1, ctx + ": score shift bound " + shift);
+                for (int t = 0; t < n; t++) {
+                    for (int i = 0; i < c.qDim(); i++) {
+                        float got = out[t * c.qDim() + i];
+                        double e1 = Math.abs(got - onHalves[t][i]);
+                        assertTrue(e1 <= 2e-5 * (1 + Math.abs(onHalves[t][i])),
+                                ctx + ", token " + t + ", element " + i + ": " + got + " vs float64 on the halves " + onHalves[t][i]);
+                        double bound = (Math.expm1(2 * shift) + U) * absF[t][i] + 2e-5 * (1 + Math.abs(onFloats[t][i]));
+                        double e2 = Math.abs(got - onFloats[t][i]);
+                        assertTrue(e2 <= bound, ctx + ", token " + t + ", element " + i + ": " + got + " vs float64 on the floats "
+                                + onFloats[t][i] + ", bound " + bound);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void halvesAreTheNearestAndTheTypeFollowsTheProperty() {
+        LlamaConfig c = new LlamaConfig(64, 256, 1, 4, 2, 16, 32, 1024, 16, 10000.0, 1e-5f, new RopeScaling.None());
+        Random rnd = new Random(1307L);
+        float[] k = random(rnd, 3 * c.kvDim(), 3f), v = random(rnd, 3 * c.kvDim(), 3f);
+        k[0] = 70000f;      // beyond the largest half (65504): infinite, as llama.cpp's F16 cache stores it
+        k[1] = 1e-8f;       // below the smallest subnormal half's half: zero
+        k[2] = 1.00048828125f; // exactly between 1 and the next half (1 + 2^-10): ties to even, 1
+        KvCache.F16 cache = new KvCache.F16(c, 1, 1024);
+        cache.ensure(3);
+        cache.write(0, k, v, 0, 3);
+        short[] stored = new short[3 * c.kvDim()];
+        KvCache.F16.toHalf(k, stored, 0, stored.length);
+        assertEquals(Float.POSITIVE_INFINITY, Float.float16ToFloat(stored[0]));
+        assertEquals(0f, Float.float16ToFloat(stored[1]));
+        assertEquals(1f, Float.float16ToFloat(stored[2]));
+        for (int i = 3; i < stored.length; i++) {
+            float h = Float.float16ToFloat(stored[i]);
+            assertTrue(Math.abs(h - k[i]) <= U * Math.abs(k[i]), "element " + i + ": " + k[i] + " stored as " + h);
+        }
+        assertThrows(IllegalArgumentException.class, () -> withProperty("f8", () -> KvCache.create(c, 1, 16)));
+        assertInstanceOf(KvCache.F32.class, withProperty("f32", () -> KvCache.create(c, 1, 16)));
+        KvCache made = withProperty("f16", () -> KvCache.create(c, 1, 16));
+        assertEquals(NativeLlamaCpu.get().runs(16) ? "f16" : "f32", made.type(), "f16 where the native attention runs, else f32");
+    }
+
+    private static <T> T withProperty(String value, java.util.function.Supplier<T> body) {
+        String old = System.getProperty(KvCache.PROPERTY);
+        System.setProperty(KvCache.PROPERTY, value);
+        try {
+            return body.get();
+        } finally {
+            if (old == null) {
+                System.clearProperty(KvCache.PROPERTY);
+            } else {
+                System.setProperty(KvCache.PROPERTY, old);
+            }
+        }
+    }
+
+    private static float[] tail(float[] a, int from) {
+        return java.util.Arrays.copyOfRange(a, from, a.length);
+    }
+
+    private static float[] random(Random rnd, int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextGaussian() * scale);
+        }
+        return a;
+    }
+}
