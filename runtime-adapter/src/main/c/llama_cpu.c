@@ -12,7 +12,8 @@
  * a_j agree with it within a few float ulps, and results are deterministic (fixed order, no threads in here).
  *
  * Layout: q and out are n rows of heads * hs floats; keys and values rows of kvHeads * hs floats, row j = position j.
- * A task is one (token t, key/value head g) pair, index t * kvHeads + g; this call runs tasks [from, to).
+ * A task is one block of qb query heads of one (token t, key/value head g) pair: index (t * kvHeads + g) * blocks + b
+ * with blocks = ceil(group / qb), heads g * group + b * qb on; this call runs tasks [from, to).
  * flexq_attention_f16 reads a cache of IEEE half floats in the same layout (llama.cpp's default cache type): each
  * 16 halves widen exactly to floats (vcvtph2ps) and the arithmetic is the float one above, on half the bytes.
  */
@@ -127,29 +128,34 @@ T512 static inline __attribute__((always_inline)) __m512 scores16(const float *q
 }
 
 /*
- * Tasks are (token t, key/value head g) pairs, index t * kvHeads + g: the query heads of one group are done
- * together, up to QB at a time with QB * (hs / 16) <= 16 accumulators, so each key and value row is read once per
- * QB heads instead of once per head. Every head keeps the order of operations of the one-head loop above.
- * Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory.
+ * The query heads of one group are done qb at a time (qb * (hs / 16) <= 16 accumulators, or qb = 1 past head size
+ * 256), so each key and value row is read once per qb heads instead of once per head; a task is one such block, so
+ * that a decode step (one token, few key/value heads) still has a task for every thread. Every head keeps the order
+ * of operations of the one-head loop above, whatever qb is.
+ * Returns 0, -1 for a head size that is not a multiple of 16, a qb out of range or a CPU without AVX-512F, -2 when
+ * out of memory.
  */
 T512 static inline __attribute__((always_inline)) int attention(const float *q, int n, int pos, const void *keys,
-        const void *values, float *out, int heads, int kvHeads, int hs, float scale, int from, int to, int f16) {
+        const void *values, float *out, int heads, int kvHeads, int hs, float scale, int qb, int from, int to, int f16) {
     if (hs % 16 != 0 || hs <= 0 || flexq_rt_level() < 2 || kvHeads <= 0 || heads % kvHeads != 0) {
         return -1;
     }
     int qDim = heads * hs, kvDim = kvHeads * hs, group = heads / kvHeads, chunks = hs / 16;
-    int qb = chunks <= 16 ? 16 / chunks : 1;
-    qb = qb < group ? qb : group;
+    if (qb < 1 || qb > group || (chunks <= 16 ? qb * chunks > 16 : qb != 1)) {
+        return -1;
+    }
+    int blocks = (group + qb - 1) / qb;
     size_t stride = (size_t) pos + n + 16;
     float *s = malloc(sizeof(float) * stride * (size_t) qb);
     if (!s) {
         return -2;
     }
     for (int task = from; task < to; task++) {
-        int t = task / kvHeads, g = task % kvHeads;
+        int t = task / blocks / kvHeads, g = task / blocks % kvHeads, b = task % blocks;
         int length = pos + t + 1;
         size_t kvOff = (size_t) g * hs;
-        for (int h0 = g * group; h0 < (g + 1) * group; h0 += qb) {
+        {
+            int h0 = g * group + b * qb;
             int nh = (g + 1) * group - h0 < qb ? (g + 1) * group - h0 : qb;
             const float *qp = q + (size_t) t * qDim + (size_t) h0 * hs;
             float max[16];
@@ -237,12 +243,12 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
 }
 
 T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
-                         int heads, int kvHeads, int hs, float scale, int from, int to) {
-    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, from, to, 0);
+                         int heads, int kvHeads, int hs, float scale, int qb, int from, int to) {
+    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, qb, from, to, 0);
 }
 
 /* As flexq_attention over a cache of half floats (uint16_t bit patterns, same layout). */
 T512 int flexq_attention_f16(const float *q, int n, int pos, const uint16_t *keys, const uint16_t *values, float *out,
-                             int heads, int kvHeads, int hs, float scale, int from, int to) {
-    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, from, to, 1);
+                             int heads, int kvHeads, int hs, float scale, int qb, int from, int to) {
+    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, qb, from, to, 1);
 }

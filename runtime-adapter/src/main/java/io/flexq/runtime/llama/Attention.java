@@ -40,7 +40,8 @@ final class Attention {
         float scale = scale(c);
         NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (fast.runs(c.headSize())) {
-            onTasks(n * c.kvHeads(), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, from, to));
+            int qb = headBlock(c, n, team);
+            onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, qb, from, to));
             return;
         }
         attendJava(c, q, n, pos, keys, values, out, team);
@@ -57,14 +58,30 @@ final class Attention {
                     + c.headSize() + "): " + fast.why());
         }
         float scale = scale(c);
-        onTasks(n * c.kvHeads(), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, from, to));
+        int qb = headBlock(c, n, team);
+        onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, qb, from, to));
+    }
+
+    /**
+     * Query heads per native task: as many as share a register tile ({@link NativeLlamaCpu#maxHeadBlock}: each key
+     * and value row is read once for them), halved while there are fewer tasks than threads. A decode step has one
+     * task per key/value head otherwise, 8 for Llama-3 shapes, which would leave half of 16 cores idle; a smaller
+     * block reads the rows once more per block, from the cache the other block's thread is also reading.
+     */
+    private static int headBlock(LlamaConfig c, int n, SpinTeam team) {
+        int threads = team != null ? team.threads() : Runtime.getRuntime().availableProcessors();
+        int qb = NativeLlamaCpu.maxHeadBlock(c);
+        while (qb > 1 && NativeLlamaCpu.tasks(c, n, qb) < threads) {
+            qb = (qb + 1) / 2;
+        }
+        return qb;
     }
 
     private static float scale(LlamaConfig c) {
         return (float) (1.0 / Math.sqrt(c.headSize()));
     }
 
-    /** Tasks [from, to) of the native kernel: one (token, key/value head) pair each. */
+    /** Tasks [from, to) of the native kernel ({@link NativeLlamaCpu#tasks}). */
     private interface TaskRange {
         void run(int from, int to);
     }

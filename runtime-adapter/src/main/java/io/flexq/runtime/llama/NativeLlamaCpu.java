@@ -51,7 +51,7 @@ final class NativeLlamaCpu {
                 return new NativeLlamaCpu(null, null, null, "the native attention and SwiGLU need AVX-512F");
             }
             FunctionDescriptor attention = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
-                    JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT);
+                    JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT, JAVA_INT);
             MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"), attention, Linker.Option.critical(true));
             MethodHandle h16 = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention_f16"), attention,
                     Linker.Option.critical(true));
@@ -93,34 +93,53 @@ final class NativeLlamaCpu {
         return why;
     }
 
-    /** Tasks (token t, key/value head g) = t * kvHeads + g in [from, to); arrays as {@link Attention#attend}. */
-    void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, out, from, to);
-        call(attend, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, from, to);
+    /**
+     * The most query heads of one group the kernel does together (each key and value row read once for them): as
+     * many as fit 16 vector accumulators, 1 past head size 256.
+     */
+    static int maxHeadBlock(LlamaConfig c) {
+        int chunks = c.headSize() / 16;
+        return chunks <= 16 ? Math.min(c.groupSize(), 16 / chunks) : 1;
+    }
+
+    /** Tasks of n tokens with query heads in blocks of qb: one per (token, key/value head, block). */
+    static int tasks(LlamaConfig c, int n, int qb) {
+        return n * c.kvHeads() * ((c.groupSize() + qb - 1) / qb);
+    }
+
+    /**
+     * Tasks [from, to) of {@link #tasks}: (token t, key/value head g, block b) = (t * kvHeads + g) * blocks + b, query
+     * heads in blocks of qb (1 to {@link #maxHeadBlock}); arrays as {@link Attention#attend}.
+     */
+    void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int qb,
+                int from, int to) {
+        check(c, q, n, pos, keys.length, values.length, out, qb, from, to);
+        call(attend, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, qb, from, to);
     }
 
     /** As above over a cache of half floats (the bits of {@link Float#floatToFloat16}), for head sizes {@link #runs}. */
-    void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, float scale, int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, out, from, to);
-        call(attendF16, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, from, to);
+    void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, float scale, int qb,
+                int from, int to) {
+        check(c, q, n, pos, keys.length, values.length, out, qb, from, to);
+        call(attendF16, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, qb, from, to);
     }
 
     // the C side trusts its arguments: check what it reads and writes
-    private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, float[] out, int from, int to) {
+    private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, float[] out, int qb, int from, int to) {
         if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
                 || (long) (pos + n) * c.kvDim() > keys || (long) (pos + n) * c.kvDim() > values
-                || from < 0 || to > n * c.kvHeads() || from > to) {
-            throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", tasks [" + from + ", "
-                    + to + ") do not fit the arrays");
+                || qb < 1 || qb > maxHeadBlock(c) || from < 0 || to > tasks(c, n, qb) || from > to) {
+            throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", head blocks of " + qb
+                    + ", tasks [" + from + ", " + to + ") do not fit the arrays");
         }
     }
 
     private static void call(MethodHandle h, LlamaConfig c, float[] q, int n, int pos, MemorySegment keys, MemorySegment values,
-                             float[] out, float scale, int from, int to) {
+                             float[] out, float scale, int qb, int from, int to) {
         int rc;
         try {
             rc = (int) h.invokeExact(MemorySegment.ofArray(q), n, pos, keys, values, MemorySegment.ofArray(out), c.heads(),
-                    c.kvHeads(), c.headSize(), scale, from, to);
+                    c.kvHeads(), c.headSize(), scale, qb, from, to);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
         }

@@ -140,6 +140,45 @@ class HalfKvCacheTest {
         }
     }
 
+    /** Query heads in blocks of 1 .. the register tile's (decode steps split finer for many threads): the same bits. */
+    @Test
+    void everyHeadBlockGivesTheSameBits() {
+        Assumptions.assumeTrue(NativeLlamaCpu.get().runs(16), "native attention: " + NativeLlamaCpu.get().why());
+        long seed = 1308L;
+        Random rnd = new Random(seed);
+        int[][] shapes = {{32, 8, 128, 1, 200}, {8, 1, 64, 2, 33}, {12, 2, 32, 3, 5}, {4, 1, 16, 1, 70}};
+        for (int[] sh : shapes) {
+            int heads = sh[0], kvHeads = sh[1], hs = sh[2], n = sh[3], pos = sh[4];
+            LlamaConfig c = new LlamaConfig(heads * hs, 4 * hs, 1, heads, kvHeads, hs, 32, 1024, hs, 10000.0, 1e-5f,
+                    new RopeScaling.None());
+            float[] q = random(rnd, n * c.qDim(), 1.5f);
+            float[] k = random(rnd, (pos + n) * c.kvDim(), 1.5f);
+            float[] v = random(rnd, (pos + n) * c.kvDim(), 1f);
+            short[] kh = new short[k.length], vh = new short[v.length];
+            KvCache.F16.toHalf(k, kh, 0, k.length);
+            KvCache.F16.toHalf(v, vh, 0, v.length);
+            float scale = (float) (1 / Math.sqrt(hs));
+            int max = NativeLlamaCpu.maxHeadBlock(c);
+            float[] first32 = null, first16 = null;
+            for (int qb = 1; qb <= max; qb++) {
+                float[] o32 = new float[n * c.qDim()], o16 = new float[n * c.qDim()];
+                NativeLlamaCpu.get().attend(c, q, n, pos, k, v, o32, scale, qb, 0, NativeLlamaCpu.tasks(c, n, qb));
+                NativeLlamaCpu.get().attend(c, q, n, pos, kh, vh, o16, scale, qb, 0, NativeLlamaCpu.tasks(c, n, qb));
+                String ctx = "seed " + seed + ", heads " + heads + "/" + kvHeads + ", hs " + hs + ", blocks of " + qb;
+                if (first32 == null) {
+                    first32 = o32;
+                    first16 = o16;
+                } else {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(first32, o32, ctx + ", float cache");
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(first16, o16, ctx + ", half cache");
+                }
+            }
+            int qb = max + 1;
+            assertThrows(IllegalArgumentException.class,
+                    () -> NativeLlamaCpu.get().attend(c, q, n, pos, k, v, new float[n * c.qDim()], scale, qb, 0, 1), "blocks of " + qb);
+        }
+    }
+
     @Test
     void halvesAreTheNearestAndTheTypeFollowsTheProperty() {
         LlamaConfig c = new LlamaConfig(64, 256, 1, 4, 2, 16, 32, 1024, 16, 10000.0, 1e-5f, new RopeScaling.None());
