@@ -84,7 +84,7 @@ T512 int flexq_swiglu(float *gate, const float *up, long n) {
 }
 
 /*
- * The scores of 16 consecutive keys (rows kp, kp + kvDim, ...) for one query head, lane k = key k, each exactly
+ * The scores of 16 consecutive keys (elements k0, k0 + rowStride, ...) for one query head, lane k = key k, each exactly
  * as lane_sum(fma chain over the chunks): the 16 accumulators are reduced together by a transposing tree whose
  * four steps are the butterfly's (i ^ 8, ^ 4, ^ 2, ^ 1), so every key gets the same additions in the same pairs.
  * After the tree lane 4c + l holds key c + 4l; one permutation puts key k in lane k.
@@ -95,7 +95,7 @@ T512 static inline __attribute__((always_inline)) __m512 ld16(const void *base, 
                : _mm512_loadu_ps((const float *) base + i);
 }
 
-T512 static inline __attribute__((always_inline)) __m512 scores16(const float *qp, const void *keys, size_t k0, int kvDim,
+T512 static inline __attribute__((always_inline)) __m512 scores16(const float *qp, const void *keys, size_t k0, size_t rowStride,
                                                                   int chunks, int f16) {
     __m512 v[16];
     for (int k = 0; k < 16; k++) {
@@ -104,7 +104,7 @@ T512 static inline __attribute__((always_inline)) __m512 scores16(const float *q
     for (int c = 0; c < chunks; c++) {
         __m512 qc = _mm512_loadu_ps(qp + 16 * c);
         for (int k = 0; k < 16; k++) {
-            v[k] = _mm512_fmadd_ps(qc, ld16(keys, k0 + (size_t) k * kvDim + 16 * (size_t) c, f16), v[k]);
+            v[k] = _mm512_fmadd_ps(qc, ld16(keys, k0 + k * rowStride + 16 * (size_t) c, f16), v[k]);
         }
     }
     __m512 s1[8], s2[4], s3[2];
@@ -136,11 +136,12 @@ T512 static inline __attribute__((always_inline)) __m512 scores16(const float *q
  * out of memory.
  */
 T512 static inline __attribute__((always_inline)) int attention(const float *q, int n, int pos, const void *keys,
-        const void *values, float *out, int heads, int kvHeads, int hs, float scale, int qb, int from, int to, int f16) {
+        const void *values, size_t rowStride, size_t headStride, float *out, int heads, int kvHeads, int hs, float scale,
+        int qb, int from, int to, int f16) {
     if (hs % 16 != 0 || hs <= 0 || flexq_rt_level() < 2 || kvHeads <= 0 || heads % kvHeads != 0) {
         return -1;
     }
-    int qDim = heads * hs, kvDim = kvHeads * hs, group = heads / kvHeads, chunks = hs / 16;
+    int qDim = heads * hs, group = heads / kvHeads, chunks = hs / 16;
     if (qb < 1 || qb > group || (chunks <= 16 ? qb * chunks > 16 : qb != 1)) {
         return -1;
     }
@@ -153,7 +154,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
     for (int task = from; task < to; task++) {
         int t = task / blocks / kvHeads, g = task / blocks % kvHeads, b = task % blocks;
         int length = pos + t + 1;
-        size_t kvOff = (size_t) g * hs;
+        size_t kvOff = g * headStride;
         {
             int h0 = g * group + b * qb;
             int nh = (g + 1) * group - h0 < qb ? (g + 1) * group - h0 : qb;
@@ -165,7 +166,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
             int j = 0;
             for (; j + 16 <= length; j += 16) {
                 for (int i = 0; i < nh; i++) {
-                    __m512 z = scores16(qp + (size_t) i * hs, keys, (size_t) j * kvDim + kvOff, kvDim, chunks, f16);
+                    __m512 z = scores16(qp + (size_t) i * hs, keys, j * rowStride + kvOff, rowStride, chunks, f16);
                     z = _mm512_mul_ps(z, _mm512_set1_ps(scale));
                     _mm512_storeu_ps(s + i * stride + j, z);
                     float m = _mm512_reduce_max_ps(z);
@@ -173,7 +174,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
                 }
             }
             for (; j < length; j++) {
-                size_t kp = (size_t) j * kvDim + kvOff;
+                size_t kp = j * rowStride + kvOff;
                 for (int i = 0; i < nh; i++) {
                     __m512 acc = _mm512_setzero_ps();
                     for (int c = 0; c < chunks; c++) {
@@ -211,7 +212,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
                     acc[k] = _mm512_setzero_ps();
                 }
                 for (int jj = 0; jj < length; jj++) {
-                    size_t vp = (size_t) jj * kvDim + kvOff;
+                    size_t vp = jj * rowStride + kvOff;
                     for (int i = 0; i < nh; i++) {
                         __m512 a = _mm512_set1_ps(s[i * stride + jj] * inv[i]);
                         for (int c = 0; c < chunks; c++) {
@@ -230,7 +231,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
                         __m512 acc = _mm512_setzero_ps();
                         size_t vp = kvOff + 16 * (size_t) c;
                         for (int jj = 0; jj < length; jj++) {
-                            acc = _mm512_fmadd_ps(ld16(values, vp + (size_t) jj * kvDim, f16), _mm512_set1_ps(s[i * stride + jj] * inv[i]), acc);
+                            acc = _mm512_fmadd_ps(ld16(values, vp + jj * rowStride, f16), _mm512_set1_ps(s[i * stride + jj] * inv[i]), acc);
                         }
                         _mm512_storeu_ps(op + (size_t) i * hs + 16 * c, acc);
                     }
@@ -244,11 +245,19 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
 
 T512 int flexq_attention(const float *q, int n, int pos, const float *keys, const float *values, float *out,
                          int heads, int kvHeads, int hs, float scale, int qb, int from, int to) {
-    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, qb, from, to, 0);
+    return attention(q, n, pos, keys, values, (size_t) kvHeads * hs, (size_t) hs, out, heads, kvHeads, hs, scale, qb, from, to, 0);
 }
 
-/* As flexq_attention over a cache of half floats (uint16_t bit patterns, same layout). */
-T512 int flexq_attention_f16(const float *q, int n, int pos, const uint16_t *keys, const uint16_t *values, float *out,
-                             int heads, int kvHeads, int hs, float scale, int qb, int from, int to) {
-    return attention(q, n, pos, keys, values, out, heads, kvHeads, hs, scale, qb, from, to, 1);
+/*
+ * As flexq_attention over a cache of half floats (uint16_t bit patterns), element i of key/value head g at position
+ * j at j * rowStride + g * headStride + i: the float layout is rowStride = kvHeads * hs, headStride = hs; a cache
+ * with each head's rows together (headStride = rows * hs, rowStride = hs) lets a task stream one contiguous block.
+ */
+T512 int flexq_attention_f16(const float *q, int n, int pos, const uint16_t *keys, const uint16_t *values, long rowStride,
+                             long headStride, float *out, int heads, int kvHeads, int hs, float scale, int qb, int from, int to) {
+    if (rowStride < hs || headStride < hs) {
+        return -1;
+    }
+    return attention(q, n, pos, keys, values, (size_t) rowStride, (size_t) headStride, out, heads, kvHeads, hs, scale, qb,
+                     from, to, 1);
 }

@@ -48,10 +48,12 @@ final class Attention {
     }
 
     /**
-     * As above over a cache of half floats (the bits of {@link Float#floatToFloat16}): the native path only, for head
-     * sizes where {@link NativeLlamaCpu#runs} (the cache is made F16 only there: {@link KvCache#create}).
+     * As above over a cache of half floats (the bits of {@link Float#floatToFloat16}), element i of key/value head g at
+     * position j at {@code j * rowStride + g * headStride + i}: the native path only, for head sizes where
+     * {@link NativeLlamaCpu#runs} (the cache is made F16 only there: {@link KvCache#create}).
      */
-    static void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, SpinTeam team) {
+    static void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, long rowStride, long headStride,
+                       float[] out, SpinTeam team) {
         NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (!fast.runs(c.headSize())) {
             throw new IllegalStateException("attention over a half-float cache needs the native kernel (head size "
@@ -59,7 +61,8 @@ final class Attention {
         }
         float scale = scale(c);
         int qb = headBlock(c, n, team);
-        onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, qb, from, to));
+        onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, rowStride, headStride, out, scale, qb,
+                from, to));
     }
 
     /**

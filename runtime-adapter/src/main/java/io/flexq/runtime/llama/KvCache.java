@@ -12,7 +12,9 @@ import java.util.Arrays;
  *   <li>{@link F16}: IEEE half floats (llama.cpp's default cache type), read by the native attention only. At a
  *       long context a decode step's attention streams the whole cache of every layer, so half the bytes is most of
  *       its time; each stored key and value is rounded to the nearest half (relative error at most 2^-11, values
- *       beyond 65504 become infinite), the arithmetic on them stays float.</li>
+ *       beyond 65504 become infinite), the arithmetic on them stays float. Each key/value head's rows lie together
+ *       (head g's row j at (g * rows + j) * headSize), so an attention task streams one contiguous block instead of
+ *       a headSize slice of every kvDim row.</li>
  * </ul>
  * {@link #create} picks one by {@value #PROPERTY} ({@code f16} or {@code f32}, default {@value #DEFAULT}); F16 only
  * where the native attention runs for the head size, else F32.
@@ -118,29 +120,46 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
             if (wanted <= rows) {
                 return;
             }
+            int old = rows;
             rows = grown(c, capacity, rows, wanted);
             for (int l = 0; l < keys.length; l++) {
-                keys[l] = Arrays.copyOf(keys[l], rows * c.kvDim());
-                values[l] = Arrays.copyOf(values[l], rows * c.kvDim());
+                keys[l] = regrow(keys[l], old);
+                values[l] = regrow(values[l], old);
             }
+        }
+
+        /** The same heads' rows [0, old) in an array of the new row count (each head's block moves). */
+        private short[] regrow(short[] from, int old) {
+            int hs = c.headSize();
+            short[] to = new short[rows * c.kvDim()];
+            for (int g = 0; g < c.kvHeads(); g++) {
+                System.arraycopy(from, g * old * hs, to, g * rows * hs, old * hs);
+            }
+            return to;
         }
 
         @Override
         public void write(int layer, float[] k, float[] v, int position, int n) {
-            toHalf(k, keys[layer], position * c.kvDim(), n * c.kvDim());
-            toHalf(v, values[layer], position * c.kvDim(), n * c.kvDim());
+            int hs = c.headSize();
+            for (int t = 0; t < n; t++) {
+                for (int g = 0; g < c.kvHeads(); g++) {
+                    int src = t * c.kvDim() + g * hs, dst = (g * rows + position + t) * hs;
+                    toHalf(k, src, keys[layer], dst, hs);
+                    toHalf(v, src, values[layer], dst, hs);
+                }
+            }
         }
 
-        /** dst[off + i] = the half nearest src[i] (ties to even), for i in [0, count). */
-        static void toHalf(float[] src, short[] dst, int off, int count) {
+        /** dst[off + i] = the half nearest src[from + i] (ties to even), for i in [0, count). */
+        static void toHalf(float[] src, int from, short[] dst, int off, int count) {
             for (int i = 0; i < count; i++) {
-                dst[off + i] = Float.floatToFloat16(src[i]);
+                dst[off + i] = Float.floatToFloat16(src[from + i]);
             }
         }
 
         @Override
         public void attend(int layer, float[] q, int n, int pos, float[] out, SpinTeam team) {
-            Attention.attend(c, q, n, pos, keys[layer], values[layer], out, team);
+            Attention.attend(c, q, n, pos, keys[layer], values[layer], c.headSize(), (long) rows * c.headSize(), out, team);
         }
 
         @Override

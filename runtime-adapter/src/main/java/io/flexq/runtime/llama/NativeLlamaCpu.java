@@ -53,7 +53,9 @@ final class NativeLlamaCpu {
             FunctionDescriptor attention = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                     JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT, JAVA_INT);
             MethodHandle h = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention"), attention, Linker.Option.critical(true));
-            MethodHandle h16 = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention_f16"), attention,
+            MethodHandle h16 = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention_f16"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS,
+                            JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT, JAVA_INT),
                     Linker.Option.critical(true));
             MethodHandle sw = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_swiglu"),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
@@ -113,36 +115,50 @@ final class NativeLlamaCpu {
      */
     void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int qb,
                 int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, out, qb, from, to);
-        call(attend, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, qb, from, to);
+        check(c, q, n, pos, keys.length, values.length, c.kvDim(), c.headSize(), out, qb, from, to);
+        int rc;
+        try {
+            rc = (int) attend.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
+                    MemorySegment.ofArray(out), c.heads(), c.kvHeads(), c.headSize(), scale, qb, from, to);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+        done(rc);
     }
 
-    /** As above over a cache of half floats (the bits of {@link Float#floatToFloat16}), for head sizes {@link #runs}. */
-    void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, float[] out, float scale, int qb,
-                int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, out, qb, from, to);
-        call(attendF16, c, q, n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values), out, scale, qb, from, to);
+    /**
+     * As above over a cache of half floats (the bits of {@link Float#floatToFloat16}), for head sizes {@link #runs}:
+     * element i of key/value head g at position j is at {@code j * rowStride + g * headStride + i} (the float cache's
+     * layout: kvDim, headSize; each head's rows together: headSize, rows * headSize).
+     */
+    void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, long rowStride, long headStride,
+                float[] out, float scale, int qb, int from, int to) {
+        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, qb, from, to);
+        int rc;
+        try {
+            rc = (int) attendF16.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
+                    rowStride, headStride, MemorySegment.ofArray(out), c.heads(), c.kvHeads(), c.headSize(), scale, qb, from, to);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+        done(rc);
     }
 
     // the C side trusts its arguments: check what it reads and writes
-    private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, float[] out, int qb, int from, int to) {
+    private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, long rowStride, long headStride,
+                              float[] out, int qb, int from, int to) {
+        int hs = c.headSize();
+        // the last element read: head kvHeads - 1, position pos + n - 1, element hs - 1
+        long end = (c.kvHeads() - 1L) * headStride + (pos + n - 1L) * rowStride + hs;
         if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
-                || (long) (pos + n) * c.kvDim() > keys || (long) (pos + n) * c.kvDim() > values
+                || rowStride < hs || headStride < hs || end > keys || end > values
                 || qb < 1 || qb > maxHeadBlock(c) || from < 0 || to > tasks(c, n, qb) || from > to) {
             throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", head blocks of " + qb
                     + ", tasks [" + from + ", " + to + ") do not fit the arrays");
         }
     }
 
-    private static void call(MethodHandle h, LlamaConfig c, float[] q, int n, int pos, MemorySegment keys, MemorySegment values,
-                             float[] out, float scale, int qb, int from, int to) {
-        int rc;
-        try {
-            rc = (int) h.invokeExact(MemorySegment.ofArray(q), n, pos, keys, values, MemorySegment.ofArray(out), c.heads(),
-                    c.kvHeads(), c.headSize(), scale, qb, from, to);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native attention failed", e);
-        }
+    private static void done(int rc) {
         if (rc != 0) {
             throw new IllegalStateException("native attention returned " + rc);
         }

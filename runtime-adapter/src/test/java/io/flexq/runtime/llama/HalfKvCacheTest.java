@@ -155,15 +155,15 @@ class HalfKvCacheTest {
             float[] k = random(rnd, (pos + n) * c.kvDim(), 1.5f);
             float[] v = random(rnd, (pos + n) * c.kvDim(), 1f);
             short[] kh = new short[k.length], vh = new short[v.length];
-            KvCache.F16.toHalf(k, kh, 0, k.length);
-            KvCache.F16.toHalf(v, vh, 0, v.length);
+            KvCache.F16.toHalf(k, 0, kh, 0, k.length);
+            KvCache.F16.toHalf(v, 0, vh, 0, v.length);
             float scale = (float) (1 / Math.sqrt(hs));
             int max = NativeLlamaCpu.maxHeadBlock(c);
             float[] first32 = null, first16 = null;
             for (int qb = 1; qb <= max; qb++) {
                 float[] o32 = new float[n * c.qDim()], o16 = new float[n * c.qDim()];
                 NativeLlamaCpu.get().attend(c, q, n, pos, k, v, o32, scale, qb, 0, NativeLlamaCpu.tasks(c, n, qb));
-                NativeLlamaCpu.get().attend(c, q, n, pos, kh, vh, o16, scale, qb, 0, NativeLlamaCpu.tasks(c, n, qb));
+                NativeLlamaCpu.get().attend(c, q, n, pos, kh, vh, c.kvDim(), hs, o16, scale, qb, 0, NativeLlamaCpu.tasks(c, n, qb));
                 String ctx = "seed " + seed + ", heads " + heads + "/" + kvHeads + ", hs " + hs + ", blocks of " + qb;
                 if (first32 == null) {
                     first32 = o32;
@@ -191,7 +191,7 @@ class HalfKvCacheTest {
         cache.ensure(3);
         cache.write(0, k, v, 0, 3);
         short[] stored = new short[3 * c.kvDim()];
-        KvCache.F16.toHalf(k, stored, 0, stored.length);
+        KvCache.F16.toHalf(k, 0, stored, 0, stored.length);
         assertEquals(Float.POSITIVE_INFINITY, Float.float16ToFloat(stored[0]));
         assertEquals(0f, Float.float16ToFloat(stored[1]));
         assertEquals(1f, Float.float16ToFloat(stored[2]));
