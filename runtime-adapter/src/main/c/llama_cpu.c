@@ -95,6 +95,16 @@ T512 static inline __attribute__((always_inline)) __m512 ld16(const void *base, 
                : _mm512_loadu_ps((const float *) base + i);
 }
 
+/* Asks for the cache lines of one row's hs elements from element i on (PF rows ahead of use: the rows of a long
+ * context come from memory, and a task's rows are too few and too scattered for the hardware prefetcher alone). */
+#define PF 24
+static inline __attribute__((always_inline)) void prefetch_row(const void *base, size_t i, int hs, int f16) {
+    const char *p = (const char *) base + i * (f16 ? 2 : 4);
+    for (int off = 0; off < hs * (f16 ? 2 : 4); off += 64) {
+        _mm_prefetch(p + off, _MM_HINT_T0);
+    }
+}
+
 T512 static inline __attribute__((always_inline)) __m512 scores16(const float *qp, const void *keys, size_t k0, size_t rowStride,
                                                                   int chunks, int f16) {
     __m512 v[16];
@@ -165,6 +175,9 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
             }
             int j = 0;
             for (; j + 16 <= length; j += 16) {
+                for (int k = 0; k < 16 && j + PF + k < length; k++) {
+                    prefetch_row(keys, (j + PF + k) * rowStride + kvOff, hs, f16);
+                }
                 for (int i = 0; i < nh; i++) {
                     __m512 z = scores16(qp + (size_t) i * hs, keys, j * rowStride + kvOff, rowStride, chunks, f16);
                     z = _mm512_mul_ps(z, _mm512_set1_ps(scale));
@@ -213,6 +226,9 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
                 }
                 for (int jj = 0; jj < length; jj++) {
                     size_t vp = jj * rowStride + kvOff;
+                    if (jj + PF < length) {
+                        prefetch_row(values, (jj + PF) * rowStride + kvOff, hs, f16);
+                    }
                     for (int i = 0; i < nh; i++) {
                         __m512 a = _mm512_set1_ps(s[i * stride + jj] * inv[i]);
                         for (int c = 0; c < chunks; c++) {
