@@ -19,7 +19,8 @@
 # Knobs (environment): SHAPES (or SHAPE; default llama-3.2-1b), THREADS (nproc), ROUNDS (27M 5, 1B 3, 8B 2),
 # PROMPT (512), DECODE (27M/1B 32, 8B 16), PAIRS (27M/1B "fq6 q8 f16", 8B "fq6 q8"), the same with a suffix for one
 # shape (ROUNDS_8B, PROMPT_8B, DECODE_8B, PAIRS_8B, ..._1B, ..._27M), KERNELS (1: the kernel table at the end if
-# KERNEL_S seconds are left, default 90), BUDGET (seconds for the whole call, default 570: no round starts that would
+# KERNEL_S seconds are left, default 90), KV (our KV cache type, -Dflexq.cpu.kv: f16 by default, llama.cpp's
+# default cache type; f32), BUDGET (seconds for the whole call, default 570: no round starts that would
 # end after it). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
 set -uo pipefail
 G=$(cd "$(dirname "$0")" && pwd)
@@ -131,7 +132,7 @@ for shape in $SHAPES; do
   done
   left=$(( deadline - $(date +%s) ))
   if [ "$left" -lt 30 ]; then echo "$shape: not run, ${left} s left of BUDGET"; continue; fi
-  FLEXQ_JAVA_OPTS="-Xmx${BENCH_HEAP:-24g} ${FLEXQ_JAVA_OPTS:-}" CUDA_VISIBLE_DEVICES= timeout "$left" \
+  FLEXQ_JAVA_OPTS="-Xmx${BENCH_HEAP:-24g} -Dflexq.cpu.kv=${KV:-f16} ${FLEXQ_JAVA_OPTS:-}" CUDA_VISIBLE_DEVICES= timeout "$left" \
     bash "$G/compare-llama-cpp.sh" --llama-bench $LB/llama-bench --llama-args "-ngl 0" --threads "$THREADS" \
       --rounds "$rounds" --prompt "$prompt" --decode "$decode" --deadline "$deadline" "${args[@]}" \
     || echo "compare-llama-cpp.sh for $shape ended with status $?"
