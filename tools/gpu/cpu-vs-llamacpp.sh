@@ -19,7 +19,7 @@
 # Knobs (environment): SHAPES (or SHAPE; default llama-3.2-1b), THREADS (nproc), ROUNDS (27M 5, 1B 3, 8B 2),
 # PROMPT (512), DECODE (27M/1B 32, 8B 16), PAIRS (27M/1B "fq6 q8 f16", 8B "fq6 q8"), the same with a suffix for one
 # shape (ROUNDS_8B, PROMPT_8B, DECODE_8B, PAIRS_8B, ..._1B, ..._27M), KERNELS (1: the kernel table at the end if
-# KERNEL_S seconds are left, default 90), KV (our KV cache type, -Dflexq.cpu.kv: f16 by default, llama.cpp's
+# KERNEL_S seconds are left, default 120), KV (our KV cache type, -Dflexq.cpu.kv: f16 by default, llama.cpp's
 # default cache type; f32), BUDGET (seconds for the whole call, default 570: no round starts that would
 # end after it). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
 set -uo pipefail
@@ -141,12 +141,12 @@ done
 
 if [ "${KERNELS:-1}" = 1 ]; then
   left=$(( deadline - $(date +%s) ))
-  if [ "$left" -ge "${KERNEL_S:-90}" ]; then
+  if [ "$left" -ge "${KERNEL_S:-120}" ]; then
     timeout "$left" bash "$G/compare-llama-cpp.sh" --llama-bench $LB/llama-bench --threads "$THREADS" --kernels \
       --kernel-args "--rows 4096 --cols 4096 --ring-mb 1024 --seconds 1" || echo "kernel table ended with status $?"
     lap "kernel table"
   else
-    echo "kernel table: not run, ${left} s left of BUDGET (needs KERNEL_S=${KERNEL_S:-90})"
+    echo "kernel table: not run, ${left} s left of BUDGET (needs KERNEL_S=${KERNEL_S:-120})"
   fi
 fi
 echo "total $(( $(date +%s) - start )) s"
