@@ -733,7 +733,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
 // thread in flight) to part[t * ARGMAX_PARTS + p] = {value, index}; dec_argmax_final, M blocks of ARGMAX_PARTS
 // threads, reduces the partials. Every step keeps (larger value, or equal value and lower index), so the result does
 // not depend on how the row was split.
-#define ARGMAX_PARTS 64
+#define ARGMAX_PARTS 64  // also dec_argmax_final's block size (its launch bounds)
 #define ARGMAX_NONE 0x7fffffff
 __device__ __forceinline__ void argmax_take(float &best, int &idx, float v, int i) {
     if (v > best || (v == best && i < idx) || (idx == ARGMAX_NONE && i != ARGMAX_NONE && !(v != v))) { best = v; idx = i; }
@@ -772,7 +772,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_argmax_parts(const float *
         part[t * ARGMAX_PARTS + p] = make_int2(__float_as_int(best), idx);
     }
 }
-extern "C" __global__ void __launch_bounds__(ARGMAX_PARTS) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
+extern "C" __global__ void __launch_bounds__(64) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
     pdl_launch();
     pdl_wait();
     __shared__ float bv[ARGMAX_PARTS / 32];
