@@ -4,11 +4,13 @@
 # 64 MiB a call with the repository, and the model's HF folder alone is 56 MiB, so it travels in a call of its own:
 #   .gpu-jlama-model/   the 27M HF folder (F16 safetensors, config, tokenizer)                        ~56 MiB
 #   .gpu-jlama/         jlinked Java 25, classes (runtime-adapter, flexq-plugin, flexq-cuda with its cubins,
-#                       flexq-jlama and its test classes), runtime jars (Jlama 0.8.4, JavaCPP/CUDA), run.sh  <= 50 MiB
+#                       flexq-jlama and its test classes, flexq-cuda's test classes), runtime jars (Jlama 0.8.4,
+#                       JavaCPP/CUDA, JUnit console), run.sh                                             <= 50 MiB
 # Then two device runs back to back (the machine keeps /tmp while warm, 30 s after a call):
 #   1. carry [".gpu-jlama-model"]: rm -rf /tmp/jlama-model && cp -r .gpu-jlama-model /tmp/jlama-model && ls -l /tmp/jlama-model
 #   2. carry [".gpu-jlama"]:       bash .gpu-jlama/run.sh
-# run.sh makes Jlama's Q4 folder there (Jlama's own quantizer, seconds) and prints the table rows (about 4-6 min).
+# run.sh runs CudaRowRangeGpuTest, makes Jlama's Q4 folder (Jlama's own quantizer, seconds) and prints the table rows
+# (about 3-6 min; it stops starting rows at 500 s).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bin/find-java"
@@ -24,6 +26,9 @@ for m in runtime-adapter flexq-plugin kernels runtime-adapter/flexq-jlama; do
   cp -r "$m/target/classes" "$g/classes/$(basename "$m")"
 done
 cp -r runtime-adapter/flexq-jlama/target/test-classes "$g/classes/flexq-jlama-test"
+# the row-range GPU test (CudaRowRangeGpuTest) runs first in run.sh: kernels' test classes and the JUnit launcher
+cp -r kernels/target/test-classes "$g/classes/kernels-test"
+mvn -q -B -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 -DoutputDirectory="$root/$g/lib"
 # the H100/H200 are sm_90: the other cubins would only eat the carry (another GPU compiles flexq.cu with NVRTC)
 rm -f "$g"/classes/kernels/io/flexq/kernels/flexq-sm_8*.cubin
 # jlama-core's OpenAI client (76 MB) and what only it uses: JlamaBench never loads them (checked by running run.sh

@@ -20,13 +20,19 @@ x=/tmp/jlama-gpu-run; rm -rf "$x/classes"; mkdir -p "$x"
 [ -x "$x/jre/bin/java" ] || tar xJf "$g/jre-jlama.tar.xz" -C "$x"
 tar xJf "$g/classes.tar.xz" -C "$x"
 java="$x/jre/bin/java"
-all="$(ls -d "$x"/classes/* | tr '\n' ':')$(ls "$g"/lib/*.jar | tr '\n' ':')"
-cpu="$(ls -d "$x"/classes/* | grep -v '/kernels$' | tr '\n' ':')$(ls "$g"/lib/*.jar | tr '\n' ':')"  # no flexq-cuda service
+all="$(ls -d "$x"/classes/* | grep -v 'kernels-test$' | tr '\n' ':')$(ls "$g"/lib/*.jar | grep -v console | tr '\n' ':')"
+cpu="$(ls -d "$x"/classes/* | grep -v '/kernels' | tr '\n' ':')$(ls "$g"/lib/*.jar | grep -v console | tr '\n' ':')"  # no flexq-cuda service
 opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Djlama.force_panama_tensor_operations=true
       -Dflexq.cuda.cache=/tmp/flexq-cache)
 stderr="$out/stderr.txt"; : > "$stderr"
 echo "# JlamaBench on $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'no GPU'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# $("$java" -version 2>&1 | head -1); model $model; 128 prompt, 64 decode, best of 3"
+# the exactness of row ranges on this GPU first (skipped, with the probe's reason, without one)
+timeout 150 "$java" "${opts[@]}" -jar "$(ls "$g"/lib/junit-platform-console-standalone-*.jar)" execute -cp "$all$x/classes/kernels-test" \
+  --select-class io.flexq.cuda.CudaRowRangeGpuTest --details=tree --disable-banner --disable-ansi-colors > "$out/rowrange-junit.txt" 2>&1
+echo "# CudaRowRangeGpuTest: exit $? ($(grep -E '^\[ +[0-9]+ tests (successful|failed|skipped|aborted)' "$out/rowrange-junit.txt" | tr -s ' ' | tr '\n' ' '))"
+grep -m1 -o 'skipped, no usable GPU[^)]*' "$out/rowrange-junit.txt" | sed 's/^/#   /'
+grep -E 'MethodSource|AssertionFailedError|expected:' "$out/rowrange-junit.txt" | head -6 | sed 's/^/#   /'
 if [ ! -f "$model-JQ4/model.safetensors" ]; then
   "$java" "${opts[@]}" -cp "$cpu" io.flexq.jlama.FixturesMain q4 "$model" >>"$stderr" 2>&1 || echo "# Jlama Q4 folder failed (see stderr.txt)"
 fi
