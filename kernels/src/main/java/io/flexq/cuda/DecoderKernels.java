@@ -116,8 +116,13 @@ final class DecoderKernels {
                 gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
-    void argmax(long logits, int m, int n, long out) {
-        k.launch("dec_argmax", 0, m, 1, 1, 1024, () -> "dec_argmax M=" + m + " N=" + n, logits, n, out);
+    /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */
+    static final int ARGMAX_PARTS = 64;
+
+    /** out[t] = argmax of logits row t, through per-slice partials in {@code parts} (two launches). */
+    void argmax(long logits, int m, int n, long parts, long out) {
+        k.launch("dec_argmax_parts", 0, m, ARGMAX_PARTS, 1, 256, () -> "dec_argmax_parts M=" + m + " N=" + n, logits, n, parts);
+        k.launch("dec_argmax_final", 0, m, 1, 1, ARGMAX_PARTS, () -> "dec_argmax_final M=" + m, parts, out);
     }
 
     void floatGemv(long w, boolean f16, int rows, int cols, long x, int ldx, int m, long y) {

@@ -719,35 +719,67 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
 }
 
 // ------------------------------------------------------------------------------------------------ argmax
-// out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
-// Grid: M blocks of 1024 threads.
-extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__restrict__ logits, int n, int *__restrict__ out) {
-    pdl_launch();
-    pdl_wait();
-    __shared__ float bv[32];
-    __shared__ int bi[32];
-    const int t = blockIdx.x;
-    const float *row = logits + (long long)t * n;
-    float best = -INFINITY;
-    int idx = 0x7fffffff;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        const float v = row[i];
-        if (v > best || (idx == 0x7fffffff && !(v != v))) { best = v; idx = i; }
-    }
+// out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan; a row of
+// NaNs gives 0). Two kernels, because one block per row reads a 128k vocabulary one load per thread at a time (about
+// 50 us): dec_argmax_parts, grid (M, ARGMAX_PARTS) x 256 threads, reduces slice p of row t (four independent loads per
+// thread in flight) to part[t * ARGMAX_PARTS + p] = {value, index}; dec_argmax_final, M blocks of ARGMAX_PARTS
+// threads, reduces the partials. Every step keeps (larger value, or equal value and lower index), so the result does
+// not depend on how the row was split.
+#define ARGMAX_PARTS 64
+#define ARGMAX_NONE 0x7fffffff
+__device__ __forceinline__ void argmax_take(float &best, int &idx, float v, int i) {
+    if (v > best || (v == best && i < idx) || (idx == ARGMAX_NONE && i != ARGMAX_NONE && !(v != v))) { best = v; idx = i; }
+}
+__device__ __forceinline__ void argmax_warp(float &best, int &idx) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
         const float ov = __shfl_xor_sync(FULL_MASK, best, o);
         const int oi = __shfl_xor_sync(FULL_MASK, idx, o);
-        if (ov > best || (ov == best && oi < idx)) { best = ov; idx = oi; }
+        argmax_take(best, idx, ov, oi);
     }
+}
+extern "C" __global__ void __launch_bounds__(256) dec_argmax_parts(const float *__restrict__ logits, int n, int2 *__restrict__ part) {
+    pdl_launch();
+    pdl_wait();
+    __shared__ float bv[8];
+    __shared__ int bi[8];
+    const int t = blockIdx.x, p = blockIdx.y;
+    const float *row = logits + (long long)t * n;
+    const int per = (n + ARGMAX_PARTS - 1) / ARGMAX_PARTS, lo = p * per, hi = min(n, lo + per);
+    float best = -INFINITY;
+    int idx = ARGMAX_NONE;
+    for (int i0 = lo + threadIdx.x; i0 < hi; i0 += 4 * 256) {
+        float v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) v[u] = i0 + 256 * u < hi ? row[i0 + 256 * u] : NAN;
+#pragma unroll
+        for (int u = 0; u < 4; ++u) if (i0 + 256 * u < hi) argmax_take(best, idx, v[u], i0 + 256 * u);
+    }
+    argmax_warp(best, idx);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if (lane == 0) { bv[warp] = best; bi[warp] = idx; }
     __syncthreads();
     if (threadIdx.x == 0) {
-        for (int w = 1; w < (int)(blockDim.x >> 5); ++w) {
-            if (bv[w] > best || (bv[w] == best && bi[w] < idx)) { best = bv[w]; idx = bi[w]; }
-        }
-        out[t] = idx == 0x7fffffff ? 0 : idx;
+        for (int w = 1; w < 8; ++w) argmax_take(best, idx, bv[w], bi[w]);
+        part[t * ARGMAX_PARTS + p] = make_int2(__float_as_int(best), idx);
+    }
+}
+extern "C" __global__ void __launch_bounds__(ARGMAX_PARTS) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
+    __shared__ float bv[ARGMAX_PARTS / 32];
+    __shared__ int bi[ARGMAX_PARTS / 32];
+    const int t = blockIdx.x;
+    const int2 q = part[t * ARGMAX_PARTS + threadIdx.x];
+    float best = __int_as_float(q.x);
+    int idx = q.y;
+    argmax_warp(best, idx);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { bv[warp] = best; bi[warp] = idx; }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < ARGMAX_PARTS / 32; ++w) argmax_take(best, idx, bv[w], bi[w]);
+        out[t] = idx == ARGMAX_NONE ? 0 : idx;
     }
 }
 
@@ -758,44 +790,50 @@ extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__res
 // bytes in flight set its speed). K a multiple of 8 for fp16, 4 for fp32 (the host checks).
 // Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
 #define FG_BATCH 8
+#define FG_BATCH16 16
 extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
-    pdl_wait();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (r >= N) return;
+    if (r >= N) { pdl_wait(); return; }
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
     if (f16) {
-        const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
-        const int K8 = K / 8;
-        for (int c0 = lane; c0 < K8; c0 += 32 * FG_BATCH) {
-            uint4 w4[FG_BATCH];
+        // lane l takes 4 halves (8 bytes) at l, l + 32, ...: the warp's weight loads and float4 loads of x are both
+        // contiguous (16 halves per lane would make each x load touch twice the cache lines it uses)
+        const uint2 *wr = (const uint2 *)((const u16 *)W + (long long)r * K);
+        const int K4 = K / 4;
+        for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH16) {
+            uint2 w2[FG_BATCH16];
 #pragma unroll
-            for (int u = 0; u < FG_BATCH; ++u) {
+            for (int u = 0; u < FG_BATCH16; ++u) {
                 const int c = c0 + 32 * u;
-                w4[u] = c < K8 ? __ldg(wr + c) : make_uint4(0, 0, 0, 0);
+                w2[u] = c < K4 ? __ldg(wr + c) : make_uint2(0, 0);
+            }
+            if (!waited) {  // weights: the first loads are in flight before the wait for x
+                pdl_wait();
+                waited = true;
             }
 #pragma unroll
-            for (int u = 0; u < FG_BATCH; ++u) {
+            for (int u = 0; u < FG_BATCH16; ++u) {
                 const int c = c0 + 32 * u;
-                if (c >= K8) break;
-                const u32 wv[4] = {w4[u].x, w4[u].y, w4[u].z, w4[u].w};
-                float wf[8];
-#pragma unroll
-                for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
+                if (c >= K4) break;
+                const float w0 = h2f((u16)(w2[u].x & 0xFFFF)), w1 = h2f((u16)(w2[u].x >> 16));
+                const float w2f = h2f((u16)(w2[u].y & 0xFFFF)), w3 = h2f((u16)(w2[u].y >> 16));
 #pragma unroll
                 for (int tt = 0; tt < 8; ++tt) {
                     if (tt < nt) {
-                        const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
-                        const float4 a = xr[0], b = xr[1];
-                        acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
+                        const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
+                        acc[tt] += w0 * a.x + w1 * a.y + w2f * a.z + w3 * a.w;
                     }
                 }
             }
         }
     } else {
+        pdl_wait();
+        waited = true;
         const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
         const int K4 = K / 4;
         for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH) {
@@ -819,6 +857,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
             }
         }
     }
+    if (!waited) pdl_wait();
 #pragma unroll
     for (int tt = 0; tt < 8; ++tt) {
         float v = acc[tt];
@@ -831,59 +870,54 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
 // ------------------------------------------------------------------------------------------------ Q8_0 GEMV
 // y[t * N + r] = sum_b d[r][b] * sum_{i<32} qs[r][32b + i] * x[t][32b + i] for tokens t in [8 * blockIdx.z, +8): a
 // GGUF Q8_0 matrix as the upload splits it, int8 codes row-major (N x K bytes) and one fp16 scale per 32 codes
-// (N x K/32), fp32 activations and accumulation (each half block of 16 products summed, then times its scale).
-// One warp per row, 16 codes per 16-byte load, Q8_BATCH loads in flight per lane. K a multiple of 32 (host checks).
-// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head (what `flexq quantize` writes by default).
-#define Q8_BATCH 8
+// (N x K/32), fp32 activations and accumulation (each lane's 4 products summed, then times their block's scale).
+// One warp per row. Lane l takes the 4-code words l, l + 32, l + 64, ... of the row (Q8_WORDS of them in flight), so
+// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
+// codes per lane would make every x load instruction touch 16 cache lines for 512 useful bytes (the L1 then limits a
+// 128k-row output head, not DRAM). The first batch of codes is in flight before the wait for x.
+// K a multiple of 32 (the host checks). Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head
+// (what `flexq quantize` writes by default) and Q8_0 models' decode matmuls.
+#define Q8_WORDS 32
 extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (r >= N) return;
-    const int K16 = K / 16;
-    const uint4 *qr = qs + (long long)r * K16;
+    if (r >= N) { pdl_wait(); return; }
+    const int K4 = K / 4;
+    const u32 *qr = (const u32 *)qs + (long long)r * K4;
     const u16 *dr = d + (long long)r * (K / 32);
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     bool waited = false;
-    for (int c0 = lane; c0 < K16; c0 += 32 * Q8_BATCH) {
-        uint4 q4[Q8_BATCH];
-        float sc[Q8_BATCH];
+    for (int w0 = 0; w0 < K4; w0 += 32 * Q8_WORDS) {
+        u32 q[Q8_WORDS];
+        float sc[Q8_WORDS];
 #pragma unroll
-        for (int u = 0; u < Q8_BATCH; ++u) {
-            const int c = c0 + 32 * u;
-            q4[u] = c < K16 ? __ldg(qr + c) : make_uint4(0, 0, 0, 0);
-            sc[u] = c < K16 ? h2f(__ldg(dr + (c >> 1))) : 0.0f;
+        for (int u = 0; u < Q8_WORDS; ++u) {
+            const int wi = w0 + 32 * u + lane;  // word wi holds codes 4wi .. 4wi+3, all in block wi / 8
+            q[u] = wi < K4 ? __ldg(qr + wi) : 0u;
+            sc[u] = wi < K4 ? h2f(__ldg(dr + (wi >> 3))) : 0.0f;
         }
         if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
             pdl_wait();
             waited = true;
         }
 #pragma unroll
-        for (int u = 0; u < Q8_BATCH; ++u) {
-            const int c = c0 + 32 * u;
-            if (c >= K16) break;
+        for (int u = 0; u < Q8_WORDS; ++u) {
+            const int wi = w0 + 32 * u + lane;
+            if (w0 + 32 * u >= K4) break;
             // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
             // 2^23 + 128 comes off (one FADD); exact for every code.
-            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
-            float wf[16];
+            const u32 wv = q[u] ^ 0x80808080u;
+            float wf[4];
 #pragma unroll
-            for (int i = 0; i < 4; ++i)
-#pragma unroll
-                for (int b = 0; b < 4; ++b)
-                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
+            for (int b = 0; b < 4; ++b) wf[b] = __fsub_rn(__int_as_float(__byte_perm(wv, 0x4B000000u, 0x7540 + b)), 8388736.0f);
 #pragma unroll
             for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt) {
-                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 16);
-                    float part = 0.0f;
-#pragma unroll
-                    for (int i = 0; i < 4; ++i) {
-                        const float4 a = xr[i];
-                        part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
-                    }
-                    acc[tt] += part * sc[u];
+                if (tt < nt && wi < K4) {
+                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + 4 * wi);
+                    acc[tt] += (wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w) * sc[u];
                 }
             }
         }
