@@ -16,7 +16,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bin/find-java"
 cd "$root"
 g=.gpu-jlama
-rm -rf "$g/classes" "$g/classes.tar.xz" "$g/lib" .gpu-jlama-model; mkdir -p "$g/lib" "$g/classes" .gpu-jlama-model
+rm -rf "$g/classes" "$g/classes.tar.xz" "$g/lib" "$g/jre.tar.xz" .gpu-jlama-model; mkdir -p "$g/lib" "$g/classes" .gpu-jlama-model
 export FLEXQ_SHARED="${FLEXQ_SHARED:-$root/../shared}"
 [ -d "$FLEXQ_SHARED" ] || FLEXQ_SHARED=/work/shared
 # kernels with nvcc (no -Dflexq.nvcc.skip): prebuilt cubins, so the GPU host needs no NVRTC compile
