@@ -9,7 +9,30 @@
 set -uo pipefail
 g="$(cd "$(dirname "$0")" && pwd)"
 out="${OUT:-/tmp/jlama-gpu-out}"; mkdir -p "$out"
-exec > >(tee "$out/jlama-gpu.md") 2>&1
+
+# row LABEL CLASSPATH VARIANT DIR [JAVA OPTIONS...]: one JlamaBench JVM, its line relabelled, its routing summary below
+row() {
+  local label=$1 cp=$2 variant=$3 dir=$4; shift 4
+  local left=$((560 - SECONDS))
+  if [ "$left" -lt 60 ]; then echo "| $label | skipped: $SECONDS s used of this call's budget |"; return; fi
+  [ "$left" -gt 170 ] && left=170
+  local err line rc summary
+  err=$(mktemp)
+  line=$(timeout "$left" "$java" "${opts[@]}" "$@" -cp "$cp" io.flexq.jlama.bench.JlamaBench "$variant" "$dir" 128 64 3 2>"$err")
+  rc=$?
+  { echo "=== $label ($variant $*): exit $rc"; cat "$err"; } >>"$stderr"
+  summary=$(grep -h "^flexq-jlama: [0-9]* FQ6 tensors" "$err" | tail -1)
+  if [ $rc -ne 0 ] || [ -z "$line" ]; then
+    echo "| $label | FAILED (exit $rc, limit $left s; stderr.txt: $(grep -v '^[[:space:]]*at ' "$err" | tail -1 | cut -c1-160)) |"
+    rm -f "$err"; return
+  fi
+  rm -f "$err"
+  case "$label" in *flexq-cuda*) [[ "$summary" == *"[flexq-cuda]"* ]] || label="$label NOT ON THE GPU";; esac
+  echo "$line" | sed "s/^| [^|]* |/| $label |/"
+  case "$variant" in flexq-*) echo "    $summary";; esac
+}
+
+main() {
 model="${JLAMA_MODEL:-/tmp/jlama-model}/flexq-ref-27M-f16"
 if [ ! -f "$model/model.safetensors" ]; then
   echo "jlama-gpu-run: no HF folder at $model: run the call that carries .gpu-jlama-model first (bench/jlama-gpu-bundle.sh says how)"
@@ -38,28 +61,6 @@ if [ ! -f "$model-JQ4/model.safetensors" ]; then
 fi
 gpu=0; nvidia-smi -L >/dev/null 2>&1 && gpu=1
 
-# row LABEL CLASSPATH VARIANT DIR [JAVA OPTIONS...]: one JlamaBench JVM, its line relabelled, its routing summary below
-row() {
-  local label=$1 cp=$2 variant=$3 dir=$4; shift 4
-  local left=$((560 - SECONDS))
-  if [ "$left" -lt 60 ]; then echo "| $label | skipped: $SECONDS s used of this call's budget |"; return; fi
-  [ "$left" -gt 170 ] && left=170
-  local err line rc summary
-  err=$(mktemp)
-  line=$(timeout "$left" "$java" "${opts[@]}" "$@" -cp "$cp" io.flexq.jlama.bench.JlamaBench "$variant" "$dir" 128 64 3 2>"$err")
-  rc=$?
-  { echo "=== $label ($variant $*): exit $rc"; cat "$err"; } >>"$stderr"
-  summary=$(grep -h "^flexq-jlama: [0-9]* FQ6 tensors" "$err" | tail -1)
-  if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    echo "| $label | FAILED (exit $rc, limit $left s; stderr.txt: $(grep -v '^[[:space:]]*at ' "$err" | tail -1 | cut -c1-160)) |"
-    rm -f "$err"; return
-  fi
-  rm -f "$err"
-  case "$label" in *flexq-cuda*) [[ "$summary" == *"[flexq-cuda]"* ]] || label="$label NOT ON THE GPU";; esac
-  echo "$line" | sed "s/^| [^|]* |/| $label |/"
-  case "$variant" in flexq-*) echo "    $summary";; esac
-}
-
 echo "| configuration | Jlama operations | prompt tok/s | decode tok/s | RSS MiB | heap MiB |"
 echo "|---|---|---:|---:|---:|---:|"
 row "Jlama F32" "$cpu" f32 "$model"
@@ -80,3 +81,6 @@ else
   echo "| FlexQ W6A8 flexq-cuda | skipped: no GPU here (nvidia-smi -L failed) |"
 fi
 echo "# done in $SECONDS s"
+}
+
+main 2>&1 | tee "$out/jlama-gpu.md"
