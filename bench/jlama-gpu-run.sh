@@ -68,7 +68,7 @@ row "Jlama Q4 (I8 activations)" "$cpu" q4 "$model-JQ4"
 row "FlexQ W6A8 flexq-cpu" "$cpu" flexq-a8 "$model"
 if [ "$gpu" = 1 ]; then
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$out/gpumem.txt" 2>&1 &
-  sampler=$!
+  sampler=$!; sleep 1
   for how in shared launch whole; do
     idle=$(tail -1 "$out/gpumem.txt" 2>/dev/null)
     before=$(wc -l < "$out/gpumem.txt")
