@@ -657,6 +657,11 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(G
         int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
     gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
 }
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_qkv_rope_gemv_bulk(GEMM_ARGS, const RowInfo *__restrict__ rows,
+        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    gemv_ord_body<false, OrdActRecords, OrdRopeStore, true>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer},
+                                                           wt, ws, P, M, N, G);
+}
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -681,6 +686,9 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+}
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_resid_gemv_bulk(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false, OrdActRecords, OrdResidualStore, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
@@ -790,50 +798,44 @@ extern "C" __global__ void __launch_bounds__(ARGMAX_PARTS) dec_argmax_final(cons
 // bytes in flight set its speed). K a multiple of 8 for fp16, 4 for fp32 (the host checks).
 // Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads.
 #define FG_BATCH 8
-#define FG_BATCH16 16
 extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__restrict__ W, int f16, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
+    pdl_wait();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (r >= N) { pdl_wait(); return; }
+    if (r >= N) return;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    bool waited = false;
     if (f16) {
-        // lane l takes 4 halves (8 bytes) at l, l + 32, ...: the warp's weight loads and float4 loads of x are both
-        // contiguous (16 halves per lane would make each x load touch twice the cache lines it uses)
-        const uint2 *wr = (const uint2 *)((const u16 *)W + (long long)r * K);
-        const int K4 = K / 4;
-        for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH16) {
-            uint2 w2[FG_BATCH16];
+        const uint4 *wr = (const uint4 *)((const u16 *)W + (long long)r * K);
+        const int K8 = K / 8;
+        for (int c0 = lane; c0 < K8; c0 += 32 * FG_BATCH) {
+            uint4 w4[FG_BATCH];
 #pragma unroll
-            for (int u = 0; u < FG_BATCH16; ++u) {
+            for (int u = 0; u < FG_BATCH; ++u) {
                 const int c = c0 + 32 * u;
-                w2[u] = c < K4 ? __ldg(wr + c) : make_uint2(0, 0);
-            }
-            if (!waited) {  // weights: the first loads are in flight before the wait for x
-                pdl_wait();
-                waited = true;
+                w4[u] = c < K8 ? __ldg(wr + c) : make_uint4(0, 0, 0, 0);
             }
 #pragma unroll
-            for (int u = 0; u < FG_BATCH16; ++u) {
+            for (int u = 0; u < FG_BATCH; ++u) {
                 const int c = c0 + 32 * u;
-                if (c >= K4) break;
-                const float w0 = h2f((u16)(w2[u].x & 0xFFFF)), w1 = h2f((u16)(w2[u].x >> 16));
-                const float w2f = h2f((u16)(w2[u].y & 0xFFFF)), w3 = h2f((u16)(w2[u].y >> 16));
+                if (c >= K8) break;
+                const u32 wv[4] = {w4[u].x, w4[u].y, w4[u].z, w4[u].w};
+                float wf[8];
+#pragma unroll
+                for (int i = 0; i < 4; ++i) { wf[2 * i] = h2f((u16)(wv[i] & 0xFFFF)); wf[2 * i + 1] = h2f((u16)(wv[i] >> 16)); }
 #pragma unroll
                 for (int tt = 0; tt < 8; ++tt) {
                     if (tt < nt) {
-                        const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + c * 4);
-                        acc[tt] += w0 * a.x + w1 * a.y + w2f * a.z + w3 * a.w;
+                        const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 8);
+                        const float4 a = xr[0], b = xr[1];
+                        acc[tt] += wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w + wf[4] * b.x + wf[5] * b.y + wf[6] * b.z + wf[7] * b.w;
                     }
                 }
             }
         }
     } else {
-        pdl_wait();
-        waited = true;
         const float4 *wr = (const float4 *)((const float *)W + (long long)r * K);
         const int K4 = K / 4;
         for (int c0 = lane; c0 < K4; c0 += 32 * FG_BATCH) {
@@ -857,7 +859,6 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
             }
         }
     }
-    if (!waited) pdl_wait();
 #pragma unroll
     for (int tt = 0; tt < 8; ++tt) {
         float v = acc[tt];
@@ -870,15 +871,82 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
 // ------------------------------------------------------------------------------------------------ Q8_0 GEMV
 // y[t * N + r] = sum_b d[r][b] * sum_{i<32} qs[r][32b + i] * x[t][32b + i] for tokens t in [8 * blockIdx.z, +8): a
 // GGUF Q8_0 matrix as the upload splits it, int8 codes row-major (N x K bytes) and one fp16 scale per 32 codes
-// (N x K/32), fp32 activations and accumulation (each lane's 4 products summed, then times their block's scale).
-// One warp per row. Lane l takes the 4-code words l, l + 32, l + 64, ... of the row (Q8_WORDS of them in flight), so
-// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
-// codes per lane would make every x load instruction touch 16 cache lines for 512 useful bytes (the L1 then limits a
-// 128k-row output head, not DRAM). The first batch of codes is in flight before the wait for x.
-// K a multiple of 32 (the host checks). Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head
-// (what `flexq quantize` writes by default) and Q8_0 models' decode matmuls.
-#define Q8_WORDS 32
+// (N x K/32), fp32 activations and accumulation (each half block of 16 products summed, then times its scale).
+// One warp per row, 16 codes per 16-byte load, Q8_BATCH loads in flight per lane. K a multiple of 32 (host checks).
+// Grid: (ceil(N / 8), 1, ceil(M / 8)), 256 threads. Serves a Q8_0 output head (what `flexq quantize` writes by default).
+#define Q8_BATCH 8
 extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
+        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) return;
+    const int K16 = K / 16;
+    const uint4 *qr = qs + (long long)r * K16;
+    const u16 *dr = d + (long long)r * (K / 32);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
+    for (int c0 = lane; c0 < K16; c0 += 32 * Q8_BATCH) {
+        uint4 q4[Q8_BATCH];
+        float sc[Q8_BATCH];
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            q4[u] = c < K16 ? __ldg(qr + c) : make_uint4(0, 0, 0, 0);
+            sc[u] = c < K16 ? h2f(__ldg(dr + (c >> 1))) : 0.0f;
+        }
+        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
+            pdl_wait();
+            waited = true;
+        }
+#pragma unroll
+        for (int u = 0; u < Q8_BATCH; ++u) {
+            const int c = c0 + 32 * u;
+            if (c >= K16) break;
+            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
+            // 2^23 + 128 comes off (one FADD); exact for every code.
+            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
+            float wf[16];
+#pragma unroll
+            for (int i = 0; i < 4; ++i)
+#pragma unroll
+                for (int b = 0; b < 4; ++b)
+                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float4 *xr = (const float4 *)(x + (long long)(t0 + tt) * ldx + c * 16);
+                    float part = 0.0f;
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const float4 a = xr[i];
+                        part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
+                    }
+                    acc[tt] += part * sc[u];
+                }
+            }
+        }
+    }
+    if (!waited) pdl_wait();
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
+    }
+}
+
+// dec_q8_gemv_wide: the same product for steps of several rows (the host takes it from 4 rows on), each lane's 4
+// products summed, then times their block's scale. One warp per row. Lane l takes the 4-code words l, l + 32,
+// l + 64, ... of the row (Q8_WORDS of them in flight), so
+// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
+// codes per lane make every x load instruction touch 16 cache lines for 512 useful bytes, once per row of the step.
+// At one row it is 2.5x slower than dec_q8_gemv (more instructions per code, a longer dependent chain), at 8 rows
+// faster (bench/results/e2e-h100.md, round 5). Grid and K as dec_q8_gemv.
+#define Q8_WORDS 32
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_wide(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
         const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
     const int lane = threadIdx.x & 31;
