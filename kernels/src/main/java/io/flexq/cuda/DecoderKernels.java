@@ -134,8 +134,14 @@ final class DecoderKernels {
     static final int Q8_WIDE_ROWS = 4;
 
     void q8Gemv(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
-        k.launch(m >= Q8_WIDE_ROWS ? "dec_q8_gemv_wide" : "dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
-                () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+        int gx = FlexqKernels.ceilDiv(rows, 8), gz = FlexqKernels.ceilDiv(m, 8);
+        if (m >= Q8_WIDE_ROWS) {
+            k.launch("dec_q8_gemv_wide", 0, gx, 1, gz, 256, () -> "dec_q8_gemv_wide M=" + m + " N=" + rows + " K=" + cols,
+                    codes, scales, rows, cols, x, ldx, m, y);
+        } else {
+            k.launch("dec_q8_gemv", 0, gx, 1, gz, 256, () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols,
+                    codes, scales, rows, cols, x, ldx, m, y);
+        }
     }
 
     void q8ToF16(long codes, long scales, int rows, int cols, long out) {

@@ -657,6 +657,11 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(G
         int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
     gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
 }
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_qkv_rope_gemv_bulk(GEMM_ARGS, const RowInfo *__restrict__ rows,
+        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    gemv_ord_body<false, OrdActRecords, OrdRopeStore, true>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer},
+                                                           wt, ws, P, M, N, G);
+}
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -681,6 +686,9 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+}
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_resid_gemv_bulk(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false, OrdActRecords, OrdResidualStore, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
@@ -725,7 +733,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
 // thread in flight) to part[t * ARGMAX_PARTS + p] = {value, index}; dec_argmax_final, M blocks of ARGMAX_PARTS
 // threads, reduces the partials. Every step keeps (larger value, or equal value and lower index), so the result does
 // not depend on how the row was split.
-#define ARGMAX_PARTS 64
+#define ARGMAX_PARTS 64  // also dec_argmax_final's block size (its launch bounds)
 #define ARGMAX_NONE 0x7fffffff
 __device__ __forceinline__ void argmax_take(float &best, int &idx, float v, int i) {
     if (v > best || (v == best && i < idx) || (idx == ARGMAX_NONE && i != ARGMAX_NONE && !(v != v))) { best = v; idx = i; }
@@ -764,7 +772,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_argmax_parts(const float *
         part[t * ARGMAX_PARTS + p] = make_int2(__float_as_int(best), idx);
     }
 }
-extern "C" __global__ void __launch_bounds__(ARGMAX_PARTS) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
+extern "C" __global__ void __launch_bounds__(64) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
     pdl_launch();
     pdl_wait();
     __shared__ float bv[ARGMAX_PARTS / 32];
