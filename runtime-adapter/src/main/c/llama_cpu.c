@@ -165,7 +165,7 @@ T512 static inline __attribute__((always_inline)) int attention(const float *q, 
         int t = task / blocks / kvHeads, g = task / blocks % kvHeads, b = task % blocks;
         int length = pos + t + 1;
         size_t kvOff = g * headStride;
-        {
+        { /* one block of query heads (the scope of a former loop over the group's blocks) */
             int h0 = g * group + b * qb;
             int nh = (g + 1) * group - h0 < qb ? (g + 1) * group - h0 : qb;
             const float *qp = q + (size_t) t * qDim + (size_t) h0 * hs;

@@ -41,7 +41,8 @@ final class Attention {
         NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (fast.runs(c.headSize())) {
             int qb = headBlock(c, n, team);
-            onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, qb, from, to));
+            onTasks(NativeLlamaCpu.tasks(c, n, qb), team,
+                    (from, to) -> fast.attend(c, q, n, pos, keys, values, out, scale, qb, from, to));
             return;
         }
         attendJava(c, q, n, pos, keys, values, out, team);
@@ -61,8 +62,8 @@ final class Attention {
         }
         float scale = scale(c);
         int qb = headBlock(c, n, team);
-        onTasks(NativeLlamaCpu.tasks(c, n, qb), team, (from, to) -> fast.attend(c, q, n, pos, keys, values, rowStride, headStride, out, scale, qb,
-                from, to));
+        onTasks(NativeLlamaCpu.tasks(c, n, qb), team,
+                (from, to) -> fast.attend(c, q, n, pos, keys, values, rowStride, headStride, out, scale, qb, from, to));
     }
 
     /**
