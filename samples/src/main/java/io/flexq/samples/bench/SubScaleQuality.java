@@ -20,13 +20,13 @@ import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.FloatTypes;
+import io.flexq.runtime.tensor.QuantTypes;
 import io.flexq.runtime.tensor.Quantizers;
 import io.flexq.runtime.tokenizer.Tokenizer;
 import io.flexq.runtime.tokenizer.Tokenizers;
 import io.flexq.samples.subscale.SimulatedA8;
 import io.flexq.samples.subscale.SubScaleLayout;
 import io.flexq.samples.subscale.SubScaleQuantizer;
-import io.flexq.samples.subscale.SubScaleWeights;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +57,19 @@ public final class SubScaleQuality {
     private SubScaleQuality() {
     }
 
-    private record Variant(String label, SubScaleLayout layout, QuantizedModel model, double relError, long estBytes) {
+    private record Variant(String layout, String mode, double bpw, QuantizedModel model, double relError, long estBytes) {
+    }
+
+    /** The dequantized weights of one linear in layout {@code name}: a {@link SubScaleLayout}, or {@code q6_k} (the runtime's Q6_K encoder, for reference). */
+    private static float[] roundTrip(String name, String tensor, float[] w, int rows, int cols) {
+        if (name.equals("q6_k")) {
+            return Quantizers.dequantize(QuantTypes.Q6_K, MemorySegment.ofArray(Quantizers.quantize(QuantTypes.Q6_K, w, rows, cols)), rows, cols);
+        }
+        return SubScaleQuantizer.quantize(tensor, w, rows, cols, SubScaleLayout.of(name)).dequantize();
+    }
+
+    private static double bitsPerWeight(String name) {
+        return name.equals("q6_k") ? 6.5625 : SubScaleLayout.of(name).bitsPerWeight();
     }
 
     public static void main(String[] args) throws Exception {
@@ -80,21 +92,21 @@ public final class SubScaleQuality {
             List<Variant> variants = new ArrayList<>();
             for (String spec : args[3].split(",")) {
                 String[] p = spec.split(":");
-                SubScaleLayout layout = SubScaleLayout.of(p[0]);
+                String layout = p[0];
+                double bpw = bitsPerWeight(layout);
                 boolean a8 = switch (p.length == 2 ? p[1] : "") {
                     case "a8" -> true;
                     case "a16" -> false;
                     default -> throw new IllegalArgumentException("variant '" + spec + "': expected LAYOUT:a8 or LAYOUT:a16");
                 };
-                if (!quantized.containsKey(layout.name())) {
+                if (!quantized.containsKey(layout)) {
                     long t0 = System.nanoTime();
                     double sse = 0, ssw = 0;
                     Map<String, TensorEntry> tensors = new LinkedHashMap<>();
                     for (TensorEntry t : linears) {
                         int rows = (int) t.rows(), cols = (int) t.cols();
                         float[] w = Quantizers.dequantize(t.type(), t.data(), rows, cols);
-                        SubScaleWeights q = SubScaleQuantizer.quantize(t.name(), w, rows, cols, layout);
-                        float[] d = q.dequantize();
+                        float[] d = roundTrip(layout, t.name(), w, rows, cols);
                         for (int i = 0; i < w.length; i++) {
                             double e = w[i] - (double) d[i];
                             sse += e * e;
@@ -103,9 +115,10 @@ public final class SubScaleQuality {
                         tensors.put(t.name(), new TensorEntry(t.name(), FloatTypes.F32, t.ne().clone(),
                                 MemorySegment.ofArray(Quantizers.quantize(FloatTypes.F32, d, rows, cols))));
                     }
-                    quantized.put(layout.name(), tensors);
-                    errors.put(layout.name(), Math.sqrt(sse / ssw));
-                    System.err.printf(Locale.ROOT, "%s: relative weight error %.5f (%.0f s)%n", layout.describe(), Math.sqrt(sse / ssw),
+                    quantized.put(layout, tensors);
+                    errors.put(layout, Math.sqrt(sse / ssw));
+                    System.err.printf(Locale.ROOT, "%s: relative weight error %.5f (%.0f s)%n",
+                            layout.equals("q6_k") ? "q6_k (runtime Q6_K encoder, 6.5625 bpw)" : SubScaleLayout.of(layout).describe(), Math.sqrt(sse / ssw),
                             (System.nanoTime() - t0) / 1e9);
                 }
                 Map<String, TensorEntry> tensors = new LinkedHashMap<>(ref.tensors());
@@ -113,15 +126,15 @@ public final class SubScaleQuality {
                 tensors.putAll(head.replaced());
                 long rest = header;
                 for (TensorEntry t : tensors.values()) {
-                    if (!quantized.get(layout.name()).containsKey(t.name())) {
+                    if (!quantized.get(layout).containsKey(t.name())) {
                         rest += t.data().byteSize();
                     }
                 }
-                quantized.get(layout.name()).forEach((name, t) -> tensors.put(name,
+                quantized.get(layout).forEach((name, t) -> tensors.put(name,
                         a8 ? new TensorEntry(name, SimulatedA8.TYPE, t.ne(), t.data()) : t));
-                long est = rest + Math.round(linearWeights * layout.bitsPerWeight() / 8);
+                long est = rest + Math.round(linearWeights * bpw / 8);
                 QuantizedModel m = new QuantizedModel(ref.path(), ref.format(), ref.metadata().asMap(), MetadataTypes.of(ref), tensors);
-                variants.add(new Variant(layout.name() + (a8 ? " W6A8" : " W6A16"), layout, m, errors.get(layout.name()), est));
+                variants.add(new Variant(layout, a8 ? "W6A8" : "W6A16", bpw, m, errors.get(layout), est));
             }
             int threads = PoolLease.defaultThreads();
             CpuBackend cpu = new CpuBackend(PoolLease.owned(threads));
@@ -174,8 +187,8 @@ public final class SubScaleQuality {
                     for (int i = 0; i < variants.size(); i++) {
                         Variant v = variants.get(i);
                         Quality q = accs.get(i).result();
-                        System.out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", v.layout().name(),
-                                v.label().substring(v.label().indexOf(' ') + 1), v.layout().bitsPerWeight(), v.relError(), v.estBytes(),
+                        System.out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", v.layout(),
+                                v.mode(), v.bpw(), v.relError(), v.estBytes(),
                                 8.0 * v.estBytes() / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
                     }
                     System.out.println();

@@ -67,7 +67,12 @@ public record SubScaleLayout(String name, int group, int chunk, int subBits, int
             new SubScaleLayout("s32x3o8", 128, 32, 3, 8),
             new SubScaleLayout("s16x3o8", 128, 16, 3, 8),
             new SubScaleLayout("s32x3o4", 128, 32, 3, 4),
-            new SubScaleLayout("s16x3o4", 128, 16, 3, 4));
+            new SubScaleLayout("s16x3o4", 128, 16, 3, 4),
+            new SubScaleLayout("s16x4o12", 128, 16, 4, 12),
+            new SubScaleLayout("s16x4o16", 128, 16, 4, 16),
+            new SubScaleLayout("s16x3o12", 128, 16, 3, 12),
+            new SubScaleLayout("s16x5", 128, 16, 5, 1),
+            new SubScaleLayout("s32x4o12", 128, 32, 4, 12));
 
     public static SubScaleLayout of(String name) {
         return KNOWN.stream().filter(l -> l.name.equals(name)).findFirst()
