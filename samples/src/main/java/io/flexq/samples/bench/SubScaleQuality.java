@@ -49,7 +49,7 @@ import java.util.Optional;
  * as it would be written: Q8_0 embedding, F32 norms, the source's header bytes).
  *
  * <pre>
- *   java ... [-Dflexq.refcache=DIR] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT:MODE[,LAYOUT:MODE...]
+ *   java ... [-Dflexq.refcache=DIR] [-Dflexq.checkpoint=N] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT:MODE[,LAYOUT:MODE...]
  * </pre>
  */
 public final class SubScaleQuality {
@@ -141,6 +141,7 @@ public final class SubScaleQuality {
             List<Llama> models = new ArrayList<>();
             List<LlamaLogits> logits = new ArrayList<>();
             String cache = System.getProperty("flexq.refcache");
+            int every = Integer.getInteger("flexq.checkpoint", 0);
             try (Llama refModel = Llama.load(ref, cl, s -> { }); LlamaLogits refLive = new LlamaLogits(refModel, ctx)) {
                 LogitModel refLogits = cache == null ? refLive : new CachedLogits(refLive, Path.of(cache));
                 for (Variant v : variants) {
@@ -177,27 +178,33 @@ public final class SubScaleQuality {
                             });
                         }
                         System.err.printf(Locale.ROOT, "\r%s %d/%d", text, win + 1, w.count());
+                        if (win + 1 == w.count() || (every > 0 && (win + 1) % every == 0)) {
+                            print(text, win + 1, ctx, refAcc, accs, variants, linearWeights, distinct, (System.nanoTime() - t0) / 1e9, win + 1 < w.count());
+                        }
                     }
                     System.err.println();
-                    Quality r = refAcc.result();
-                    System.out.printf(Locale.ROOT, "%s: %d windows of %d, %d scored tokens, %.0f s; reference PPL %.3f; %,d linear weights, %,d distinct%n%n",
-                            Path.of(text).getFileName(), w.count(), ctx, r.tokens(), (System.nanoTime() - t0) / 1e9, r.ppl(), linearWeights, distinct);
-                    System.out.println("| layout | mode | bpw linears | rel. weight error | est. file bytes | bpw whole file | PPL | mean KLD | p99 KLD | same top-1 |");
-                    System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-                    for (int i = 0; i < variants.size(); i++) {
-                        Variant v = variants.get(i);
-                        Quality q = accs.get(i).result();
-                        System.out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", v.layout(),
-                                v.mode(), v.bpw(), v.relError(), v.estBytes(),
-                                8.0 * v.estBytes() / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
-                    }
-                    System.out.println();
-                    System.out.flush();
                 }
             } finally {
                 logits.forEach(LlamaLogits::close);
                 models.forEach(Llama::close);
             }
         }
+    }
+
+    private static void print(String text, int windows, int ctx, QualityAccumulator refAcc, List<QualityAccumulator> accs, List<Variant> variants,
+                              long linearWeights, long distinct, double seconds, boolean partial) {
+        Quality r = refAcc.result();
+        System.out.printf(Locale.ROOT, "%s: %s%d windows of %d, %d scored tokens, %.0f s; reference PPL %.3f; %,d linear weights, %,d distinct%n%n",
+                Path.of(text).getFileName(), partial ? "checkpoint after " : "", windows, ctx, r.tokens(), seconds, r.ppl(), linearWeights, distinct);
+        System.out.println("| layout | mode | bpw linears | rel. weight error | est. file bytes | bpw whole file | PPL | mean KLD | p99 KLD | same top-1 |");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (int i = 0; i < variants.size(); i++) {
+            Variant v = variants.get(i);
+            Quality q = accs.get(i).result();
+            System.out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %,d | %.3f | %.3f | %.6f | %.5f | %.2f%% |%n", v.layout(),
+                    v.mode(), v.bpw(), v.relError(), v.estBytes(), 8.0 * v.estBytes() / distinct, q.ppl(), q.kldMean(), q.kldP99(), 100 * q.top1());
+        }
+        System.out.println();
+        System.out.flush();
     }
 }
