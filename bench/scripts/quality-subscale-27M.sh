@@ -12,7 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$here/bin/find-java"
 windows=${1:-100}
-variants=${2:-g128:a16,g128:a8,g32:a8,s32x4:a8,s16x4:a16,s16x4:a8,s16x4o16:a8,q6_k:a8}
+variants=${2:-g128:a8,g32:a8,s32x4:a8,s16x4:a8,s16x4o16:a16,s16x4o16:a8,q6_k:a8}
 cache=${3:-/tmp/fq6-refcache}
 shared="${FLEXQ_SHARED:-$here/../shared}"
 (cd "$here" && mvn -q -B -ntp -Dflexq.nvcc.skip=true -DskipTests -pl samples -am package)
