@@ -5,7 +5,7 @@
 # same weights) through io.flexq.cuda.E2eBench; builds llama.cpp from the anchors in the background and runs
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
-# More steps: kbench (single-kernel timings, CudaKernelBenchmark), conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
+# More steps: ncu (Nsight Compute sections of the decode kernels: NCU_KERNELS regex, NCU_SKIP, NCU_COUNT), kbench (single-kernel timings, CudaKernelBenchmark), conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
 # synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*;
 # SYNTH_HEAD=":f16" makes the synthetic model FP16 throughout), 70b.
 set -u
@@ -33,9 +33,9 @@ if { has build || has llama; } && [ ! -x /tmp/lb/bin/llama-bench ] && [ ! -f /tm
 fi
 if has junit; then
   sel=""; for c in ${JUNIT_CLASSES:-CudaDecoderGpuTest}; do sel="$sel --select-class io.flexq.cuda.$c"; done
-  t timeout ${T_JUNIT:-300} $J -jar "$G"/lib/junit-platform-console-standalone-*.jar execute -cp "$CP" $sel \
-    --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit.log" 2>&1
-  grep -E "\[decoder\]|✘|tests (successful|failed)" "$OUT/junit.log" | head -40
+  t timeout ${T_JUNIT:-300} $J ${JFLAGS:-} -jar "$G"/lib/junit-platform-console-standalone-*.jar execute -cp "$CP" $sel \
+    --details=tree --disable-banner --disable-ansi-colors > "$OUT/junit${JUNIT_TAG:-}.log" 2>&1
+  grep -E "\[decoder\]|✘|tests (successful|failed)" "$OUT/junit${JUNIT_TAG:-}.log" | head -40
 fi
 if has conformance; then
   t timeout 180 $J -cp "$CP" io.flexq.runtime.cli.Main conformance --backend flexq-cuda --report "$OUT/conformance.md" > "$OUT/conformance.log" 2>&1
@@ -57,6 +57,17 @@ fi
 if has kbench; then     # single kernels with CUDA events (CudaKernelBenchmark): KB_FILTER shapes (8B, 70B, 7B), KB_MS token counts, KB_FLAGS JVM flags
   t timeout 300 $J ${KB_FLAGS:-} -cp "$CP" io.flexq.cuda.CudaKernelBenchmark "$OUT/kbench.csv" "${KB_FILTER:-8B}" "${KB_MS:-1,8}" > "$OUT/kbench.log" 2>&1
   grep -E "^  " "$OUT/kbench.log" | grep -v quantize | cut -d, -f1,4,5,6,8,10
+fi
+if has ncu; then        # hardware counters of decode kernels inside the replayed graph (Nsight Compute, clocks left alone)
+  # NCU_SPECS: "regex@skip@count ...": the matching launches to skip, then to profile (a step has ~160 matching launches)
+  i=0
+  for spec in ${NCU_SPECS:-"gemv_i8_ord|dec_resid_gemv|dec_qkv_rope_gemv|dec_attention_hd128|dec_attention_merge@400@10" "dec_q8_gemv|dec_argmax@3@6"}; do
+    i=$((i + 1)); IFS=@ read -r rx skip cnt <<< "$spec"
+    t timeout ${T_NCU:-200} ncu --clock-control none --target-processes all -k "regex:$rx" --launch-skip "$skip" --launch-count "$cnt" \
+      --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section MemoryWorkloadAnalysis \
+      $J -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 under ncu" 64 8 1 1 > "$OUT/ncu-$i.log" 2>&1
+    grep -E "^  [a-z_]+.*\(|Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Block Limit Reg|Warp Cycles Per Issued|Stall" "$OUT/ncu-$i.log" | head -120
+  done
 fi
 if has synth && [ ! -f "$W/m-f16.gguf" ]; then
   t python3 "$G/anchors/synth_gguf.py" "$SHAPE" "$W/m-f16.gguf" > "$OUT/synth.log" 2>&1; tail -2 "$OUT/synth.log"

@@ -408,7 +408,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             mark("output head");
         }
         if (argmax) {
-            d.argmax(w.logits.address(), rows, c.vocabSize(), w.ids.address());
+            d.argmax(w.logits.address(), rows, c.vocabSize(), w.argmaxParts.address(), w.ids.address());
             mark("argmax");
         }
     }

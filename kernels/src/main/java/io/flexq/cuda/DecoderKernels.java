@@ -116,8 +116,13 @@ final class DecoderKernels {
                 gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
-    void argmax(long logits, int m, int n, long out) {
-        k.launch("dec_argmax", 0, m, 1, 1, 1024, () -> "dec_argmax M=" + m + " N=" + n, logits, n, out);
+    /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */
+    static final int ARGMAX_PARTS = 64;
+
+    /** out[t] = argmax of logits row t, through per-slice partials in {@code parts} (two launches). */
+    void argmax(long logits, int m, int n, long parts, long out) {
+        k.launch("dec_argmax_parts", 0, m, ARGMAX_PARTS, 1, 256, () -> "dec_argmax_parts M=" + m + " N=" + n, logits, n, parts);
+        k.launch("dec_argmax_final", 0, m, 1, 1, ARGMAX_PARTS, () -> "dec_argmax_final M=" + m, parts, out);
     }
 
     void floatGemv(long w, boolean f16, int rows, int cols, long x, int ldx, int m, long y) {
@@ -125,8 +130,11 @@ final class DecoderKernels {
                 () -> "dec_float_gemv M=" + m + " N=" + rows + " K=" + cols, w, f16 ? 1 : 0, rows, cols, x, ldx, m, y);
     }
 
+    /** Rows from which {@link #q8Gemv} takes dec_q8_gemv_wide (measured at 1 and 8 rows only: e2e-h100.md round 5). */
+    static final int Q8_WIDE_ROWS = 4;
+
     void q8Gemv(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
-        k.launch("dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+        k.launch(m >= Q8_WIDE_ROWS ? "dec_q8_gemv_wide" : "dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
                 () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 

@@ -16,7 +16,7 @@ final class DecoderWork implements AutoCloseable {
     final int capacity;
     /** Attention partial slots: a forward of M rows over C chunks needs M * C. */
     final long partialSlots;
-    final DeviceBuffer rows, x, xn, att, proj, h, act6, act8, sa6, sa8, logits, ids, partials, staging;
+    final DeviceBuffer rows, x, xn, att, proj, h, act6, act8, sa6, sa8, logits, ids, argmaxParts, partials, staging;
     /**
      * Sums of squares of the residual stream per 16-row tile (double, row t at t * normTiles), left by the matmuls that
      * add into it (dec_resid_gemv) for the RMSNorm after them (dec_rmsnorm_parts).
@@ -48,6 +48,7 @@ final class DecoderWork implements AutoCloseable {
         sa8 = alloc(dev, (long) gmax * FlexqKernels.ldsa(capacity) * 4, "A8 scales");
         logits = alloc(dev, m * c.vocabSize() * 4, "logits");
         ids = alloc(dev, m * 4, "argmax ids");
+        argmaxParts = alloc(dev, m * DecoderKernels.ARGMAX_PARTS * 8, "argmax partials");
         partials = alloc(dev, partialSlots * c.heads() * (c.headSize() + 2L) * 4, "attention partials");
         staging = alloc(dev, needsStaging ? m * maxCols * 2 : 16, "fp16 activations");
         normTiles = (c.dim() + 15) / 16;

@@ -1,9 +1,9 @@
 package io.flexq.cuda;
 
 /**
- * A float weight matrix on the device, row-major, fp16 ({@code f16}) or fp32. Up to 8 rows (decode) it runs the
- * decoder's GEMV (fp32 activations, fp32 accumulation); beyond, fp16 weights go through cuBLAS with the activations
- * rounded to fp16 (fp32 accumulation and output), fp32 weights through the GEMV tiled over the rows.
+ * A float weight matrix on the device, row-major, fp16 ({@code f16}) or fp32. fp16 weights go through cuBLAS with the
+ * activations rounded to fp16 (fp32 accumulation and output); fp32 weights through the decoder's GEMV (fp32
+ * activations and accumulation), tiled over the rows.
  */
 record FloatLinear(String name, int rows, int cols, boolean f16, DeviceBuffer weights, CublasGemm blas)
         implements DeviceLinear {
@@ -24,11 +24,11 @@ record FloatLinear(String name, int rows, int cols, boolean f16, DeviceBuffer we
     }
 
     /**
-     * {@code -Dflexq.cuda.f16Decode=cublas}: fp16 matrices take cuBLAS (activations rounded to fp16) for decode steps too,
-     * not the decoder's GEMV. Off by default until measured (cuBLAS FP16 streamed 2.8 TB/s at M = 1 on the 8B shapes
-     * where the decoder's fp16 GEMV reached about 1.75, bench/results/e2e-h100.md round 4).
+     * fp16 matrices take cuBLAS for decode steps too (activations rounded to fp16, as in prompts): on the 8B shape an
+     * F16 model decoded at 150.0 tok/s that way against 109.9 through the decoder's GEMV (H100, same session, e2e-h100.md
+     * round 5). {@code -Dflexq.cuda.f16Decode=gemv} keeps the GEMV (fp32 activations) for steps of up to 8 rows.
      */
-    private static final boolean CUBLAS_DECODE = "cublas".equals(System.getProperty("flexq.cuda.f16Decode"));
+    private static final boolean CUBLAS_DECODE = !"gemv".equals(System.getProperty("flexq.cuda.f16Decode"));
 
     @Override
     public void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y) {

@@ -657,6 +657,11 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(G
         int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
     gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
 }
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_qkv_rope_gemv_bulk(GEMM_ARGS, const RowInfo *__restrict__ rows,
+        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    gemv_ord_body<false, OrdActRecords, OrdRopeStore, true>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer},
+                                                           wt, ws, P, M, N, G);
+}
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -681,6 +686,9 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+}
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_resid_gemv_bulk(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false, OrdActRecords, OrdResidualStore, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
@@ -719,35 +727,67 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
 }
 
 // ------------------------------------------------------------------------------------------------ argmax
-// out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan).
-// Grid: M blocks of 1024 threads.
-extern "C" __global__ void __launch_bounds__(1024) dec_argmax(const float *__restrict__ logits, int n, int *__restrict__ out) {
-    pdl_launch();
-    pdl_wait();
-    __shared__ float bv[32];
-    __shared__ int bi[32];
-    const int t = blockIdx.x;
-    const float *row = logits + (long long)t * n;
-    float best = -INFINITY;
-    int idx = 0x7fffffff;
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-        const float v = row[i];
-        if (v > best || (idx == 0x7fffffff && !(v != v))) { best = v; idx = i; }
-    }
+// out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan; a row of
+// NaNs gives 0). Two kernels, because one block per row reads a 128k vocabulary one load per thread at a time (about
+// 50 us): dec_argmax_parts, grid (M, ARGMAX_PARTS) x 256 threads, reduces slice p of row t (four independent loads per
+// thread in flight) to part[t * ARGMAX_PARTS + p] = {value, index}; dec_argmax_final, M blocks of ARGMAX_PARTS
+// threads, reduces the partials. Every step keeps (larger value, or equal value and lower index), so the result does
+// not depend on how the row was split.
+#define ARGMAX_PARTS 64
+#define ARGMAX_NONE 0x7fffffff
+__device__ __forceinline__ void argmax_take(float &best, int &idx, float v, int i) {
+    if (v > best || (v == best && i < idx) || (idx == ARGMAX_NONE && i != ARGMAX_NONE && !(v != v))) { best = v; idx = i; }
+}
+__device__ __forceinline__ void argmax_warp(float &best, int &idx) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) {
         const float ov = __shfl_xor_sync(FULL_MASK, best, o);
         const int oi = __shfl_xor_sync(FULL_MASK, idx, o);
-        if (ov > best || (ov == best && oi < idx)) { best = ov; idx = oi; }
+        argmax_take(best, idx, ov, oi);
     }
+}
+extern "C" __global__ void __launch_bounds__(256) dec_argmax_parts(const float *__restrict__ logits, int n, int2 *__restrict__ part) {
+    pdl_launch();
+    pdl_wait();
+    __shared__ float bv[8];
+    __shared__ int bi[8];
+    const int t = blockIdx.x, p = blockIdx.y;
+    const float *row = logits + (long long)t * n;
+    const int per = (n + ARGMAX_PARTS - 1) / ARGMAX_PARTS, lo = p * per, hi = min(n, lo + per);
+    float best = -INFINITY;
+    int idx = ARGMAX_NONE;
+    for (int i0 = lo + threadIdx.x; i0 < hi; i0 += 4 * 256) {
+        float v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) v[u] = i0 + 256 * u < hi ? row[i0 + 256 * u] : NAN;
+#pragma unroll
+        for (int u = 0; u < 4; ++u) if (i0 + 256 * u < hi) argmax_take(best, idx, v[u], i0 + 256 * u);
+    }
+    argmax_warp(best, idx);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if (lane == 0) { bv[warp] = best; bi[warp] = idx; }
     __syncthreads();
     if (threadIdx.x == 0) {
-        for (int w = 1; w < (int)(blockDim.x >> 5); ++w) {
-            if (bv[w] > best || (bv[w] == best && bi[w] < idx)) { best = bv[w]; idx = bi[w]; }
-        }
-        out[t] = idx == 0x7fffffff ? 0 : idx;
+        for (int w = 1; w < 8; ++w) argmax_take(best, idx, bv[w], bi[w]);
+        part[t * ARGMAX_PARTS + p] = make_int2(__float_as_int(best), idx);
+    }
+}
+extern "C" __global__ void __launch_bounds__(ARGMAX_PARTS) dec_argmax_final(const int2 *__restrict__ part, int *__restrict__ out) {
+    pdl_launch();
+    pdl_wait();
+    __shared__ float bv[ARGMAX_PARTS / 32];
+    __shared__ int bi[ARGMAX_PARTS / 32];
+    const int t = blockIdx.x;
+    const int2 q = part[t * ARGMAX_PARTS + threadIdx.x];
+    float best = __int_as_float(q.x);
+    int idx = q.y;
+    argmax_warp(best, idx);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) { bv[warp] = best; bi[warp] = idx; }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int w = 1; w < ARGMAX_PARTS / 32; ++w) argmax_take(best, idx, bv[w], bi[w]);
+        out[t] = idx == ARGMAX_NONE ? 0 : idx;
     }
 }
 
@@ -884,6 +924,68 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
                         part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
                     }
                     acc[tt] += part * sc[u];
+                }
+            }
+        }
+    }
+    if (!waited) pdl_wait();
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
+    }
+}
+
+// dec_q8_gemv_wide: the same product for steps of several rows (the host takes it from 4 rows on), each lane's 4
+// products summed, then times their block's scale. One warp per row. Lane l takes the 4-code words l, l + 32,
+// l + 64, ... of the row (Q8_WORDS of them in flight), so
+// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
+// codes per lane make every x load instruction touch 16 cache lines for 512 useful bytes, once per row of the step.
+// At one row it is 2.5x slower than dec_q8_gemv (more instructions per code, a longer dependent chain), at 8 rows
+// faster (bench/results/e2e-h100.md, round 5). Grid and K as dec_q8_gemv.
+#define Q8_WORDS 32
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_wide(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
+        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) { pdl_wait(); return; }
+    const int K4 = K / 4;
+    const u32 *qr = (const u32 *)qs + (long long)r * K4;
+    const u16 *dr = d + (long long)r * (K / 32);
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
+    for (int w0 = 0; w0 < K4; w0 += 32 * Q8_WORDS) {
+        u32 q[Q8_WORDS];
+        float sc[Q8_WORDS];
+#pragma unroll
+        for (int u = 0; u < Q8_WORDS; ++u) {
+            const int wi = w0 + 32 * u + lane;  // word wi holds codes 4wi .. 4wi+3, all in block wi / 8
+            q[u] = wi < K4 ? __ldg(qr + wi) : 0u;
+            sc[u] = wi < K4 ? h2f(__ldg(dr + (wi >> 3))) : 0.0f;
+        }
+        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
+            pdl_wait();
+            waited = true;
+        }
+#pragma unroll
+        for (int u = 0; u < Q8_WORDS; ++u) {
+            const int wi = w0 + 32 * u + lane;
+            if (w0 + 32 * u >= K4) break;
+            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
+            // 2^23 + 128 comes off (one FADD); exact for every code.
+            const u32 wv = q[u] ^ 0x80808080u;
+            float wf[4];
+#pragma unroll
+            for (int b = 0; b < 4; ++b) wf[b] = __fsub_rn(__int_as_float(__byte_perm(wv, 0x4B000000u, 0x7540 + b)), 8388736.0f);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt && wi < K4) {
+                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + 4 * wi);
+                    acc[tt] += (wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w) * sc[u];
                 }
             }
         }
