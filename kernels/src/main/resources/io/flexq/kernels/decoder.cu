@@ -941,58 +941,6 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
     warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
 }
 
-// dec_q8_gemv_wide: the same product for steps of several rows (the host takes it from 4 rows on), each lane's 4
-// products summed, then times their block's scale. One warp per row. Lane l takes the 4-code words l, l + 32,
-// l + 64, ... of the row (Q8_WORDS of them in flight), so
-// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
-// codes per lane make every x load instruction touch 16 cache lines for 512 useful bytes, once per row of the step.
-// At one row it is 2.5x slower than dec_q8_gemv (more instructions per code, a longer dependent chain), at 8 rows
-// faster (bench/results/e2e-h100.md, round 5). Grid and K as dec_q8_gemv.
-#define Q8_WORDS 32
-extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_wide(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
-        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
-    pdl_launch();
-    const int lane = threadIdx.x & 31;
-    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
-    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (r >= N) { pdl_wait(); return; }
-    const int K4 = K / 4;
-    const u32 *qr = (const u32 *)qs + (long long)r * K4;
-    const u16 *dr = d + (long long)r * (K / 32);
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    bool waited = false;
-    for (int w0 = 0; w0 < K4; w0 += 32 * Q8_WORDS) {
-        u32 q[Q8_WORDS];
-        float sc[Q8_WORDS];
-#pragma unroll
-        for (int u = 0; u < Q8_WORDS; ++u) {
-            const int wi = w0 + 32 * u + lane;  // word wi holds codes 4wi .. 4wi+3, all in block wi / 8
-            q[u] = wi < K4 ? __ldg(qr + wi) : 0u;
-            sc[u] = wi < K4 ? h2f(__ldg(dr + (wi >> 3))) : 0.0f;
-        }
-        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
-            pdl_wait();
-            waited = true;
-        }
-#pragma unroll
-        for (int u = 0; u < Q8_WORDS; ++u) {
-            const int wi = w0 + 32 * u + lane;
-            if (w0 + 32 * u >= K4) break;
-            float wf[4];
-            i8x4_to_f32(q[u], wf);
-#pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt && wi < K4) {
-                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + 4 * wi);
-                    acc[tt] += (wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w) * sc[u];
-                }
-            }
-        }
-    }
-    if (!waited) pdl_wait();
-    warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
-}
-
 // Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
 // for batched forwards. n = N * K elements. Grid: ceil(n / 256).
 extern "C" __global__ void __launch_bounds__(256) dec_q8_to_f16(const signed char *__restrict__ codes, const u16 *__restrict__ d,
