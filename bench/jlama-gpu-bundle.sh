@@ -1,46 +1,62 @@
 #!/usr/bin/env bash
-# For the H200 numbers of bench/results/jlama.md: lays out under .gpu-jlama/ (ignored by git, < 64 MiB) what the GPU
-# host needs to run JlamaBench with flexq-cuda: a jlinked Java 25, the classes of runtime-adapter, flexq-plugin,
-# kernels (flexq-cuda) and flexq-jlama (+ its test classes), JavaCPP/CUDA runtime jars, Jlama 0.8.4 and its
-# dependencies, and the 27M fixtures (HF folder, Jlama Q4 folder). Then, on the device (carry [".gpu-jlama"]):
-#   bash .gpu-jlama/run.sh
+# For the GPU rows of bench/results/jlama.md: lays out, ignored by git, what the GPU host needs to run JlamaBench
+# (Jlama F32, Jlama Q4, FlexQ W6A8 on flexq-cpu and on flexq-cuda) on the 27M model. The device carries at most
+# 64 MiB a call with the repository, and the model's HF folder alone is 56 MiB, so it travels in a call of its own:
+#   .gpu-jlama-model/   the 27M HF folder (F16 safetensors, config, tokenizer)                        ~56 MiB
+#   .gpu-jlama/         jlinked Java 25, classes (runtime-adapter, flexq-plugin, flexq-cuda with its cubins,
+#                       flexq-jlama and its test classes, flexq-cuda's test classes), runtime jars (Jlama 0.8.4,
+#                       JavaCPP/CUDA, JUnit console), run.sh                                             <= 50 MiB
+# Then two device runs back to back (the machine keeps /tmp while warm, 30 s after a call):
+#   1. carry [".gpu-jlama-model"]: rm -rf /tmp/jlama-model && cp -r .gpu-jlama-model /tmp/jlama-model && ls -l /tmp/jlama-model
+#   2. carry [".gpu-jlama"]:       bash .gpu-jlama/run.sh
+# run.sh runs CudaRowRangeGpuTest, makes Jlama's Q4 folder (Jlama's own quantizer, seconds) and prints the table rows
+# (about 3-6 min; it stops starting rows at 500 s).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 source "$root/bin/find-java"
 cd "$root"
 g=.gpu-jlama
-rm -rf "$g/classes" "$g/lib" "$g/models"; mkdir -p "$g/lib" "$g/classes" "$g/models"
+rm -rf "$g/classes" "$g/classes.tar.xz" "$g/lib" "$g/jre.tar.xz" .gpu-jlama-model; mkdir -p "$g/lib" "$g/classes" .gpu-jlama-model
 export FLEXQ_SHARED="${FLEXQ_SHARED:-$root/../shared}"
-mvn -q -B -ntp -DskipTests -pl kernels,runtime-adapter/flexq-jlama -am package test-compile dependency:copy-dependencies \
+[ -d "$FLEXQ_SHARED" ] || FLEXQ_SHARED=/work/shared
+# kernels with nvcc (no -Dflexq.nvcc.skip): prebuilt cubins, so the GPU host needs no NVRTC compile
+mvn -q -B -ntp -DskipTests -pl kernels,runtime-adapter/flexq-jlama -am test-compile dependency:copy-dependencies \
   -DincludeScope=test -DexcludeGroupIds=io.flexq,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian -DoutputDirectory="$root/$g/lib"
 for m in runtime-adapter flexq-plugin kernels runtime-adapter/flexq-jlama; do
-  n="$(basename "$m")"
-  cp -r "$m/target/classes" "$g/classes/$n"
+  cp -r "$m/target/classes" "$g/classes/$(basename "$m")"
 done
 cp -r runtime-adapter/flexq-jlama/target/test-classes "$g/classes/flexq-jlama-test"
-cp="$(ls -d "$g"/classes/* | tr '\n' ':')$(ls "$g"/lib/*.jar | tr '\n' ':')"
-(cd runtime-adapter/flexq-jlama && java --add-modules jdk.incubator.vector -cp "$(echo "$cp" | sed "s#\.gpu-jlama#$root/.gpu-jlama#g")" io.flexq.jlama.FixturesMain >/dev/null 2>&1)
-cp -r runtime-adapter/flexq-jlama/target/jlama-fixtures/flexq-ref-27M-f16 runtime-adapter/flexq-jlama/target/jlama-fixtures/flexq-ref-27M-f16-JQ4 "$g/models/"
-if [ ! -f "$g/jre.tar.xz" ]; then
-  rm -rf "$g/jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs,java.desktop,java.sql,java.naming,java.net.http \
-    --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$g/jre"
-  (cd "$g" && tar cJf jre.tar.xz jre && rm -rf jre)
+# the row-range GPU test (CudaRowRangeGpuTest) runs first in run.sh: kernels' test classes and the JUnit launcher
+cp -r kernels/target/test-classes "$g/classes/kernels-test"
+mvn -q -B -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.14.1 -DoutputDirectory="$root/$g/lib"
+# the H100/H200 are sm_90: the other cubins would only eat the carry (another GPU compiles flexq.cu with NVRTC)
+rm -f "$g"/classes/kernels/io/flexq/kernels/flexq-sm_8*.cubin
+# jlama-core's OpenAI client (76 MB) and what only it uses: JlamaBench never loads them (checked by running run.sh
+# on the CPU with this class path)
+rm -f "$g"/lib/openai-java*.jar "$g"/lib/okhttp-*.jar "$g"/lib/okio-*.jar "$g"/lib/kotlin-*.jar "$g"/lib/jackson-module-kotlin-*.jar
+# jemoji (4.6 MB) serves Jlama's GPT-2 tokenizer only; the 27M model is a Llama
+rm -f "$g"/lib/jemoji-*.jar
+# the fixtures' HF folder (our converter, from ../shared/models/flexq-ref-27M-f16.gguf); made here if missing
+cp="$(ls -d "$root/$g"/classes/* | tr '\n' ':')$root/runtime-adapter/target/test-classes:$(ls "$root/$g"/lib/*.jar | tr '\n' ':')"
+hf=runtime-adapter/flexq-jlama/target/jlama-fixtures/flexq-ref-27M-f16
+if [ ! -f "$hf/model.safetensors" ]; then
+  (cd runtime-adapter/flexq-jlama && java --add-modules jdk.incubator.vector -cp "$cp" io.flexq.jlama.FixturesMain >/dev/null)
 fi
-cat > "$g/run.sh" <<'RUN'
-#!/usr/bin/env bash
-# On the GPU host: Jlama F32, Jlama Q4 and FlexQ W6A8 (flexq-cuda when a GPU is there, else flexq-cpu) on the 27M model.
-set -euo pipefail
-g="$(cd "$(dirname "$0")" && pwd)"
-[ -d "$g/jre" ] || (cd "$g" && tar xJf jre.tar.xz)
-cp="$(ls -d "$g"/classes/* | tr '\n' ':')$(ls "$g"/lib/*.jar | tr '\n' ':')"
-j=("$g/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Djlama.force_panama_tensor_operations=true -cp "$cp")
-nvidia-smi --query-gpu=name --format=csv,noheader || true; nproc; date -u
-echo "| configuration | Jlama operations | prompt tok/s | decode tok/s | RSS MiB | heap MiB |"
-echo "|---|---|---:|---:|---:|---:|"
-"${j[@]}" io.flexq.jlama.bench.JlamaBench f32 "$g/models/flexq-ref-27M-f16" 128 64 3 2>/dev/null
-"${j[@]}" io.flexq.jlama.bench.JlamaBench q4 "$g/models/flexq-ref-27M-f16-JQ4" 128 64 3 2>/dev/null
-"${j[@]}" io.flexq.jlama.bench.JlamaBench flexq-a8 "$g/models/flexq-ref-27M-f16" 128 64 3 2>"$g/flexq-stderr.txt"
-grep -h "backends\|flexq-jlama" "$g/flexq-stderr.txt" || true
-RUN
-du -sh "$g"
+cp -r "$hf" .gpu-jlama-model/flexq-ref-27M-f16
+# classes (cubin, sources) shrink 5x in xz; the jars are zips already
+(cd "$g" && tar cJf classes.tar.xz classes && rm -rf classes)
+# Java 25 for a host without one: uncompressed jlink image, then xz (2x smaller than jlink's zip-9 in xz); java.desktop
+# stays, Jlama's Jackson/Jinjava load java.beans
+if [ ! -f "$g/jre-jlama.tar.xz" ]; then
+  rm -rf "$g/jre" "$g/jre.tar.xz"
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.management,java.xml,jdk.zipfs,java.desktop,java.sql,java.naming,java.net.http \
+    --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$g/jre"
+  (cd "$g" && tar cJf jre-jlama.tar.xz jre && rm -rf jre)
+fi
+cp bench/jlama-gpu-run.sh "$g/run.sh"
+du -sh "$g" .gpu-jlama-model
+for d in "$g" .gpu-jlama-model; do
+  mib=$(( $(du -sb "$d" | cut -f1) / 1048576 ))
+  limit=$([ "$d" = "$g" ] && echo 50 || echo 60)
+  [ "$mib" -le "$limit" ] || { echo "jlama-gpu-bundle: $d is $mib MiB, over $limit MiB (device carry limit 64 MiB with the repository)" >&2; exit 1; }
+done

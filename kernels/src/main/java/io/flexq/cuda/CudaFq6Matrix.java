@@ -17,6 +17,10 @@ import java.util.Optional;
  * bytes and run the fp32 correctness kernel.
  *
  * <p>Per-op offload: each call pays two PCIe copies. Calls on one device are serialized.
+ *
+ * <p>Row ranges ({@code matmul(in, out, rowFrom, rowTo)}, what Jlama sends: one call per row chunk per worker
+ * thread, all with the same input) are served as {@link RowRanges} says: by default the chunks of one call share one
+ * whole product ({@link SharedProduct}), since a chunk's own launch would cost a round trip per chunk.
  */
 final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
 
@@ -30,7 +34,9 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
     private final DeviceBuffer int8;     // I8 tiles, or null
     private final DeviceBuffer planes;   // bit-plane tiles, or null
     private final DeviceBuffer scales;   // scale tiles (A6/A8)
-    private String lastKernel = "none yet";
+    private final RowRanges rowRanges;
+    private final SharedProduct shared;
+    private volatile String lastKernel = "none yet";
 
     CudaFq6Matrix(String name, int rows, int cols, ActivationMode mode, CudaDevice device, Dispatcher dispatcher,
                   DeviceBuffer fq6, DeviceBuffer int8, DeviceBuffer planes, DeviceBuffer scales) {
@@ -44,6 +50,8 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
         this.int8 = int8;
         this.planes = planes;
         this.scales = scales;
+        this.rowRanges = RowRanges.fromProperty();
+        this.shared = new SharedProduct(rows, cols);
     }
 
     @Override
@@ -70,6 +78,40 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
         WeightMatrix.checkShapes(this, in, out);
         run(in, out.data(), null);
         out.changed();
+    }
+
+    /**
+     * Rows {@code [rowFrom, rowTo)}: each bit for bit the whole product's row (see {@link RowRanges} for how; the
+     * range launch uses the whole product's kernel and K-splits, whose per-row sums do not depend on N or on
+     * where the tile sits).
+     */
+    @Override
+    public void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        matmul(in, out, rowFrom, rowTo, rowRanges);
+    }
+
+    /** As above, served as {@code how} says (tests run every way on one matrix). */
+    void matmul(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo, RowRanges how) {
+        WeightMatrix.checkRowRange(this, in, out, rowFrom, rowTo);
+        if (rowFrom < rowTo) {
+            switch (how) {
+                case WHOLE -> WeightMatrix.super.matmul(in, out, rowFrom, rowTo);
+                case LAUNCH -> {
+                    if (mode == ActivationMode.A16) {
+                        shared.serve(in, out, rowFrom, rowTo, (x, y) -> run(x, y, null));
+                    } else {
+                        launchRows(in, out, rowFrom, rowTo);
+                    }
+                }
+                case SHARED -> shared.serve(in, out, rowFrom, rowTo, (x, y) -> run(x, y, null));
+            }
+        }
+        out.changed();
+    }
+
+    /** Whole products the shared row-range path has run (tests). */
+    SharedProduct sharedProduct() {
+        return shared;
     }
 
     /** The kernel's {@code _p} twin on the same dispatch: its int32 group partials (W6A6 / W6A8 only). */
@@ -105,10 +147,7 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
                 k.w6a16(fq6, rows, cols, x, cols, y, m);
                 lastKernel = "flexq_w6a16";
             } else {
-                Dispatcher.Choice c = dispatcher.choose(m, rows, cols, mode.bits());
-                if (c.spec().path().planes() && planes == null || !c.spec().path().planes() && int8 == null) {
-                    c = new Dispatcher.Choice(KernelSpec.byName(planes != null ? "flexq_gemv_btc_a" + mode.bits() + "_nt1" : "flexq_gemv_i8_nt1").orElseThrow(), 1);
-                }
+                Dispatcher.Choice c = choice(m);
                 boolean usePlanes = c.spec().path().planes();
                 DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
                 DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
@@ -119,6 +158,50 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
             y.download(yHost.asSlice(0, (long) m * rows * 4), 0);
             if (p != null) {
                 p.download(partialsHost, 0);
+            }
+        }
+    }
+
+    /** The kernel (and K-splits) for M tokens of the whole matrix, among the layouts this matrix keeps. */
+    Dispatcher.Choice choice(int m) {
+        Dispatcher.Choice c = dispatcher.choose(m, rows, cols, mode.bits());
+        if (c.spec().path().planes() && planes == null || !c.spec().path().planes() && int8 == null) {
+            c = new Dispatcher.Choice(KernelSpec.byName(planes != null ? "flexq_gemv_btc_a" + mode.bits() + "_nt1" : "flexq_gemv_i8_nt1").orElseThrow(), 1);
+        }
+        return c;
+    }
+
+    /**
+     * One launch for rows [rowFrom, rowTo) (W6A6 / W6A8): the whole product's kernel choice (so the same sums per
+     * row) on the tiles of the {@link TileRange}, N = the covered rows; y comes back for those rows only.
+     */
+    private void launchRows(ActivationBatch in, ActivationBatch out, int rowFrom, int rowTo) {
+        int m = in.tokens();
+        TileRange range = TileRange.of(rowFrom, rowTo, rows, cols);
+        int n = range.rows();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment yHost = arena.allocate((long) m * n * 4, 64);
+            synchronized (device) {
+                device.makeCurrent();
+                FlexqKernels k = device.kernels();
+                DeviceBuffer x = device.scratch("x", (long) m * cols * 4);
+                x.upload(in.data().asSlice(0, (long) m * cols * 4), 0);
+                Dispatcher.Choice c = choice(m);
+                boolean usePlanes = c.spec().path().planes();
+                DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
+                DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
+                DeviceBuffer y = device.scratch("y", (long) m * n * 4);
+                k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
+                try (DeviceBuffer w = (usePlanes ? planes : int8).view(range.weightOffset(), range.weightBytes(cols));
+                     DeviceBuffer s = scales.view(range.scaleOffset(), range.scaleBytes(cols))) {
+                    k.gemm(c.spec(), c.splits(), w, s, act, sa, y, null, m, n, cols);
+                }
+                y.download(yHost, 0);
+                lastKernel = c.spec().name() + (c.spec().gemm() ? "" : " splits=" + c.splits()) + " rows [" + range.coverFrom() + ", " + range.coverTo() + ")";
+            }
+            long skip = 4L * (rowFrom - range.coverFrom()), bytes = 4L * (rowTo - rowFrom);
+            for (int t = 0; t < m; t++) {
+                MemorySegment.copy(yHost, 4L * t * n + skip, out.data(), out.offsetOf(t, rowFrom), bytes);
             }
         }
     }

@@ -61,12 +61,13 @@ public final class FlexqKernels {
     }
 
     /**
-     * {@code -Dflexq.cuda.bulkGemv=auto|true|false}: whether ordered GEMVs (and the decoder's fused ones) take their
-     * {@code _bulk} variant, whose weights travel by cp.async.bulk into shared memory (sm_90). {@code auto} (the default)
-     * takes it where it measured faster: K <= 4096 with N >= 6144 (8B shape at M = 1, H100: gate+up 38.3 vs 43.7 us,
-     * qkv 16.9 vs 18.7; but o, N = 4096, 15.7 vs 10.7 and down, K = 14336, 34.3 vs 22.8; e2e-h100.md round 5).
+     * {@code -Dflexq.cuda.bulkGemv=false|auto|true}: whether ordered GEMVs (and the decoder's fused ones) take their
+     * {@code _bulk} variant, whose weights travel by cp.async.bulk into shared memory (sm_90). Alone it is faster for
+     * K <= 4096 with N >= 6144 (8B shape at M = 1, H100: gate+up 38.3 vs 43.7 us, qkv 16.9 vs 18.7) and slower elsewhere
+     * (o 15.7 vs 10.7, down 34.3 vs 22.8); {@code auto} takes it where it was faster, but the whole decode step tied
+     * (290.7 vs 290.9 tok/s, same session, e2e-h100.md round 5), so it stays off by default.
      */
-    private static final String BULK_GEMV = System.getProperty("flexq.cuda.bulkGemv", "auto");
+    private static final String BULK_GEMV = System.getProperty("flexq.cuda.bulkGemv", "false");
     /** The dynamic shared memory a block may take on sm_90 (227 KiB). */
     private static final int MAX_BLOCK_SHARED = 227 * 1024;
 
@@ -75,7 +76,8 @@ public final class FlexqKernels {
         boolean wanted = switch (BULK_GEMV) {
             case "true" -> true;
             case "false" -> false;
-            default -> cols <= 4096 && rows >= 6144;
+            case "auto" -> cols <= 4096 && rows >= 6144;
+            default -> throw new IllegalArgumentException("-Dflexq.cuda.bulkGemv=" + BULK_GEMV + ": expected false, auto or true");
         };
         return wanted && device.computeCapability() >= 90 && KernelSpec.orderedBulkSharedBytes(tokens, cols) <= MAX_BLOCK_SHARED;
     }

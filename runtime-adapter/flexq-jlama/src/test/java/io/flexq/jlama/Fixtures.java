@@ -48,7 +48,11 @@ final class Fixtures {
      * with I8 activations, so a pre-quantized folder is how Jlama users run Q4.)
      */
     static synchronized Path jlamaQ4(String model) throws java.io.IOException {
-        Path dir = hfFolder(model);
+        return jlamaQ4Beside(hfFolder(model));
+    }
+
+    /** Jlama's Q4 (as {@link #jlamaQ4}) of the HF folder {@code dir}, in {@code dir + "-JQ4"} (made if missing). */
+    static synchronized Path jlamaQ4Beside(Path dir) throws java.io.IOException {
         Path out = dir.resolveSibling(dir.getFileName() + "-JQ4");
         if (!Files.isRegularFile(out.resolve("model.safetensors"))) {
             com.github.tjake.jlama.safetensors.SafeTensorSupport.quantizeModel(dir, com.github.tjake.jlama.safetensors.DType.Q4,
