@@ -130,18 +130,9 @@ final class DecoderKernels {
                 () -> "dec_float_gemv M=" + m + " N=" + rows + " K=" + cols, w, f16 ? 1 : 0, rows, cols, x, ldx, m, y);
     }
 
-    /** Rows from which {@link #q8Gemv} takes dec_q8_gemv_wide (measured at 1 and 8 rows only: e2e-h100.md round 5). */
-    static final int Q8_WIDE_ROWS = 4;
-
     void q8Gemv(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
-        int gx = FlexqKernels.ceilDiv(rows, 8), gz = FlexqKernels.ceilDiv(m, 8);
-        if (m >= Q8_WIDE_ROWS) {
-            k.launch("dec_q8_gemv_wide", 0, gx, 1, gz, 256, () -> "dec_q8_gemv_wide M=" + m + " N=" + rows + " K=" + cols,
-                    codes, scales, rows, cols, x, ldx, m, y);
-        } else {
-            k.launch("dec_q8_gemv", 0, gx, 1, gz, 256, () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols,
-                    codes, scales, rows, cols, x, ldx, m, y);
-        }
+        k.launch("dec_q8_gemv", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+                () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 
     void q8ToF16(long codes, long scales, int rows, int cols, long out) {

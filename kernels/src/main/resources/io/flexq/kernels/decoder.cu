@@ -791,6 +791,26 @@ extern "C" __global__ void __launch_bounds__(64) dec_argmax_final(const int2 *__
     }
 }
 
+// The decode GEMVs' last step: each of the warp's nt token sums (one per lane, in acc) reduced over the 32 lanes and
+// stored by lane 0 at y[tt * ld].
+__device__ __forceinline__ void warp_rows_store(const float (&acc)[8], int nt, int lane, float *__restrict__ y, int ld) {
+#pragma unroll
+    for (int tt = 0; tt < 8; ++tt) {
+        float v = acc[tt];
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+        if (lane == 0 && tt < nt) y[(long long)tt * ld] = v;
+    }
+}
+
+// Four int8 codes (one word) to fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one
+// PRMT), and 2^23 + 128 comes off (one FADD); exact for every code.
+__device__ __forceinline__ void i8x4_to_f32(u32 w, float (&f)[4]) {
+    const u32 u = w ^ 0x80808080u;
+#pragma unroll
+    for (int b = 0; b < 4; ++b) f[b] = __fsub_rn(__int_as_float(__byte_perm(u, 0x4B000000u, 0x7540 + b)), 8388736.0f);
+}
+
 // ------------------------------------------------------------------------------------ float-weight GEMV
 // y[t * N + r] = sum_k W[r][k] * x[t * ldx + k] for tokens t in [8 * blockIdx.z, +8), W row-major N x K in fp16
 // (f16 = 1) or fp32, fp32 accumulation. One warp per row, lanes stride over k in 16-byte loads, FG_BATCH loads
@@ -859,13 +879,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_float_gemv(const void *__r
             }
         }
     }
-#pragma unroll
-    for (int tt = 0; tt < 8; ++tt) {
-        float v = acc[tt];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
-        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
-    }
+    warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
 }
 
 // ------------------------------------------------------------------------------------------------ Q8_0 GEMV
@@ -904,15 +918,10 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
         for (int u = 0; u < Q8_BATCH; ++u) {
             const int c = c0 + 32 * u;
             if (c >= K16) break;
-            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
-            // 2^23 + 128 comes off (one FADD); exact for every code.
-            const u32 wv[4] = {q4[u].x ^ 0x80808080u, q4[u].y ^ 0x80808080u, q4[u].z ^ 0x80808080u, q4[u].w ^ 0x80808080u};
-            float wf[16];
+            const u32 wv[4] = {q4[u].x, q4[u].y, q4[u].z, q4[u].w};
+            float wf[4][4];
 #pragma unroll
-            for (int i = 0; i < 4; ++i)
-#pragma unroll
-                for (int b = 0; b < 4; ++b)
-                    wf[4 * i + b] = __fsub_rn(__int_as_float(__byte_perm(wv[i], 0x4B000000u, 0x7540 + b)), 8388736.0f);
+            for (int i = 0; i < 4; ++i) i8x4_to_f32(wv[i], wf[i]);
 #pragma unroll
             for (int tt = 0; tt < 8; ++tt) {
                 if (tt < nt) {
@@ -921,7 +930,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
 #pragma unroll
                     for (int i = 0; i < 4; ++i) {
                         const float4 a = xr[i];
-                        part += wf[4 * i] * a.x + wf[4 * i + 1] * a.y + wf[4 * i + 2] * a.z + wf[4 * i + 3] * a.w;
+                        part += wf[i][0] * a.x + wf[i][1] * a.y + wf[i][2] * a.z + wf[i][3] * a.w;
                     }
                     acc[tt] += part * sc[u];
                 }
@@ -929,75 +938,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
         }
     }
     if (!waited) pdl_wait();
-#pragma unroll
-    for (int tt = 0; tt < 8; ++tt) {
-        float v = acc[tt];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
-        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
-    }
-}
-
-// dec_q8_gemv_wide: the same product for steps of several rows (the host takes it from 4 rows on), each lane's 4
-// products summed, then times their block's scale. One warp per row. Lane l takes the 4-code words l, l + 32,
-// l + 64, ... of the row (Q8_WORDS of them in flight), so
-// a warp's code loads and its float4 loads of x are both contiguous: 4 codes and 16 bytes of x per lane, where 16
-// codes per lane make every x load instruction touch 16 cache lines for 512 useful bytes, once per row of the step.
-// At one row it is 2.5x slower than dec_q8_gemv (more instructions per code, a longer dependent chain), at 8 rows
-// faster (bench/results/e2e-h100.md, round 5). Grid and K as dec_q8_gemv.
-#define Q8_WORDS 32
-extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_wide(const uint4 *__restrict__ qs, const u16 *__restrict__ d, int N, int K,
-        const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
-    pdl_launch();
-    const int lane = threadIdx.x & 31;
-    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
-    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (r >= N) { pdl_wait(); return; }
-    const int K4 = K / 4;
-    const u32 *qr = (const u32 *)qs + (long long)r * K4;
-    const u16 *dr = d + (long long)r * (K / 32);
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    bool waited = false;
-    for (int w0 = 0; w0 < K4; w0 += 32 * Q8_WORDS) {
-        u32 q[Q8_WORDS];
-        float sc[Q8_WORDS];
-#pragma unroll
-        for (int u = 0; u < Q8_WORDS; ++u) {
-            const int wi = w0 + 32 * u + lane;  // word wi holds codes 4wi .. 4wi+3, all in block wi / 8
-            q[u] = wi < K4 ? __ldg(qr + wi) : 0u;
-            sc[u] = wi < K4 ? h2f(__ldg(dr + (wi >> 3))) : 0.0f;
-        }
-        if (!waited) {  // the codes are weights: their first loads are in flight before the wait for x
-            pdl_wait();
-            waited = true;
-        }
-#pragma unroll
-        for (int u = 0; u < Q8_WORDS; ++u) {
-            const int wi = w0 + 32 * u + lane;
-            if (w0 + 32 * u >= K4) break;
-            // int8 -> fp32 without the quarter-rate I2F: byte b + 128 goes into the mantissa of 2^23 (one PRMT), and
-            // 2^23 + 128 comes off (one FADD); exact for every code.
-            const u32 wv = q[u] ^ 0x80808080u;
-            float wf[4];
-#pragma unroll
-            for (int b = 0; b < 4; ++b) wf[b] = __fsub_rn(__int_as_float(__byte_perm(wv, 0x4B000000u, 0x7540 + b)), 8388736.0f);
-#pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
-                if (tt < nt && wi < K4) {
-                    const float4 a = *(const float4 *)(x + (long long)(t0 + tt) * ldx + 4 * wi);
-                    acc[tt] += (wf[0] * a.x + wf[1] * a.y + wf[2] * a.z + wf[3] * a.w) * sc[u];
-                }
-            }
-        }
-    }
-    if (!waited) pdl_wait();
-#pragma unroll
-    for (int tt = 0; tt < 8; ++tt) {
-        float v = acc[tt];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
-        if (lane == 0 && tt < nt) y[(long long)(t0 + tt) * N + r] = v;
-    }
+    warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
 }
 
 // Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
