@@ -16,14 +16,16 @@ import java.util.Arrays;
  *       (head g's row j at (g * rows + j) * headSize), so an attention task streams one contiguous block instead of
  *       a headSize slice of every kvDim row.</li>
  * </ul>
- * {@link #create} picks one by {@value #PROPERTY} ({@code f16} or {@code f32}, default {@value #DEFAULT}); F16 only
- * where the native attention runs for the head size, else F32.
+ * {@link #create} picks one by {@value #PROPERTY} ({@code f16} or {@code f32}, default {@value #DEFAULT}, as llama.cpp);
+ * F16 only where the native attention runs for the head size, else F32. At a 512-token depth the fp16 cache made the
+ * 27M model's FQ6 decode 1.36-1.49x faster than fp32 (bench/results/cpu-vs-llamacpp.md); {@code -Dflexq.cpu.kv=f32}
+ * keeps float keys and values (the runtime's exactness tests against fp32 references use it).
  */
 sealed interface KvCache permits KvCache.F32, KvCache.F16 {
 
     /** System property choosing the cache's element type: {@code f16} or {@code f32}. */
     String PROPERTY = "flexq.cpu.kv";
-    String DEFAULT = "f32";
+    String DEFAULT = "f16";
 
     /** A cache for {@code layers} layers of config c, at most {@code capacity} positions, of the type asked for. */
     static KvCache create(LlamaConfig c, int layers, int capacity) {

@@ -38,7 +38,7 @@ public final class LlamaSession implements AutoCloseable {
     private final int batchCapacity;
     private int position;
 
-    // KV cache on the heap (fp32, or fp16 with -Dflexq.cpu.kv=f16: KvCache), grown on demand up to capacity rows.
+    // KV cache on the heap (fp16 where the native attention runs, else fp32; -Dflexq.cpu.kv: KvCache), grown on demand up to capacity rows.
     private final KvCache cache;
 
     // Off-heap batches the weight matrices read and write (shared arena: backends may use several threads).

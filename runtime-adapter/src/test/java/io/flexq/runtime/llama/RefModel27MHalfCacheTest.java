@@ -43,17 +43,7 @@ class RefModel27MHalfCacheTest {
 
     private static LlamaSession halfSession(int capacity) {
         Assumptions.assumeTrue(NativeLlamaCpu.get().runs(64), "half-float cache needs the native attention: " + NativeLlamaCpu.get().why());
-        String old = System.getProperty(KvCache.PROPERTY);
-        System.setProperty(KvCache.PROPERTY, "f16");
-        try {
-            return model.newSession(capacity);
-        } finally {
-            if (old == null) {
-                System.clearProperty(KvCache.PROPERTY);
-            } else {
-                System.setProperty(KvCache.PROPERTY, old);
-            }
-        }
+        return KvCacheType.with("f16", () -> model.newSession(capacity));
     }
 
     @Test
