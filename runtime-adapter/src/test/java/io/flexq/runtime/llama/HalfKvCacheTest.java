@@ -199,24 +199,10 @@ class HalfKvCacheTest {
             float h = Float.float16ToFloat(stored[i]);
             assertTrue(Math.abs(h - k[i]) <= U * Math.abs(k[i]), "element " + i + ": " + k[i] + " stored as " + h);
         }
-        assertThrows(IllegalArgumentException.class, () -> withProperty("f8", () -> KvCache.create(c, 1, 16)));
-        assertInstanceOf(KvCache.F32.class, withProperty("f32", () -> KvCache.create(c, 1, 16)));
-        KvCache made = withProperty("f16", () -> KvCache.create(c, 1, 16));
+        assertThrows(IllegalArgumentException.class, () -> KvCacheType.with("f8", () -> KvCache.create(c, 1, 16)));
+        assertInstanceOf(KvCache.F32.class, KvCacheType.with("f32", () -> KvCache.create(c, 1, 16)));
+        KvCache made = KvCacheType.with("f16", () -> KvCache.create(c, 1, 16));
         assertEquals(NativeLlamaCpu.get().runs(16) ? "f16" : "f32", made.type(), "f16 where the native attention runs, else f32");
-    }
-
-    private static <T> T withProperty(String value, java.util.function.Supplier<T> body) {
-        String old = System.getProperty(KvCache.PROPERTY);
-        System.setProperty(KvCache.PROPERTY, value);
-        try {
-            return body.get();
-        } finally {
-            if (old == null) {
-                System.clearProperty(KvCache.PROPERTY);
-            } else {
-                System.setProperty(KvCache.PROPERTY, old);
-            }
-        }
     }
 
     private static float[] tail(float[] a, int from) {
