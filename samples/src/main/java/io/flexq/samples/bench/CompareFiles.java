@@ -22,7 +22,7 @@ import java.util.Locale;
 /**
  * Whole files, like for like: every FILE (any GGUF the runtime reads: FQ6 files, llama.cpp's Q6_K / Q8_0 files) is
  * scored against REF on the same windows of each text in one pass (the reference runs once per window), with the
- * {@code flexq eval} protocol (the loop of {@code Evaluator.run}; {@code -Dflexq.checkpoint=N} prints the table so far every
+ * {@code flexq eval} protocol ({@link WindowedScore}; {@code -Dflexq.checkpoint=N} prints the table so far every
  * N windows too). Prints one markdown table per text: file bytes, bits per weight of the whole file
  * (file bytes x 8 over the model's distinct weights: a tied head counts once, however often a file stores it),
  * PPL, mean / p99 KLD, top-1 agreement.
@@ -68,38 +68,8 @@ public final class CompareFiles {
                     long t0 = System.nanoTime();
                     int[] tokens = tok.encodeWithBos(Files.readString(Path.of(text), StandardCharsets.UTF_8), false);
                     Windows w = Windows.of(tokens, ctx, windowsMax, tok.bos());
-                    int vocab = refLogits.vocabSize();
-                    int first = w.firstScored();
-                    int scored = w.scoredPerWindow();
-                    float[][] refRows = new float[scored][vocab];
-                    QualityAccumulator refAcc = new QualityAccumulator();
-                    List<QualityAccumulator> accs = new ArrayList<>();
-                    files.forEach(f -> accs.add(new QualityAccumulator()));
-                    // the loop of Evaluator.run, with a table every -Dflexq.checkpoint windows (a long run shows its way)
-                    for (int win = 0; win < w.count(); win++) {
-                        int[] input = w.input(win);
-                        int window = win;
-                        refLogits.forward(input, first, (p, rl) -> {
-                            if (p < first + scored) {
-                                System.arraycopy(rl, 0, refRows[p - first], 0, vocab);
-                                refAcc.add(rl, null, vocab, w.target(window, p));
-                            }
-                        });
-                        for (int c = 0; c < logits.size(); c++) {
-                            QualityAccumulator acc = accs.get(c);
-                            logits.get(c).forward(input, first, (p, l) -> {
-                                if (p < first + scored) {
-                                    acc.add(l, refRows[p - first], vocab, w.target(window, p));
-                                }
-                            });
-                        }
-                        System.err.printf(Locale.ROOT, "\r%s %d/%d", text, win + 1, w.count());
-                        boolean last = win + 1 == w.count();
-                        if (last || (every > 0 && (win + 1) % every == 0)) {
-                            print(text, win + 1, ctx, refAcc, accs, files, distinct, ref, (System.nanoTime() - t0) / 1e9, !last);
-                        }
-                    }
-                    System.err.println();
+                    WindowedScore.run(text, w, refLogits, logits, every, (done, refAcc, accs, partial) ->
+                            print(text, done, ctx, refAcc, accs, files, distinct, ref, (System.nanoTime() - t0) / 1e9, partial));
                 }
             } finally {
                 logits.forEach(LlamaLogits::close);

@@ -153,36 +153,8 @@ public final class SubScaleQuality {
                     long t0 = System.nanoTime();
                     int[] tokens = tok.encodeWithBos(Files.readString(Path.of(text), StandardCharsets.UTF_8), false);
                     Windows w = Windows.of(tokens, ctx, Integer.parseInt(args[2]), tok.bos());
-                    int vocab = refLogits.vocabSize();
-                    int first = w.firstScored();
-                    int scored = w.scoredPerWindow();
-                    float[][] refRows = new float[scored][vocab];
-                    QualityAccumulator refAcc = new QualityAccumulator();
-                    List<QualityAccumulator> accs = new ArrayList<>();
-                    variants.forEach(v -> accs.add(new QualityAccumulator()));
-                    for (int win = 0; win < w.count(); win++) {
-                        int[] input = w.input(win);
-                        int window = win;
-                        refLogits.forward(input, first, (p, rl) -> {
-                            if (p < first + scored) {
-                                System.arraycopy(rl, 0, refRows[p - first], 0, vocab);
-                                refAcc.add(rl, null, vocab, w.target(window, p));
-                            }
-                        });
-                        for (int c = 0; c < logits.size(); c++) {
-                            QualityAccumulator acc = accs.get(c);
-                            logits.get(c).forward(input, first, (p, l) -> {
-                                if (p < first + scored) {
-                                    acc.add(l, refRows[p - first], vocab, w.target(window, p));
-                                }
-                            });
-                        }
-                        System.err.printf(Locale.ROOT, "\r%s %d/%d", text, win + 1, w.count());
-                        if (win + 1 == w.count() || (every > 0 && (win + 1) % every == 0)) {
-                            print(text, win + 1, ctx, refAcc, accs, variants, linearWeights, distinct, (System.nanoTime() - t0) / 1e9, win + 1 < w.count());
-                        }
-                    }
-                    System.err.println();
+                    WindowedScore.run(text, w, refLogits, logits, every, (done, refAcc, accs, partial) ->
+                            print(text, done, ctx, refAcc, accs, variants, linearWeights, distinct, (System.nanoTime() - t0) / 1e9, partial));
                 }
             } finally {
                 logits.forEach(LlamaLogits::close);
