@@ -47,6 +47,7 @@ final class BenchCommand {
                 CommandSpecs.value("type", "T", "weight type of --synthetic: " + BuiltinTypes.all().stream()
                         .map(t -> t.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")) + " (default f32); norms stay F32"),
                 DeviceOption.option(),
+                KvCacheOption.option(),
                 CommandSpecs.value("batch", "N", "sequences decoded together, 1.." + MAX_BATCH + " (default 1)"),
                 CommandSpecs.value("prompt-tokens", "N", "prefill length (default 128)"),
                 CommandSpecs.value("decode-tokens", "N", "tokens decoded after the prompt (default 32)"),
@@ -96,6 +97,7 @@ final class BenchCommand {
         Integer threadCount = f.integer("threads", 1).orElse(null);
         int batch = f.integer("batch", 1, MAX_BATCH).orElse(1);
         String device = DeviceOption.apply(f.text(DeviceOption.NAME));
+        KvCacheOption.apply(f.text(KvCacheOption.NAME));
         ModelShape shape = f.text("synthetic").map(BenchCommand::shape).orElse(null);
         TensorType type = f.text("type").map(BenchCommand::type).orElse(null);
         if ((long) promptTokens + decodeTokens > Integer.MAX_VALUE / 2) {

@@ -26,6 +26,7 @@ record LoadedModel(ModelFile file, Llama llama, Tokenizer tokenizer, Backends ba
 
     static LoadedModel open(Flags flags, Consumer<String> log) {
         DeviceOption.apply(flags.text(DeviceOption.NAME));
+        KvCacheOption.apply(flags.text(KvCacheOption.NAME));
         Path model;
         Optional<Path> tokenizerPath = flags.text("tokenizer").map(Path::of);
         if (flags.has("model")) {

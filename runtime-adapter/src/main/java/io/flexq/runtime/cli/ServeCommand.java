@@ -24,6 +24,7 @@ final class ServeCommand {
                 CommandSpecs.value("model", "PATH", "GGUF file, llama2.c .bin, or HF safetensors folder (default: bundled stories260K.bin)"),
                 CommandSpecs.value("tokenizer", "PATH", "llama2.c tokenizer.bin or tokenizer.json (default: as for generate)"),
                 DeviceOption.option(),
+                KvCacheOption.option(),
                 CommandSpecs.value("host", "HOST", "address to listen on (default " + ServerOptions.DEFAULT_HOST + "; 0.0.0.0 listens on every interface)"),
                 CommandSpecs.value("port", "N", "TCP port (default " + ServerOptions.DEFAULT_PORT + "; 0 picks a free one)"),
                 CommandSpecs.value("ctx", "N", "context per request, prompt + max_tokens (default: the model's llama.context_length)"),

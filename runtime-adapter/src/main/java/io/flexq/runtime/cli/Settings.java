@@ -24,6 +24,7 @@ final class Settings {
                 CommandSpecs.value("tokenizer", "PATH", "llama2.c tokenizer.bin or tokenizer.json (default: tok512.bin with the default"
                         + " model, else the vocabulary inside the model file, else a tokenizer file beside it)"),
                 DeviceOption.option(),
+                KvCacheOption.option(),
                 CommandSpecs.value("max-tokens", "N", "most tokens to generate (default: " + DEFAULT_MAX_TOKENS + ", or what is left of the context)"),
                 CommandSpecs.value("temperature", "T", "0 = greedy (default " + DEFAULT_TEMPERATURE + ")"),
                 CommandSpecs.value("top-p", "P", "nucleus sampling mass in (0, 1] (default " + DEFAULT_TOP_P + ")"),

@@ -179,6 +179,30 @@ class MainTest {
     }
 
     @Test
+    void kvCacheSetsTheSystemPropertyOnlyWhenGivenAndRefusesOtherValues() {
+        String before = System.getProperty(KvCacheOption.PROPERTY);
+        try {
+            System.clearProperty(KvCacheOption.PROPERTY);
+            Outcome none = run("generate", "--temperature", "0", "--max-tokens", "2");
+            assertEquals(0, none.status(), none.err());
+            assertEquals(null, System.getProperty(KvCacheOption.PROPERTY), "absent: the runtime's default stands");
+            Outcome f32 = run("generate", "--kv-cache", "F32", "--temperature", "0", "--max-tokens", "2");
+            assertEquals(0, f32.status(), f32.err());
+            assertEquals("f32", System.getProperty(KvCacheOption.PROPERTY));
+
+            Outcome f8 = run("generate", "--kv-cache", "f8");
+            assertEquals(2, f8.status());
+            assertEquals("flexq generate: error: --kv-cache: 'f8' is not one of f16, f32 (see flexq generate --help)\n", f8.err());
+        } finally {
+            if (before == null) {
+                System.clearProperty(KvCacheOption.PROPERTY);
+            } else {
+                System.setProperty(KvCacheOption.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
     void deviceSetsTheSystemPropertyBeforeTheModelLoadsAndRefusesOtherValues() {
         String before = System.getProperty(DeviceOption.PROPERTY);
         try {
