@@ -60,36 +60,6 @@ public final class FlexqKernels {
         return stream;
     }
 
-    /**
-     * {@code -Dflexq.cuda.bulkGemv=false|auto|true}: whether ordered GEMVs (and the decoder's fused ones) take their
-     * {@code _bulk} variant, whose weights travel by cp.async.bulk into shared memory (sm_90). Alone it is faster for
-     * K <= 4096 with N >= 6144 (8B shape at M = 1, H100: gate+up 38.3 vs 43.7 us, qkv 16.9 vs 18.7) and slower elsewhere
-     * (o 15.7 vs 10.7, down 34.3 vs 22.8); {@code auto} takes it where it was faster, but the whole decode step tied
-     * (290.7 vs 290.9 tok/s, same session, e2e-h100.md round 5), so it stays off by default.
-     */
-    private static final String BULK_GEMV = System.getProperty("flexq.cuda.bulkGemv", "false");
-    /** The dynamic shared memory a block may take on sm_90 (227 KiB). */
-    private static final int MAX_BLOCK_SHARED = 227 * 1024;
-
-    /** Whether an ordered GEMV of this shape runs as its bulk-copy variant here. */
-    boolean bulkOrdered(int tokens, int rows, int cols) {
-        boolean wanted = switch (BULK_GEMV) {
-            case "true" -> true;
-            case "false" -> false;
-            case "auto" -> cols <= 4096 && rows >= 6144;
-            default -> throw new IllegalArgumentException("-Dflexq.cuda.bulkGemv=" + BULK_GEMV + ": expected false, auto or true");
-        };
-        return wanted && device.computeCapability() >= 90 && KernelSpec.orderedBulkSharedBytes(tokens, cols) <= MAX_BLOCK_SHARED;
-    }
-
-    /** The entry point and dynamic shared memory of an ordered GEMV {@code base} (a name without suffixes) of this shape. */
-    record OrderedLaunch(String name, int smem) { }
-
-    OrderedLaunch ordered(String base, int tokens, int rows, int cols) {
-        return bulkOrdered(tokens, rows, cols) ? new OrderedLaunch(base + "_bulk", KernelSpec.orderedBulkSharedBytes(tokens, cols))
-                : new OrderedLaunch(base, KernelSpec.orderedSharedBytes(tokens, cols));
-    }
-
     KernelModule module() {
         return module;
     }
@@ -198,14 +168,13 @@ public final class FlexqKernels {
             throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
                     + device.computeCapability());
         }
-        OrderedLaunch ord = spec.ordered() ? ordered(spec.name(), tokens, rows, cols) : null;
-        String name = (ord != null ? ord.name() : spec.name()) + (partials == null ? "" : "_p") + out.suffix();
+        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
         if (spec.ordered()) {
             if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {
                 throw new IllegalArgumentException(ctx.get() + ": the ordered GEMV takes at most " + KernelSpec.ORDERED_MAX_TOKENS + " tokens");
             }
-            launch(name, ord.smem(), rowTiles, 1, 1, spec.threads(), ctx,
+            launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
                     tokens, rows, g, g);
         } else if (spec.gemm()) {

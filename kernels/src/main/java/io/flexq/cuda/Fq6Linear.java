@@ -54,9 +54,8 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         if (rows != qDim + 2 * kvDim) {
             throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
         }
-        FlexqKernels.OrderedLaunch ord = k.ordered("dec_qkv_rope_gemv", m, rows, cols);
-        k.launch(ord.name(), ord.smem(), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
-                () -> ord.name() + " M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
+        k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
                 tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
                 FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
     }
@@ -67,9 +66,8 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
      */
     void runResidual(FlexqKernels k, LayerInput in, long x, long parts) {
         int m = in.rows, g = FlexqKernels.groups(cols);
-        FlexqKernels.OrderedLaunch ord = k.ordered("dec_resid_gemv", m, rows, cols);
-        k.launch(ord.name(), ord.smem(), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
-                () -> ord.name() + " " + name + " M=" + m + " N=" + rows + " K=" + cols,
+        k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols,
                 tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
                 FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts);
     }

@@ -127,19 +127,6 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }
 
-    /**
-     * Dynamic shared memory of the bulk-copy ordered GEMV ({@code name_bulk}, flexq.cu gemv_ord_body with BULK): the
-     * terms (rounded up to 128 bytes), the block's whole row tile of weights (1536 bytes a group), one 8-byte barrier
-     * per batch of {@value #ORDERED_BATCH} groups.
-     */
-    public static int orderedBulkSharedBytes(int tokens, int cols) {
-        int g = FlexqKernels.groups(cols);
-        return (orderedSharedBytes(tokens, cols) + 127) / 128 * 128 + g * 1536 + (g + ORDERED_BATCH - 1) / ORDERED_BATCH * 8;
-    }
-
-    /** Groups per batch of an ordered GEMV warp (ORD_BATCH in flexq.cu). */
-    public static final int ORDERED_BATCH = 4;
-
     /** Whether the source defines the 16-bit output twins {@code name_f16} / {@code name_bf16} (INT8-MMA and WG kernels). */
     public boolean hasOutputTwins() {
         return path == Path.I8 || path == Path.WG;

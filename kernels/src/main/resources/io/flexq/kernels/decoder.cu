@@ -657,11 +657,6 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(G
         int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
     gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
 }
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_qkv_rope_gemv_bulk(GEMM_ARGS, const RowInfo *__restrict__ rows,
-        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
-    gemv_ord_body<false, OrdActRecords, OrdRopeStore, true>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer},
-                                                           wt, ws, P, M, N, G);
-}
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -686,9 +681,6 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
-}
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) dec_resid_gemv_bulk(GEMM_ARGS, double *__restrict__ part) {
-    gemv_ord_body<false, OrdActRecords, OrdResidualStore, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums

@@ -531,46 +531,7 @@ struct OrdStore {
     }
 };
 
-// Bulk-copy variant (BULK = true, sm_90): the block's whole row tile of weights (G * 1536 bytes, contiguous in the
-// tile layout) goes into shared memory through cp.async.bulk, one copy per batch of ORD_BATCH groups, each completing
-// its own mbarrier, all issued by one thread before the wait for the activations. A warp then reads its batch's tiles
-// from shared memory once their barrier completes. No weights sit in registers (56 instead of 120), so the shared
-// memory, not the registers, bounds the blocks per SM (four at K = 4096, against two), and the products, the terms
-// and their order are the register kernel's: the output is bit-identical.
-// Dynamic shared memory: terms (rounded up to 128 bytes), then the weights, then the barriers.
-__host__ __device__ constexpr int ord_bulk_terms_bytes(int M, int G) { return (G * M * 16 * 4 + 127) / 128 * 128; }
-// (sm_90 instructions; elsewhere the host never launches a bulk variant, and these trap.)
-__device__ __forceinline__ void mbar_init(u32 bar, u32 count) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
-#else
-    __trap();
-#endif
-}
-__device__ __forceinline__ void mbar_init_fence() {  // once, after the inits: makes them visible to the copy engine
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void mbar_wait(u32 bar, u32 phase) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("{\n .reg .pred p;\n WAIT_%=:\n mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n @!p bra WAIT_%=;\n}\n"
-                 ::"r"(bar), "r"(phase) : "memory");
-#else
-    __trap();
-#endif
-}
-__device__ __forceinline__ void bulk_load(u32 dst, const void *src, u32 bytes, u32 bar) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
-                 ::"r"(dst), "l"(src), "r"(bytes), "r"(bar) : "memory");
-#else
-    __trap();
-#endif
-}
-
-template <bool WITHP, typename ActSrc, typename Epi, bool BULK = false>
+template <bool WITHP, typename ActSrc, typename Epi>
 __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi, const uint4 *__restrict__ wt,
                                               const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G) {
     extern __shared__ float terms[];
@@ -578,21 +539,6 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
     const int gid = lane >> 2, tig = lane & 3;
     const int rt = blockIdx.x;
     pdl_launch();
-    // bulk: the weight tiles and their barriers behind the terms
-    const u32 wsm = (u32)__cvta_generic_to_shared(terms) + ord_bulk_terms_bytes(M, G);
-    const u32 bars = wsm + G * 1536;
-    if (BULK) {
-        if (threadIdx.x == 0) {
-            const int chunks = (G + ORD_BATCH - 1) / ORD_BATCH;
-            for (int c = 0; c < chunks; ++c) mbar_init(bars + 8 * c, 1);
-            mbar_init_fence();
-            for (int c = 0; c < chunks; ++c) {
-                const int n = min(ORD_BATCH, G - c * ORD_BATCH);
-                bulk_load(wsm + c * ORD_BATCH * 1536, wt + ((long long)rt * G + c * ORD_BATCH) * 96, n * 1536, bars + 8 * c);
-            }
-        }
-        __syncthreads();  // the barriers exist before anyone waits on them
-    }
     u32 w[ORD_BATCH][12];
     u32 sw[ORD_BATCH];
     // weights (never written by a kernel) stream in before the wait for the kernel that made the activations
@@ -601,14 +547,13 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         for (int b = 0; b < ORD_BATCH; ++b) {
             const int g = gb + b;
             if (g < G) {
-                const u16 *sws = ws + ((long long)rt * G + g) * 16;
-                sw[b] = (u32)__ldg(sws + gid) | ((u32)__ldg(sws + gid + 8) << 16);
-                if (BULK) continue;
                 const uint4 *tile = wt + ((long long)rt * G + g) * 96;
                 const uint4 q0 = __ldg(tile + lane), q1 = __ldg(tile + 32 + lane), q2 = __ldg(tile + 64 + lane);
                 w[b][0] = q0.x; w[b][1] = q0.y; w[b][2] = q0.z; w[b][3] = q0.w;
                 w[b][4] = q1.x; w[b][5] = q1.y; w[b][6] = q1.z; w[b][7] = q1.w;
                 w[b][8] = q2.x; w[b][9] = q2.y; w[b][10] = q2.z; w[b][11] = q2.w;
+                const u16 *sws = ws + ((long long)rt * G + g) * 16;
+                sw[b] = (u32)__ldg(sws + gid) | ((u32)__ldg(sws + gid + 8) << 16);
             }
         }
     };
@@ -616,34 +561,18 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
-        if (BULK) mbar_wait(bars + 8 * (gb / ORD_BATCH), 0);
         src.prepare(gb, lane);
         u32 a[ORD_BATCH][8];
         float s[ORD_BATCH][2];
-        if (!BULK) {  // every batch's activations in flight together
 #pragma unroll
-            for (int b = 0; b < ORD_BATCH; ++b) {
-                const int g = gb + b;
-                if (g < G) src.load(g, b, gid, tig, a[b], s[b]);
-            }
+        for (int b = 0; b < ORD_BATCH; ++b) {
+            const int g = gb + b;
+            if (g < G) src.load(g, b, gid, tig, a[b], s[b]);
         }
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
             const int g = gb + b;
             if (g < G) {
-                if (BULK) {  // one group at a time (registers): its activations, and its tile from shared memory
-                    src.load(g, b, gid, tig, a[b], s[b]);
-                    uint4 q[3];
-#pragma unroll
-                    for (int i = 0; i < 3; ++i)
-                        asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                                     : "=r"(q[i].x), "=r"(q[i].y), "=r"(q[i].z), "=r"(q[i].w)
-                                     : "r"(wsm + g * 1536 + (32 * i + lane) * 16));
-#pragma unroll
-                    for (int i = 0; i < 3; ++i) {
-                        w[b][4 * i] = q[i].x; w[b][4 * i + 1] = q[i].y; w[b][4 * i + 2] = q[i].z; w[b][4 * i + 3] = q[i].w;
-                    }
-                }
                 int p[4];
                 tile_group_product<PATH_I8, 8>(w[b], a[b], p);
                 const float swLo = h2f((u16)(sw[b] & 0xFFFF)), swHi = h2f((u16)(sw[b] >> 16));
@@ -873,19 +802,6 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
         gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
-// The bulk-copy variants (gemv_ord_body's BULK; sm_90 only): `name_bulk`, with the same twins. ORD_BULK_MINB blocks
-// per SM bound the registers so that the shared memory, not the registers, limits the blocks an SM holds.
-#define ORD_BULK_MINB 4
-#define DEF_GEMV_ORD_BULK(name) \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) name##_bulk(GEMM_ARGS) { \
-        gemv_ord_body<false, OrdActRecords, OrdStore<float>, true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) name##_bulk_p(GEMM_ARGS) { \
-        gemv_ord_body<true, OrdActRecords, OrdStore<float>, true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) name##_bulk_f16(GEMM_ARGS_T(OutF16)) { \
-        gemv_ord_body<false, OrdActRecords, OrdStore<OutF16>, true>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_BULK_MINB) name##_bulk_bf16(GEMM_ARGS_T(OutBf16)) { \
-        gemv_ord_body<false, OrdActRecords, OrdStore<OutBf16>, true>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
-DEF_GEMV_ORD_BULK(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
 DEF_GEMV(flexq_gemv_btc_a6_nt1, PATH_BTC, 6, 1)
