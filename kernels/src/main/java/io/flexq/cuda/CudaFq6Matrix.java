@@ -148,11 +148,7 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
                 lastKernel = "flexq_w6a16";
             } else {
                 Dispatcher.Choice c = choice(m);
-                boolean usePlanes = c.spec().path().planes();
-                DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
-                DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
-                k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
-                k.gemm(c.spec(), c.splits(), usePlanes ? planes : int8, scales, act, sa, y, p, m, rows, cols);
+                quantizedGemm(k, c, x, m, tiles(c), scales, y, p, rows);
                 lastKernel = c.spec().name() + (p == null ? "" : "_p") + (c.spec().gemm() ? "" : " splits=" + c.splits());
             }
             y.download(yHost.asSlice(0, (long) m * rows * 4), 0);
@@ -160,6 +156,24 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
                 p.download(partialsHost, 0);
             }
         }
+    }
+
+    /** The tile layout kernel choice {@code c} reads: bit planes or int8. */
+    private DeviceBuffer tiles(Dispatcher.Choice c) {
+        return c.spec().path().planes() ? planes : int8;
+    }
+
+    /**
+     * x (m x cols, on the device) quantized to the matrix's activation bits in the layout {@code c} reads, then
+     * {@code c}'s kernel on {@code n} rows of weight tiles {@code w} and their scale tiles {@code s} into y (and P).
+     */
+    private void quantizedGemm(FlexqKernels k, Dispatcher.Choice c, DeviceBuffer x, int m, DeviceBuffer w, DeviceBuffer s,
+                               DeviceBuffer y, DeviceBuffer p, int n) {
+        boolean usePlanes = c.spec().path().planes();
+        DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
+        DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
+        k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
+        k.gemm(c.spec(), c.splits(), w, s, act, sa, y, p, m, n, cols);
     }
 
     /** The kernel (and K-splits) for M tokens of the whole matrix, among the layouts this matrix keeps. */
@@ -187,14 +201,10 @@ final class CudaFq6Matrix implements WeightMatrix, IntegerPartials {
                 DeviceBuffer x = device.scratch("x", (long) m * cols * 4);
                 x.upload(in.data().asSlice(0, (long) m * cols * 4), 0);
                 Dispatcher.Choice c = choice(m);
-                boolean usePlanes = c.spec().path().planes();
-                DeviceBuffer act = device.scratch("act", FlexqKernels.actBytes(m, cols));
-                DeviceBuffer sa = device.scratch("sa", FlexqKernels.actScaleBytes(m, cols));
                 DeviceBuffer y = device.scratch("y", (long) m * n * 4);
-                k.quantize(mode.bits(), x, cols, m, cols, usePlanes ? null : act, usePlanes ? act : null, sa);
-                try (DeviceBuffer w = (usePlanes ? planes : int8).view(range.weightOffset(), range.weightBytes(cols));
+                try (DeviceBuffer w = tiles(c).view(range.weightOffset(), range.weightBytes(cols));
                      DeviceBuffer s = scales.view(range.scaleOffset(), range.scaleBytes(cols))) {
-                    k.gemm(c.spec(), c.splits(), w, s, act, sa, y, null, m, n, cols);
+                    quantizedGemm(k, c, x, m, w, s, y, null, n);
                 }
                 y.download(yHost, 0);
                 lastKernel = c.spec().name() + (c.spec().gemm() ? "" : " splits=" + c.splits()) + " rows [" + range.coverFrom() + ", " + range.coverTo() + ")";
