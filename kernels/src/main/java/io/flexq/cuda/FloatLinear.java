@@ -33,7 +33,7 @@ record FloatLinear(String name, int rows, int cols, boolean f16, DeviceBuffer we
     @Override
     public void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y) {
         int m = in.rows;
-        if ((m <= 8 && !(CUBLAS_DECODE && f16)) || !f16 || blas == null) {
+        if (!f16 || blas == null || m <= 8 && !CUBLAS_DECODE) {
             d.floatGemv(weights.address(), f16, rows, cols, in.x, cols, m, y);
             return;
         }

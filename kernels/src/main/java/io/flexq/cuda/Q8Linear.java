@@ -6,7 +6,7 @@ package io.flexq.cuda;
  * {@code --head q8_0}. Forwards of up to {@link #DIRECT_ROWS} rows (decode steps) run the decoder's Q8_0 GEMV on the
  * codes, reading 1.06 bytes per weight instead of fp16's 2. A GEMV with fp32 activations is bound by its reads of the
  * activations once several rows share each weight, so larger forwards (batched decode, whole-prompt logits) run an
- * fp16 copy of the matrix through the float path (cuBLAS beyond 8 rows), made on the device the first time such a
+ * fp16 copy of the matrix through the float path (cuBLAS), made on the device the first time such a
  * forward comes ({@link #prepare}); a batch-1 user never pays its memory.
  */
 final class Q8Linear implements DeviceLinear {
