@@ -180,8 +180,7 @@ class MainTest {
 
     @Test
     void kvCacheSetsTheSystemPropertyOnlyWhenGivenAndRefusesOtherValues() {
-        String before = System.getProperty(KvCacheOption.PROPERTY);
-        try {
+        restoring(KvCacheOption.PROPERTY, () -> {
             System.clearProperty(KvCacheOption.PROPERTY);
             Outcome none = run("generate", "--temperature", "0", "--max-tokens", "2");
             assertEquals(0, none.status(), none.err());
@@ -193,19 +192,12 @@ class MainTest {
             Outcome f8 = run("generate", "--kv-cache", "f8");
             assertEquals(2, f8.status());
             assertEquals("flexq generate: error: --kv-cache: 'f8' is not one of f16, f32 (see flexq generate --help)\n", f8.err());
-        } finally {
-            if (before == null) {
-                System.clearProperty(KvCacheOption.PROPERTY);
-            } else {
-                System.setProperty(KvCacheOption.PROPERTY, before);
-            }
-        }
+        });
     }
 
     @Test
     void deviceSetsTheSystemPropertyBeforeTheModelLoadsAndRefusesOtherValues() {
-        String before = System.getProperty(DeviceOption.PROPERTY);
-        try {
+        restoring(DeviceOption.PROPERTY, () -> {
             Outcome cpu = run("generate", "--device", "cpu", "--temperature", "0", "--max-tokens", "2");
             assertEquals(0, cpu.status(), cpu.err());
             assertEquals("cpu", System.getProperty(DeviceOption.PROPERTY));
@@ -216,11 +208,19 @@ class MainTest {
             Outcome gpu = run("generate", "--device", "gpu");
             assertEquals(2, gpu.status());
             assertEquals("flexq generate: error: --device: 'gpu' is not one of auto, cpu, cuda (see flexq generate --help)\n", gpu.err());
+        });
+    }
+
+    /** Runs body, then puts the system property back as it was (the options under test set it for the JVM). */
+    private static void restoring(String property, Runnable body) {
+        String before = System.getProperty(property);
+        try {
+            body.run();
         } finally {
             if (before == null) {
-                System.clearProperty(DeviceOption.PROPERTY);
+                System.clearProperty(property);
             } else {
-                System.setProperty(DeviceOption.PROPERTY, before);
+                System.setProperty(property, before);
             }
         }
     }
