@@ -19,4 +19,6 @@ if [ ! -f .gpu27/ref27M-fq6.gguf ]; then
 fi
 "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$cp" io.flexq.cuda.ReferenceLogits \
   "$src/models/flexq-ref-27M-f16.gguf" "$src/data/refmodel-heldout.txt" 4 .gpu27/ref27M-f16-logits.bin
+# the same-session comparison's first call runs from here too: llama.cpp's source, the synthetic GGUF writer, the scripts
+cp "$src"/bench-anchors/llama.cpp-src.tar.xz "$src"/bench-anchors/synth_gguf.py tools/gpu/session-start.sh tools/gpu/session-bench.sh .gpu27/
 du -sh .gpu27
