@@ -374,12 +374,16 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
             if (!skipOther) {
+                long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt);
-                mark("attention");
-                d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
-                        ob, ob == 0 ? 0 : w.act(ob).address(), ob == 0 ? 0 : w.sa(ob).address());
-                mark("attention merge (+quantize)");
+                        chunks, ch, onePrompt, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
+                if (d.mergesInAttention(m, hd, onePrompt)) {
+                    mark("attention (+merge, quantize)");
+                } else {
+                    mark("attention");
+                    d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim, ob, act, sa);
+                    mark("attention merge (+quantize)");
+                }
             }
             r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();

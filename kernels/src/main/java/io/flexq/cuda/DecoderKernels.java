@@ -79,8 +79,28 @@ final class DecoderKernels {
         return m > CudaModel.GRAPH_ROWS && onePrompt && hd == 128 && !genericAttention;
     }
 
+    /**
+     * {@code flexq.cuda.fuseMerge=false} (read when a model loads) keeps the separate merge launch after decode-step
+     * attention (A/B runs).
+     */
+    private final boolean fuseMerge = !"false".equals(System.getProperty("flexq.cuda.fuseMerge"));
+
+    /**
+     * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
+     * does, see attention_warps in decoder.cu), so that no {@link #attentionMerge} follows: decode steps at head sizes
+     * 64 and 128.
+     */
+    boolean mergesInAttention(int m, int hd, boolean onePrompt) {
+        return fuseMerge && !genericAttention && (hd == 128 || hd == 64) && !tiled(m, hd, onePrompt) && m <= CudaModel.GRAPH_ROWS;
+    }
+
+    /**
+     * Attention over the row's cache into chunk partials; where {@link #mergesInAttention} holds, also the merge into
+     * out (and act / sa when qbits is 6 or 8, as {@link #attentionMerge}), counting finished chunks in
+     * {@code counters} (m * kvHeads ints, zero between launches).
+     */
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
-                   int ch, boolean onePrompt) {
+                   int ch, boolean onePrompt, long counters, long out, int ldo, int qbits, long act, long sa) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
         if (tiled(m, hd, onePrompt)) {
             int g = heads / kvHeads;
@@ -89,19 +109,22 @@ final class DecoderKernels {
                     rows, m, q, ldq, layer, heads, kvHeads, scale, partials, chunks);
             return;
         }
-        Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch};
-        if (hd == 128 && !genericAttention) {
+        if (genericAttention || (hd != 128 && hd != 64)) {
+            k.launch("dec_attention", 0, m, kvHeads, chunks, 128, what, rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch);
+            return;
+        }
+        Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
+                mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m)};
+        if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
-        } else if (hd == 64 && !genericAttention) {
-            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
         } else {
-            k.launch("dec_attention", 0, m, kvHeads, chunks, 128, what, args);
+            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
         }
     }
 
     /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
     void attentionMerge(long rows, int m, long partials, int chunks, int ch, int heads, int hd, long out, int ldo, int qbits, long act, long sa) {
-        k.launch("dec_attention_merge", 4 * chunks, m, heads, 1, 128, () -> "dec_attention_merge M=" + m + " chunks=" + chunks,
+        k.launch("dec_attention_merge", 0, m, FlexqKernels.ceilDiv(heads, 4), 1, 128, () -> "dec_attention_merge M=" + m + " chunks=" + chunks,
                 rows, partials, chunks, ch, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
@@ -135,10 +158,17 @@ final class DecoderKernels {
                 () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 
-    void q8ToF16(long codes, long scales, int rows, int cols, long out) {
+    /** {@link #q8Gemv} on codes and scales in {@link Q8Linear}'s lane order (cols a multiple of 512). */
+    void q8GemvLanes(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
+        k.launch("dec_q8_gemv_lanes", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
+                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+    }
+
+    /** The fp16 copy of a Q8_0 matrix, row-major; {@code lanes}: codes and scales in {@link Q8Linear}'s lane order. */
+    void q8ToF16(long codes, long scales, int rows, int cols, boolean lanes, long out) {
         long n = (long) rows * cols;
         k.launch("dec_q8_to_f16", 0, FlexqKernels.ceilDiv(n, 256), 1, 1, 256, () -> "dec_q8_to_f16 N=" + rows + " K=" + cols,
-                codes, scales, n, out);
+                codes, scales, n, lanes ? 1 : 0, out);
     }
 
     void toF16(long x, long n, long out) {

@@ -22,6 +22,8 @@ final class DecoderWork implements AutoCloseable {
      * add into it (dec_resid_gemv) for the RMSNorm after them (dec_rmsnorm_parts).
      */
     final DeviceBuffer normParts;
+    /** Finished attention chunks per (row, key/value head) while a decode-step attention kernel merges its own; 0 between launches. */
+    final DeviceBuffer attentionCounters;
     final int normTiles;
     /** Outputs of the stacked projections: q|k|v (or q, k, v) and gate|up (or gate, up). */
     final List<DeviceBuffer> qkvOut = new ArrayList<>(), gateUpOut = new ArrayList<>();
@@ -53,6 +55,8 @@ final class DecoderWork implements AutoCloseable {
         staging = alloc(dev, needsStaging ? m * maxCols * 2 : 16, "fp16 activations");
         normTiles = (c.dim() + 15) / 16;
         normParts = alloc(dev, m * normTiles * 8, "residual sums of squares");
+        attentionCounters = alloc(dev, m * c.kvHeads() * 4, "attention chunk counters");
+        attentionCounters.fill(0);
         for (int w : qkvWidths) {
             qkvOut.add(alloc(dev, m * w * 4, "q/k/v output"));
         }

@@ -169,7 +169,8 @@ final class DeviceUpload {
             codes.close();
             throw e;
         }
-        // split the 34-byte blocks into codes and scales, in slabs of rows (bounded host memory)
+        // split the 34-byte blocks into codes and scales, in slabs of rows (bounded host memory), in the GEMV's order
+        boolean lanes = Q8Linear.laneOrder(cols);
         int slab = (int) Math.max(1, Math.min(rows, (64L << 20) / cols));
         int bpr = cols / Q8_0Type.BLOCK;
         try (Arena arena = Arena.ofShared()) {
@@ -180,8 +181,16 @@ final class DeviceUpload {
                     long src = (long) (first + i) * bpr * Q8_0Type.BLOCK_BYTES;
                     for (int b = 0; b < bpr; b++) {
                         long blk = src + (long) b * Q8_0Type.BLOCK_BYTES;
-                        d.set(ValueLayout.JAVA_SHORT_UNALIGNED, ((long) i * bpr + b) * 2, t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
-                        MemorySegment.copy(t.data(), blk + 2, q, (long) i * cols + (long) b * Q8_0Type.BLOCK, Q8_0Type.BLOCK);
+                        int sAt = lanes ? Q8Linear.scaleIndex(b) : b;
+                        d.set(ValueLayout.JAVA_SHORT_UNALIGNED, ((long) i * bpr + sAt) * 2, t.data().get(ValueLayout.JAVA_SHORT_UNALIGNED, blk));
+                        if (!lanes) {
+                            MemorySegment.copy(t.data(), blk + 2, q, (long) i * cols + (long) b * Q8_0Type.BLOCK, Q8_0Type.BLOCK);
+                            continue;
+                        }
+                        for (int c = 0; c < Q8_0Type.BLOCK; c += 4) {  // four codes stay together in the lane order
+                            int word = t.data().get(ValueLayout.JAVA_INT_UNALIGNED, blk + 2 + c);
+                            q.set(ValueLayout.JAVA_INT_UNALIGNED, (long) i * cols + Q8Linear.codeIndex(b * Q8_0Type.BLOCK + c), word);
+                        }
                     }
                 });
                 codes.upload(q.asSlice(0, (long) n * cols), (long) r0 * cols);
@@ -193,7 +202,7 @@ final class DeviceUpload {
             throw e;
         }
         uploaded += t.data().byteSize();
-        return new Q8Linear(name, rows, cols, codes, scales, dev, blas);
+        return new Q8Linear(name, rows, cols, lanes, codes, scales, dev, blas);
     }
 
     /** A float vector (norm weights) as fp32. */

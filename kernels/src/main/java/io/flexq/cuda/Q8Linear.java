@@ -16,15 +16,45 @@ final class Q8Linear implements DeviceLinear {
 
     private final String name;
     private final int rows, cols;
+    private final boolean lanes;
     private final DeviceBuffer codes, scales;
     private final CudaDevice dev;
     private final CublasGemm blas;
     private FloatLinear f16;
 
-    Q8Linear(String name, int rows, int cols, DeviceBuffer codes, DeviceBuffer scales, CudaDevice dev, CublasGemm blas) {
+    /**
+     * {@code flexq.cuda.q8Lanes=false} (read per upload) keeps the file's code order on the device and the GEMV that
+     * reads it (A/B runs).
+     */
+    private static boolean lanesEnabled() {
+        return !"false".equals(System.getProperty("flexq.cuda.q8Lanes"));
+    }
+
+    /**
+     * Whether a head of this many columns is stored in the lane order of dec_q8_gemv_lanes (decoder.cu): rows a
+     * multiple of 512 codes, which every Llama width is.
+     */
+    static boolean laneOrder(int cols) {
+        return cols % 512 == 0 && lanesEnabled();
+    }
+
+    /** Where code k of a row (k a multiple of 4) and its next three go in the lane order: byte offset in the row. */
+    static int codeIndex(int k) {
+        int span = k & ~511, word = (k >> 7) & 3, lane = (k >> 2) & 31;
+        return span + 16 * lane + 4 * word;
+    }
+
+    /** Where the scale of block b (32 codes) of a row goes in the lane order: index among the row's scales. */
+    static int scaleIndex(int b) {
+        int span = b & ~15, word = (b >> 2) & 3, q = b & 3;
+        return span + 4 * q + word;
+    }
+
+    Q8Linear(String name, int rows, int cols, boolean lanes, DeviceBuffer codes, DeviceBuffer scales, CudaDevice dev, CublasGemm blas) {
         this.name = name;
         this.rows = rows;
         this.cols = cols;
+        this.lanes = lanes;
         this.codes = codes;
         this.scales = scales;
         this.dev = dev;
@@ -62,7 +92,7 @@ final class Q8Linear implements DeviceLinear {
             return;
         }
         DeviceBuffer w = dev.alloc(2L * rows * cols, name + " fp16 copy (forwards of over " + DIRECT_ROWS + " rows)");
-        d.q8ToF16(codes.address(), scales.address(), rows, cols, w.address());
+        d.q8ToF16(codes.address(), scales.address(), rows, cols, lanes, w.address());
         dev.synchronize(() -> "widening " + name + " to fp16");
         f16 = new FloatLinear(name, rows, cols, true, w, blas);
     }
@@ -70,7 +100,11 @@ final class Q8Linear implements DeviceLinear {
     @Override
     public void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y) {
         if (in.rows <= DIRECT_ROWS) {
-            d.q8Gemv(codes.address(), scales.address(), rows, cols, in.x, cols, in.rows, y);
+            if (lanes) {
+                d.q8GemvLanes(codes.address(), scales.address(), rows, cols, in.x, cols, in.rows, y);
+            } else {
+                d.q8Gemv(codes.address(), scales.address(), rows, cols, in.x, cols, in.rows, y);
+            }
             return;
         }
         if (f16 == null) {

@@ -268,6 +268,41 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
     }
 }
 
+// Merge of one head's chunk partials, by one warp: out[d] = sum_c e_c acc_c[d] / sum_c e_c s_c with
+// e_c = exp(m_c - max_c m_c) over the nc chunks at p (chunk c at p + c * (hd + 2)), every sum in a fixed order (lane
+// strided, then a butterfly; per d in increasing c), so whichever kernel merges, the output is the same. Partials are
+// read from L2 (__ldcg): the merging block may not have written them. With hd == 128 a head's output is exactly one
+// 128-group of the O projection's input, so qbits 6 or 8 also quantizes it into the record rec and scale *sa.
+__device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
+    const long long S = hd + 2;
+    float mx = -INFINITY;
+    for (int c = lane; c < nc; c += 32) mx = fmaxf(mx, __ldcg(p + c * S));
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, o));
+    float total = 0.0f;
+    for (int c = lane; c < nc; c += 32) total += __ldcg(p + c * S + 1) * __expf(__ldcg(p + c * S) - mx);
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(FULL_MASK, total, o);
+    const float inv = 1.0f / total;
+    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {  // hd <= 256
+        const int d = i * 32 + lane;
+        if (i * 32 >= hd) break;
+        if (d < hd) {
+            float acc = 0.0f;
+#pragma unroll 8
+            for (int c = 0; c < nc; ++c) acc += __ldcg(p + c * S + 2 + d) * __expf(__ldcg(p + c * S) - mx);
+            const float val = acc * inv;
+            out[d] = val;
+            if (i < 4) v[i] = val;
+        }
+    }
+    if (qbits == 0 || hd != 128) return;
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa);
+}
+
 // Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
 // (each a coalesced read of one cache row; ATT_UNROLL rows in flight per warp), the block takes max and sum per head,
 // then warp w accumulates the same positions' values into per-lane registers, and the four warps' sums are added
@@ -285,9 +320,21 @@ __device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (
     }
 }
 
+// Merged in the kernel (decode steps): with counter != null, the block that finishes last among the chunks of (t, kvh)
+// (counter[t * kvHeads + kvh] counts them; that block sets it back to 0) merges the G heads' partials, a warp per
+// head, into out / act / sa as dec_attention_merge would (the same merge_head), saving the merge launch.
+struct AttMerge {
+    int *counter;
+    float *out;
+    int ldo, qbits;
+    u32 *act;
+    float *sa;
+    int ldsa;
+};
+
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg) {
     pdl_launch();
     pdl_wait();
     constexpr int HD = 32 * DPL;
@@ -405,15 +452,32 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         pout[(long long)tid * chunks * (HD + 2)] = m[tid];
         pout[(long long)tid * chunks * (HD + 2) + 1] = ((red[tid][0] + red[tid][1]) + red[tid][2]) + red[tid][3];
     }
+    if (mg.counter == nullptr) return;
+    __shared__ int last;
+    __threadfence();  // this block's partials are visible device-wide before it is counted
+    __syncthreads();
+    int *count = mg.counter + t * kvHeads + kvh;
+    if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    for (int g = warp; g < G; g += 4) {
+        const int h = kvh * G + g;
+        merge_head(part + ((long long)t * heads + h) * chunks * (HD + 2), r.pos / ch + 1, HD, mg.out + (long long)t * mg.ldo + h * HD,
+                   mg.qbits, mg.act + ((long long)t * heads + h) * 32, mg.sa + (long long)h * mg.ldsa + t, lane);
+    }
+    if (tid == 0) *count = 0;
 }
 
+#define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
+    float *__restrict__ sa, int ldsa
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
-        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa});
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
-        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch);
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa});
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
@@ -536,60 +600,18 @@ extern "C" __global__ void __launch_bounds__(256) dec_attention_tile_hd128(const
     }
 }
 
-// Merges the chunk partials of row t, head h: out[t * ldo + h * hd + d] = sum_c e_c acc_c[d] / sum_c e_c s_c,
-// e_c = exp(m_c - max_c m_c), over the chunks c <= pos / ch. The block first takes every chunk's m and s at once
-// (a thread per chunk), keeps the weights e_c in shared memory, then each thread sums its d over the chunks with the
-// loads independent of each other. With hd == 128 a head's output is exactly one 128-group of the O projection's
-// input (group h), so qbits 6 or 8 also quantizes it into records act / scales sa (G = heads) for the O matmul,
-// saving it a separate quantizer launch. Grid: (M, heads), 128 threads; dynamic shared memory chunks floats.
+// Merges the attention chunks of every (row t, head h) into out (row t at out + t * ldo, head h at + h * hd), with
+// the chunks c <= pos / ch of row t's position; quantized as merge_head says (record t * heads + h, scale
+// sa[h * ldsa + t]). Grid: (M, ceil(heads / 4)), 128 threads: a warp per head.
 extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
         int chunks, int ch, int heads, int hd, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
     pdl_launch();
     pdl_wait();
-    extern __shared__ float wc[];
-    __shared__ float o[128];
-    __shared__ float red[4];
-    const int t = blockIdx.x, h = blockIdx.y, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int nc = rows[t].pos / ch + 1;
-    const float *p = part + ((long long)t * heads + h) * chunks * (hd + 2);
-    float mx = -INFINITY;
-    for (int c = tid; c < nc; c += blockDim.x) mx = fmaxf(mx, p[(long long)c * (hd + 2)]);
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, off));
-    if (lane == 0) red[warp] = mx;
-    __syncthreads();
-    mx = fmaxf(fmaxf(red[0], red[1]), fmaxf(red[2], red[3]));
-    __syncthreads();
-    float total = 0.0f;
-    for (int c = tid; c < nc; c += blockDim.x) {
-        const float e = __expf(p[(long long)c * (hd + 2)] - mx);
-        wc[c] = e;
-        total += p[(long long)c * (hd + 2) + 1] * e;
-    }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) total += __shfl_xor_sync(FULL_MASK, total, off);
-    if (lane == 0) red[warp] = total;
-    __syncthreads();
-    total = ((red[0] + red[1]) + red[2]) + red[3];
-    const float inv = 1.0f / total;
-    for (int d = tid; d < hd; d += blockDim.x) {
-        float acc = 0.0f;
-#pragma unroll 8
-        for (int c = 0; c < nc; ++c) acc += p[(long long)c * (hd + 2) + 2 + d] * wc[c];
-        const float v = acc * inv;
-        out[(long long)t * ldo + h * hd + d] = v;
-        if (hd == 128) o[d] = v;
-    }
-    if (qbits == 0 || hd != 128) return;
-    __syncthreads();
-    if (tid >= 32) return;
-    float v[4];
-#pragma unroll
-    for (int i = 0; i < 4; ++i) v[i] = o[i * 32 + lane];
-    u32 *rec = act + ((long long)t * heads + h) * 32;
-    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
-    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)h * ldsa + t);
+    const int t = blockIdx.x, h = blockIdx.y * 4 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (h >= heads) return;
+    merge_head(part + ((long long)t * heads + h) * chunks * (hd + 2), rows[t].pos / ch + 1, hd, out + (long long)t * ldo + h * hd,
+               qbits, act + ((long long)t * heads + h) * 32, sa + (long long)h * ldsa + t, lane);
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
@@ -933,14 +955,83 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
     warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
 }
 
+// The same product on lane-ordered codes (K a multiple of 512; Q8Linear.laneOrder, laid out by DeviceUpload.head). The
+// natural order gives lane l codes 16c .. 16c+15 of its 16-byte load c, so its reads of x (64 bytes, 64 bytes apart
+// from the next lane's) take 16 L1 wavefronts per warp load where contiguous reads take 4, and those wavefronts, not
+// DRAM, set the natural kernel's speed. Lane order: in each span u of 512 codes, byte 16 l + 4 i + b of the span holds
+// code 128 i + 4 l + b (i = 0..3 words of lane l's load, b = 0..3), so word i of every lane meets x[u*512 + 128 i +
+// 4 l ..] and a warp reads 512 contiguous bytes of x per word; the span's 16 scales are stored so that scale 4 i + q
+// (q = l >> 3, the block of lane l's word i) sits at 4 q + i, and each lane loads its four scales as one uint2.
+// Sums: each word's four products, times its scale, added to the lane's sum; then the warp sum. Grid and block as
+// dec_q8_gemv.
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N,
+        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    pdl_launch();
+    const int lane = threadIdx.x & 31;
+    const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (r >= N) return;
+    const int U = K >> 9;
+    const uint4 *qr = qs + (long long)r * (K >> 4) + lane;
+    const uint2 *dr = d + (long long)r * (K >> 7) + (lane >> 3);
+    const float *xl = x + (long long)t0 * ldx + 4 * lane;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    bool waited = false;
+    for (int u0 = 0; u0 < U; u0 += Q8_BATCH) {
+        uint4 q4[Q8_BATCH];
+        uint2 s4[Q8_BATCH];
+#pragma unroll
+        for (int b = 0; b < Q8_BATCH; ++b) {
+            const int u = u0 + b;
+            q4[b] = u < U ? __ldg(qr + u * 32) : make_uint4(0, 0, 0, 0);
+            s4[b] = u < U ? __ldg(dr + u * 4) : make_uint2(0, 0);
+        }
+        if (!waited) {  // weights first, as dec_q8_gemv
+            pdl_wait();
+            waited = true;
+        }
+#pragma unroll
+        for (int b = 0; b < Q8_BATCH; ++b) {
+            const int u = u0 + b;
+            if (u >= U) break;
+            const u32 wv[4] = {q4[b].x, q4[b].y, q4[b].z, q4[b].w};
+            const float sc[4] = {h2f((u16)(s4[b].x & 0xFFFF)), h2f((u16)(s4[b].x >> 16)), h2f((u16)(s4[b].y & 0xFFFF)),
+                                 h2f((u16)(s4[b].y >> 16))};
+            float wf[4][4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) i8x4_to_f32(wv[i], wf[i]);
+#pragma unroll
+            for (int tt = 0; tt < 8; ++tt) {
+                if (tt < nt) {
+                    const float *xr = xl + (long long)tt * ldx + u * 512;
+#pragma unroll
+                    for (int i = 0; i < 4; ++i) {
+                        const float4 a = *(const float4 *)(xr + 128 * i);
+                        acc[tt] += (wf[i][0] * a.x + wf[i][1] * a.y + wf[i][2] * a.z + wf[i][3] * a.w) * sc[i];
+                    }
+                }
+            }
+        }
+    }
+    if (!waited) pdl_wait();
+    warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
+}
+
 // Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head
-// for batched forwards. n = N * K elements. Grid: ceil(n / 256).
+// for batched forwards, row-major whatever order the codes are in (laneOrder 1: dec_q8_gemv_lanes's). n = N * K elements. Grid: ceil(n / 256).
 extern "C" __global__ void __launch_bounds__(256) dec_q8_to_f16(const signed char *__restrict__ codes, const u16 *__restrict__ d,
-        long long n, u16 *__restrict__ out) {
+        long long n, int laneOrder, u16 *__restrict__ out) {
     pdl_launch();
     pdl_wait();
     const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = f2h(__fmul_rn((float)codes[i], h2f(d[i >> 5])));
+    if (i >= n) return;
+    long long c = i, s = i >> 5;  // natural order
+    if (laneOrder) {  // element i is code k = 128 w + 4 l + b of span i >> 9 (see dec_q8_gemv_lanes)
+        const int k = (int)(i & 511), w = k >> 7, l = (k >> 2) & 31;
+        c = (i & ~511LL) + 16 * l + 4 * w + (k & 3);
+        s = ((i >> 9) << 4) + 4 * (l >> 3) + w;
+    }
+    out[i] = f2h(__fmul_rn((float)codes[c], h2f(d[s])));
 }
 
 // fp32 -> fp16 (round to nearest even), n elements: activations for cuBLAS fp16 GEMMs. Grid: ceil(n / 256).

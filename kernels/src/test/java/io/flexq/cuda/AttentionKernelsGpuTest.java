@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -50,7 +51,41 @@ class AttentionKernelsGpuTest {
         assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
     }
 
+    /**
+     * Decode steps merge the attention chunks inside the attention kernel (its last block per key/value head), with the
+     * same merge code as the separate merge kernel: logits equal bit for bit, here with A8 activations so that the
+     * merge's quantization of the O projection's input (head size 128: one group per head) is part of it. The decode
+     * steps after a 300-token prompt span ten 32-position chunks.
+     */
+    @ParameterizedTest(name = "head size {0}")
+    @ValueSource(ints = {64, 128})
+    void mergeInTheAttentionKernelEqualsTheSeparateMergeBitForBit(int hd) {
+        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
+        List<float[]> separate, fused;
+        System.setProperty("flexq.cuda.fuseMerge", "false");
+        try {
+            separate = logits(shape, null, "a8");
+        } finally {
+            System.clearProperty("flexq.cuda.fuseMerge");
+        }
+        fused = logits(shape, null, "a8");
+        for (int i = 0; i < separate.size(); i++) {
+            float[] a = separate.get(i), b = fused.get(i);
+            for (int v = 0; v < a.length; v++) {
+                int row = i, at = v;
+                assertEquals(Float.floatToRawIntBits(a[v]), Float.floatToRawIntBits(b[v]),
+                        () -> "row " + row + " logit " + at + ": separate merge " + a[at] + ", in the attention kernel " + b[at]);
+            }
+        }
+        System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
+                hd, separate.size());
+    }
+
     private static List<float[]> logits(ModelShape shape, String attention) {
+        return logits(shape, attention, "w6a16");
+    }
+
+    private static List<float[]> logits(ModelShape shape, String attention, String preset) {
         List<String> log = new ArrayList<>();
         ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();
         if (attention == null) {
@@ -58,7 +93,7 @@ class AttentionKernelsGpuTest {
         } else {
             System.setProperty("flexq.cuda.attention", attention);
         }
-        System.setProperty("flexq.act_preset", "w6a16");
+        System.setProperty("flexq.act_preset", preset);
         try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 11);
              Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add);
              LlamaSession s = d.newSession(400, 200)) {
