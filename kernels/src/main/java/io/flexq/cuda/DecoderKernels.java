@@ -11,8 +11,11 @@ final class DecoderKernels {
 
     /** Most positions per attention chunk (ATT_CH in decoder.cu). */
     static final int ATTENTION_CHUNK = 128;
-    /** Positions per chunk for forwards of few rows (decode steps): more, shorter blocks over the cache. */
-    static final int DECODE_ATTENTION_CHUNK = 32;
+    /**
+     * Positions per chunk for forwards of few rows (decode steps): more, shorter blocks over the cache;
+     * {@code flexq.cuda.decodeChunk} (read when a model loads, at most 128) sets another for A/B runs.
+     */
+    private final int decodeChunk = Math.min(ATTENTION_CHUNK, Integer.getInteger("flexq.cuda.decodeChunk", 32));
     /** {@code flexq.cuda.attention=generic} (read when a model loads) runs the one-position-per-thread kernel at every head size (A/B runs). */
     private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
@@ -70,7 +73,7 @@ final class DecoderKernels {
      */
     int attentionChunk(int m, int hd, boolean onePrompt) {
         if (m <= CudaModel.GRAPH_ROWS) {
-            return DECODE_ATTENTION_CHUNK;
+            return decodeChunk;
         }
         return tiled(m, hd, onePrompt) ? TILE_ATTENTION_CHUNK : ATTENTION_CHUNK;
     }
@@ -161,7 +164,8 @@ final class DecoderKernels {
     /** {@link #q8Gemv} on codes and scales in {@link Q8Linear}'s lane order (cols a multiple of 512). */
     void q8GemvLanes(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
         k.launch("dec_q8_gemv_lanes", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
-                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y,
+                KernelSpec.l2Prefetch());
     }
 
     /** The fp16 copy of a Q8_0 matrix, row-major; {@code lanes}: codes and scales in {@link Q8Linear}'s lane order. */

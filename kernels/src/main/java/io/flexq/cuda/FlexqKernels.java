@@ -176,7 +176,7 @@ public final class FlexqKernels {
             }
             launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
-                    tokens, rows, g, g);
+                    tokens, rows, g, KernelSpec.l2Prefetch());
         } else if (spec.gemm()) {
             launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),

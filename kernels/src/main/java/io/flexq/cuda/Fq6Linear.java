@@ -57,7 +57,7 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
                 () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
                 tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
+                FlexqKernels.ldsa(m), y, 0L, m, rows, g, KernelSpec.l2Prefetch(), rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
     }
 
     /**
@@ -69,7 +69,7 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
                 () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols,
                 tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts);
+                FlexqKernels.ldsa(m), x, 0L, m, rows, g, KernelSpec.l2Prefetch(), parts);
     }
 
     @Override

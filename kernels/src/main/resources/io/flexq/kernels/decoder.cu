@@ -677,7 +677,7 @@ struct OrdRopeStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
         int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
-    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
+    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G, gps);
 }
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
@@ -702,7 +702,7 @@ struct OrdResidualStore {
 };
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
-    gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+    gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G, gps);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
@@ -963,13 +963,24 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
 // 4 l ..] and a warp reads 512 contiguous bytes of x per word; the span's 16 scales are stored so that scale 4 i + q
 // (q = l >> 3, the block of lane l's word i) sits at 4 q + i, and each lane loads its four scales as one uint2.
 // Sums: each word's four products, times its scale, added to the lane's sum; then the warp sum. Grid and block as
-// dec_q8_gemv.
+// dec_q8_gemv. With pf != 0, warp 0 also pulls the codes of the block `ahead` blocks on (the next wave's, two
+// blocks resident per SM) into L2, as the ordered GEMV does (flexq.cu ord_prefetch).
 extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N,
-        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y, int pf) {
     pdl_launch();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    if (pf != 0 && threadIdx.x < 32) {
+        u32 sms;
+        asm("mov.u32 %0, %%nsmid;" : "=r"(sms));
+        const long long r0 = ((long long)blockIdx.x + 2 * sms) * 8;  // first row of that block; its 8 rows are contiguous
+        const long long rows = min(8LL, (long long)N - r0);
+        if (rows > 0) {
+            const u32 per = (u32)(rows * K / 32);  // bytes per lane: K is a multiple of 512
+            prefetch_l2((const char *)qs + r0 * K + lane * per, per);
+        }
+    }
     if (r >= N) return;
     const int U = K >> 9;
     const uint4 *qr = qs + (long long)r * (K >> 4) + lane;

@@ -531,9 +531,33 @@ struct OrdStore {
     }
 };
 
+// L2 prefetch of weights (sm_90 bulk prefetch: one instruction per range, no registers or shared memory held; a
+// hint the memory system may drop). With pf != 0 (the launch's last argument, `gps`, which the ordered GEMV has no
+// other use for), warp 0 of each block issues, before waiting for the kernel that made its activations: the groups of
+// its own row tile past the first round of batches (G > ORD_WARPS * ORD_BATCH: their register loads come a round
+// later), and the whole row tile `ahead` tiles on, which a block of the next wave reads (two blocks are resident per
+// SM, so ahead = 2 * SMs). Only the bytes in flight per SM change; what is loaded and computed does not.
+__device__ __forceinline__ void prefetch_l2(const void *p, u32 bytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
+#endif
+}
+// Groups [g0, g1) of row tile rt, split into one contiguous range per lane.
+__device__ __forceinline__ void prefetch_tile_groups(const uint4 *__restrict__ wt, int rt, int G, int g0, int g1, int lane) {
+    const int per = (g1 - g0 + 31) / 32, a = g0 + lane * per, b = min(g1, a + per);
+    if (a < b) prefetch_l2(wt + ((long long)rt * G + a) * 96, (u32)(b - a) * 1536u);
+}
+__device__ __forceinline__ void ord_prefetch(const uint4 *__restrict__ wt, int rt, int G, int lane) {
+    if (G > ORD_WARPS * ORD_BATCH) prefetch_tile_groups(wt, rt, G, ORD_WARPS * ORD_BATCH, G, lane);
+    u32 sms;
+    asm("mov.u32 %0, %%nsmid;" : "=r"(sms));
+    const int ahead = rt + 2 * (int)sms;
+    if (ahead < (int)gridDim.x) prefetch_tile_groups(wt, ahead, G, 0, G, lane);
+}
+
 template <bool WITHP, typename ActSrc, typename Epi>
 __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi, const uint4 *__restrict__ wt,
-                                              const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G) {
+                                              const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G, int pf) {
     extern __shared__ float terms[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
@@ -558,6 +582,7 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         }
     };
     if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
+    if (pf != 0 && warp == 0) ord_prefetch(wt, rt, G, lane);
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
@@ -794,13 +819,13 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
 #define ORD_RECORDS OrdActRecords{act, sa, ldsa, M, G}
 #define DEF_GEMV_ORD(name) \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G, gps); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_p(GEMM_ARGS) { \
-        gemv_ord_body<true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
+        gemv_ord_body<true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G, gps); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G); } \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G, gps); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G, gps); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
