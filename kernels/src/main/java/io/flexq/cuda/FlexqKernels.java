@@ -168,7 +168,8 @@ public final class FlexqKernels {
             throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
                     + device.computeCapability());
         }
-        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
+        boolean lean = spec.ordered() && partials == null && out == OutputType.F32 && KernelSpec.orderedLean();
+        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix() + (lean ? "_lean" : "");
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
         if (spec.ordered()) {
             if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {

@@ -675,10 +675,14 @@ struct OrdRopeStore {
     }
 };
 
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_qkv_rope_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
-        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
-    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G, gps);
-}
+#define DEC_QKV_ROPE_GEMV(name, BOUNDS, LEAN) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, \
+            int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
+        gemv_ord_body<false, LEAN>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, \
+                                   G, gps); \
+    }
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32), false)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_lean, __launch_bounds__(ORD_WARPS * 32, 3), true)  // see gemv_ord_body's LEAN
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -703,6 +707,9 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G, gps);
+}
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 3) dec_resid_gemv_lean(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G, gps);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
