@@ -87,6 +87,8 @@ final class DecoderKernels {
      * attention (A/B runs).
      */
     private final boolean fuseMerge = !"false".equals(System.getProperty("flexq.cuda.fuseMerge"));
+    /** {@code flexq.cuda.earlyValues=false} (read when a model loads): decode-step attention loads values after the softmax (A/B runs). */
+    private final boolean earlyValues = !"false".equals(System.getProperty("flexq.cuda.earlyValues"));
 
     /**
      * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
@@ -117,7 +119,7 @@ final class DecoderKernels {
             return;
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
-                mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m)};
+                mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m), earlyValues ? 1 : 0};
         if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
         } else {

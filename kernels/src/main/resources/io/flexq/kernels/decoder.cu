@@ -308,16 +308,19 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
 // then warp w accumulates the same positions' values into per-lane registers, and the four warps' sums are added
 // in shared memory in a fixed order.
 #define ATT_UNROLL 8
+// A lane's DPL halves of a cache row: loaded raw (uint2; DPL 2 uses .x), then widened.
+template <int DPL>
+__device__ __forceinline__ uint2 load_half_raw(const u16 *__restrict__ p) {
+    return DPL == 4 ? *(const uint2 *)p : make_uint2(*(const u32 *)p, 0u);
+}
+template <int DPL>
+__device__ __forceinline__ void widen_halves(uint2 w, float (&v)[DPL]) {
+    v[0] = h2f((u16)(w.x & 0xFFFF)); v[1] = h2f((u16)(w.x >> 16));
+    if (DPL == 4) { v[DPL > 2 ? 2 : 0] = h2f((u16)(w.y & 0xFFFF)); v[DPL > 3 ? 3 : 1] = h2f((u16)(w.y >> 16)); }
+}
 template <int DPL>
 __device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (&v)[DPL]) {
-    if (DPL == 4) {
-        const uint2 w = *(const uint2 *)p;
-        v[0] = h2f((u16)(w.x & 0xFFFF)); v[1] = h2f((u16)(w.x >> 16));
-        v[2] = h2f((u16)(w.y & 0xFFFF)); v[3] = h2f((u16)(w.y >> 16));
-    } else {
-        const u32 w = *(const u32 *)p;
-        v[0] = h2f((u16)(w & 0xFFFF)); v[1] = h2f((u16)(w >> 16));
-    }
+    widen_halves<DPL>(load_half_raw<DPL>(p), v);
 }
 
 // Merged in the kernel (decode steps): with counter != null, the block that finishes last among the chunks of (t, kvh)
@@ -334,7 +337,7 @@ struct AttMerge {
 
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int earlyValues) {
     pdl_launch();
     pdl_wait();
     constexpr int HD = 32 * DPL;
@@ -355,13 +358,19 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
     const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    // scores
+    // scores; a chunk of at most 4 * ATT_UNROLL positions (decode steps) is one round per warp, and then (earlyValues)
+    // its values are loaded with its keys, a memory round trip before they are needed
+    const bool early = earlyValues != 0 && n <= 4 * ATT_UNROLL;
+    uint2 vraw[ATT_UNROLL];
     for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
         float kv[ATT_UNROLL][DPL];
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
-            if (j < n) load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
+            if (j < n) {
+                load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
+                if (early) vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+            }
         }
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
@@ -421,7 +430,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
-            if (j < n) load_half_row<DPL>(vc + (long long)j * kvDim, vv[u]);
+            if (j < n) widen_halves<DPL>(early ? vraw[u] : load_half_raw<DPL>(vc + (long long)j * kvDim), vv[u]);
         }
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
@@ -470,14 +479,14 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 }
 
 #define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
-    float *__restrict__ sa, int ldsa
+    float *__restrict__ sa, int ldsa, int earlyValues
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa});
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa});
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
