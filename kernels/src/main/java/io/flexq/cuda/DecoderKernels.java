@@ -166,8 +166,7 @@ final class DecoderKernels {
     /** {@link #q8Gemv} on codes and scales in {@link Q8Linear}'s lane order (cols a multiple of 512). */
     void q8GemvLanes(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
         k.launch("dec_q8_gemv_lanes", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
-                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y,
-                KernelSpec.l2Prefetch());
+                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 
     /** The fp16 copy of a Q8_0 matrix, row-major; {@code lanes}: codes and scales in {@link Q8Linear}'s lane order. */

@@ -168,8 +168,7 @@ public final class FlexqKernels {
             throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
                     + device.computeCapability());
         }
-        boolean lean = spec.ordered() && partials == null && out == OutputType.F32 && KernelSpec.orderedLean();
-        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix() + (lean ? "_lean" : "");
+        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
         if (spec.ordered()) {
             if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {
@@ -177,7 +176,7 @@ public final class FlexqKernels {
             }
             launch(name, KernelSpec.orderedSharedBytes(tokens, cols), rowTiles, 1, 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),
-                    tokens, rows, g, KernelSpec.l2Prefetch());
+                    tokens, rows, g, g);
         } else if (spec.gemm()) {
             launch(name, spec.sharedBytes(), ceilDiv(rows, spec.rows()), ceilDiv(tokens, spec.toks()), 1, spec.threads(), ctx,
                     weights.address(), scales.address(), act.address(), sa.address(), ldsa(tokens), y.address(), addr(partials),

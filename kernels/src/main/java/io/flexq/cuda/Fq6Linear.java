@@ -1,7 +1,5 @@
 package io.flexq.cuda;
 
-import java.util.function.Supplier;
-
 /**
  * An FQ6 matrix in the INT8-MMA tile layout (flexq.cu) with its scale tiles, run as W6A6 or W6A8 through the kernel
  * the {@link Dispatcher} picks for (M, N, K); or, for W6A16 ({@code bits == 16}), the FQ6 bytes as stored, run by the
@@ -56,14 +54,10 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         if (rows != qDim + 2 * kvDim) {
             throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
         }
-        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), y, 0L, m, rows, g, KernelSpec.l2Prefetch(), rowTable, qDim, kvDim, hd, pairs, cos, sin, layer};
-        Supplier<String> what = () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer;
-        if (KernelSpec.orderedLean()) {
-            k.launch("dec_qkv_rope_gemv_lean", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
-        } else {
-            k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
-        }
+        k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
+                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
     }
 
     /**
@@ -72,14 +66,10 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
      */
     void runResidual(FlexqKernels k, LayerInput in, long x, long parts) {
         int m = in.rows, g = FlexqKernels.groups(cols);
-        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), x, 0L, m, rows, g, KernelSpec.l2Prefetch(), parts};
-        Supplier<String> what = () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols;
-        if (KernelSpec.orderedLean()) {
-            k.launch("dec_resid_gemv_lean", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
-        } else {
-            k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
-        }
+        k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
+                () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols,
+                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts);
     }
 
     @Override

@@ -123,23 +123,6 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     }
 
     /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
-    /**
-     * The decode GEMVs' L2 prefetch argument (the ordered GEMV's last, see flexq.cu ord_prefetch, and the lane-ordered
-     * Q8_0 GEMV's): 1 to pull weights into L2 ahead of their register loads, 0 not to; {@code flexq.cuda.l2Prefetch=false}
-     * (read per launch) turns it off for A/B runs.
-     */
-    /**
-     * Whether decode launches of the ordered GEMV take its {@code _lean} entry points (80 registers, three blocks per
-     * SM; flexq.cu gemv_ord_body's LEAN): {@code flexq.cuda.ordLean=true}, read per launch (A/B runs).
-     */
-    public static boolean orderedLean() {
-        return "true".equals(System.getProperty("flexq.cuda.ordLean"));
-    }
-
-    public static int l2Prefetch() {
-        return "false".equals(System.getProperty("flexq.cuda.l2Prefetch")) ? 0 : 1;
-    }
-
     public static int orderedSharedBytes(int tokens, int cols) {
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }

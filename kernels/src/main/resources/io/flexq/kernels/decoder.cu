@@ -684,14 +684,10 @@ struct OrdRopeStore {
     }
 };
 
-#define DEC_QKV_ROPE_GEMV(name, BOUNDS, LEAN) \
-    extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, \
-            int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
-        gemv_ord_body<false, LEAN>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, \
-                                   G, gps); \
-    }
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32), false)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_lean, __launch_bounds__(ORD_WARPS * 32, 3), true)  // see gemv_ord_body's LEAN
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_qkv_rope_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
+        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
+    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
+}
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -714,11 +710,8 @@ struct OrdResidualStore {
     }
 };
 
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
-    gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G, gps);
-}
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 3) dec_resid_gemv_lean(GEMM_ARGS, double *__restrict__ part) {
-    gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G, gps);
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
@@ -979,24 +972,13 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
 // 4 l ..] and a warp reads 512 contiguous bytes of x per word; the span's 16 scales are stored so that scale 4 i + q
 // (q = l >> 3, the block of lane l's word i) sits at 4 q + i, and each lane loads its four scales as one uint2.
 // Sums: each word's four products, times its scale, added to the lane's sum; then the warp sum. Grid and block as
-// dec_q8_gemv. With pf != 0, warp 0 also pulls the codes of the block `ahead` blocks on (the next wave's, two
-// blocks resident per SM) into L2, as the ordered GEMV does (flexq.cu ord_prefetch).
+// dec_q8_gemv.
 extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N,
-        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y, int pf) {
+        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
-    if (pf != 0 && threadIdx.x < 32) {
-        u32 sms;
-        asm("mov.u32 %0, %%nsmid;" : "=r"(sms));
-        const long long r0 = ((long long)blockIdx.x + 2 * sms) * 8;  // first row of that block; its 8 rows are contiguous
-        const long long rows = min(8LL, (long long)N - r0);
-        if (rows > 0) {
-            const u32 per = (u32)(rows * K / 32);  // bytes per lane: K is a multiple of 512
-            prefetch_l2((const char *)qs + r0 * K + lane * per, per);
-        }
-    }
     if (r >= N) return;
     const int U = K >> 9;
     const uint4 *qr = qs + (long long)r * (K >> 4) + lane;

@@ -500,6 +500,10 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
 // epilogue may exchange values between the lanes of rows r and r ^ 1).
 #define ORD_WARPS 8
 #define ORD_BATCH 4
+// Blocks per SM the entry points ask for (80 registers): 1.5x the weight bytes in flight of the two that 120 registers
+// allowed when each batch's activation fragments were all loaded before its first group (step 289.9 vs 284.8 tok/s,
+// bench/results/e2e-h100.md round 6).
+#define ORD_MIN_BLOCKS 3
 
 struct OrdActRecords {
     const uint4 *act;
@@ -531,36 +535,9 @@ struct OrdStore {
     }
 };
 
-// L2 prefetch of weights (sm_90 bulk prefetch: one instruction per range, no registers or shared memory held; a
-// hint the memory system may drop). With pf != 0 (the launch's last argument, `gps`, which the ordered GEMV has no
-// other use for), warp 0 of each block issues, before waiting for the kernel that made its activations: the groups of
-// its own row tile past the first round of batches (G > ORD_WARPS * ORD_BATCH: their register loads come a round
-// later), and the whole row tile `ahead` tiles on, which a block of the next wave reads (two blocks are resident per
-// SM, three for LEAN, so ahead = 2 or 3 * SMs). Only the bytes in flight per SM change; what is loaded and computed does not.
-__device__ __forceinline__ void prefetch_l2(const void *p, u32 bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p), "r"(bytes) : "memory");
-#endif
-}
-// Groups [g0, g1) of row tile rt, split into one contiguous range per lane.
-__device__ __forceinline__ void prefetch_tile_groups(const uint4 *__restrict__ wt, int rt, int G, int g0, int g1, int lane) {
-    const int per = (g1 - g0 + 31) / 32, a = g0 + lane * per, b = min(g1, a + per);
-    if (a < b) prefetch_l2(wt + ((long long)rt * G + a) * 96, (u32)(b - a) * 1536u);
-}
-__device__ __forceinline__ void ord_prefetch(const uint4 *__restrict__ wt, int rt, int G, int lane, int resident) {
-    if (G > ORD_WARPS * ORD_BATCH) prefetch_tile_groups(wt, rt, G, ORD_WARPS * ORD_BATCH, G, lane);
-    u32 sms;
-    asm("mov.u32 %0, %%nsmid;" : "=r"(sms));
-    const int ahead = rt + resident * (int)sms;
-    if (ahead < (int)gridDim.x) prefetch_tile_groups(wt, ahead, G, 0, G, lane);
-}
-
-// LEAN: each batch's activation fragments are loaded as its group is computed, not all before the first, which fits
-// the block in 80 registers: the `_lean` entry points ask for three resident blocks per SM (1.5x the weight bytes in
-// flight of two) and run the same arithmetic in the same order.
-template <bool WITHP, bool LEAN = false, typename ActSrc, typename Epi>
+template <bool WITHP, typename ActSrc, typename Epi>
 __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi, const uint4 *__restrict__ wt,
-                                              const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G, int pf) {
+                                              const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G) {
     extern __shared__ float terms[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int gid = lane >> 2, tig = lane & 3;
@@ -585,34 +562,25 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         }
     };
     if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
-    if (pf != 0 && warp == 0) ord_prefetch(wt, rt, G, lane, LEAN ? 3 : 2);
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
         src.prepare(gb, lane);
-        u32 a[LEAN ? 1 : ORD_BATCH][8];
-        float s[LEAN ? 1 : ORD_BATCH][2];
-        if (!LEAN) {
-#pragma unroll
-            for (int b = 0; b < ORD_BATCH; ++b) {
-                const int g = gb + b;
-                if (g < G) src.load(g, b, gid, tig, a[LEAN ? 0 : b], s[LEAN ? 0 : b]);
-            }
-        }
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
             const int g = gb + b;
-            const int ab = LEAN ? 0 : b;
             if (g < G) {
-                if (LEAN) src.load(g, b, gid, tig, a[ab], s[ab]);
+                u32 a[8];  // loaded as its group is computed: the block fits three to an SM (ORD_MIN_BLOCKS)
+                float s[2];
+                src.load(g, b, gid, tig, a, s);
                 int p[4];
-                tile_group_product<PATH_I8, 8>(w[b], a[ab], p);
+                tile_group_product<PATH_I8, 8>(w[b], a, p);
                 const float swLo = h2f((u16)(sw[b] & 0xFFFF)), swHi = h2f((u16)(sw[b] >> 16));
 #pragma unroll
                 for (int c = 0; c < 4; ++c) {
                     const int r = gid + 8 * (c >> 1), t = 2 * tig + (c & 1);
                     if (t < M) {
-                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[ab][c & 1]));
+                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[c & 1]));
                         if (WITHP && rt * 16 + r < N) P[((long long)t * N + rt * 16 + r) * G + g] = p[c] >> 2;
                     }
                 }
@@ -825,16 +793,14 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
 // Ordered GEMV (decode, M <= 8): exact, unsplit, every warp of a block on one row tile (see gemv_ord_body).
 #define ORD_RECORDS OrdActRecords{act, sa, ldsa, M, G}
 #define DEF_GEMV_ORD(name) \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name(GEMM_ARGS) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G, gps); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_p(GEMM_ARGS) { \
-        gemv_ord_body<true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G, gps); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_f16(GEMM_ARGS_T(OutF16)) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G, gps); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G, gps); } \
-    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, 3) name##_lean(GEMM_ARGS) { \
-        gemv_ord_body<false, true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G, gps); }
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name(GEMM_ARGS) { \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name##_p(GEMM_ARGS) { \
+        gemv_ord_body<true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name##_f16(GEMM_ARGS_T(OutF16)) { \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.

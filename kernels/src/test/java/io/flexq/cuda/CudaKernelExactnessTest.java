@@ -83,21 +83,13 @@ class CudaKernelExactnessTest extends GpuKernelTest {
                         continue;
                     }
                     for (int splits : spec.gemm() || spec.ordered() || g < 2 ? new int[] {1} : new int[] {1, 3}) {
-                        for (String variant : spec.ordered() ? ORDERED_VARIANTS : new String[] {"_p", ""}) {
-                            boolean withP = variant.equals("_p");
+                        for (boolean withP : new boolean[] {true, false}) {
                             y.fill(0xFF);
                             p.fill(0xFF);
                             DeviceBuffer wl = spec.path().planes() ? wPlanes : wInt8;
                             DeviceBuffer al = spec.path().planes() ? ap : a8;
-                            System.setProperty("flexq.cuda.ordLean", String.valueOf(variant.equals("_lean")));
-                            System.setProperty("flexq.cuda.l2Prefetch", String.valueOf(!variant.equals(" without L2 prefetch")));
-                            try {
-                                kernels.gemm(spec, splits, wl, ws, al, sa, y, withP ? p : null, m, n, k);
-                            } finally {
-                                System.clearProperty("flexq.cuda.ordLean");
-                                System.clearProperty("flexq.cuda.l2Prefetch");
-                            }
-                            String what = spec.name() + variant + " A" + bits + " splits=" + splits + " " + s;
+                            kernels.gemm(spec, splits, wl, ws, al, sa, y, withP ? p : null, m, n, k);
+                            String what = spec.name() + (withP ? "_p" : "") + " A" + bits + " splits=" + splits + " " + s;
                             if (withP) {
                                 int[] got = download(p, (long) m * n * g, arena).toArray(ValueLayout.JAVA_INT);
                                 compareInts(got, pRef, n, g, what, failures);
@@ -113,9 +105,6 @@ class CudaKernelExactnessTest extends GpuKernelTest {
             fail(failures.size() + " mismatches (seed " + s.seed() + "):\n" + String.join("\n", failures.subList(0, Math.min(20, failures.size()))));
         }
     }
-
-    /** The ordered GEMV's launches: with partials, without, its `_lean` entry point, and without the L2 prefetch. */
-    private static final String[] ORDERED_VARIANTS = {"_p", "", "_lean", " without L2 prefetch"};
 
     private static MemorySegment download(DeviceBuffer b, long elements, Arena arena) {
         MemorySegment seg = arena.allocate(elements * 4, 16);
