@@ -163,10 +163,18 @@ final class DecoderKernels {
                 () -> "dec_q8_gemv M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
     }
 
+    /** {@code flexq.cuda.q8M1=false} (read when a model loads): one-row Q8_0 products take the 8-token kernel (A/B runs). */
+    private final boolean q8M1 = !"false".equals(System.getProperty("flexq.cuda.q8M1"));
+
     /** {@link #q8Gemv} on codes and scales in {@link Q8Linear}'s lane order (cols a multiple of 512). */
     void q8GemvLanes(long codes, long scales, int rows, int cols, long x, int ldx, int m, long y) {
-        k.launch("dec_q8_gemv_lanes", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256,
-                () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols, codes, scales, rows, cols, x, ldx, m, y);
+        Supplier<String> what = () -> "dec_q8_gemv_lanes M=" + m + " N=" + rows + " K=" + cols;
+        if (m == 1 && q8M1) {
+            k.launch("dec_q8_gemv_lanes_m1", 0, FlexqKernels.ceilDiv(rows, 8), 1, 1, 256, what, codes, scales, rows, cols, x, ldx, m, y);
+        } else {
+            k.launch("dec_q8_gemv_lanes", 0, FlexqKernels.ceilDiv(rows, 8), 1, FlexqKernels.ceilDiv(m, 8), 256, what, codes, scales, rows,
+                    cols, x, ldx, m, y);
+        }
     }
 
     /** The fp16 copy of a Q8_0 matrix, row-major; {@code lanes}: codes and scales in {@link Q8Linear}'s lane order. */

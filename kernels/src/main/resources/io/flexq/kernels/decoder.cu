@@ -816,9 +816,10 @@ extern "C" __global__ void __launch_bounds__(64) dec_argmax_final(const int2 *__
 
 // The decode GEMVs' last step: each of the warp's nt token sums (one per lane, in acc) reduced over the 32 lanes and
 // stored by lane 0 at y[tt * ld].
-__device__ __forceinline__ void warp_rows_store(const float (&acc)[8], int nt, int lane, float *__restrict__ y, int ld) {
+template <int NT>
+__device__ __forceinline__ void warp_rows_store(const float (&acc)[NT], int nt, int lane, float *__restrict__ y, int ld) {
 #pragma unroll
-    for (int tt = 0; tt < 8; ++tt) {
+    for (int tt = 0; tt < NT; ++tt) {
         float v = acc[tt];
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
@@ -972,19 +973,23 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv(const uint4 *__res
 // 4 l ..] and a warp reads 512 contiguous bytes of x per word; the span's 16 scales are stored so that scale 4 i + q
 // (q = l >> 3, the block of lane l's word i) sits at 4 q + i, and each lane loads its four scales as one uint2.
 // Sums: each word's four products, times its scale, added to the lane's sum; then the warp sum. Grid and block as
-// dec_q8_gemv.
-extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N,
-        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+// dec_q8_gemv (NT = 8 tokens per block); dec_q8_gemv_lanes_m1 (NT = 1, for M = 1: with one sum per lane a block fits
+// in 80 registers, three to an SM instead of two).
+template <int NT>
+__device__ __forceinline__ void q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N, int K,
+                                              const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
     pdl_launch();
     const int lane = threadIdx.x & 31;
     const int r = blockIdx.x * 8 + (threadIdx.x >> 5);
-    const int t0 = blockIdx.z * 8, nt = min(8, M - t0);
+    const int t0 = blockIdx.z * NT, nt = min(NT, M - t0);
     if (r >= N) return;
     const int U = K >> 9;
     const uint4 *qr = qs + (long long)r * (K >> 4) + lane;
     const uint2 *dr = d + (long long)r * (K >> 7) + (lane >> 3);
     const float *xl = x + (long long)t0 * ldx + 4 * lane;
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float acc[NT];
+#pragma unroll
+    for (int tt = 0; tt < NT; ++tt) acc[tt] = 0.0f;
     bool waited = false;
     for (int u0 = 0; u0 < U; u0 += Q8_BATCH) {
         uint4 q4[Q8_BATCH];
@@ -1010,7 +1015,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 
 #pragma unroll
             for (int i = 0; i < 4; ++i) i8x4_to_f32(wv[i], wf[i]);
 #pragma unroll
-            for (int tt = 0; tt < 8; ++tt) {
+            for (int tt = 0; tt < NT; ++tt) {
                 if (tt < nt) {
                     const float *xr = xl + (long long)tt * ldx + u * 512;
 #pragma unroll
@@ -1024,6 +1029,14 @@ extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 
     }
     if (!waited) pdl_wait();
     warp_rows_store(acc, nt, lane, y + (long long)t0 * N + r, N);
+}
+extern "C" __global__ void __launch_bounds__(256) dec_q8_gemv_lanes(const uint4 *__restrict__ qs, const uint2 *__restrict__ d, int N,
+        int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    q8_gemv_lanes<8>(qs, d, N, K, x, ldx, M, y);
+}
+extern "C" __global__ void __launch_bounds__(256, 3) dec_q8_gemv_lanes_m1(const uint4 *__restrict__ qs, const uint2 *__restrict__ d,
+        int N, int K, const float *__restrict__ x, int ldx, int M, float *__restrict__ y) {
+    q8_gemv_lanes<1>(qs, d, N, K, x, ldx, M, y);
 }
 
 // Q8_0 codes and block scales -> fp16 weights (code * scale, rounded to nearest even): the fp16 copy of a Q8_0 head

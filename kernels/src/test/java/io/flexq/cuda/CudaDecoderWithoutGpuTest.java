@@ -68,7 +68,7 @@ class CudaDecoderWithoutGpuTest {
         }
         String launches = java.nio.file.Files.readString(java.nio.file.Path.of("src/main/java/io/flexq/cuda/DecoderKernels.java"));
         java.util.Set<String> entries = new java.util.TreeSet<>(), launched = new java.util.TreeSet<>();
-        Matcher e = Pattern.compile("extern \"C\" __global__ void __launch_bounds__\\(\\d+\\) (\\w+)\\(").matcher(src);
+        Matcher e = Pattern.compile("extern \"C\" __global__ void __launch_bounds__\\(\\d+(?:, \\d+)?\\) (\\w+)\\(").matcher(src);
         while (e.find()) {
             entries.add(e.group(1));
         }
