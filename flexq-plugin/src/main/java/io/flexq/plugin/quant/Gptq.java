@@ -205,6 +205,18 @@ public final class Gptq {
     }
 
     /**
+     * The factor {@link #quantize} updates columns with (the upper Cholesky factor U of the damped {@code H^-1}, K x K
+     * row-major floats), for error-compensated rounding in scale layouts other than FQ6's (the samples module's
+     * sub-scale experiment). Same checks, damping and dead-input rule as here.
+     */
+    public static float[] inverseFactor(String name, double[] h, int k, double damping) {
+        if ((long) k * k != h.length) {
+            throw new IllegalArgumentException(name + ": Hessian must be " + k + " x " + k + ", got " + h.length + " values");
+        }
+        return inverseCholeskyUpper(name, h, k, damping);
+    }
+
+    /**
      * The upper Cholesky factor U of {@code (H + damping)^-1} ({@code H^-1 = U^T U}), row-major K x K floats, zero
      * below the diagonal; dead inputs handled as described in the class comment.
      */

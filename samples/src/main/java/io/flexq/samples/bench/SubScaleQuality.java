@@ -1,5 +1,8 @@
 package io.flexq.samples.bench;
 
+import io.flexq.plugin.calib.HessianAccumulator;
+import io.flexq.plugin.calib.HessianCollector;
+import io.flexq.plugin.calib.SensitivityAnalysis;
 import io.flexq.plugin.eval.LlamaLogits;
 import io.flexq.plugin.eval.LogitModel;
 import io.flexq.plugin.eval.Quality;
@@ -10,6 +13,7 @@ import io.flexq.plugin.fq6.HeadQuantizer;
 import io.flexq.plugin.fq6.MetadataTypes;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.QuantizedModel;
+import io.flexq.plugin.quant.Gptq;
 import io.flexq.plugin.quant.WeightQuantizer;
 import io.flexq.runtime.cpu.CpuBackend;
 import io.flexq.runtime.cpu.PoolLease;
@@ -26,8 +30,11 @@ import io.flexq.runtime.tokenizer.Tokenizer;
 import io.flexq.runtime.tokenizer.Tokenizers;
 import io.flexq.samples.subscale.SimulatedA8;
 import io.flexq.samples.subscale.SubScaleLayout;
+import io.flexq.samples.subscale.SubScaleGptq;
 import io.flexq.samples.subscale.SubScaleQuantizer;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,8 +55,12 @@ import java.util.Optional;
  * relative weight error over the linears and the estimated whole-file size (linears at the layout's bits, the rest
  * as it would be written: Q8_0 embedding, F32 norms, the source's header bytes).
  *
+ * <p>{@code LAYOUT+gptq} quantizes the linears with {@link SubScaleGptq} against Hessians collected as
+ * {@code flexq quantize} does by default: {@code -Dflexq.gptq.windows} (64) windows of 512 tokens of the calibration
+ * text built into flexq-plugin (or {@code -Dflexq.gptq.calib=FILE}), damping 0.01, one pass of the F16 model.
+ *
  * <pre>
- *   java ... [-Dflexq.refcache=DIR] [-Dflexq.checkpoint=N] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT:MODE[,LAYOUT:MODE...]
+ *   java ... [-Dflexq.refcache=DIR] [-Dflexq.checkpoint=N] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT[+gptq]:MODE[,...]
  * </pre>
  */
 public final class SubScaleQuality {
@@ -60,12 +71,42 @@ public final class SubScaleQuality {
     private record Variant(String layout, String mode, double bpw, QuantizedModel model, double relError, long estBytes) {
     }
 
-    /** The dequantized weights of one linear in layout {@code name}: a {@link SubScaleLayout}, or {@code q6_k} (the runtime's Q6_K encoder, for reference). */
-    private static float[] roundTrip(String name, String tensor, float[] w, int rows, int cols) {
+    /**
+     * The dequantized weights of one linear in layout {@code name}: a {@link SubScaleLayout}, or {@code q6_k} (the
+     * runtime's Q6_K encoder, for reference); {@code h}, when given, is its input's Hessian for GPTQ.
+     */
+    private static float[] roundTrip(String name, String tensor, float[] w, int rows, int cols, double[] h) {
+        if (h != null) {
+            return SubScaleGptq.quantize(tensor, w, rows, cols, SubScaleLayout.of(name), h, Gptq.DEFAULT_DAMPING).dequantize();
+        }
         if (name.equals("q6_k")) {
             return Quantizers.dequantize(QuantTypes.Q6_K, MemorySegment.ofArray(Quantizers.quantize(QuantTypes.Q6_K, w, rows, cols)), rows, cols);
         }
         return SubScaleQuantizer.quantize(tensor, w, rows, cols, SubScaleLayout.of(name)).dequantize();
+    }
+
+    /** The GPTQ Hessians of {@code ref}'s linear inputs, from the default calibration text (see the class comment). */
+    private static HessianCollector hessians(ModelFile ref, Tokenizer tok, ClassLoader cl) throws IOException {
+        String calib = System.getProperty("flexq.gptq.calib");
+        String text;
+        if (calib != null) {
+            text = Files.readString(Path.of(calib), StandardCharsets.UTF_8);
+        } else {
+            try (InputStream in = cl.getResourceAsStream("io/flexq/plugin/cli/dorian-gray-1890.txt")) {
+                if (in == null) {
+                    throw new IOException("the built-in calibration text io/flexq/plugin/cli/dorian-gray-1890.txt is not on the class path");
+                }
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
+        }
+        int count = Integer.getInteger("flexq.gptq.windows", 64);
+        int ctx = Math.min(512, ref.metadata().getInt("llama.context_length", 512));
+        List<int[]> windows = SensitivityAnalysis.windows(tok.encodeWithBos(text, false), count, ctx, tok.bos());
+        long t0 = System.nanoTime();
+        HessianCollector c = HessianCollector.collect(ref, Backends.discover(cl, s -> { }), windows, s -> { }, done -> { });
+        System.err.printf(Locale.ROOT, "GPTQ calibration: %d windows of %d tokens of %s (%.0f s)%n", windows.size(), ctx,
+                calib == null ? "the built-in text" : calib, (System.nanoTime() - t0) / 1e9);
+        return c;
     }
 
     private static double bitsPerWeight(String name) {
@@ -90,10 +131,13 @@ public final class SubScaleQuality {
             Map<String, Map<String, TensorEntry>> quantized = new LinkedHashMap<>();
             Map<String, Double> errors = new LinkedHashMap<>();
             List<Variant> variants = new ArrayList<>();
+            HessianCollector collector = null;
             for (String spec : args[3].split(",")) {
                 String[] p = spec.split(":");
                 String layout = p[0];
-                double bpw = bitsPerWeight(layout);
+                boolean gptq = layout.endsWith("+gptq");
+                String base = gptq ? layout.substring(0, layout.length() - "+gptq".length()) : layout;
+                double bpw = bitsPerWeight(base);
                 boolean a8 = switch (p.length == 2 ? p[1] : "") {
                     case "a8" -> true;
                     case "a16" -> false;
@@ -103,10 +147,21 @@ public final class SubScaleQuality {
                     long t0 = System.nanoTime();
                     double sse = 0, ssw = 0;
                     Map<String, TensorEntry> tensors = new LinkedHashMap<>();
+                    if (gptq && collector == null) {
+                        collector = hessians(ref, tok, cl);
+                    }
+                    String lastKey = null;
+                    double[] h = null;
                     for (TensorEntry t : linears) {
                         int rows = (int) t.rows(), cols = (int) t.cols();
                         float[] w = Quantizers.dequantize(t.type(), t.data(), rows, cols);
-                        float[] d = roundTrip(layout, t.name(), w, rows, cols);
+                        if (gptq && !HessianCollector.inputKey(t.name()).equals(lastKey)) {
+                            HessianAccumulator acc = collector.hessianFor(t.name()).orElseThrow(
+                                    () -> new IllegalStateException("no calibration statistics for " + t.name()));
+                            h = acc.hessian(); // q/k/v and gate/up are consecutive: each H once
+                            lastKey = HessianCollector.inputKey(t.name());
+                        }
+                        float[] d = roundTrip(base, t.name(), w, rows, cols, gptq ? h : null);
                         for (int i = 0; i < w.length; i++) {
                             double e = w[i] - (double) d[i];
                             sse += e * e;
@@ -118,7 +173,8 @@ public final class SubScaleQuality {
                     quantized.put(layout, tensors);
                     errors.put(layout, Math.sqrt(sse / ssw));
                     System.err.printf(Locale.ROOT, "%s: relative weight error %.5f (%.0f s)%n",
-                            layout.equals("q6_k") ? "q6_k (runtime Q6_K encoder, 6.5625 bpw)" : SubScaleLayout.of(layout).describe(), Math.sqrt(sse / ssw),
+                            base.equals("q6_k") ? "q6_k (runtime Q6_K encoder, 6.5625 bpw)" : SubScaleLayout.of(base).describe() + (gptq ? " + GPTQ" : ""),
+                            Math.sqrt(sse / ssw),
                             (System.nanoTime() - t0) / 1e9);
                 }
                 Map<String, TensorEntry> tensors = new LinkedHashMap<>(ref.tensors());

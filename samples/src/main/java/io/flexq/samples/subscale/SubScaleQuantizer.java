@@ -50,6 +50,29 @@ public final class SubScaleQuantizer {
 
     private static void group(String name, int r, float[] w, int from, SubScaleLayout layout, byte[] codes, short[] scales, int scaleAt,
                               byte[] subs, int subAt) {
+        GroupChoice choice = choose(name, r, w, from, layout);
+        scales[scaleAt] = choice.scale();
+        float sw = Float.float16ToFloat(choice.scale());
+        int c = layout.chunk();
+        for (int j = 0; j < choice.subs().length; j++) {
+            subs[subAt + j] = (byte) choice.subs()[j];
+            float step = sw * choice.subs()[j];
+            for (int k = from + j * c; k < from + (j + 1) * c; k++) {
+                codes[k] = (byte) WeightQuantizer.weightCode(w[k], step);
+            }
+        }
+    }
+
+    /** A group's fp16 scale {@code S} and its chunks' sub-scales {@code s_j} (values, not stored nibbles). */
+    record GroupChoice(short scale, int[] subs) {
+    }
+
+    /**
+     * The search of the class comment on the {@code layout.group()} weights of {@code w} from {@code from} (row
+     * {@code r}, for messages): the RTN path applies it to the original weights, {@link SubScaleGptq} to the
+     * error-updated ones at the start of each group.
+     */
+    static GroupChoice choose(String name, int r, float[] w, int from, SubScaleLayout layout) {
         int n = layout.group();
         int c = layout.chunk();
         int perGroup = n / c;
@@ -92,15 +115,7 @@ public final class SubScaleQuantizer {
                 System.arraycopy(trySubs, 0, bestSubs, 0, perGroup);
             }
         }
-        scales[scaleAt] = bestScale;
-        float sw = Float.float16ToFloat(bestScale);
-        for (int j = 0; j < perGroup; j++) {
-            subs[subAt + j] = (byte) bestSubs[j];
-            float step = sw * bestSubs[j];
-            for (int k = from + j * c; k < from + (j + 1) * c; k++) {
-                codes[k] = (byte) WeightQuantizer.weightCode(w[k], step);
-            }
-        }
+        return new GroupChoice(bestScale, bestSubs);
     }
 
     private static double chunkError(float[] w, int from, int n, float step) {
