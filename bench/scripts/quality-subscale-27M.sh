@@ -7,6 +7,8 @@
 #   bench/scripts/quality-subscale-27M.sh [WINDOWS=100] [VARIANTS=<the final table's>] [REFCACHE=/tmp/fq6-refcache]
 #
 # VARIANTS: comma-separated LAYOUT:MODE, LAYOUT one of SubScaleLayout.KNOWN or q6_k, MODE a16 | a8.
+# LAYOUT+gptq (e.g. s16x4o16+gptq:a8): GPTQ in that layout (SubScaleGptq), Hessians from 64 windows of the built-in
+# calibration text as `flexq quantize` by default (JAVA_OPTS may set -Dflexq.gptq.windows / -Dflexq.gptq.calib=FILE).
 # The ranking runs (10 windows) used every layout at a8. Needs JDK 25 (bin/find-java) and Maven.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -17,6 +19,6 @@ cache=${3:-/tmp/fq6-refcache}
 shared="${FLEXQ_SHARED:-$here/../shared}"
 (cd "$here" && mvn -q -B -ntp -Dflexq.nvcc.skip=true -DskipTests -pl samples -am package)
 cp="$here/samples/target/classes:$(cat "$here/samples/target/classpath.txt")"
-"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -Dflexq.refcache="$cache" \
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g ${JAVA_OPTS:-} -Dflexq.refcache="$cache" \
     -Dflexq.checkpoint=25 -cp "$cp" io.flexq.samples.bench.SubScaleQuality "$shared/models/flexq-ref-27M-f16.gguf" \
     "$shared/data/wikitext2-test.txt,$shared/data/refmodel-heldout.txt" "$windows" "$variants"
