@@ -32,6 +32,13 @@ __device__ __forceinline__ u16 f2h(float f) {
     return h;
 }
 
+// One warp's (token, group) record in the int8 form for A6 (qbits 6) or A8 (otherwise): flexq.cu's quantize_warp with
+// the code range the bits select, for the decoder kernels that emit the next matmul's activations.
+__device__ __forceinline__ void quantize_record(int qbits, const float (&v)[4], int lane, u32 *__restrict__ rec, float *__restrict__ sa) {
+    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa);
+}
+
 // Block-wide sum of doubles (blockDim.x a multiple of 32, at most 1024); every thread gets the total.
 __device__ __forceinline__ double block_sum(double v, double *scratch) {
 #pragma unroll
@@ -102,9 +109,14 @@ extern "C" __global__ void __launch_bounds__(1024) dec_add_rmsnorm(float *__rest
             v[i] = k < dim ? sn[k] : 0.0f;
         }
         u32 *rec = act + ((long long)t * G + g) * 32;
-        if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
-        else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+        quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
     }
+}
+
+// Element `odd` of the rotated pair (x0, x1) by the angle with cosine c and sine s, rounded as the host's Rope:
+// x0 c - x1 s (even), x0 s + x1 c (odd), each product and the sum rounded in fp32 (no FMA).
+__device__ __forceinline__ float rope_rotate(float x0, float x1, float c, float s, bool odd) {
+    return odd ? __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c)) : __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
 }
 
 // ------------------------------------------------------------------------------------ RoPE + KV-cache store
@@ -124,8 +136,8 @@ extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *
         const int h = e / pairs, i = e % pairs;
         float *p = qr + h * hd + 2 * i;
         const float x0 = p[0], x1 = p[1], c = cs[i], s = sn[i];
-        p[0] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-        p[1] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+        p[0] = rope_rotate(x0, x1, c, s, false);
+        p[1] = rope_rotate(x0, x1, c, s, true);
     }
     const int kvDim = kvHeads * hd;
     u16 *kc = (u16 *)r.cache + ((long long)(layer * 2) * r.cap + r.pos) * kvDim;
@@ -136,7 +148,7 @@ extern "C" __global__ void __launch_bounds__(512) dec_rope_store(const RowInfo *
         float val = kr[e];
         if (i < pairs) {
             const float x0 = kr[e & ~1], x1 = kr[e | 1], c = cs[i], s = sn[i];
-            val = (e & 1) ? __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c)) : __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+            val = rope_rotate(x0, x1, c, s, e & 1);
         }
         kc[e] = f2h(val);
         vc[e] = f2h(vr[e]);
@@ -299,8 +311,7 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
         }
     }
     if (qbits == 0 || hd != 128) return;
-    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa);
-    else quantize_warp<127>(v, lane, rec, nullptr, sa);
+    quantize_record(qbits, v, lane, rec, sa);
 }
 
 // Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
@@ -647,8 +658,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
     }
     if (qbits == 0) return;
     u32 *rec = act + ((long long)t * G + g) * 32;
-    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
-    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+    quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
 }
 
 // ------------------------------------------------------------- fused ends of the ordered GEMV (decode, M <= 8)
@@ -677,7 +687,7 @@ struct OrdRopeStore {
         if (part < 2 && i < pairs) {
             const float c = cosT[(long long)ri.pos * pairs + i], sn = sinT[(long long)ri.pos * pairs + i];
             const float x0 = (d & 1) ? other : v, x1 = (d & 1) ? v : other;
-            out = (d & 1) ? __fadd_rn(__fmul_rn(x0, sn), __fmul_rn(x1, c)) : __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, sn));
+            out = rope_rotate(x0, x1, c, sn, d & 1);
         }
         y[(long long)t * N + r] = out;
         if (part > 0) ((u16 *)ri.cache)[((long long)(layer * 2 + part - 1) * ri.cap + ri.pos) * kvDim + e] = f2h(out);
@@ -745,8 +755,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
     }
     if (qbits == 0) return;
     u32 *rec = act + ((long long)t * G + g) * 32;
-    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
-    else quantize_warp<127>(v, lane, rec, nullptr, sa + (long long)g * ldsa + t);
+    quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
 }
 
 // ------------------------------------------------------------------------------------------------ argmax
