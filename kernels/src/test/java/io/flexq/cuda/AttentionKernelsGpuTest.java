@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,6 +80,67 @@ class AttentionKernelsGpuTest {
         }
         System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
                 hd, separate.size());
+    }
+
+    /**
+     * The same for batched decode steps: three sequences at different positions (prompts of 40, 75 and 130 tokens: 2, 3
+     * and 5 chunks of 32 positions), stepped together, each row's chunks counted and merged on their own. The greedy
+     * ids of twelve steps equal those of the separate merge.
+     */
+    @ParameterizedTest(name = "head size {0}")
+    @ValueSource(ints = {64, 128})
+    void batchedStepsMergeEachRowOnItsOwn(int hd) {
+        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
+        List<int[]> separate, fused;
+        System.setProperty("flexq.cuda.fuseMerge", "false");
+        try {
+            separate = batchedIds(shape);
+        } finally {
+            System.clearProperty("flexq.cuda.fuseMerge");
+        }
+        fused = batchedIds(shape);
+        for (int step = 0; step < separate.size(); step++) {
+            assertArrayEquals(separate.get(step), fused.get(step), "head size " + hd + ", batched step " + step);
+        }
+        System.out.printf("[attention] head size %d: batched steps of 3 rows, merge in the attention kernel = separate merge, %d steps%n",
+                hd, separate.size());
+    }
+
+    private static List<int[]> batchedIds(ModelShape shape) {
+        List<String> log = new ArrayList<>();
+        ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();
+        System.setProperty("flexq.act_preset", "a8");
+        try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 11);
+             Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add)) {
+            assertTrue(d.onDevice(), "on the device: " + log);
+            int[] lengths = {40, 75, 130};
+            LlamaSession[] sessions = new LlamaSession[lengths.length];
+            try {
+                int[] next = new int[lengths.length];
+                for (int i = 0; i < lengths.length; i++) {
+                    sessions[i] = d.newSession(200, 200);
+                    int[] prompt = new int[lengths[i]];
+                    for (int j = 0; j < prompt.length; j++) {
+                        prompt[j] = 1 + (j * 37 + 11 * i) % 900;
+                    }
+                    next[i] = sessions[i].forwardGreedy(prompt, 0, prompt.length);
+                }
+                List<int[]> ids = new ArrayList<>();
+                for (int step = 0; step < 12; step++) {
+                    next = d.decodeGreedy(sessions, next);
+                    ids.add(next.clone());
+                }
+                return ids;
+            } finally {
+                for (LlamaSession s : sessions) {
+                    if (s != null) {
+                        s.close();
+                    }
+                }
+            }
+        } finally {
+            System.clearProperty("flexq.act_preset");
+        }
     }
 
     private static List<float[]> logits(ModelShape shape, String attention) {
