@@ -14,6 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -38,8 +39,7 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void warpKernelsEqualTheGenericKernel(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        List<float[]> generic = logits(shape, "generic"), warps = logits(shape, null);
+        List<float[]> generic = logits(shape(hd), "generic"), warps = logits(shape(hd), null);
         double worst = 0, scale = 0;
         for (int i = 0; i < generic.size(); i++) {
             for (int v = 0; v < generic.get(i).length; v++) {
@@ -61,15 +61,8 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void mergeInTheAttentionKernelEqualsTheSeparateMergeBitForBit(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        List<float[]> separate, fused;
-        System.setProperty("flexq.cuda.fuseMerge", "false");
-        try {
-            separate = logits(shape, null, "a8");
-        } finally {
-            System.clearProperty("flexq.cuda.fuseMerge");
-        }
-        fused = logits(shape, null, "a8");
+        List<List<float[]>> runs = separateThenFused(() -> logits(shape(hd), null, "a8"));
+        List<float[]> separate = runs.get(0), fused = runs.get(1);
         for (int i = 0; i < separate.size(); i++) {
             float[] a = separate.get(i), b = fused.get(i);
             for (int v = 0; v < a.length; v++) {
@@ -90,20 +83,30 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void batchedStepsMergeEachRowOnItsOwn(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        List<int[]> separate, fused;
-        System.setProperty("flexq.cuda.fuseMerge", "false");
-        try {
-            separate = batchedIds(shape);
-        } finally {
-            System.clearProperty("flexq.cuda.fuseMerge");
-        }
-        fused = batchedIds(shape);
+        List<List<int[]>> runs = separateThenFused(() -> batchedIds(shape(hd)));
+        List<int[]> separate = runs.get(0), fused = runs.get(1);
         for (int step = 0; step < separate.size(); step++) {
             assertArrayEquals(separate.get(step), fused.get(step), "head size " + hd + ", batched step " + step);
         }
         System.out.printf("[attention] head size %d: batched steps of 3 rows, merge in the attention kernel = separate merge, %d steps%n",
                 hd, separate.size());
+    }
+
+    /** A two-layer synthetic model of head size hd, two key/value heads of four query heads each. */
+    private static ModelShape shape(int hd) {
+        return new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
+    }
+
+    /** run's result with the separate merge launch ({@code flexq.cuda.fuseMerge=false}), then with the default. */
+    private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
+        List<T> separate;
+        System.setProperty("flexq.cuda.fuseMerge", "false");
+        try {
+            separate = run.get();
+        } finally {
+            System.clearProperty("flexq.cuda.fuseMerge");
+        }
+        return List.of(separate, run.get());
     }
 
     private static List<int[]> batchedIds(ModelShape shape) {
