@@ -14,7 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,8 +39,7 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void warpKernelsEqualTheGenericKernel(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        List<float[]> generic = logits(shape, "generic"), warps = logits(shape, null);
+        List<float[]> generic = logits(shape(hd), "generic"), warps = logits(shape(hd), null);
         double worst = 0, scale = 0;
         for (int i = 0; i < generic.size(); i++) {
             for (int v = 0; v < generic.get(i).length; v++) {
@@ -60,15 +61,8 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void mergeInTheAttentionKernelEqualsTheSeparateMergeBitForBit(int hd) {
-        ModelShape shape = new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
-        List<float[]> separate, fused;
-        System.setProperty("flexq.cuda.fuseMerge", "false");
-        try {
-            separate = logits(shape, null, "a8");
-        } finally {
-            System.clearProperty("flexq.cuda.fuseMerge");
-        }
-        fused = logits(shape, null, "a8");
+        List<List<float[]>> runs = separateThenFused(() -> logits(shape(hd), null, "a8"));
+        List<float[]> separate = runs.get(0), fused = runs.get(1);
         for (int i = 0; i < separate.size(); i++) {
             float[] a = separate.get(i), b = fused.get(i);
             for (int v = 0; v < a.length; v++) {
@@ -79,6 +73,77 @@ class AttentionKernelsGpuTest {
         }
         System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
                 hd, separate.size());
+    }
+
+    /**
+     * The same for batched decode steps: three sequences at different positions (prompts of 40, 75 and 130 tokens: 2, 3
+     * and 5 chunks of 32 positions), stepped together, each row's chunks counted and merged on their own. The greedy
+     * ids of twelve steps equal those of the separate merge.
+     */
+    @ParameterizedTest(name = "head size {0}")
+    @ValueSource(ints = {64, 128})
+    void batchedStepsMergeEachRowOnItsOwn(int hd) {
+        List<List<int[]>> runs = separateThenFused(() -> batchedIds(shape(hd)));
+        List<int[]> separate = runs.get(0), fused = runs.get(1);
+        for (int step = 0; step < separate.size(); step++) {
+            assertArrayEquals(separate.get(step), fused.get(step), "head size " + hd + ", batched step " + step);
+        }
+        System.out.printf("[attention] head size %d: batched steps of 3 rows, merge in the attention kernel = separate merge, %d steps%n",
+                hd, separate.size());
+    }
+
+    /** A two-layer synthetic model of head size hd, two key/value heads of four query heads each. */
+    private static ModelShape shape(int hd) {
+        return new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
+    }
+
+    /** run's result with the separate merge launch ({@code flexq.cuda.fuseMerge=false}), then with the default. */
+    private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
+        List<T> separate;
+        System.setProperty("flexq.cuda.fuseMerge", "false");
+        try {
+            separate = run.get();
+        } finally {
+            System.clearProperty("flexq.cuda.fuseMerge");
+        }
+        return List.of(separate, run.get());
+    }
+
+    private static List<int[]> batchedIds(ModelShape shape) {
+        List<String> log = new ArrayList<>();
+        ClassLoader cl = AttentionKernelsGpuTest.class.getClassLoader();
+        System.setProperty("flexq.act_preset", "a8");
+        try (ModelFile f = new SyntheticFq6Model(shape, BuiltinTypes.registry(cl), 11);
+             Llama d = Llama.load(f, Backends.discover(cl, log::add), List.<DecoderOffload>of(new CudaDecoderOffload()), log::add)) {
+            assertTrue(d.onDevice(), "on the device: " + log);
+            int[] lengths = {40, 75, 130};
+            LlamaSession[] sessions = new LlamaSession[lengths.length];
+            try {
+                int[] next = new int[lengths.length];
+                for (int i = 0; i < lengths.length; i++) {
+                    sessions[i] = d.newSession(200, 200);
+                    int[] prompt = new int[lengths[i]];
+                    for (int j = 0; j < prompt.length; j++) {
+                        prompt[j] = 1 + (j * 37 + 11 * i) % 900;
+                    }
+                    next[i] = sessions[i].forwardGreedy(prompt, 0, prompt.length);
+                }
+                List<int[]> ids = new ArrayList<>();
+                for (int step = 0; step < 12; step++) {
+                    next = d.decodeGreedy(sessions, next);
+                    ids.add(next.clone());
+                }
+                return ids;
+            } finally {
+                for (LlamaSession s : sessions) {
+                    if (s != null) {
+                        s.close();
+                    }
+                }
+            }
+        } finally {
+            System.clearProperty("flexq.act_preset");
+        }
     }
 
     private static List<float[]> logits(ModelShape shape, String attention) {
