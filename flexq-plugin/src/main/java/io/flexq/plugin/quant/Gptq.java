@@ -3,6 +3,7 @@ package io.flexq.plugin.quant;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
@@ -119,6 +120,7 @@ public final class Gptq {
             System.arraycopy(w, (r0 + i) * cols, work[i], 0, cols);
         }
         float[][] err = new float[n][G];
+        float[] steps = new float[G];
         for (int g = 0; g < groups; g++) {
             int from = g * G;
             int to = Math.min(cols, from + G);
@@ -130,18 +132,8 @@ public final class Gptq {
                 if (s[1] > 0) {
                     clipped[r]++;
                 }
-                float sw = Float.float16ToFloat((short) s[0]);
-                float[] e = err[i];
-                for (int k = from; k < to; k++) {
-                    int code = WeightQuantizer.weightCode(x[k], sw);
-                    codes[r * padded + k] = (byte) code;
-                    float ek = (x[k] - code * sw) / u[k * cols + k];
-                    e[k - from] = ek;
-                    int base = k * cols;
-                    for (int j = k + 1; j < to; j++) {
-                        x[j] -= ek * u[base + j];
-                    }
-                }
+                Arrays.fill(steps, Float.float16ToFloat((short) s[0]));
+                roundGroup(x, from, to, steps, u, cols, codes, r * padded, err[i]);
             }
             if (to < cols) {
                 // lazy update of the rest of every row: w[to..) -= sum_b e[b] * U[from + b][to..)
@@ -152,6 +144,33 @@ public final class Gptq {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * GPTQ's step within one group of a working row x: column k in [from, to) is rounded with step steps[k - from]
+     * into codes[codeAt + k], its error scaled by U's diagonal is left in e[k - from], and the group's later columns
+     * are compensated for it. Public for scale layouts other than FQ6's (the samples module's sub-scale experiment),
+     * which pick their own per-column steps.
+     */
+    public static void roundGroup(float[] x, int from, int to, float[] steps, float[] u, int cols, byte[] codes, int codeAt, float[] e) {
+        for (int k = from; k < to; k++) {
+            float step = steps[k - from];
+            int code = WeightQuantizer.weightCode(x[k], step);
+            codes[codeAt + k] = (byte) code;
+            float ek = (x[k] - code * step) / u[k * cols + k];
+            e[k - from] = ek;
+            int base = k * cols;
+            for (int j = k + 1; j < to; j++) {
+                x[j] -= ek * u[base + j];
+            }
+        }
+    }
+
+    /** The rest of one working row after a group [from, from + len): {@code x[to..) -= sum_b e[b] * U[from + b][to..)}. */
+    public static void updateRest(float[] e, int from, int len, float[] u, int cols, float[] x) {
+        for (int b = 0; b < len; b++) {
+            axpy(-e[b], u, (from + b) * cols, x, from + len, cols);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.flexq.samples.subscale;
 
 import io.flexq.plugin.quant.Gptq;
-import io.flexq.plugin.quant.WeightQuantizer;
 
 import java.util.stream.IntStream;
 
@@ -59,7 +58,7 @@ public final class SubScaleGptq {
         int perGroup = n / c;
         float[] x = new float[cols];
         System.arraycopy(w, r * cols, x, 0, cols);
-        float[] e = new float[n];
+        float[] e = new float[n], steps = new float[n];
         for (int g = 0; g < groups; g++) {
             int from = g * n;
             int to = from + n;
@@ -70,25 +69,11 @@ public final class SubScaleGptq {
                 subs[r * (cols / c) + g * perGroup + j] = (byte) choice.subs()[j];
             }
             for (int k = from; k < to; k++) {
-                float step = sw * choice.subs()[(k - from) / c];
-                int code = WeightQuantizer.weightCode(x[k], step);
-                codes[r * cols + k] = (byte) code;
-                float ek = (x[k] - code * step) / u[k * cols + k];
-                e[k - from] = ek;
-                int base = k * cols;
-                for (int j = k + 1; j < to; j++) {
-                    x[j] -= ek * u[base + j];
-                }
+                steps[k - from] = sw * choice.subs()[(k - from) / c];
             }
-            for (int b = 0; b < n && to < cols; b++) {
-                float a = -e[b];
-                if (a == 0f) {
-                    continue;
-                }
-                int base = (from + b) * cols;
-                for (int j = to; j < cols; j++) {
-                    x[j] += a * u[base + j];
-                }
+            Gptq.roundGroup(x, from, to, steps, u, cols, codes, r * cols, e);
+            if (to < cols) {
+                Gptq.updateRest(e, from, n, u, cols, x);
             }
         }
     }
