@@ -72,9 +72,7 @@ public final class Gptq {
             throw new IllegalArgumentException(name + ": " + rows + " x " + cols + " needs " + (long) rows * cols
                     + " floats, got " + w.length);
         }
-        if ((long) cols * cols != h.length) {
-            throw new IllegalArgumentException(name + ": Hessian must be " + cols + " x " + cols + ", got " + h.length + " values");
-        }
+        checkHessian(name, h, cols);
         int groups = Fq6Layout.groups(cols);
         int padded = groups * G;
         if ((long) rows * padded > Integer.MAX_VALUE - 16) {
@@ -229,10 +227,14 @@ public final class Gptq {
      * sub-scale experiment). Same checks, damping and dead-input rule as here.
      */
     public static float[] inverseFactor(String name, double[] h, int k, double damping) {
+        checkHessian(name, h, k);
+        return inverseCholeskyUpper(name, h, k, damping);
+    }
+
+    private static void checkHessian(String name, double[] h, int k) {
         if ((long) k * k != h.length) {
             throw new IllegalArgumentException(name + ": Hessian must be " + k + " x " + k + ", got " + h.length + " values");
         }
-        return inverseCholeskyUpper(name, h, k, damping);
     }
 
     /**
