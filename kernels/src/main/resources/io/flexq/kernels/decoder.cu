@@ -327,7 +327,7 @@ __device__ __forceinline__ uint2 load_half_raw(const u16 *__restrict__ p) {
 template <int DPL>
 __device__ __forceinline__ void widen_halves(uint2 w, float (&v)[DPL]) {
     v[0] = h2f((u16)(w.x & 0xFFFF)); v[1] = h2f((u16)(w.x >> 16));
-    if (DPL == 4) { v[DPL > 2 ? 2 : 0] = h2f((u16)(w.y & 0xFFFF)); v[DPL > 3 ? 3 : 1] = h2f((u16)(w.y >> 16)); }
+    if constexpr (DPL == 4) { v[2] = h2f((u16)(w.y & 0xFFFF)); v[3] = h2f((u16)(w.y >> 16)); }
 }
 template <int DPL>
 __device__ __forceinline__ void load_half_row(const u16 *__restrict__ p, float (&v)[DPL]) {
