@@ -20,13 +20,13 @@ import java.nio.file.Path;
  * @param origin  where it came from, for messages: the path given, or the jar resource
  * @param content the text, decoded as UTF-8
  */
-record CalibrationText(String name, String origin, String content) {
+public record CalibrationText(String name, String origin, String content) {
 
     static final String BUILT_IN_RESOURCE = "dorian-gray-1890.txt";
     static final String BUILT_IN_NAME = "flexq-plugin:" + BUILT_IN_RESOURCE;
 
     /** A user's --calib file (read exactly as before the text was built in: UTF-8, whole file). */
-    static CalibrationText of(Path file) throws IOException {
+    public static CalibrationText of(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new CliException("--calib: no such file: " + file);
         }
@@ -34,7 +34,7 @@ record CalibrationText(String name, String origin, String content) {
     }
 
     /** The text inside the flexq-plugin jar. */
-    static CalibrationText builtIn() {
+    public static CalibrationText builtIn() {
         try (InputStream in = CalibrationText.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
             if (in == null) {
                 throw new CliException("the built-in calibration text " + BUILT_IN_RESOURCE

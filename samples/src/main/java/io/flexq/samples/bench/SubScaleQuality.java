@@ -3,6 +3,7 @@ package io.flexq.samples.bench;
 import io.flexq.plugin.calib.HessianAccumulator;
 import io.flexq.plugin.calib.HessianCollector;
 import io.flexq.plugin.calib.SensitivityAnalysis;
+import io.flexq.plugin.cli.CalibrationText;
 import io.flexq.plugin.eval.LlamaLogits;
 import io.flexq.plugin.eval.LogitModel;
 import io.flexq.plugin.eval.Quality;
@@ -34,7 +35,6 @@ import io.flexq.samples.subscale.SubScaleGptq;
 import io.flexq.samples.subscale.SubScaleQuantizer;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,24 +88,14 @@ public final class SubScaleQuality {
     /** The GPTQ Hessians of {@code ref}'s linear inputs, from the default calibration text (see the class comment). */
     private static HessianCollector hessians(ModelFile ref, Tokenizer tok, ClassLoader cl) throws IOException {
         String calib = System.getProperty("flexq.gptq.calib");
-        String text;
-        if (calib != null) {
-            text = Files.readString(Path.of(calib), StandardCharsets.UTF_8);
-        } else {
-            try (InputStream in = cl.getResourceAsStream("io/flexq/plugin/cli/dorian-gray-1890.txt")) {
-                if (in == null) {
-                    throw new IOException("the built-in calibration text io/flexq/plugin/cli/dorian-gray-1890.txt is not on the class path");
-                }
-                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }
+        CalibrationText text = calib != null ? CalibrationText.of(Path.of(calib)) : CalibrationText.builtIn();
         int count = Integer.getInteger("flexq.gptq.windows", 64);
         int ctx = Math.min(512, ref.metadata().getInt("llama.context_length", 512));
-        List<int[]> windows = SensitivityAnalysis.windows(tok.encodeWithBos(text, false), count, ctx, tok.bos());
+        List<int[]> windows = SensitivityAnalysis.windows(tok.encodeWithBos(text.content(), false), count, ctx, tok.bos());
         long t0 = System.nanoTime();
         HessianCollector c = HessianCollector.collect(ref, Backends.discover(cl, s -> { }), windows, s -> { }, done -> { });
         System.err.printf(Locale.ROOT, "GPTQ calibration: %d windows of %d tokens of %s (%.0f s)%n", windows.size(), ctx,
-                calib == null ? "the built-in text" : calib, (System.nanoTime() - t0) / 1e9);
+                text.origin(), (System.nanoTime() - t0) / 1e9);
         return c;
     }
 
