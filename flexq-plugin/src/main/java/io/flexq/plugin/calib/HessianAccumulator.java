@@ -26,6 +26,7 @@ public final class HessianAccumulator {
 
     private final int dim;
     private final double[] sum;
+    private final float[] absMax;
     private long tokens;
 
     public HessianAccumulator(int dim) {
@@ -34,6 +35,7 @@ public final class HessianAccumulator {
         }
         this.dim = dim;
         this.sum = new double[dim * dim];
+        this.absMax = new float[dim];
     }
 
     public int dim() {
@@ -43,6 +45,11 @@ public final class HessianAccumulator {
     /** Tokens seen so far. */
     public long tokens() {
         return tokens;
+    }
+
+    /** The largest |x| of each input column over the tokens seen (a max: the same whatever the order). */
+    public float[] absMax() {
+        return absMax.clone();
     }
 
     /** Adds every token of the batch. */
@@ -61,10 +68,12 @@ public final class HessianAccumulator {
         if ((long) t * dim != x.length) {
             throw new IllegalArgumentException(t + " tokens of dim " + dim + " need " + (long) t * dim + " floats, got " + x.length);
         }
-        for (float v : x) {
+        for (int i = 0; i < x.length; i++) {
+            float v = x[i];
             if (!Float.isFinite(v)) {
                 throw new IllegalArgumentException("calibration activation is " + v + " (the model's forward pass overflowed?)");
             }
+            absMax[i % dim] = Math.max(absMax[i % dim], Math.abs(v));
         }
         // xt[i][t] = x[t][i], padded to a whole number of vectors with zeros
         int tp = (t + F.length() - 1) / F.length() * F.length();

@@ -2,6 +2,7 @@ package io.flexq.samples.bench;
 
 import io.flexq.plugin.calib.HessianAccumulator;
 import io.flexq.plugin.calib.HessianCollector;
+import io.flexq.plugin.calib.Smoothing;
 import io.flexq.plugin.calib.SensitivityAnalysis;
 import io.flexq.plugin.cli.CalibrationText;
 import io.flexq.plugin.eval.LlamaLogits;
@@ -11,6 +12,7 @@ import io.flexq.plugin.eval.QualityAccumulator;
 import io.flexq.plugin.eval.Windows;
 import io.flexq.plugin.fq6.HeadFormat;
 import io.flexq.plugin.fq6.HeadQuantizer;
+import io.flexq.plugin.fq6.LinearTensors;
 import io.flexq.plugin.fq6.MetadataTypes;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.QuantizedModel;
@@ -23,6 +25,7 @@ import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelFiles;
 import io.flexq.runtime.model.TensorEntry;
 import io.flexq.runtime.spi.Backends;
+import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.FloatTypes;
 import io.flexq.runtime.tensor.QuantTypes;
@@ -125,30 +128,60 @@ public final class SubScaleQuality {
             for (String spec : args[3].split(",")) {
                 String[] p = spec.split(":");
                 String layout = p[0];
-                boolean gptq = layout.endsWith("+gptq");
-                String base = gptq ? layout.substring(0, layout.length() - "+gptq".length()) : layout;
+                String[] parts = layout.split("\\+");
+                String base = parts[0];
+                boolean gptq = false;
+                double alpha = Double.NaN;
+                for (int i = 1; i < parts.length; i++) {
+                    if (parts[i].equals("gptq")) {
+                        gptq = true;
+                    } else if (parts[i].startsWith("sq")) {
+                        alpha = Smoothing.checkAlpha(Double.parseDouble(parts[i].substring(2)), "variant '" + spec + "': sq");
+                    } else {
+                        throw new IllegalArgumentException("variant '" + spec + "': unknown suffix +" + parts[i] + " (expected +gptq or +sqALPHA)");
+                    }
+                }
+                boolean smooth = !Double.isNaN(alpha);
                 double bpw = bitsPerWeight(base);
-                boolean a8 = switch (p.length == 2 ? p[1] : "") {
-                    case "a8" -> true;
-                    case "a16" -> false;
-                    default -> throw new IllegalArgumentException("variant '" + spec + "': expected LAYOUT:a8 or LAYOUT:a16");
+                TensorType simulated = switch (p.length == 2 ? p[1] : "") {
+                    case "a8" -> SimulatedA8.TYPE;
+                    case "a6" -> SimulatedA8.TYPE_A6;
+                    case "a16" -> null;
+                    default -> throw new IllegalArgumentException("variant '" + spec + "': expected LAYOUT:a8, LAYOUT:a6 or LAYOUT:a16");
                 };
                 if (!quantized.containsKey(layout)) {
                     long t0 = System.nanoTime();
                     double sse = 0, ssw = 0;
                     Map<String, TensorEntry> tensors = new LinkedHashMap<>();
-                    if (gptq && collector == null) {
+                    if ((gptq || smooth) && collector == null) {
                         collector = hessians(ref, tok, cl);
+                    }
+                    Smoothing.Result sm = null;
+                    List<TensorEntry> source = linears;
+                    if (smooth) {
+                        HessianCollector stats = collector;
+                        sm = Smoothing.plan(ref, key -> stats.inputs().get(key).absMax(), alpha);
+                        System.err.println(layout + ": " + Smoothing.describe(sm));
+                        source = ModelQuantizer.linears(sm.applyTo(ref));
+                        sm.tensors().forEach((name, t) -> {
+                            if (!LinearTensors.isLinear(name)) {
+                                tensors.put(name, t); // the norms that took the division
+                            }
+                        });
                     }
                     String lastKey = null;
                     double[] h = null;
-                    for (TensorEntry t : linears) {
+                    for (TensorEntry t : source) {
                         int rows = (int) t.rows(), cols = (int) t.cols();
                         float[] w = Quantizers.dequantize(t.type(), t.data(), rows, cols);
+                        TensorEntry original = ref.tensor(t.name());
                         if (gptq && !HessianCollector.inputKey(t.name()).equals(lastKey)) {
                             HessianAccumulator acc = collector.hessianFor(t.name()).orElseThrow(
                                     () -> new IllegalStateException("no calibration statistics for " + t.name()));
                             h = acc.hessian(); // q/k/v and gate/up are consecutive: each H once
+                            if (sm != null) {
+                                h = sm.transformHessian(HessianCollector.inputKey(t.name()), h);
+                            }
                             lastKey = HessianCollector.inputKey(t.name());
                         }
                         float[] d = roundTrip(base, t.name(), w, rows, cols, gptq ? h : null);
@@ -157,13 +190,13 @@ public final class SubScaleQuality {
                             sse += e * e;
                             ssw += (double) w[i] * w[i];
                         }
-                        tensors.put(t.name(), new TensorEntry(t.name(), FloatTypes.F32, t.ne().clone(),
+                        tensors.put(t.name(), new TensorEntry(t.name(), FloatTypes.F32, original.ne().clone(),
                                 MemorySegment.ofArray(Quantizers.quantize(FloatTypes.F32, d, rows, cols))));
                     }
                     quantized.put(layout, tensors);
                     errors.put(layout, Math.sqrt(sse / ssw));
                     System.err.printf(Locale.ROOT, "%s: relative weight error %.5f (%.0f s)%n",
-                            base.equals("q6_k") ? "q6_k (runtime Q6_K encoder, 6.5625 bpw)" : SubScaleLayout.of(base).describe() + (gptq ? " + GPTQ" : ""),
+                            base.equals("q6_k") ? "q6_k (runtime Q6_K encoder, 6.5625 bpw)" : SubScaleLayout.of(base).describe() + (gptq ? " + GPTQ" : "") + (smooth ? " + smoothing alpha " + alpha : ""),
                             Math.sqrt(sse / ssw),
                             (System.nanoTime() - t0) / 1e9);
                 }
@@ -172,15 +205,15 @@ public final class SubScaleQuality {
                 tensors.putAll(head.replaced());
                 long rest = header;
                 for (TensorEntry t : tensors.values()) {
-                    if (!quantized.get(layout).containsKey(t.name())) {
+                    if (!quantized.get(layout).containsKey(t.name()) || !LinearTensors.isLinear(t.name())) {
                         rest += t.data().byteSize();
                     }
                 }
                 quantized.get(layout).forEach((name, t) -> tensors.put(name,
-                        a8 ? new TensorEntry(name, SimulatedA8.TYPE, t.ne(), t.data()) : t));
+                        simulated != null && LinearTensors.isLinear(name) ? new TensorEntry(name, simulated, t.ne(), t.data()) : t));
                 long est = rest + Math.round(linearWeights * bpw / 8);
                 QuantizedModel m = new QuantizedModel(ref.path(), ref.format(), ref.metadata().asMap(), MetadataTypes.of(ref), tensors);
-                variants.add(new Variant(layout, a8 ? "W6A8" : "W6A16", bpw, m, errors.get(layout), est));
+                variants.add(new Variant(layout, simulated == SimulatedA8.TYPE ? "W6A8" : simulated == SimulatedA8.TYPE_A6 ? "W6A6" : "W6A16", bpw, m, errors.get(layout), est));
             }
             int threads = PoolLease.defaultThreads();
             CpuBackend cpu = new CpuBackend(PoolLease.owned(threads));

@@ -24,15 +24,22 @@ import java.lang.foreign.MemorySegment;
 public final class SimulatedA8 implements WeightBackend {
 
     /** fp32 data that the backend runs with A8 activations (experimental id, never written to a file). */
-    public static final TensorType TYPE = new TensorType() {
-        @Override public int id() { return 1099; }
-        @Override public String name() { return "F32-simA8"; }
-        @Override public int blockSize() { return 1; }
-        @Override public long rowBytes(long cols) { return FloatTypes.F32.rowBytes(cols); }
-        @Override public void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset) {
-            FloatTypes.F32.dequantizeRow(data, row, cols, dst, dstOffset);
-        }
-    };
+    public static final TensorType TYPE = marker(1099, "F32-simA8");
+
+    /** The same with A6 activations (FQ6's A6 rule), for W6A6 rows. */
+    public static final TensorType TYPE_A6 = marker(1098, "F32-simA6");
+
+    private static TensorType marker(int id, String name) {
+        return new TensorType() {
+            @Override public int id() { return id; }
+            @Override public String name() { return name; }
+            @Override public int blockSize() { return 1; }
+            @Override public long rowBytes(long cols) { return FloatTypes.F32.rowBytes(cols); }
+            @Override public void dequantizeRow(MemorySegment data, long row, int cols, float[] dst, int dstOffset) {
+                FloatTypes.F32.dequantizeRow(data, row, cols, dst, dstOffset);
+            }
+        };
+    }
 
     private final CpuBackend cpu;
 
@@ -46,23 +53,24 @@ public final class SimulatedA8 implements WeightBackend {
 
     @Override
     public boolean supports(TensorType type, int rows, int cols) {
-        return type == TYPE && cols % 128 == 0;
+        return (type == TYPE || type == TYPE_A6) && cols % 128 == 0;
     }
 
     @Override
     public WeightMatrix load(WeightSource s) {
+        ActivationMode mode = s.type() == TYPE_A6 ? ActivationMode.A6 : ActivationMode.A8;
         WeightMatrix inner = cpu.load(new WeightSource(s.name(), FloatTypes.F32, s.rows(), s.cols(), s.data(), s.modelMetadata()));
         return new WeightMatrix() {
             @Override public String name() { return s.name(); }
             @Override public int rows() { return s.rows(); }
             @Override public int cols() { return s.cols(); }
-            @Override public String describe() { return "simulated W6A8 over " + inner.describe(); }
+            @Override public String describe() { return "simulated W6" + mode + " over " + inner.describe(); }
             @Override public void close() { inner.close(); }
 
             @Override
             public void matmul(ActivationBatch in, ActivationBatch out) {
                 WeightMatrix.checkShapes(this, in, out);
-                QuantizedActivations q = ActivationQuantizer.quantize(in, ActivationMode.A8);
+                QuantizedActivations q = ActivationQuantizer.quantize(in, mode);
                 try (Arena arena = Arena.ofConfined()) {
                     ActivationBatch x = ActivationBatch.allocate(arena, in.tokens(), in.dim());
                     x.setTokens(in.tokens());
