@@ -10,6 +10,7 @@ import io.flexq.runtime.model.TensorEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 
 /**
  * The GPTQ counterpart of {@link ModelQuantizer#quantize}: every linear tensor of the model quantized by {@link Gptq}
@@ -21,6 +22,15 @@ public final class GptqModelQuantizer {
     }
 
     public static List<ModelQuantizer.Layer> quantize(ModelFile source, Gptq gptq, HessianCollector hessians, BiConsumer<Integer, String> progress) {
+        return quantize(source, gptq, hessians, (key, h) -> h, progress);
+    }
+
+    /**
+     * As above, each collected Hessian first passed through {@code transform} (input key, H) -> H': the Hessians of a
+     * model whose linear inputs were rescaled after collection ({@link Smoothing.Result#transformHessian}).
+     */
+    public static List<ModelQuantizer.Layer> quantize(ModelFile source, Gptq gptq, HessianCollector hessians,
+                                                      BiFunction<String, double[], double[]> transform, BiConsumer<Integer, String> progress) {
         List<ModelQuantizer.Layer> layers = new ArrayList<>();
         String lastKey = null;
         double[] h = null;
@@ -34,7 +44,7 @@ public final class GptqModelQuantizer {
             }
             String key = HessianCollector.inputKey(t.name());
             if (!key.equals(lastKey)) {
-                h = acc.hessian(); // q/k/v and gate/up are consecutive: build each H once
+                h = transform.apply(key, acc.hessian()); // q/k/v and gate/up are consecutive: build each H once
                 lastKey = key;
             }
             if ((long) rows * cols > Integer.MAX_VALUE - 16) {

@@ -93,6 +93,14 @@ public final class Smoothing {
      * calibration tokens) and returns the transformed tensors.
      */
     public static Result plan(ModelFile source, Function<String, float[]> absMax, double alpha) {
+        return plan(source, absMax, alpha, true);
+    }
+
+    /**
+     * As above; {@code powerOfTwo = false} keeps the factors unrounded ({@code 2^(e_j - mean e)} in fp32, for
+     * experiments: the transformed fp32 weights then differ from exact by fp32 rounding).
+     */
+    public static Result plan(ModelFile source, Function<String, float[]> absMax, double alpha, boolean powerOfTwo) {
         checkAlpha(alpha, "alpha");
         ModelQuantizer.linears(source); // architecture and the seven linears per block checked
         int blocks = source.metadata().getInt("llama.block_count");
@@ -109,8 +117,8 @@ public final class Smoothing {
             float[] ffnNorm = vector(source, p + "ffn_norm.weight", gate.cols);
 
             // q/k/v and gate/up: one factor per column of the shared input, the division folded into the norm
-            float[] sAttn = factors(stats(absMax, p + "attn_in", q.cols), colMax(q, k, v), alpha);
-            float[] sFfn = factors(stats(absMax, p + "ffn_in", gate.cols), colMax(gate, up), alpha);
+            float[] sAttn = factors(stats(absMax, p + "attn_in", q.cols), colMax(q, k, v), alpha, powerOfTwo);
+            float[] sFfn = factors(stats(absMax, p + "ffn_in", gate.cols), colMax(gate, up), alpha, powerOfTwo);
             for (int j = 0; j < q.cols; j++) {
                 attnNorm[j] /= sAttn[j];
             }
@@ -138,7 +146,7 @@ public final class Smoothing {
                 xV[r] = Math.max(xV[r], oStats[c]);
                 wV[r] = Math.max(wV[r], oCol[c]);
             }
-            float[] sV = factors(xV, wV, alpha);
+            float[] sV = factors(xV, wV, alpha, powerOfTwo);
             float[] sO = new float[o.cols];
             for (int c = 0; c < o.cols; c++) {
                 sO[c] = sV[(c / hs) / group * hs + c % hs];
@@ -147,7 +155,7 @@ public final class Smoothing {
             o.scaleCols(sO);
 
             // ffn_down: into up's rows
-            float[] sDown = factors(stats(absMax, p + "ffn_down.weight", down.cols), colMax(down), alpha);
+            float[] sDown = factors(stats(absMax, p + "ffn_down.weight", down.cols), colMax(down), alpha, powerOfTwo);
             if (up.rows != down.cols) {
                 throw new ModelFormatException(source.path() + ": " + p + "ffn_up.weight has " + up.rows + " rows, ffn_down.weight "
                         + down.cols + " columns");
@@ -173,6 +181,10 @@ public final class Smoothing {
      * columns with {@code x_j > 0} and {@code w_j > 0} (the others keep 1); ties of the rounding go up (Math.floor(e + 0.5)).
      */
     static float[] factors(float[] x, float[] w, double alpha) {
+        return factors(x, w, alpha, true);
+    }
+
+    static float[] factors(float[] x, float[] w, double alpha, boolean powerOfTwo) {
         int n = x.length;
         double[] e = new double[n];
         boolean[] used = new boolean[n];
@@ -189,8 +201,8 @@ public final class Smoothing {
         double mean = count == 0 ? 0 : sum / count;
         float[] s = new float[n];
         for (int j = 0; j < n; j++) {
-            int exp = used[j] ? (int) Math.max(-MAX_EXPONENT, Math.min(MAX_EXPONENT, Math.floor(e[j] - mean + 0.5))) : 0;
-            s[j] = Math.scalb(1f, exp);
+            double d = used[j] ? Math.max(-MAX_EXPONENT, Math.min(MAX_EXPONENT, e[j] - mean)) : 0;
+            s[j] = powerOfTwo ? Math.scalb(1f, (int) Math.floor(d + 0.5)) : (float) StrictMath.pow(2, d);
         }
         return s;
     }
@@ -268,9 +280,8 @@ public final class Smoothing {
 
         void scaleRows(float[] s) {
             for (int r = 0; r < rows; r++) {
-                float d = 1 / s[r]; // a power of two: exact
                 for (int c = 0; c < cols; c++) {
-                    w[r * cols + c] *= d;
+                    w[r * cols + c] /= s[r];
                 }
             }
         }

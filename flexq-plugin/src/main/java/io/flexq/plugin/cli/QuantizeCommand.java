@@ -1,6 +1,7 @@
 package io.flexq.plugin.cli;
 
 import io.flexq.plugin.calib.Budget;
+import io.flexq.plugin.calib.Smoothing;
 import io.flexq.plugin.fq6.ActivationCost;
 import io.flexq.plugin.fq6.HeadFormat;
 import io.flexq.plugin.fq6.Fq6File;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * {@code flexq quantize IN OUT}: a Llama model (GGUF of any float or Q8_0/Q6_K types, llama2.c checkpoint,
@@ -76,6 +78,14 @@ public final class QuantizeCommand implements Command {
                 its error-updated weights (clipping search, or RTN with --no-clip), and every rounding error spread
                 over the columns not yet quantized. Raises the weight error, lowers the layer output error
                 (flexq.weight_quantizer = gptq+clip).
+
+                --smooth ALPHA (off by default; needs GPTQ): SmoothQuant-style smoothing of the activations before
+                GPTQ. From the same calibration pass, each linear input column j gets s_j = 2^round(log2(max|X_j|^ALPHA
+                / max|W_j|^(1-ALPHA)) - mean), the input is divided by s_j (folded into the RMSNorm weight for q/k/v
+                and gate/up, into v's rows for attn_output (shared by the query heads of a KV head), into up's rows
+                for ffn_down) and the weight column multiplied by it: the same model in exact arithmetic, flatter
+                activations for the 8/6-bit per-token quantizer. Same file format and kernels (flexq.smoothing.alpha
+                records it). Measured on the 27M model: bench/results/quality-ref27M.md.
                 """;
     }
 
@@ -100,7 +110,9 @@ public final class QuantizeCommand implements Command {
                 Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
                 Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
                         + ", at most the model's context)"),
-                Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"));
+                Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"),
+                Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
+                        + "ALPHA in [0, 1], the share of each channel's range moved into the weights; default off)"));
     }
 
     @Override
@@ -142,6 +154,7 @@ public final class QuantizeCommand implements Command {
             }
         }
         var gptqSettings = gptqSettings(args);
+        OptionalDouble smooth = smoothing(args, noGptq);
         if (preset != Preset.AUTO) {
             for (String f : !noGptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
                 if (args.has(f)) {
@@ -165,13 +178,16 @@ public final class QuantizeCommand implements Command {
         try (ModelFile source = ModelLoading.open(args.positional(0), "IN")) {
             ModelQuantizer.linears(source); // architecture and tensor checks before any work
             boolean gptq = !noGptq && (args.has("gptq") || gptqByDefault(source, console));
+            if (smooth.isPresent() && !gptq) {
+                throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which is off for this model (see the warning); pass --gptq");
+            }
             Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
-                    ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, console)
+                    ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, smooth, console)
                     : QuantizePipeline.quantizeAll(source, clip, head, console);
             QuantizePipeline.Modes modes = preset == Preset.AUTO
-                    ? QuantizePipeline.measuredModes(source, weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
+                    ? QuantizePipeline.measuredModes(weights.model(source), weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, weights.layers());
             QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes,
                     preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
@@ -190,6 +206,24 @@ public final class QuantizeCommand implements Command {
         Optional<String> why = QuantizePipeline.gptqUnboundedReason(source);
         why.ifPresent(w -> console.warning("GPTQ off: " + w));
         return why.isEmpty();
+    }
+
+    /** --smooth ALPHA: a number in [0, 1]; it needs the calibration pass that GPTQ runs. */
+    static OptionalDouble smoothing(Args args, boolean noGptq) {
+        if (!args.has("smooth")) {
+            return OptionalDouble.empty();
+        }
+        String text = args.value("smooth", "");
+        if (noGptq) {
+            throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which --no-gptq turns off");
+        }
+        try {
+            return OptionalDouble.of(Smoothing.checkAlpha(Double.parseDouble(text), "--smooth"));
+        } catch (NumberFormatException e) {
+            throw new CliException.Usage("--smooth: not a number: '" + text + "' (expected ALPHA in [0, 1], e.g. 0.3)");
+        } catch (IllegalArgumentException e) {
+            throw new CliException.Usage(e.getMessage());
+        }
     }
 
     /** The --gptq-* flags (shared with flexq quality). */

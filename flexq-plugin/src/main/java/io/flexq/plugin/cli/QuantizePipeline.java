@@ -5,6 +5,7 @@ import io.flexq.plugin.calib.Budget;
 import io.flexq.plugin.calib.GptqModelQuantizer;
 import io.flexq.plugin.calib.HessianCollector;
 import io.flexq.plugin.calib.SensitivityAnalysis;
+import io.flexq.plugin.calib.Smoothing;
 import io.flexq.plugin.fq6.ActivationCost;
 import io.flexq.plugin.fq6.Fq6Keys;
 import io.flexq.plugin.fq6.HeadFormat;
@@ -32,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * The steps of {@code flexq quantize}, usable one at a time (the quality tables reuse the quantized weights
@@ -81,8 +83,20 @@ final class QuantizePipeline {
         return quantizeGptq(source, clip, tok, calibText, settings, HeadFormat.KEEP, console).layers();
     }
 
-    /** Quantized linear layers and the embedding/head as the file stores them. */
-    record Weights(List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head, boolean gptq) {
+    /**
+     * Quantized linear layers and the embedding/head as the file stores them; with {@code smoothing}, the layers are
+     * those of the smoothed model, whose norms the file must store too ({@link #model}).
+     */
+    record Weights(List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head, boolean gptq, Optional<Smoothing.Result> smoothing,
+                   OptionalDouble alpha) {
+        Weights(List<ModelQuantizer.Layer> layers, HeadQuantizer.Result head, boolean gptq) {
+            this(layers, head, gptq, Optional.empty(), OptionalDouble.empty());
+        }
+
+        /** The model the layers belong to: {@code source}, or the smoothed one. */
+        ModelFile model(ModelFile source) {
+            return smoothing.<ModelFile>map(r -> r.applyTo(source)).orElse(source);
+        }
     }
 
     /** Clipping (or RTN) weights for the linears and the embedding/head in {@code head}'s format. */
@@ -96,6 +110,16 @@ final class QuantizePipeline {
     /** GPTQ weights for the linears and, when the head is FQ6, for the head (against the final norm's output). */
     static Weights quantizeGptq(ModelFile source, boolean clip, Tokenizer tok, CalibrationText calibText, GptqSettings settings, HeadFormat head,
                                 Console console) throws IOException {
+        return quantizeGptq(source, clip, tok, calibText, settings, head, OptionalDouble.empty(), console);
+    }
+
+    /**
+     * As above; with {@code smooth} (alpha), the activation smoothing ({@link Smoothing}) is planned from the same
+     * calibration pass (each input column's largest |x|), folded into the weights, and GPTQ runs on the smoothed
+     * weights against the correspondingly rescaled Hessians.
+     */
+    static Weights quantizeGptq(ModelFile source, boolean clip, Tokenizer tok, CalibrationText calibText, GptqSettings settings, HeadFormat head,
+                                OptionalDouble smooth, Console console) throws IOException {
         if (tok.bos() < 0) {
             throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
@@ -117,13 +141,24 @@ final class QuantizePipeline {
         Gptq gptq = new Gptq(scales, settings.damping());
         int total = ModelQuantizer.linears(source).size();
         List<ModelQuantizer.Layer> layers;
+        Optional<Smoothing.Result> smoothing = Optional.empty();
+        ModelFile base = source;
+        if (smooth.isPresent()) {
+            HessianCollector stats = hessians;
+            Smoothing.Result r = Smoothing.plan(source, key -> stats.inputs().get(key).absMax(), smooth.getAsDouble());
+            console.debug(Smoothing.describe(r));
+            smoothing = Optional.of(r);
+            base = r.applyTo(source);
+        }
         try (ProgressBar bar = console.progress("gptq", total)) {
-            layers = GptqModelQuantizer.quantize(source, gptq, hessians, (done, name) -> bar.set(done, name));
+            layers = smoothing.isPresent()
+                    ? GptqModelQuantizer.quantize(base, gptq, hessians, smoothing.get()::transformHessian, (done, name) -> bar.set(done, name))
+                    : GptqModelQuantizer.quantize(base, gptq, hessians, (done, name) -> bar.set(done, name));
         }
         Optional<HeadQuantizer.HeadGptq> headGptq = hessians.headHessian().filter(a -> a.tokens() > 0)
                 .map(a -> new HeadQuantizer.HeadGptq(gptq, a.hessian()));
         HeadQuantizer.Result h = HeadQuantizer.quantize(source, head, scales, headGptq, fq6Type());
-        return new Weights(layers, h, true);
+        return new Weights(layers, h, true, smoothing, smooth);
     }
 
     /**
@@ -270,6 +305,7 @@ final class QuantizePipeline {
                                    Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
         List<ModelQuantizer.Layer> layers = weights.layers();
         boolean gptq = weights.gptq();
+        ModelFile base = weights.model(source);
         HeadQuantizer.Result head = weights.head();
         Map<String, Object> v = new LinkedHashMap<>();
         Map<String, GgufType> t = new LinkedHashMap<>();
@@ -304,6 +340,7 @@ final class QuantizePipeline {
         }
         put(v, t, Fq6Keys.HEAD_FORMAT, GgufType.STRING, headFormat.id());
         put(v, t, Fq6Keys.HEAD_TIED, GgufType.BOOL, head.tied());
+        weights.alpha().ifPresent(a -> put(v, t, Fq6Keys.SMOOTHING_ALPHA, GgufType.FLOAT32, (float) a));
         for (ModelQuantizer.Layer l : layers) {
             put(v, t, ActivationMode.metadataKey(l.name()), GgufType.UINT32, (long) modes.modes().get(l.name()).bits());
         }
@@ -323,7 +360,7 @@ final class QuantizePipeline {
         for (var e : modes.gains().entrySet()) {
             put(v, t, Fq6Keys.A8_GAIN + e.getKey(), GgufType.FLOAT32, e.getValue().floatValue());
         }
-        return ModelQuantizer.assemble(source, MetadataTypes.of(source), layers, head, fq6Type(), v, t, output);
+        return ModelQuantizer.assemble(base, MetadataTypes.of(base), layers, head, fq6Type(), v, t, output);
     }
 
     /** How the embedding and head were stored. */

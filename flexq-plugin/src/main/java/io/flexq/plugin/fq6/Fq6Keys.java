@@ -22,6 +22,8 @@ package io.flexq.plugin.fq6;
  *   flexq.budget                    string   the --budget used (auto only)
  *   flexq.head_format               string   fq6 | q8_0 | q6_k | keep: how token_embd / output are stored
  *   flexq.head_tied                 bool     true: the head is token_embd.weight (stored once, no output.weight)
+ *   flexq.smoothing.alpha           float32  --smooth: the migration strength of the activation smoothing folded into the
+ *                                            norms and v/up rows (absent when off; nothing to undo at run time)
  * </pre>
  * For a tensor imported from Q6_K the weight errors are measured against the Q6_K values (the error FQ6 adds).
  */
@@ -51,5 +53,6 @@ public final class Fq6Keys {
     public static final String BUDGET = "flexq.budget";
     public static final String HEAD_FORMAT = "flexq.head_format";
     public static final String HEAD_TIED = "flexq.head_tied";
+    public static final String SMOOTHING_ALPHA = "flexq.smoothing.alpha";
     public static final String ALIGNMENT_KEY = "general.alignment";
 }

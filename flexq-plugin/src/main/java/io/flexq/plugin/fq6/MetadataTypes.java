@@ -20,7 +20,9 @@ public final class MetadataTypes {
     public static Map<String, GgufType> of(ModelFile source) {
         Map<String, GgufType> types = new LinkedHashMap<>();
         for (var e : source.metadata().asMap().entrySet()) {
-            types.put(e.getKey(), source instanceof GgufFile g ? g.typeOf(e.getKey()) : infer(e.getKey(), e.getValue()));
+            types.put(e.getKey(), source instanceof GgufFile g ? g.typeOf(e.getKey())
+                    : source instanceof QuantizedModel q && q.types().containsKey(e.getKey()) ? q.types().get(e.getKey())
+                    : infer(e.getKey(), e.getValue()));
         }
         return types;
     }

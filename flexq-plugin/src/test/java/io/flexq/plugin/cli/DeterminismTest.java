@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Identical inputs give identical bytes: every preset, quantized twice in one JVM (the first run mostly interpreted,
  * the second JIT-compiled, which is where an unspecified reduction order shows), with the defaults that involve
  * calibration (GPTQ of the linears and of the tied FQ6 head; auto's sensitivity analysis), on stories260K with a
- * short calibration text so the test stays within seconds.
+ * short calibration text so the test stays within seconds; {@code +smooth}: with activation smoothing ({@code --smooth}).
  */
 class DeterminismTest {
 
@@ -23,23 +23,27 @@ class DeterminismTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16"})
-    void twoRunsOfAPresetWriteTheSameBytes(String preset) throws Exception {
+    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16", "a8+smooth", "auto+smooth"})
+    void twoRunsOfAPresetWriteTheSameBytes(String variant) throws Exception {
+        String preset = variant.replace("+smooth", "");
         Path model = CliRun.root().resolve("models/stories260K.bin");
         Path calib = dir.resolve("calib.txt");
         if (!Files.exists(calib)) {
             Files.writeString(calib, CliRun.story().repeat(4));
         }
-        Path[] out = {dir.resolve(preset + "-1.gguf"), dir.resolve(preset + "-2.gguf")};
+        Path[] out = {dir.resolve(variant + "-1.gguf"), dir.resolve(variant + "-2.gguf")};
         for (Path o : out) {
             List<String> argv = new ArrayList<>(List.of("quantize", model.toString(), o.toString(), "--preset", preset, "--calib", calib.toString(),
                     "--gptq", "--gptq-windows", "4", "--gptq-ctx", "128"));
+            if (variant.endsWith("+smooth")) {
+                argv.addAll(List.of("--smooth", "0.5"));
+            }
             if (preset.equals("auto")) {
                 argv.addAll(List.of("--calib-windows", "2", "--calib-ctx", "96"));
             }
             CliRun r = CliRun.of(argv.toArray(String[]::new));
             assertEquals(0, r.status(), r.err());
         }
-        assertEquals(-1L, Files.mismatch(out[0], out[1]), preset + ": the two files differ (first differing byte)");
+        assertEquals(-1L, Files.mismatch(out[0], out[1]), variant + ": the two files differ (first differing byte)");
     }
 }

@@ -132,13 +132,17 @@ public final class SubScaleQuality {
                 String base = parts[0];
                 boolean gptq = false;
                 double alpha = Double.NaN;
+                boolean pow2 = true;
                 for (int i = 1; i < parts.length; i++) {
                     if (parts[i].equals("gptq")) {
                         gptq = true;
+                    } else if (parts[i].startsWith("sqc")) {
+                        alpha = Smoothing.checkAlpha(Double.parseDouble(parts[i].substring(3)), "variant '" + spec + "': sqc");
+                        pow2 = false;
                     } else if (parts[i].startsWith("sq")) {
                         alpha = Smoothing.checkAlpha(Double.parseDouble(parts[i].substring(2)), "variant '" + spec + "': sq");
                     } else {
-                        throw new IllegalArgumentException("variant '" + spec + "': unknown suffix +" + parts[i] + " (expected +gptq or +sqALPHA)");
+                        throw new IllegalArgumentException("variant '" + spec + "': unknown suffix +" + parts[i] + " (expected +gptq, +sqALPHA (power-of-two factors) or +sqcALPHA (unrounded))");
                     }
                 }
                 boolean smooth = !Double.isNaN(alpha);
@@ -160,7 +164,7 @@ public final class SubScaleQuality {
                     List<TensorEntry> source = linears;
                     if (smooth) {
                         HessianCollector stats = collector;
-                        sm = Smoothing.plan(ref, key -> stats.inputs().get(key).absMax(), alpha);
+                        sm = Smoothing.plan(ref, key -> stats.inputs().get(key).absMax(), alpha, pow2);
                         System.err.println(layout + ": " + Smoothing.describe(sm));
                         source = ModelQuantizer.linears(sm.applyTo(ref));
                         sm.tensors().forEach((name, t) -> {
