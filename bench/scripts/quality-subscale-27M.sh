@@ -6,9 +6,11 @@
 #
 #   bench/scripts/quality-subscale-27M.sh [WINDOWS=100] [VARIANTS=<the final table's>] [REFCACHE=/tmp/fq6-refcache]
 #
-# VARIANTS: comma-separated LAYOUT:MODE, LAYOUT one of SubScaleLayout.KNOWN or q6_k, MODE a16 | a8.
+# VARIANTS: comma-separated LAYOUT:MODE, LAYOUT one of SubScaleLayout.KNOWN or q6_k, MODE a16 | a8 | a6.
 # LAYOUT+gptq (e.g. s16x4o16+gptq:a8): GPTQ in that layout (SubScaleGptq), Hessians from 64 windows of the built-in
 # calibration text as `flexq quantize` by default (JAVA_OPTS may set -Dflexq.gptq.windows / -Dflexq.gptq.calib=FILE).
+# LAYOUT+sqALPHA (e.g. g128+gptq+sq0.3:a8): activation smoothing (flexq-plugin calib.Smoothing, as `flexq quantize
+# --smooth ALPHA`) planned from the same calibration pass and folded in before quantizing; +sqcALPHA: unrounded factors.
 # The ranking runs (10 windows) used every layout at a8. Needs JDK 25 (bin/find-java) and Maven.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
