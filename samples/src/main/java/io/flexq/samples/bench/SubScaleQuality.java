@@ -62,8 +62,12 @@ import java.util.Optional;
  * {@code flexq quantize} does by default: {@code -Dflexq.gptq.windows} (64) windows of 512 tokens of the calibration
  * text built into flexq-plugin (or {@code -Dflexq.gptq.calib=FILE}), damping 0.01, one pass of the F16 model.
  *
+ * <p>{@code +sqALPHA} first folds activation smoothing ({@link Smoothing}, as {@code flexq quantize --smooth ALPHA})
+ * into the model, planned from the same calibration pass; GPTQ then sees the rescaled Hessians; {@code +sqcALPHA} uses
+ * unrounded factors. {@code :a6} simulates W6A6 as {@code :a8} does W6A8.
+ *
  * <pre>
- *   java ... [-Dflexq.refcache=DIR] [-Dflexq.checkpoint=N] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT[+gptq]:MODE[,...]
+ *   java ... [-Dflexq.refcache=DIR] [-Dflexq.checkpoint=N] io.flexq.samples.bench.SubScaleQuality REF TEXT[,TEXT] WINDOWS LAYOUT[+gptq][+sqA]:MODE[,...]
  * </pre>
  */
 public final class SubScaleQuality {
