@@ -35,7 +35,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     enum Head { NONE, LAST, ALL }
 
-    private record GraphKey(int rows, Head head, boolean argmax, int chunks) {
+    private record GraphKey(int rows, Head head, boolean argmax, int chunks, boolean separate) {
     }
 
     final LlamaConfig c;
@@ -108,6 +108,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (!"false".equals(System.getProperty("flexq.cuda.pdl"))) {
             k = k.programmatic();  // -Dflexq.cuda.pdl=false: plain launches, for A/B runs
         }
+        // -Dflexq.cuda.fuseSwiglu=false: gate and up stacked one after the other, SwiGLU always its own kernel (A/B runs)
+        boolean fuseSwiglu = !"false".equals(System.getProperty("flexq.cuda.fuseSwiglu"));
         List<AutoCloseable> made = new ArrayList<>();
         made.add(stream);
         try {
@@ -138,7 +140,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 DeviceBuffer fn = up.vector(p + "ffn_norm.weight", c.dim());
                 made.add(fn);
                 Projection gu = up.projection(new String[]{p + "ffn_gate.weight", p + "ffn_up.weight"}, c.dim(),
-                        new int[]{c.hiddenDim(), c.hiddenDim()});
+                        new int[]{c.hiddenDim(), c.hiddenDim()}, fuseSwiglu);
                 made.add(gu);
                 DeviceLinear down = up.linear(p + "ffn_down.weight", c.hiddenDim(), c.dim());
                 made.add(down);
@@ -282,7 +284,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             maxPos = Math.max(maxPos, pos[i]);
         }
-        boolean onePrompt = isOnePrompt(seqs, pos);
+        boolean onePrompt = isOnePrompt(seqs, pos), separate = distinctSequences(seqs);
         int ch = d.attentionChunk(m, c.headSize(), onePrompt);
         int needed = maxPos / ch + 1;
         int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
@@ -303,21 +305,21 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (profile != null) {
             try (CudaStream.Graph g = stream.capture(() -> {
                 profile.begin();
-                encode(m, h, argmax, chunks, ch, onePrompt);
+                encode(m, h, argmax, chunks, ch, onePrompt, separate);
             }, () -> "capturing a profiled forward of " + m + " rows")) {
                 g.launch(() -> "profiled forward");
                 stream.synchronize(() -> "a profiled forward of " + m + " rows");
             }
         } else if (useGraphs && m <= GRAPH_ROWS) {
-            GraphKey key = new GraphKey(m, h, argmax, chunks);
+            GraphKey key = new GraphKey(m, h, argmax, chunks, separate);
             CudaStream.Graph g = graphs.get(key);
             if (g == null) {
-                g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt), () -> "capturing the decoder for " + key);
+                g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt, separate), () -> "capturing the decoder for " + key);
                 graphs.put(key, g);
             }
             g.launch(() -> "decoder graph " + key);
         } else {
-            encode(m, h, argmax, chunks, ch, onePrompt);
+            encode(m, h, argmax, chunks, ch, onePrompt, separate);
         }
         int headRows = h == Head.ALL ? m : 1;
         int[] ids = new int[argmax ? headRows : 0];
@@ -344,8 +346,26 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         return true;
     }
 
-    /** Every launch of one forward of m rows whose row table is in work.rows. */
-    private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt) {
+    /**
+     * Whether every row belongs to a sequence of its own (a decode step), so that the only cache position this forward
+     * writes for a row's sequence is the row's own.
+     */
+    private static boolean distinctSequences(CudaSequence[] seqs) {
+        for (int i = 1; i < seqs.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (seqs[i] == seqs[j]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Every launch of one forward of m rows whose row table is in work.rows; {@code separate}: see
+     * {@link #distinctSequences}.
+     */
+    private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt, boolean separate) {
         DecoderWork w = work;
         int dim = c.dim(), qDim = c.qDim(), hd = c.headSize();
         float scale = (float) (1.0 / Math.sqrt(hd));
@@ -376,7 +396,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             if (!skipOther) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
+                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
                 if (d.mergesInAttention(m, hd, onePrompt)) {
                     mark("attention (+merge, quantize)");
                 } else {
@@ -389,17 +409,28 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             int gb = L.gateUp().primaryBits();
             norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            if (!skipGemv) {
-                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
-                mark("gate+up matmul");
-            }
+            LayerInput guIn = new LayerInput(w, w.xn.address(), dim, m).producedAs(gb);
             int db = L.down().bits();
-            if (!skipOther) {
-                d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
-                        db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
-                mark("swiglu (+quantize)");
+            LayerInput downIn = new LayerInput(w, w.h.address(), c.hiddenDim(), m);
+            if (gu.interleaved8() && gu.parts().getFirst() instanceof Fq6Linear f && f.ordered(m)) {
+                // few rows: SwiGLU and its quantizer ride in the matmul's epilogue, into records of their own
+                f.runGateUpSwiglu(k, guIn, w.h.address(), c.hiddenDim(), db, db == 0 ? 0 : w.hAct.address(), db == 0 ? 0 : w.hSa.address(),
+                        w.swigluCounters.address());
+                mark("gate+up matmul (+swiglu, quantize)");
+                downIn.producedInto(db, w.hAct, w.hSa);
+            } else {
+                if (!skipGemv) {
+                    gu.run(k, d, guIn, w.gateUpOut);
+                    mark("gate+up matmul");
+                }
+                if (!skipOther) {
+                    d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
+                            db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address(), gu.interleaved8());
+                    mark("swiglu (+quantize)");
+                }
+                downIn.producedAs(db);
             }
-            r = addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
+            r = addToResidual(m, L.down(), downIn, "down matmul");
         }
         norm(m, r, outNorm, 0, "final norm");
         if (h == Head.NONE) {

@@ -84,6 +84,28 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         }
     }
 
+    /**
+     * The stacked gate|up matmul, rows interleaved in eights ({@link Projection#interleaved8}), with SwiGLU as its
+     * epilogue (decoder.cu dec_gateup_swiglu_gemv): h = silu(gate) * up (n columns) and, when qbits is 6 or 8, its
+     * records and scales in act / sa, the finished tiles of each 128-group counted in {@code counters} (ceil(n / 128)
+     * ints, zero between launches). Needs {@link #ordered} and rows == 2 n, n % 8 == 0.
+     */
+    void runGateUpSwiglu(FlexqKernels k, LayerInput in, long h, int n, int qbits, long act, long sa, long counters) {
+        int m = in.rows, g = FlexqKernels.groups(cols);
+        if (rows != 2 * n || n % 8 != 0) {
+            throw new IllegalArgumentException(name + ": " + rows + " rows are not gate|up of 2 x " + n + " interleaved in eights");
+        }
+        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), h, 0L, m, rows, g, g, n, qbits, act, sa, FlexqKernels.ldsa(m), counters};
+        Supplier<String> what = () -> "dec_gateup_swiglu_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + qbits;
+        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
+        if (KernelSpec.orderedDeep(cols)) {
+            k.launch("dec_gateup_swiglu_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        } else {
+            k.launch("dec_gateup_swiglu_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        }
+    }
+
     @Override
     public void close() {
         for (DeviceBuffer b : new DeviceBuffer[] {tiles, scales, raw}) {

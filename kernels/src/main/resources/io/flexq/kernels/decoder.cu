@@ -296,16 +296,29 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(FULL_MASK, total, o);
     const float inv = 1.0f / total;
+    // chunks 32 at a time: lane l computes chunk c0 + l's weight once, the warp takes it by shuffle, and every lane
+    // issues its dims' loads of several chunks together (the same products, summed per d in increasing c)
+    float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};  // dims i * 32 + lane, hd <= 256
+    for (int c0 = 0; c0 < nc; c0 += 32) {
+        const int cl = c0 + lane, cn = min(32, nc - c0);
+        const float e = cl < nc ? __expf(__ldcg(p + cl * S) - mx) : 0.0f;
+#pragma unroll 8
+        for (int cc = 0; cc < cn; ++cc) {
+            const float ec = __shfl_sync(FULL_MASK, e, cc);
+            const float *pc = p + (c0 + cc) * S + 2;
+#pragma unroll
+            for (int i = 0; i < 8; ++i) {
+                if (i * 32 < hd && i * 32 + lane < hd) acc[i] += __ldcg(pc + i * 32 + lane) * ec;
+            }
+        }
+    }
     float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {  // hd <= 256
+    for (int i = 0; i < 8; ++i) {
         const int d = i * 32 + lane;
         if (i * 32 >= hd) break;
         if (d < hd) {
-            float acc = 0.0f;
-#pragma unroll 8
-            for (int c = 0; c < nc; ++c) acc += __ldcg(p + c * S + 2 + d) * __expf(__ldcg(p + c * S) - mx);
-            const float val = acc * inv;
+            const float val = acc[i] * inv;
             out[d] = val;
             if (i < 4) v[i] = val;
         }
@@ -346,41 +359,62 @@ struct AttMerge {
     int ldsa;
 };
 
+// opts bit 0 (ATT_EARLY_VALUES): a chunk of at most 4 * ATT_UNROLL positions (decode steps) loads its values with its
+// keys, a memory round trip before they are needed. Bit 1 (ATT_PRELOAD, with bit 0; only where no position but the
+// row's own was written by this forward: a decode step, where every row is its own sequence): the keys and values of
+// the chunk's positions other than the row's own, written by earlier steps, are loaded before the wait for the kernel
+// that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
+#define ATT_EARLY_VALUES 1
+#define ATT_PRELOAD 2
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int earlyValues) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
     pdl_launch();
-    pdl_wait();
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
     __shared__ float accs[4][ATT_MAXG * HD];
     const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
-    const RowInfo r = rows[t];
+    const RowInfo r = rows[t];  // the host's row table, copied before the forward's first kernel: readable before the wait
     const int G = heads / kvHeads, kvDim = kvHeads * HD;
     const int p0 = c * ch;
     const int n = min(ch, r.pos + 1 - p0);
     if (n <= 0) return;  // the merge reads only chunks up to the row's position
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    // scores; with early values a chunk is one round per warp (positions warp, warp + 4, ...)
+    const bool early = (opts & ATT_EARLY_VALUES) != 0 && n <= 4 * ATT_UNROLL;
+    const bool preload = early && (opts & ATT_PRELOAD) != 0;
+    const int own = r.pos - p0;  // the row's own position in this chunk (n - 1 in its last chunk; else >= n)
+    uint2 kraw[ATT_UNROLL], vraw[ATT_UNROLL];
+    if (preload) {
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = warp + 4 * u;
+            if (j < n && j != own) {
+                kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
+                vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+            }
+        }
+    }
+    pdl_wait();
     float qr[ATT_MAXG][DPL];
 #pragma unroll
     for (int g = 0; g < ATT_MAXG; ++g)
 #pragma unroll
         for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
-    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    // scores; a chunk of at most 4 * ATT_UNROLL positions (decode steps) is one round per warp, and then (earlyValues)
-    // its values are loaded with its keys, a memory round trip before they are needed
-    const bool early = earlyValues != 0 && n <= 4 * ATT_UNROLL;
-    uint2 vraw[ATT_UNROLL];
     for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
         float kv[ATT_UNROLL][DPL];
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
             if (j < n) {
-                load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
-                if (early) vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+                if (!preload || j == own) {
+                    kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
+                    if (early) vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+                }
+                widen_halves<DPL>(kraw[u], kv[u]);
             }
         }
 #pragma unroll
@@ -490,14 +524,14 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 }
 
 #define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
-    float *__restrict__ sa, int ldsa, int earlyValues
+    float *__restrict__ sa, int ldsa, int opts
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
@@ -635,10 +669,15 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
+__device__ __forceinline__ float swiglu_value(float gate, float up) { return __fmul_rn(__fdiv_rn(gate, __fadd_rn(1.0f, expf(-gate))), up); }
+
 // h = silu(gate) * up = gate / (1 + e^-gate) * up (host order of operations), per (row t, group g) in one warp:
 // stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
+// il8 != 0: gate and up come from one matrix whose rows were interleaved in eights (DeviceUpload: 8 gate rows, then
+// the same 8 up rows), so element k of gate / up is column (k / 8) * 16 + k % 8 of its pointer.
+__device__ __forceinline__ long long swiglu_col(int k, int il8) { return il8 ? (long long)(k >> 3) * 16 + (k & 7) : k; }
 extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
-        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa, int il8) {
     pdl_launch();
     pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -651,8 +690,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
         const int k = g * 128 + i * 32 + lane;
         v[i] = 0.0f;
         if (k < n) {
-            const float gv = gate[(long long)t * ldg + k];
-            v[i] = __fmul_rn(__fdiv_rn(gv, __fadd_rn(1.0f, expf(-gv))), up[(long long)t * ldu + k]);
+            const float gv = gate[(long long)t * ldg + swiglu_col(k, il8)];
+            v[i] = swiglu_value(gv, up[(long long)t * ldu + swiglu_col(k, il8)]);
             out[(long long)t * n + k] = v[i];
         }
     }
@@ -692,6 +731,7 @@ struct OrdRopeStore {
         y[(long long)t * N + r] = out;
         if (part > 0) ((u16 *)ri.cache)[((long long)(layer * 2 + part - 1) * ri.cap + ri.pos) * kvDim + e] = f2h(out);
     }
+    __device__ __forceinline__ void finish() const {}
 };
 
 // Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
@@ -723,6 +763,7 @@ struct OrdResidualStore {
         for (int o = 8; o > 0; o >>= 1) sq += __shfl_xor_sync(FULL_MASK, sq, o);  // lanes 0-15 / 16-31: rows of one t
         if (valid && (r & 15) == 0) part[(long long)t * gridDim.x + blockIdx.x] = sq;
     }
+    __device__ __forceinline__ void finish() const {}
 };
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
@@ -731,6 +772,57 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv_deep(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
+
+// dec_gateup_swiglu_gemv: the stacked gate|up matmul, its rows interleaved in eights (tile rt: gate rows 8 rt .. 8 rt
+// + 7, then the same up rows; DeviceUpload), whose epilogue is dec_swiglu: the lane of gate row k takes up row k from
+// lane ^ 8 and stores h[t][k] = silu(gate) * up (the same fp32 operations on the same values). The 16 tiles of one
+// 128-group of h count themselves in counter[g]; the last to finish quantizes that group of every row (qbits 6 or 8:
+// a warp per row, quantize_record on the stored h, as dec_swiglu) into its own records act / sa (the input records
+// of this matmul are still being read by other blocks) and sets the counter back to 0. N = 2 n, n % 8 == 0.
+struct OrdSwiglu {
+    float *h;
+    int n, M, qbits;
+    u32 *act;
+    float *sa;
+    int ldsa;
+    int *counter;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
+        const float up = __shfl_xor_sync(FULL_MASK, v, 8);
+        const int k = (r >> 4) * 8 + (r & 7);
+        if (valid && (r & 8) == 0 && k < n) h[(long long)t * n + k] = swiglu_value(v, up);
+    }
+    __device__ __forceinline__ void finish() const {
+        if (qbits == 0) return;
+        __shared__ int last;
+        const int g = blockIdx.x >> 4, G = (n + 127) / 128;
+        const int tiles = min(16, (n - g * 128 + 7) / 8);
+        __threadfence();  // this block's h values are visible device-wide before it is counted
+        __syncthreads();
+        if (threadIdx.x == 0) last = atomicAdd(counter + g, 1) == tiles - 1;
+        __syncthreads();
+        if (!last) return;
+        __threadfence();
+        const int t = threadIdx.x >> 5, lane = threadIdx.x & 31;
+        if (t < M) {
+            float v[4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+                const int k = g * 128 + i * 32 + lane;
+                v[i] = k < n ? __ldcg(h + (long long)t * n + k) : 0.0f;
+            }
+            quantize_record(qbits, v, lane, act + ((long long)t * G + g) * 32, sa + (long long)g * ldsa + t);
+        }
+        if (threadIdx.x == 0) counter[g] = 0;
+    }
+};
+
+#define DEC_GATEUP_SWIGLU_GEMV(name, BOUNDS, DEEP) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, int n, int qbits, u32 *__restrict__ hact, float *__restrict__ hsa, int hldsa, \
+                                           int *__restrict__ counter) { \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdSwiglu{y, n, M, qbits, hact, hsa, hldsa, counter}, wt, ws, P, M, N, G); \
+    }
+DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
 // dec_add_rmsnorm without the add and without a block-wide reduction: the matmul before it (dec_resid_gemv) left the

@@ -54,9 +54,12 @@ class AttentionKernelsGpuTest {
 
     /**
      * Decode steps merge the attention chunks inside the attention kernel (its last block per key/value head), with the
-     * same merge code as the separate merge kernel: logits equal bit for bit, here with A8 activations so that the
-     * merge's quantization of the O projection's input (head size 128: one group per head) is part of it. The decode
-     * steps after a 300-token prompt span ten 32-position chunks.
+     * same merge code as the separate merge kernel, read the cache before the qkv matmul ends, and run SwiGLU with its
+     * quantizer in the gate+up matmul's epilogue (the last of a group's 16 tiles quantizes it), the same operations as
+     * the separate SwiGLU kernel: logits equal bit for bit, here with A8 activations so that the merge's quantization
+     * of the O projection's input (head size 128: one group per head) and SwiGLU's of down's are part of it. The
+     * prompt's rows (300, through the GEMM and the SwiGLU kernel on the interleaved gate|up output) are compared too.
+     * The decode steps after the prompt span ten 32-position chunks.
      */
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
@@ -97,14 +100,20 @@ class AttentionKernelsGpuTest {
         return new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
     }
 
-    /** run's result with the separate merge launch ({@code flexq.cuda.fuseMerge=false}), then with the default. */
+    /**
+     * The decode-step fusions switched off together for the "separate" runs: the merge launch after attention, SwiGLU
+     * as its own kernel after the gate+up matmul (gate and up not interleaved), the cache read after the qkv matmul.
+     */
+    private static final List<String> DECODE_FUSIONS = List.of("flexq.cuda.fuseMerge", "flexq.cuda.fuseSwiglu", "flexq.cuda.preloadCache");
+
+    /** run's result with the decode-step fusions off (separate kernels), then with the defaults. */
     private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
         List<T> separate;
-        System.setProperty("flexq.cuda.fuseMerge", "false");
+        DECODE_FUSIONS.forEach(p -> System.setProperty(p, "false"));
         try {
             separate = run.get();
         } finally {
-            System.clearProperty("flexq.cuda.fuseMerge");
+            DECODE_FUSIONS.forEach(System::clearProperty);
         }
         return List.of(separate, run.get());
     }
