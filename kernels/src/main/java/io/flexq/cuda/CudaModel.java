@@ -62,6 +62,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
      */
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
+    /** {@code flexq.cuda.normInGemv=false}: the norm after a residual matmul stays its own kernel at every row count (A/B runs). */
+    private final boolean normInGemv = !"false".equals(System.getProperty("flexq.cuda.normInGemv"));
     /**
      * {@code -Dflexq.cuda.timingSkip=gemv|other} leaves out the unfused matmuls or the other kernels of every forward, so a
      * benchmark can time the two halves of a step apart. The outputs are garbage: benchmarks only, never a user run.
@@ -405,8 +407,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                     mark("attention merge (+quantize)");
                 }
             }
-            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
+            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul", L.ffnNorm(), gb, "ffn norm");
             norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
             LayerInput guIn = new LayerInput(w, w.xn.address(), dim, m).producedAs(gb);
@@ -430,7 +432,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 }
                 downIn.producedAs(db);
             }
-            r = addToResidual(m, L.down(), downIn, "down matmul");
+            boolean lastLayer = l == layers.size() - 1;
+            r = addToResidual(m, L.down(), downIn, "down matmul", lastLayer ? outNorm : layers.get(l + 1).attnNorm(),
+                    lastLayer ? 0 : layers.get(l + 1).qkv().primaryBits(), lastLayer ? "final norm" : "attention norm");
         }
         norm(m, r, outNorm, 0, "final norm");
         if (h == Head.NONE) {
@@ -450,14 +454,14 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /**
      * Where the residual stream x stands before a norm: the last matmul's output still waiting in proj (the norm adds
-     * it), added already with its sums of squares per tile in normParts (a residual matmul), or complete without
-     * them (after the embedding).
+     * it), added already with its sums of squares per tile in normParts (a residual matmul), complete without
+     * them (after the embedding), or added and normed already (a residual matmul that ran the norm in its last block).
      */
-    private enum Residual { ADD_PROJ, PARTS, COMPLETE }
+    private enum Residual { ADD_PROJ, PARTS, COMPLETE, NORMED }
 
     /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
     private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {
-        if (skipOther) {
+        if (skipOther || r == Residual.NORMED) {
             return;
         }
         DecoderWork w = work;
@@ -475,9 +479,17 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /**
      * The matmul whose output is added to the residual stream (o, down): for few rows an FQ6 matrix adds it in its
-     * epilogue and leaves the sums of squares for the norm after it; otherwise its output goes to proj for that norm to add.
+     * epilogue and leaves the sums of squares for the norm after it (or, for fewer rows still, runs that norm, the next
+     * one, with {@code norm} and {@code bits}, in its last block); otherwise its output goes to proj for that norm to add.
      */
-    private Residual addToResidual(int m, DeviceLinear lin, LayerInput in, String stage) {
+    private Residual addToResidual(int m, DeviceLinear lin, LayerInput in, String stage, DeviceBuffer norm, int bits, String normStage) {
+        if (fuseNorm && normInGemv && lin instanceof Fq6Linear f && f.ordered(m) && f.normInLastBlock(m)) {
+            DecoderWork w = work;
+            f.runResidualNorm(k, in, w.x.address(), w.normParts.address(), norm.address(), c.rmsEps(), w.xn.address(), bits,
+                    bits == 0 ? 0 : w.act(bits).address(), bits == 0 ? 0 : w.sa(bits).address(), w.normCounter.address());
+            mark(stage + " (+residual, " + normStage + ")");
+            return Residual.NORMED;
+        }
         if (fuseNorm && lin instanceof Fq6Linear f && f.ordered(m)) {
             f.runResidual(k, in, work.x.address(), work.normParts.address());
             mark(stage + " (+residual)");

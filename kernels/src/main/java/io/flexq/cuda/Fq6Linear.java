@@ -85,6 +85,34 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
     }
 
     /**
+     * {@link #runResidual}, and then the RMSNorm after it in the matmul's last block (decoder.cu dec_resid_norm_gemv):
+     * out = RMSNorm(x) * norm (out 0: not stored), quantized to act / sa when qbits is 6 or 8, with {@code counter}
+     * (one int, zero between launches) counting the finished tiles. For {@link #normInLastBlock} row counts.
+     */
+    void runResidualNorm(FlexqKernels k, LayerInput in, long x, long parts, long norm, float eps, long out, int qbits, long act, long sa,
+                         long counter) {
+        int m = in.rows, g = FlexqKernels.groups(cols);
+        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts, norm, eps, out, qbits, act, sa, FlexqKernels.ldsa(m), counter};
+        Supplier<String> what = () -> "dec_resid_norm_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + qbits;
+        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
+        if (KernelSpec.orderedDeep(cols)) {
+            k.launch("dec_resid_norm_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        } else {
+            k.launch("dec_resid_norm_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        }
+    }
+
+    /**
+     * Whether the norm after this residual matmul of m rows runs in its last block: while its warps take at most two
+     * rounds of four (row, group) pairs (m * groups of the output <= 64); beyond, the norm kernel's blocks in parallel
+     * finish sooner.
+     */
+    boolean normInLastBlock(int m) {
+        return (long) m * FlexqKernels.groups(rows) <= 2L * KernelSpec.ORDERED_WARPS * 4;
+    }
+
+    /**
      * The stacked gate|up matmul, rows interleaved in eights ({@link Projection#interleaved8}), with SwiGLU as its
      * epilogue (decoder.cu dec_gateup_swiglu_gemv): h = silu(gate) * up (n columns) and, when qbits is 6 or 8, its
      * records and scales in act / sa, the finished tiles of each 128-group counted in {@code counters} (ceil(n / 128)

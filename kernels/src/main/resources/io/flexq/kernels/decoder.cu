@@ -829,7 +829,37 @@ DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv_deep, __launch_bounds__(ORD_WARPS 
 // sums of squares of x per 16-row tile, so each warp takes one (row t, 128-group g) on its own: it adds the row's
 // `tiles` partial sums (lane-strided, then a butterfly: a fixed order, the same in every warp), inv =
 // (float)(1 / sqrt(sum / dim + eps)), n = (x * inv) * w for its group, stored to out (if out != null) and quantized
-// (qbits 6 or 8). Grid: (M, ceil(G / 8)), 256 threads.
+// (qbits 6 or 8). Grid: (M, ceil(G / 8)), 256 threads. The three steps are helpers that dec_resid_norm_gemv's last
+// block runs too; x and the sums are read from L2 (__ldcg), where that block's fellow blocks wrote them.
+__device__ __forceinline__ float rms_inverse(const double *__restrict__ part, int tiles, int t, int dim, float eps, int lane) {
+    double ss = 0.0;
+    for (int i = lane; i < tiles; i += 32) ss += __ldcg(part + (long long)t * tiles + i);
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
+    return (float)(1.0 / sqrt(ss / dim + (double)eps));
+}
+__device__ __forceinline__ void rms_group(const float *__restrict__ x, const float *__restrict__ w, int dim, int t, int g, float inv,
+                                          int lane, float (&v)[4]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        v[i] = k < dim ? __fmul_rn(__fmul_rn(__ldcg(x + (long long)t * dim + k), inv), w[k]) : 0.0f;
+    }
+}
+__device__ __forceinline__ void rms_group_store(int dim, int t, int g, int lane, const float (&v)[4], float *__restrict__ out, int qbits,
+                                                u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    if (out != nullptr) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            const int k = g * 128 + i * 32 + lane;
+            if (k < dim) out[(long long)t * dim + k] = v[i];
+        }
+    }
+    if (qbits == 0) return;
+    const int G = (dim + 127) / 128;
+    quantize_record(qbits, v, lane, act + ((long long)t * G + g) * 32, sa + (long long)g * ldsa + t);
+}
+
 extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float *__restrict__ x, int dim, const double *__restrict__ part,
         int tiles, const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
@@ -838,25 +868,67 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
     const int t = blockIdx.x, lane = threadIdx.x & 31, g = blockIdx.y * 8 + (threadIdx.x >> 5);
     const int G = (dim + 127) / 128;
     if (g >= G) return;
-    double ss = 0.0;
-    for (int i = lane; i < tiles; i += 32) ss += part[(long long)t * tiles + i];
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
-    const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
+    const float inv = rms_inverse(part, tiles, t, dim, eps, lane);
     float v[4];
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        const int k = g * 128 + i * 32 + lane;
-        v[i] = 0.0f;
-        if (k < dim) {
-            v[i] = __fmul_rn(__fmul_rn(x[(long long)t * dim + k], inv), w[k]);
-            if (out != nullptr) out[(long long)t * dim + k] = v[i];
-        }
-    }
-    if (qbits == 0) return;
-    u32 *rec = act + ((long long)t * G + g) * 32;
-    quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
+    rms_group(x, w, dim, t, g, inv, lane, v);
+    rms_group_store(dim, t, g, lane, v, out, qbits, act, sa, ldsa);
 }
+
+// dec_resid_norm_gemv: dec_resid_gemv followed by the RMSNorm after it (dec_rmsnorm_parts) in the same kernel: each
+// block counts itself in *counter once its tile of x and its sums are stored, and the last block normalizes every
+// (row, group), rows' inverses first (warp t: row t), then four groups per warp at a time with their loads issued
+// together, through the same helpers in the same order: the same values as the two kernels. For few rows (the host
+// takes it while M * G <= 64: at most two rounds of the last block's warps), where the norm's launch costs more than
+// its work. Resets *counter to 0.
+struct OrdResidualNorm {
+    OrdResidualStore res;
+    const float *w;
+    float eps;
+    float *out;
+    int qbits;
+    u32 *act;
+    float *sa;
+    int ldsa, M;
+    int *counter;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const { res(t, r, v, valid); }
+    __device__ __forceinline__ void finish() const {
+        __shared__ int last;
+        __shared__ float inv[8];
+        __threadfence();  // this block's x and sums are visible device-wide before it is counted
+        __syncthreads();
+        if (threadIdx.x == 0) last = atomicAdd(counter, 1) == (int)gridDim.x - 1;
+        __syncthreads();
+        if (!last) return;
+        __threadfence();
+        const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, dim = res.N, G = (dim + 127) / 128;
+        if (warp < M) inv[warp] = rms_inverse(res.part, gridDim.x, warp, dim, eps, lane);
+        __syncthreads();
+        for (int p0 = warp * 4; p0 < M * G; p0 += ORD_WARPS * 4) {
+            float v[4][4];
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                const int p = p0 + b;
+                if (p < M * G) rms_group(res.x, w, dim, p / G, p % G, inv[p / G], lane, v[b]);
+            }
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                const int p = p0 + b;
+                if (p < M * G) rms_group_store(dim, p / G, p % G, lane, v[b], out, qbits, act, sa, ldsa);
+            }
+        }
+        if (threadIdx.x == 0) *counter = 0;
+    }
+};
+
+#define DEC_RESID_NORM_GEMV(name, BOUNDS, DEEP) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, double *__restrict__ part, const float *__restrict__ nw, float eps, \
+                                           float *__restrict__ out, int qbits, u32 *__restrict__ oact, float *__restrict__ osa, \
+                                           int oldsa, int *__restrict__ counter) { \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdResidualNorm{OrdResidualStore{y, N, part}, nw, eps, out, qbits, oact, osa, oldsa, M, \
+                                   counter}, wt, ws, P, M, N, G); \
+    }
+DEC_RESID_NORM_GEMV(dec_resid_norm_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_RESID_NORM_GEMV(dec_resid_norm_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 // ------------------------------------------------------------------------------------------------ argmax
 // out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan; a row of

@@ -56,7 +56,8 @@ class AttentionKernelsGpuTest {
      * Decode steps merge the attention chunks inside the attention kernel (its last block per key/value head), with the
      * same merge code as the separate merge kernel, read the cache before the qkv matmul ends, and run SwiGLU with its
      * quantizer in the gate+up matmul's epilogue (the last of a group's 16 tiles quantizes it), the same operations as
-     * the separate SwiGLU kernel: logits equal bit for bit, here with A8 activations so that the merge's quantization
+     * the separate SwiGLU kernel, and the norms in the o and down matmuls' last blocks (the same helpers as the norm
+     * kernel): logits equal bit for bit, here with A8 activations so that the merge's quantization
      * of the O projection's input (head size 128: one group per head) and SwiGLU's of down's are part of it. The
      * prompt's rows (300, through the GEMM and the SwiGLU kernel on the interleaved gate|up output) are compared too.
      * The decode steps after the prompt span ten 32-position chunks.
@@ -102,9 +103,11 @@ class AttentionKernelsGpuTest {
 
     /**
      * The decode-step fusions switched off together for the "separate" runs: the merge launch after attention, SwiGLU
-     * as its own kernel after the gate+up matmul (gate and up not interleaved), the cache read after the qkv matmul.
+     * as its own kernel after the gate+up matmul (gate and up not interleaved), the cache read after the qkv matmul, the
+     * norm after the o and down matmuls as its own kernel rather than in their last block.
      */
-    private static final List<String> DECODE_FUSIONS = List.of("flexq.cuda.fuseMerge", "flexq.cuda.fuseSwiglu", "flexq.cuda.preloadCache");
+    private static final List<String> DECODE_FUSIONS = List.of("flexq.cuda.fuseMerge", "flexq.cuda.fuseSwiglu", "flexq.cuda.preloadCache",
+            "flexq.cuda.normInGemv");
 
     /** run's result with the decode-step fusions off (separate kernels), then with the defaults. */
     private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
