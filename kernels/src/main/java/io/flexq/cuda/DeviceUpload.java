@@ -292,23 +292,31 @@ final class DeviceUpload {
                         + one + " bytes, is " + t.data().byteSize());
             }
         }
-        long codeRow = Fq6Layout.codesBytes(1, cols), scaleRow = (long) Fq6Layout.groups(cols) * Fq6Layout.SCALE_BYTES;
-        long codes = Fq6Layout.codesBytes(rows, cols), codes2 = 2 * codes;
         try (Arena arena = Arena.ofConfined(); DeviceBuffer raw = dev.alloc(2 * one, a.name() + "+" + b.name() + " FQ6 (upload)")) {
             MemorySegment buf = arena.allocate(2 * one, 64);
-            for (int i = 0; i < rows / 8; i++) {
-                for (int s = 0; s < 2; s++) {
-                    MemorySegment src = (s == 0 ? a : b).data();
-                    long to = 16L * i + 8L * s;
-                    MemorySegment.copy(src, 8L * i * codeRow, buf, to * codeRow, 8 * codeRow);
-                    MemorySegment.copy(src, codes + 8L * i * scaleRow, buf, codes2 + to * scaleRow, 8 * scaleRow);
-                }
-            }
+            interleave8(a.data(), b.data(), rows, cols, buf);
             raw.upload(buf, 0);
             k.repack(raw, 2 * rows, cols, null, tiles, scales);
             dev.synchronize(() -> "repacking " + a.name() + "+" + b.name() + " (2 x " + rows + " x " + cols + ", interleaved)");
         }
         uploaded += 2 * one;
+    }
+
+    /**
+     * FQ6 bytes of a and b (rows x cols each, rows % 8 == 0) as one tensor of 2 rows in {@code out}: rows 16i .. 16i + 7
+     * are a's rows 8i .. 8i + 7, rows 16i + 8 .. 16i + 15 are b's, in both the codes and the scales plane.
+     */
+    static void interleave8(MemorySegment a, MemorySegment b, int rows, int cols, MemorySegment out) {
+        long codeRow = Fq6Layout.codesBytes(1, cols), scaleRow = (long) Fq6Layout.groups(cols) * Fq6Layout.SCALE_BYTES;
+        long codes = Fq6Layout.codesBytes(rows, cols), codes2 = 2 * codes;
+        for (int i = 0; i < rows / 8; i++) {
+            for (int s = 0; s < 2; s++) {
+                MemorySegment src = s == 0 ? a : b;
+                long to = 16L * i + 8L * s;
+                MemorySegment.copy(src, 8L * i * codeRow, out, to * codeRow, 8 * codeRow);
+                MemorySegment.copy(src, codes + 8L * i * scaleRow, out, codes2 + to * scaleRow, 8 * scaleRow);
+            }
+        }
     }
 
     /** Writes tensor t into w at byte offset off as fp16 or fp32 rows: raw bytes when stored so, else row-decoded. */
