@@ -62,8 +62,11 @@ final class CudaModel implements DecoderOffload.DeviceModel {
      */
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
-    /** {@code flexq.cuda.normInGemv=false}: the norm after a residual matmul stays its own kernel at every row count (A/B runs). */
-    private final boolean normInGemv = !"false".equals(System.getProperty("flexq.cuda.normInGemv"));
+    /**
+     * {@code flexq.cuda.fuseSwiglu=false}: SwiGLU stays its own kernel at every row count, instead of down_proj's warps
+     * computing it from the gate and up outputs for decode steps of one or two rows (A/B runs).
+     */
+    private final boolean fuseSwiglu = !"false".equals(System.getProperty("flexq.cuda.fuseSwiglu"));
     /**
      * {@code -Dflexq.cuda.timingSkip=gemv|other} leaves out the unfused matmuls or the other kernels of every forward, so a
      * benchmark can time the two halves of a step apart. The outputs are garbage: benchmarks only, never a user run.
@@ -110,8 +113,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (!"false".equals(System.getProperty("flexq.cuda.pdl"))) {
             k = k.programmatic();  // -Dflexq.cuda.pdl=false: plain launches, for A/B runs
         }
-        // -Dflexq.cuda.fuseSwiglu=false: gate and up stacked one after the other, SwiGLU always its own kernel (A/B runs)
-        boolean fuseSwiglu = !"false".equals(System.getProperty("flexq.cuda.fuseSwiglu"));
         List<AutoCloseable> made = new ArrayList<>();
         made.add(stream);
         try {
@@ -142,7 +143,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 DeviceBuffer fn = up.vector(p + "ffn_norm.weight", c.dim());
                 made.add(fn);
                 Projection gu = up.projection(new String[]{p + "ffn_gate.weight", p + "ffn_up.weight"}, c.dim(),
-                        new int[]{c.hiddenDim(), c.hiddenDim()}, fuseSwiglu);
+                        new int[]{c.hiddenDim(), c.hiddenDim()});
                 made.add(gu);
                 DeviceLinear down = up.linear(p + "ffn_down.weight", c.hiddenDim(), c.dim());
                 made.add(down);
@@ -407,34 +408,29 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                     mark("attention merge (+quantize)");
                 }
             }
+            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
-            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul", L.ffnNorm(), gb, "ffn norm");
             norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            LayerInput guIn = new LayerInput(w, w.xn.address(), dim, m).producedAs(gb);
-            int db = L.down().bits();
-            LayerInput downIn = new LayerInput(w, w.h.address(), c.hiddenDim(), m);
-            if (gu.interleaved8() && gu.parts().getFirst() instanceof Fq6Linear f && f.ordered(m)) {
-                // few rows: SwiGLU and its quantizer ride in the matmul's epilogue, into records of their own
-                f.runGateUpSwiglu(k, guIn, w.h.address(), c.hiddenDim(), db, db == 0 ? 0 : w.hAct.address(), db == 0 ? 0 : w.hSa.address(),
-                        w.swigluCounters.address());
-                mark("gate+up matmul (+swiglu, quantize)");
-                downIn.producedInto(db, w.hAct, w.hSa);
-            } else {
-                if (!skipGemv) {
-                    gu.run(k, d, guIn, w.gateUpOut);
-                    mark("gate+up matmul");
-                }
-                if (!skipOther) {
-                    d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
-                            db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address(), gu.interleaved8());
-                    mark("swiglu (+quantize)");
-                }
-                downIn.producedAs(db);
+            if (!skipGemv) {
+                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
+                mark("gate+up matmul");
             }
-            boolean lastLayer = l == layers.size() - 1;
-            r = addToResidual(m, L.down(), downIn, "down matmul", lastLayer ? outNorm : layers.get(l + 1).attnNorm(),
-                    lastLayer ? 0 : layers.get(l + 1).qkv().primaryBits(), lastLayer ? "final norm" : "attention norm");
+            int db = L.down().bits();
+            if (fuseSwiglu && fuseNorm && L.down() instanceof Fq6Linear f && f.swigluInPrologue(m)) {
+                // one or two rows: down_proj's warps make SwiGLU's records themselves, as they load them
+                f.runSwigluResidual(k, m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), w.x.address(),
+                        w.normParts.address());
+                mark("down matmul (+swiglu, quantize, residual)");
+                r = Residual.PARTS;
+                continue;
+            }
+            if (!skipOther) {
+                d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
+                        db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
+                mark("swiglu (+quantize)");
+            }
+            r = addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
         }
         norm(m, r, outNorm, 0, "final norm");
         if (h == Head.NONE) {
@@ -454,14 +450,14 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /**
      * Where the residual stream x stands before a norm: the last matmul's output still waiting in proj (the norm adds
-     * it), added already with its sums of squares per tile in normParts (a residual matmul), complete without
-     * them (after the embedding), or added and normed already (a residual matmul that ran the norm in its last block).
+     * it), added already with its sums of squares per tile in normParts (a residual matmul), or complete without
+     * them (after the embedding).
      */
-    private enum Residual { ADD_PROJ, PARTS, COMPLETE, NORMED }
+    private enum Residual { ADD_PROJ, PARTS, COMPLETE }
 
     /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
     private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {
-        if (skipOther || r == Residual.NORMED) {
+        if (skipOther) {
             return;
         }
         DecoderWork w = work;
@@ -479,17 +475,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /**
      * The matmul whose output is added to the residual stream (o, down): for few rows an FQ6 matrix adds it in its
-     * epilogue and leaves the sums of squares for the norm after it (or, for fewer rows still, runs that norm, the next
-     * one, with {@code norm} and {@code bits}, in its last block); otherwise its output goes to proj for that norm to add.
+     * epilogue and leaves the sums of squares for the norm after it; otherwise its output goes to proj for that norm to add.
      */
-    private Residual addToResidual(int m, DeviceLinear lin, LayerInput in, String stage, DeviceBuffer norm, int bits, String normStage) {
-        if (fuseNorm && normInGemv && lin instanceof Fq6Linear f && f.ordered(m) && f.normInLastBlock(m)) {
-            DecoderWork w = work;
-            f.runResidualNorm(k, in, w.x.address(), w.normParts.address(), norm.address(), c.rmsEps(), w.xn.address(), bits,
-                    bits == 0 ? 0 : w.act(bits).address(), bits == 0 ? 0 : w.sa(bits).address(), w.normCounter.address());
-            mark(stage + " (+residual, " + normStage + ")");
-            return Residual.NORMED;
-        }
+    private Residual addToResidual(int m, DeviceLinear lin, LayerInput in, String stage) {
         if (fuseNorm && lin instanceof Fq6Linear f && f.ordered(m)) {
             f.runResidual(k, in, work.x.address(), work.normParts.address());
             mark(stage + " (+residual)");

@@ -157,14 +157,10 @@ final class DecoderKernels {
         return headSize == 128;
     }
 
-    /**
-     * out = silu(gate) * up, quantized to act/sa when qbits is 6 or 8; {@code interleaved8}: gate and up are one
-     * matrix's output with its rows interleaved in eights ({@link Projection#interleaved8}).
-     */
-    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa, boolean interleaved8) {
+    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
         long warps = (long) m * FlexqKernels.groups(n);
         k.launch("dec_swiglu", 0, FlexqKernels.ceilDiv(warps * 32, 256), 1, 1, 256, () -> "dec_swiglu M=" + m + " n=" + n,
-                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m), interleaved8 ? 1 : 0);
+                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */

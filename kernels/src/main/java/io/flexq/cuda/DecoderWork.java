@@ -24,13 +24,6 @@ final class DecoderWork implements AutoCloseable {
     final DeviceBuffer normParts;
     /** Finished attention chunks per (row, key/value head) while a decode-step attention kernel merges its own; 0 between launches. */
     final DeviceBuffer attentionCounters;
-    /**
-     * The A6/A8 records and scales of the SwiGLU output when the gate+up matmul quantizes it itself (its own input's
-     * records in act6/act8 are still being read then), and its finished tiles per 128-group of h; 0 between launches.
-     */
-    final DeviceBuffer hAct, hSa, swigluCounters;
-    /** Finished tiles of a residual matmul that runs the norm after it in its last block (dec_resid_norm_gemv); 0 between launches. */
-    final DeviceBuffer normCounter;
     final int normTiles;
     /** Outputs of the stacked projections: q|k|v (or q, k, v) and gate|up (or gate, up). */
     final List<DeviceBuffer> qkvOut = new ArrayList<>(), gateUpOut = new ArrayList<>();
@@ -64,12 +57,6 @@ final class DecoderWork implements AutoCloseable {
         normParts = alloc(dev, m * normTiles * 8, "residual sums of squares");
         attentionCounters = alloc(dev, m * c.kvHeads() * 4, "attention chunk counters");
         attentionCounters.fill(0);
-        hAct = alloc(dev, FlexqKernels.actBytes(capacity, c.hiddenDim()), "SwiGLU output records");
-        hSa = alloc(dev, (long) FlexqKernels.groups(c.hiddenDim()) * FlexqKernels.ldsa(capacity) * 4, "SwiGLU output scales");
-        swigluCounters = alloc(dev, FlexqKernels.groups(c.hiddenDim()) * 4L, "SwiGLU group counters");
-        swigluCounters.fill(0);
-        normCounter = alloc(dev, 4, "norm counter");
-        normCounter.fill(0);
         for (int w : qkvWidths) {
             qkvOut.add(alloc(dev, m * w * 4, "q/k/v output"));
         }

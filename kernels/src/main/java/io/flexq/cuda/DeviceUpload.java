@@ -82,14 +82,6 @@ final class DeviceUpload {
 
     /** The matrices {@code names} (each cols inputs by rows[i] outputs), stacked when their forms agree. */
     Projection projection(String[] names, int cols, int[] rows) {
-        return projection(names, cols, rows, false);
-    }
-
-    /**
-     * As {@link #projection(String[], int, int[])}; with {@code interleave8}, two FQ6 matrices of equal rows (a multiple
-     * of 8) that stack are stored with their rows interleaved in eights ({@link Projection#interleaved8}).
-     */
-    Projection projection(String[] names, int cols, int[] rows, boolean interleave8) {
         TensorEntry[] t = new TensorEntry[names.length];
         for (int i = 0; i < names.length; i++) {
             t[i] = file.tensor(names[i]);
@@ -111,24 +103,6 @@ final class DeviceUpload {
             return new Projection(parts, rows);
         }
         String name = String.join("+", names);
-        if (f0 == Form.FQ6 && interleave8 && names.length == 2 && rows[0] == rows[1] && rows[0] % 8 == 0) {
-            DeviceBuffer tiles = dev.alloc(FlexqKernels.tileBytes(total, cols), name + " int8 tiles");
-            DeviceBuffer scales;
-            try {
-                scales = dev.alloc(FlexqKernels.scaleTileBytes(total, cols), name + " scale tiles");
-            } catch (RuntimeException e) {
-                tiles.close();
-                throw e;
-            }
-            try {
-                repackInterleaved(t[0], t[1], rows[0], cols, tiles, scales);
-            } catch (RuntimeException e) {
-                tiles.close();
-                scales.close();
-                throw e;
-            }
-            return new Projection(List.of(new Fq6Linear(name, total, cols, bits0, tiles, scales, null, dispatcher)), rows, true);
-        }
         DeviceLinear stacked = switch (f0) {
             case FQ6 -> {
                 DeviceBuffer tiles = dev.alloc(FlexqKernels.tileBytes(total, cols), name + " int8 tiles");
@@ -277,46 +251,6 @@ final class DeviceUpload {
             dev.synchronize(() -> "repacking " + t.name() + " (" + rows + " x " + cols + ")");
         }
         uploaded += expected;
-    }
-
-    /**
-     * Repacks FQ6 tensors a and b (rows x cols each) as one matrix of 2 rows whose rows alternate in eights: a's rows
-     * 8i .. 8i + 7, then b's; the FQ6 bytes are interleaved on the host (row records are contiguous in both planes,
-     * docs/FQ6.md) and repacked once.
-     */
-    private void repackInterleaved(TensorEntry a, TensorEntry b, int rows, int cols, DeviceBuffer tiles, DeviceBuffer scales) {
-        long one = Fq6Layout.byteSize(rows, cols);
-        for (TensorEntry t : new TensorEntry[] {a, b}) {
-            if (t.data().byteSize() != one) {
-                throw new IllegalArgumentException(file.path() + ": FQ6 tensor " + t.name() + " of " + rows + " x " + cols + " must be "
-                        + one + " bytes, is " + t.data().byteSize());
-            }
-        }
-        try (Arena arena = Arena.ofConfined(); DeviceBuffer raw = dev.alloc(2 * one, a.name() + "+" + b.name() + " FQ6 (upload)")) {
-            MemorySegment buf = arena.allocate(2 * one, 64);
-            interleave8(a.data(), b.data(), rows, cols, buf);
-            raw.upload(buf, 0);
-            k.repack(raw, 2 * rows, cols, null, tiles, scales);
-            dev.synchronize(() -> "repacking " + a.name() + "+" + b.name() + " (2 x " + rows + " x " + cols + ", interleaved)");
-        }
-        uploaded += 2 * one;
-    }
-
-    /**
-     * FQ6 bytes of a and b (rows x cols each, rows % 8 == 0) as one tensor of 2 rows in {@code out}: rows 16i .. 16i + 7
-     * are a's rows 8i .. 8i + 7, rows 16i + 8 .. 16i + 15 are b's, in both the codes and the scales plane.
-     */
-    static void interleave8(MemorySegment a, MemorySegment b, int rows, int cols, MemorySegment out) {
-        long codeRow = Fq6Layout.codesBytes(1, cols), scaleRow = (long) Fq6Layout.groups(cols) * Fq6Layout.SCALE_BYTES;
-        long codes = Fq6Layout.codesBytes(rows, cols), codes2 = 2 * codes;
-        for (int i = 0; i < rows / 8; i++) {
-            for (int s = 0; s < 2; s++) {
-                MemorySegment src = s == 0 ? a : b;
-                long to = 16L * i + 8L * s;
-                MemorySegment.copy(src, 8L * i * codeRow, out, to * codeRow, 8 * codeRow);
-                MemorySegment.copy(src, codes + 8L * i * scaleRow, out, codes2 + to * scaleRow, 8 * scaleRow);
-            }
-        }
     }
 
     /** Writes tensor t into w at byte offset off as fp16 or fp32 rows: raw bytes when stored so, else row-decoded. */

@@ -85,52 +85,29 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
     }
 
     /**
-     * {@link #runResidual}, and then the RMSNorm after it in the matmul's last block (decoder.cu dec_resid_norm_gemv):
-     * out = RMSNorm(x) * norm (out 0: not stored), quantized to act / sa when qbits is 6 or 8, with {@code counter}
-     * (one int, zero between launches) counting the finished tiles. For {@link #normInLastBlock} row counts.
+     * Whether a decode step of m rows runs down_proj as {@link #runSwigluResidual}: one row or two, where each warp's
+     * SwiGLU of its batch costs one memory round trip per row and the SwiGLU launch it saves costs more.
      */
-    void runResidualNorm(FlexqKernels k, LayerInput in, long x, long parts, long norm, float eps, long out, int qbits, long act, long sa,
-                         long counter) {
-        int m = in.rows, g = FlexqKernels.groups(cols);
-        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts, norm, eps, out, qbits, act, sa, FlexqKernels.ldsa(m), counter};
-        Supplier<String> what = () -> "dec_resid_norm_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + qbits;
-        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
-        if (KernelSpec.orderedDeep(cols)) {
-            k.launch("dec_resid_norm_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        } else {
-            k.launch("dec_resid_norm_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        }
+    boolean swigluInPrologue(int m) {
+        return m <= 2 && activationBits != 16 && ordered(m);
     }
 
     /**
-     * Whether the norm after this residual matmul of m rows runs in its last block: while its warps take at most two
-     * rounds of four (row, group) pairs (m * groups of the output <= 64); beyond, the norm kernel's blocks in parallel
-     * finish sooner.
+     * {@link #runResidual} (this matrix is down_proj, cols == n) with SwiGLU and its A6/A8 quantizer done by each warp
+     * for its own groups before it loads them (decoder.cu dec_swiglu_resid_gemv): the input is the gate and up matmul
+     * outputs (fp32, row strides ldg / ldu), the same records as dec_swiglu would write, never stored.
      */
-    boolean normInLastBlock(int m) {
-        return (long) m * FlexqKernels.groups(rows) <= 2L * KernelSpec.ORDERED_WARPS * 4;
-    }
-
-    /**
-     * The stacked gate|up matmul, rows interleaved in eights ({@link Projection#interleaved8}), with SwiGLU as its
-     * epilogue (decoder.cu dec_gateup_swiglu_gemv): h = silu(gate) * up (n columns) and, when qbits is 6 or 8, its
-     * records and scales in act / sa, the finished tiles of each 128-group counted in {@code counters} (ceil(n / 128)
-     * ints, zero between launches). Needs {@link #ordered} and rows == 2 n, n % 8 == 0.
-     */
-    void runGateUpSwiglu(FlexqKernels k, LayerInput in, long h, int n, int qbits, long act, long sa, long counters) {
-        int m = in.rows, g = FlexqKernels.groups(cols);
-        if (rows != 2 * n || n % 8 != 0) {
-            throw new IllegalArgumentException(name + ": " + rows + " rows are not gate|up of 2 x " + n + " interleaved in eights");
-        }
-        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), h, 0L, m, rows, g, g, n, qbits, act, sa, FlexqKernels.ldsa(m), counters};
-        Supplier<String> what = () -> "dec_gateup_swiglu_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + qbits;
-        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
+    void runSwigluResidual(FlexqKernels k, int m, long gate, int ldg, long up, int ldu, long x, long parts) {
+        int g = FlexqKernels.groups(cols);
+        Object[] args = {tiles.address(), scales.address(), 0L, 0L, FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts, gate, ldg, up, ldu, cols,
+                activationBits};
+        Supplier<String> what = () -> "dec_swiglu_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + activationBits;
+        int smem = KernelSpec.orderedSharedBytes(m, cols) + KernelSpec.ORDERED_WARPS * 4 * m * (128 + 4);
+        int threads = KernelSpec.ORDERED_WARPS * 32;
         if (KernelSpec.orderedDeep(cols)) {
-            k.launch("dec_gateup_swiglu_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+            k.launch("dec_swiglu_resid_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
         } else {
-            k.launch("dec_gateup_swiglu_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+            k.launch("dec_swiglu_resid_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
         }
     }
 

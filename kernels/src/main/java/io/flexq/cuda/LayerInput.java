@@ -12,8 +12,6 @@ final class LayerInput {
     final int rows;
     private final DecoderWork work;
     private final boolean[] ready = new boolean[2];  // A6, A8
-    private DeviceBuffer ownRecords, ownScales;  // see producedInto
-    private int ownBits;
 
     LayerInput(DecoderWork work, long x, int cols, int rows) {
         this.work = work;
@@ -34,24 +32,8 @@ final class LayerInput {
         return this;
     }
 
-    /**
-     * Declares that a kernel quantized these rows to {@code bits} into records and scales of its own (not the work's
-     * shared ones); 0: nothing was quantized.
-     */
-    LayerInput producedInto(int bits, DeviceBuffer records, DeviceBuffer scales) {
-        if (bits != 0) {
-            ownRecords = records;
-            ownScales = scales;
-            ownBits = bits;
-        }
-        return producedAs(bits);
-    }
-
     /** The records for {@code bits}, quantizing now (on the stream) if no kernel produced them. */
     DeviceBuffer records(FlexqKernels k, int bits) {
-        if (bits == ownBits) {
-            return ownRecords;
-        }
         if (!ready[slot(bits)]) {
             DeviceBuffer xb = DeviceBuffer.borrowed(k.device(), "layer input", x, (long) rows * cols * 4);
             k.quantize(bits, xb, cols, rows, cols, work.act(bits), null, work.sa(bits));
@@ -61,9 +43,6 @@ final class LayerInput {
     }
 
     DeviceBuffer scales(int bits) {
-        if (bits == ownBits) {
-            return ownScales;
-        }
         return work.sa(bits);
     }
 

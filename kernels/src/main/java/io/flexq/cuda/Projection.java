@@ -7,17 +7,9 @@ import java.util.List;
  * and activation mode (one launch; output i at column offset of row t), otherwise one matrix each (output i in
  * buffer i).
  *
- * @param widths       rows of each logical output (q, k, v)
- * @param interleaved8 two stacked outputs of equal width whose rows were interleaved in eights (8 rows of the first,
- *                     the same 8 of the second, ...), so that a 16-row tile holds both halves of each output element
- *                     (gate and up: SwiGLU in the matmul's epilogue); output i's element k is then at column
- *                     {@code (k / 8) * 16 + k % 8} of {@link #out}(i)
+ * @param widths rows of each logical output (q, k, v)
  */
-record Projection(List<DeviceLinear> parts, int[] widths, boolean interleaved8) implements AutoCloseable {
-
-    Projection(List<DeviceLinear> parts, int[] widths) {
-        this(parts, widths, false);
-    }
+record Projection(List<DeviceLinear> parts, int[] widths) implements AutoCloseable {
 
     boolean stacked() {
         return parts.size() == 1 && widths.length > 1;
@@ -39,13 +31,10 @@ record Projection(List<DeviceLinear> parts, int[] widths, boolean interleaved8) 
         }
     }
 
-    /** Device address of output i's row 0 (see {@link #interleaved8} for its columns). */
+    /** Device address of output i's row 0. */
     long out(List<DeviceBuffer> outs, int i) {
         if (!stacked()) {
             return outs.get(i).address();
-        }
-        if (interleaved8) {
-            return outs.getFirst().address() + 8L * 4 * i;
         }
         long off = 0;
         for (int j = 0; j < i; j++) {

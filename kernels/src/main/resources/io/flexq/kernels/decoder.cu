@@ -669,15 +669,10 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
-__device__ __forceinline__ float swiglu_value(float gate, float up) { return __fmul_rn(__fdiv_rn(gate, __fadd_rn(1.0f, expf(-gate))), up); }
-
 // h = silu(gate) * up = gate / (1 + e^-gate) * up (host order of operations), per (row t, group g) in one warp:
 // stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
-// il8 != 0: gate and up come from one matrix whose rows were interleaved in eights (DeviceUpload: 8 gate rows, then
-// the same 8 up rows), so element k of gate / up is column (k / 8) * 16 + k % 8 of its pointer.
-__device__ __forceinline__ long long swiglu_col(int k, int il8) { return il8 ? (long long)(k >> 3) * 16 + (k & 7) : k; }
 extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
-        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa, int il8) {
+        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
     pdl_launch();
     pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -690,8 +685,8 @@ extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__rest
         const int k = g * 128 + i * 32 + lane;
         v[i] = 0.0f;
         if (k < n) {
-            const float gv = gate[(long long)t * ldg + swiglu_col(k, il8)];
-            v[i] = swiglu_value(gv, up[(long long)t * ldu + swiglu_col(k, il8)]);
+            const float gv = gate[(long long)t * ldg + k];
+            v[i] = __fmul_rn(__fdiv_rn(gv, __fadd_rn(1.0f, expf(-gv))), up[(long long)t * ldu + k]);
             out[(long long)t * n + k] = v[i];
         }
     }
@@ -731,7 +726,6 @@ struct OrdRopeStore {
         y[(long long)t * N + r] = out;
         if (part > 0) ((u16 *)ri.cache)[((long long)(layer * 2 + part - 1) * ri.cap + ri.pos) * kvDim + e] = f2h(out);
     }
-    __device__ __forceinline__ void finish() const {}
 };
 
 // Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
@@ -763,7 +757,6 @@ struct OrdResidualStore {
         for (int o = 8; o > 0; o >>= 1) sq += __shfl_xor_sync(FULL_MASK, sq, o);  // lanes 0-15 / 16-31: rows of one t
         if (valid && (r & 15) == 0) part[(long long)t * gridDim.x + blockIdx.x] = sq;
     }
-    __device__ __forceinline__ void finish() const {}
 };
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
@@ -773,93 +766,82 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv_deep
     gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
-// dec_gateup_swiglu_gemv: the stacked gate|up matmul, its rows interleaved in eights (tile rt: gate rows 8 rt .. 8 rt
-// + 7, then the same up rows; DeviceUpload), whose epilogue is dec_swiglu: the lane of gate row k takes up row k from
-// lane ^ 8 and stores h[t][k] = silu(gate) * up (the same fp32 operations on the same values). The 16 tiles of one
-// 128-group of h count themselves in counter[g]; the last to finish quantizes that group of every row (qbits 6 or 8:
-// a warp per row, quantize_record on the stored h, as dec_swiglu) into its own records act / sa (the input records
-// of this matmul are still being read by other blocks) and sets the counter back to 0. N = 2 n, n % 8 == 0.
-struct OrdSwiglu {
-    float *h;
-    int n, M, qbits;
-    u32 *act;
-    float *sa;
-    int ldsa;
-    int *counter;
-    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
-        const float up = __shfl_xor_sync(FULL_MASK, v, 8);
-        const int k = (r >> 4) * 8 + (r & 7);
-        if (valid && (r & 8) == 0 && k < n) h[(long long)t * n + k] = swiglu_value(v, up);
-    }
-    __device__ __forceinline__ void finish() const {
-        if (qbits == 0) return;
-        __shared__ int last;
-        const int g = blockIdx.x >> 4, G = (n + 127) / 128;
-        const int tiles = min(16, (n - g * 128 + 7) / 8);
-        __threadfence();  // this block's h values are visible device-wide before it is counted
-        __syncthreads();
-        if (threadIdx.x == 0) last = atomicAdd(counter + g, 1) == tiles - 1;
-        __syncthreads();
-        if (!last) return;
-        __threadfence();
-        const int t = threadIdx.x >> 5, lane = threadIdx.x & 31;
-        if (t < M) {
-            float v[4];
+// dec_swiglu_resid_gemv: dec_resid_gemv for down_proj that reads the gate and up matmul outputs instead of SwiGLU's
+// records: before a batch's loads (prepare) each warp computes h = silu(gate) * up for its four groups and every row,
+// the same fp32 operations as dec_swiglu, and quantizes them with the same quantize_record into its own slice of
+// shared memory, whose records and scales then feed the batch's fragments exactly as dec_swiglu's would from memory.
+// No SwiGLU launch; h itself is never stored (nothing reads it). The batch's gate and up values are loaded before
+// any is used (one memory round trip per row). Dynamic shared memory: the ordered GEMV's terms (G * M * 16 floats),
+// then ORD_WARPS * ORD_BATCH * M records of 8 uint4 and as many float scales.
+struct OrdActSwiglu {
+    const float *gate, *up;
+    int ldg, ldu, n, qbits, M, G;
+    uint4 *recs;  // shared, slot (warp * ORD_BATCH + b) * M + t
+    float *scl;
+    __device__ __forceinline__ void prepare(int gb, int lane) const {
+        const int warp = threadIdx.x >> 5;
+        __syncwarp();  // every lane has read the previous batch's fragments
+        for (int t = 0; t < M; ++t) {
+            float gv[ORD_BATCH][4], uv[ORD_BATCH][4];
 #pragma unroll
-            for (int i = 0; i < 4; ++i) {
-                const int k = g * 128 + i * 32 + lane;
-                v[i] = k < n ? __ldcg(h + (long long)t * n + k) : 0.0f;
+            for (int b = 0; b < ORD_BATCH; ++b) {
+#pragma unroll
+                for (int i = 0; i < 4; ++i) {
+                    const int k = (gb + b) * 128 + i * 32 + lane;
+                    const bool in = gb + b < G && k < n;
+                    gv[b][i] = in ? gate[(long long)t * ldg + k] : 0.0f;
+                    uv[b][i] = in ? up[(long long)t * ldu + k] : 0.0f;
+                }
             }
-            quantize_record(qbits, v, lane, act + ((long long)t * G + g) * 32, sa + (long long)g * ldsa + t);
+#pragma unroll
+            for (int b = 0; b < ORD_BATCH; ++b) {
+                if (gb + b >= G) break;
+                float v[4];
+#pragma unroll
+                for (int i = 0; i < 4; ++i) {
+                    const int k = (gb + b) * 128 + i * 32 + lane;
+                    v[i] = k < n ? __fmul_rn(__fdiv_rn(gv[b][i], __fadd_rn(1.0f, expf(-gv[b][i]))), uv[b][i]) : 0.0f;
+                }
+                const int slot = (warp * ORD_BATCH + b) * M + t;
+                quantize_record(qbits, v, lane, (u32 *)(recs + slot * 8), scl + slot);
+            }
         }
-        if (threadIdx.x == 0) counter[g] = 0;
+        __syncwarp();  // the records are written before any lane reads a fragment
+    }
+    __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&a)[8], float (&s)[2]) const {
+        const int base = ((threadIdx.x >> 5) * ORD_BATCH + b) * M;
+        uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
+        if (gid < M) {
+            const uint4 *rec = recs + (base + gid) * 8 + tig * 2;
+            x0 = rec[0];
+            x1 = rec[1];
+        }
+        a[0] = x0.x; a[1] = x0.y; a[2] = x0.z; a[3] = x0.w;
+        a[4] = x1.x; a[5] = x1.y; a[6] = x1.z; a[7] = x1.w;
+        const int ts = 2 * tig;
+        s[0] = ts < M ? scl[base + ts] : 0.0f;
+        s[1] = ts + 1 < M ? scl[base + ts + 1] : 0.0f;
     }
 };
 
-#define DEC_GATEUP_SWIGLU_GEMV(name, BOUNDS, DEEP) \
-    extern "C" __global__ void BOUNDS name(GEMM_ARGS, int n, int qbits, u32 *__restrict__ hact, float *__restrict__ hsa, int hldsa, \
-                                           int *__restrict__ counter) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdSwiglu{y, n, M, qbits, hact, hsa, hldsa, counter}, wt, ws, P, M, N, G); \
+#define DEC_SWIGLU_RESID_GEMV(name, BOUNDS, DEEP) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, double *__restrict__ part, const float *__restrict__ gate, int ldg, \
+                                           const float *__restrict__ up, int ldu, int n, int qbits) { \
+        extern __shared__ float ord_smem[]; \
+        uint4 *recs = (uint4 *)(ord_smem + (long long)G * M * 16); \
+        float *scl = (float *)(recs + ORD_WARPS * ORD_BATCH * M * 8); \
+        gemv_ord_body<false, DEEP>(OrdActSwiglu{gate, up, ldg, ldu, n, qbits, M, G, recs, scl}, OrdResidualStore{y, N, part}, wt, ws, P, \
+                                   M, N, G); \
     }
-DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
-DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
+DEC_SWIGLU_RESID_GEMV(dec_swiglu_resid_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_SWIGLU_RESID_GEMV(dec_swiglu_resid_gemv_deep, __launch_bounds__(ORD_WARPS * 32, 2), true)
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
 // dec_add_rmsnorm without the add and without a block-wide reduction: the matmul before it (dec_resid_gemv) left the
 // sums of squares of x per 16-row tile, so each warp takes one (row t, 128-group g) on its own: it adds the row's
 // `tiles` partial sums (lane-strided, then a butterfly: a fixed order, the same in every warp), inv =
 // (float)(1 / sqrt(sum / dim + eps)), n = (x * inv) * w for its group, stored to out (if out != null) and quantized
-// (qbits 6 or 8). Grid: (M, ceil(G / 8)), 256 threads. The three steps are helpers that dec_resid_norm_gemv's last
-// block runs too; x and the sums are read from L2 (__ldcg), where that block's fellow blocks wrote them.
-__device__ __forceinline__ float rms_inverse(const double *__restrict__ part, int tiles, int t, int dim, float eps, int lane) {
-    double ss = 0.0;
-    for (int i = lane; i < tiles; i += 32) ss += __ldcg(part + (long long)t * tiles + i);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
-    return (float)(1.0 / sqrt(ss / dim + (double)eps));
-}
-__device__ __forceinline__ void rms_group(const float *__restrict__ x, const float *__restrict__ w, int dim, int t, int g, float inv,
-                                          int lane, float (&v)[4]) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        const int k = g * 128 + i * 32 + lane;
-        v[i] = k < dim ? __fmul_rn(__fmul_rn(__ldcg(x + (long long)t * dim + k), inv), w[k]) : 0.0f;
-    }
-}
-__device__ __forceinline__ void rms_group_store(int dim, int t, int g, int lane, const float (&v)[4], float *__restrict__ out, int qbits,
-                                                u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
-    if (out != nullptr) {
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            const int k = g * 128 + i * 32 + lane;
-            if (k < dim) out[(long long)t * dim + k] = v[i];
-        }
-    }
-    if (qbits == 0) return;
-    const int G = (dim + 127) / 128;
-    quantize_record(qbits, v, lane, act + ((long long)t * G + g) * 32, sa + (long long)g * ldsa + t);
-}
-
+// (qbits 6 or 8). Grid: (M, ceil(G / 8)), 256 threads.
 extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float *__restrict__ x, int dim, const double *__restrict__ part,
         int tiles, const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
@@ -868,67 +850,25 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
     const int t = blockIdx.x, lane = threadIdx.x & 31, g = blockIdx.y * 8 + (threadIdx.x >> 5);
     const int G = (dim + 127) / 128;
     if (g >= G) return;
-    const float inv = rms_inverse(part, tiles, t, dim, eps, lane);
+    double ss = 0.0;
+    for (int i = lane; i < tiles; i += 32) ss += part[(long long)t * tiles + i];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
+    const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
     float v[4];
-    rms_group(x, w, dim, t, g, inv, lane, v);
-    rms_group_store(dim, t, g, lane, v, out, qbits, act, sa, ldsa);
-}
-
-// dec_resid_norm_gemv: dec_resid_gemv followed by the RMSNorm after it (dec_rmsnorm_parts) in the same kernel: each
-// block counts itself in *counter once its tile of x and its sums are stored, and the last block normalizes every
-// (row, group), rows' inverses first (warp t: row t), then four groups per warp at a time with their loads issued
-// together, through the same helpers in the same order: the same values as the two kernels. For few rows (the host
-// takes it while M * G <= 64: at most two rounds of the last block's warps), where the norm's launch costs more than
-// its work. Resets *counter to 0.
-struct OrdResidualNorm {
-    OrdResidualStore res;
-    const float *w;
-    float eps;
-    float *out;
-    int qbits;
-    u32 *act;
-    float *sa;
-    int ldsa, M;
-    int *counter;
-    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const { res(t, r, v, valid); }
-    __device__ __forceinline__ void finish() const {
-        __shared__ int last;
-        __shared__ float inv[8];
-        __threadfence();  // this block's x and sums are visible device-wide before it is counted
-        __syncthreads();
-        if (threadIdx.x == 0) last = atomicAdd(counter, 1) == (int)gridDim.x - 1;
-        __syncthreads();
-        if (!last) return;
-        __threadfence();
-        const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, dim = res.N, G = (dim + 127) / 128;
-        if (warp < M) inv[warp] = rms_inverse(res.part, gridDim.x, warp, dim, eps, lane);
-        __syncthreads();
-        for (int p0 = warp * 4; p0 < M * G; p0 += ORD_WARPS * 4) {
-            float v[4][4];
 #pragma unroll
-            for (int b = 0; b < 4; ++b) {
-                const int p = p0 + b;
-                if (p < M * G) rms_group(res.x, w, dim, p / G, p % G, inv[p / G], lane, v[b]);
-            }
-#pragma unroll
-            for (int b = 0; b < 4; ++b) {
-                const int p = p0 + b;
-                if (p < M * G) rms_group_store(dim, p / G, p % G, lane, v[b], out, qbits, act, sa, ldsa);
-            }
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        v[i] = 0.0f;
+        if (k < dim) {
+            v[i] = __fmul_rn(__fmul_rn(x[(long long)t * dim + k], inv), w[k]);
+            if (out != nullptr) out[(long long)t * dim + k] = v[i];
         }
-        if (threadIdx.x == 0) *counter = 0;
     }
-};
-
-#define DEC_RESID_NORM_GEMV(name, BOUNDS, DEEP) \
-    extern "C" __global__ void BOUNDS name(GEMM_ARGS, double *__restrict__ part, const float *__restrict__ nw, float eps, \
-                                           float *__restrict__ out, int qbits, u32 *__restrict__ oact, float *__restrict__ osa, \
-                                           int oldsa, int *__restrict__ counter) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdResidualNorm{OrdResidualStore{y, N, part}, nw, eps, out, qbits, oact, osa, oldsa, M, \
-                                   counter}, wt, ws, P, M, N, G); \
-    }
-DEC_RESID_NORM_GEMV(dec_resid_norm_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
-DEC_RESID_NORM_GEMV(dec_resid_norm_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
+    if (qbits == 0) return;
+    u32 *rec = act + ((long long)t * G + g) * 32;
+    quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
+}
 
 // ------------------------------------------------------------------------------------------------ argmax
 // out[t] = argmax of logits row t (lowest index among equal maxima; NaN never wins, as the host's `>` scan; a row of

@@ -497,7 +497,7 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
 // Where the activations come from and where the sums go are parameters (the decoder fuses work into both ends, see
 // decoder.cu): ActSrc (OrdActRecords: the int8 records and scales an earlier kernel wrote) gives each batch's
 // fragments; Epi (OrdStore: y[t * N + r]) receives every (t, r) sum, called by all threads of the block together (an
-// epilogue may exchange values between the lanes of rows r and r ^ 1, or r ^ 8), then its finish() once by all threads.
+// epilogue may exchange values between the lanes of rows r and r ^ 1).
 #define ORD_WARPS 8
 #define ORD_BATCH 4
 // Blocks per SM the entry points ask for (80 registers): 1.5x the weight bytes in flight of the two that 120 registers
@@ -533,7 +533,6 @@ struct OrdStore {
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         if (valid && r < N) store_out(y, (long long)t * N + r, v);
     }
-    __device__ __forceinline__ void finish() const {}
 };
 
 // DEEP: a batch's four activation fragments are loaded together before its first group (120 registers, two blocks per
@@ -610,7 +609,6 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         }
         epi(valid ? j >> 4 : 0, rt * 16 + (j & 15), acc * 0.25f, valid);  // terms carry 4P: see epilogue_add
     }
-    epi.finish();  // after every sum of the block is stored (all threads)
 }
 
 // ---------------------------------------------------------------------- GEMM (prefill, M large)

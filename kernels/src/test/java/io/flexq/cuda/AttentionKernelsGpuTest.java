@@ -10,6 +10,7 @@ import io.flexq.runtime.tensor.BuiltinTypes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
@@ -36,10 +37,16 @@ class AttentionKernelsGpuTest {
         GpuTestData.assumeGpu();
     }
 
-    @ParameterizedTest(name = "head size {0}")
-    @ValueSource(ints = {64, 128})
-    void warpKernelsEqualTheGenericKernel(int hd) {
-        List<float[]> generic = logits(shape(hd), "generic"), warps = logits(shape(hd), null);
+    @ParameterizedTest(name = "head size {0}, cache read before the qkv matmul ends: {1}")
+    @CsvSource({"64, true", "64, false", "128, true", "128, false"})
+    void warpKernelsEqualTheGenericKernel(int hd, boolean preload) {
+        List<float[]> generic = logits(shape(hd), "generic"), warps;
+        System.setProperty("flexq.cuda.preloadCache", String.valueOf(preload));
+        try {
+            warps = logits(shape(hd), null);
+        } finally {
+            System.clearProperty("flexq.cuda.preloadCache");
+        }
         double worst = 0, scale = 0;
         for (int i = 0; i < generic.size(); i++) {
             for (int v = 0; v < generic.get(i).length; v++) {
@@ -54,29 +61,48 @@ class AttentionKernelsGpuTest {
 
     /**
      * Decode steps merge the attention chunks inside the attention kernel (its last block per key/value head), with the
-     * same merge code as the separate merge kernel, read the cache before the qkv matmul ends, and run SwiGLU with its
-     * quantizer in the gate+up matmul's epilogue (the last of a group's 16 tiles quantizes it), the same operations as
-     * the separate SwiGLU kernel, and the norms in the o and down matmuls' last blocks (the same helpers as the norm
-     * kernel): logits equal bit for bit, here with A8 activations so that the merge's quantization
-     * of the O projection's input (head size 128: one group per head) and SwiGLU's of down's are part of it. The
-     * prompt's rows (300, through the GEMM and the SwiGLU kernel on the interleaved gate|up output) are compared too.
-     * The decode steps after the prompt span ten 32-position chunks.
+     * same merge code as the separate merge kernel: logits equal bit for bit, here with A8 activations so that the
+     * merge's quantization of the O projection's input (head size 128: one group per head) is part of it. The decode
+     * steps after a 300-token prompt span ten 32-position chunks.
      */
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void mergeInTheAttentionKernelEqualsTheSeparateMergeBitForBit(int hd) {
         List<List<float[]>> runs = separateThenFused(() -> logits(shape(hd), null, "a8"));
-        List<float[]> separate = runs.get(0), fused = runs.get(1);
-        for (int i = 0; i < separate.size(); i++) {
-            float[] a = separate.get(i), b = fused.get(i);
-            for (int v = 0; v < a.length; v++) {
+        assertBitForBit(runs.get(0), runs.get(1), "separate merge", "in the attention kernel");
+        System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
+                hd, runs.get(0).size());
+    }
+
+    /**
+     * Each decode-step switch alone, off against the defaults, A8, bit for bit: the cache read before the qkv matmul ends
+     * (the same values, loaded earlier) and SwiGLU computed by down_proj's warps from the gate and up outputs (the same
+     * operations and quantizer as the SwiGLU kernel).
+     */
+    @ParameterizedTest(name = "head size {0}, {1}=false vs default")
+    @CsvSource({"64, preloadCache", "128, preloadCache", "64, fuseSwiglu", "128, fuseSwiglu"})
+    void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag) {
+        List<float[]> off;
+        System.setProperty("flexq.cuda." + flag, "false");
+        try {
+            off = logits(shape(hd), null, "a8");
+        } finally {
+            System.clearProperty("flexq.cuda." + flag);
+        }
+        assertBitForBit(off, logits(shape(hd), null, "a8"), flag + "=false", "default");
+        System.out.printf("[attention] head size %d: %s=false equals the default bit for bit, %d rows%n", hd, flag, off.size());
+    }
+
+    private static void assertBitForBit(List<float[]> a, List<float[]> b, String aName, String bName) {
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            float[] x = a.get(i), y = b.get(i);
+            for (int v = 0; v < x.length; v++) {
                 int row = i, at = v;
-                assertEquals(Float.floatToRawIntBits(a[v]), Float.floatToRawIntBits(b[v]),
-                        () -> "row " + row + " logit " + at + ": separate merge " + a[at] + ", in the attention kernel " + b[at]);
+                assertEquals(Float.floatToRawIntBits(x[v]), Float.floatToRawIntBits(y[v]),
+                        () -> "row " + row + " logit " + at + ": " + aName + " " + x[at] + ", " + bName + " " + y[at]);
             }
         }
-        System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
-                hd, separate.size());
     }
 
     /**
@@ -101,22 +127,14 @@ class AttentionKernelsGpuTest {
         return new ModelShape("attention-hd" + hd, 8 * hd, 4 * hd, 2, 8, 2, hd, 1000, 2048, 10000.0, null, false);
     }
 
-    /**
-     * The decode-step fusions switched off together for the "separate" runs: the merge launch after attention, SwiGLU
-     * as its own kernel after the gate+up matmul (gate and up not interleaved), the cache read after the qkv matmul, the
-     * norm after the o and down matmuls as its own kernel rather than in their last block.
-     */
-    private static final List<String> DECODE_FUSIONS = List.of("flexq.cuda.fuseMerge", "flexq.cuda.fuseSwiglu", "flexq.cuda.preloadCache",
-            "flexq.cuda.normInGemv");
-
-    /** run's result with the decode-step fusions off (separate kernels), then with the defaults. */
+    /** run's result with the separate merge launch ({@code flexq.cuda.fuseMerge=false}), then with the default. */
     private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
         List<T> separate;
-        DECODE_FUSIONS.forEach(p -> System.setProperty(p, "false"));
+        System.setProperty("flexq.cuda.fuseMerge", "false");
         try {
             separate = run.get();
         } finally {
-            DECODE_FUSIONS.forEach(System::clearProperty);
+            System.clearProperty("flexq.cuda.fuseMerge");
         }
         return List.of(separate, run.get());
     }
