@@ -63,11 +63,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
     /**
-     * {@code flexq.cuda.fuseSwiglu=false}: SwiGLU stays its own kernel at every row count, instead of down_proj's warps
-     * computing it from the gate and up outputs for decode steps of one or two rows (A/B runs).
-     */
-    private final boolean fuseSwiglu = !"false".equals(System.getProperty("flexq.cuda.fuseSwiglu"));
-    /**
      * {@code -Dflexq.cuda.timingSkip=gemv|other} leaves out the unfused matmuls or the other kernels of every forward, so a
      * benchmark can time the two halves of a step apart. The outputs are garbage: benchmarks only, never a user run.
      */
@@ -417,14 +412,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 mark("gate+up matmul");
             }
             int db = L.down().bits();
-            if (fuseSwiglu && fuseNorm && L.down() instanceof Fq6Linear f && f.swigluInPrologue(m)) {
-                // one or two rows: down_proj's warps make SwiGLU's records themselves, as they load them
-                f.runSwigluResidual(k, m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), w.x.address(),
-                        w.normParts.address());
-                mark("down matmul (+swiglu, quantize, residual)");
-                r = Residual.PARTS;
-                continue;
-            }
             if (!skipOther) {
                 d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
                         db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());

@@ -84,33 +84,6 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         }
     }
 
-    /**
-     * Whether a decode step of m rows runs down_proj as {@link #runSwigluResidual}: one row or two, where each warp's
-     * SwiGLU of its batch costs one memory round trip per row and the SwiGLU launch it saves costs more.
-     */
-    boolean swigluInPrologue(int m) {
-        return m <= 2 && activationBits != 16 && ordered(m);
-    }
-
-    /**
-     * {@link #runResidual} (this matrix is down_proj, cols == n) with SwiGLU and its A6/A8 quantizer done by each warp
-     * for its own groups before it loads them (decoder.cu dec_swiglu_resid_gemv): the input is the gate and up matmul
-     * outputs (fp32, row strides ldg / ldu), the same records as dec_swiglu would write, never stored.
-     */
-    void runSwigluResidual(FlexqKernels k, int m, long gate, int ldg, long up, int ldu, long x, long parts) {
-        int g = FlexqKernels.groups(cols);
-        Object[] args = {tiles.address(), scales.address(), 0L, 0L, FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts, gate, ldg, up, ldu, cols,
-                activationBits};
-        Supplier<String> what = () -> "dec_swiglu_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols + " A" + activationBits;
-        int smem = KernelSpec.orderedSharedBytes(m, cols) + KernelSpec.ORDERED_WARPS * 4 * m * (128 + 4);
-        int threads = KernelSpec.ORDERED_WARPS * 32;
-        if (KernelSpec.orderedDeep(cols)) {
-            k.launch("dec_swiglu_resid_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        } else {
-            k.launch("dec_swiglu_resid_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        }
-    }
-
     @Override
     public void close() {
         for (DeviceBuffer b : new DeviceBuffer[] {tiles, scales, raw}) {

@@ -296,29 +296,16 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(FULL_MASK, total, o);
     const float inv = 1.0f / total;
-    // chunks 32 at a time: lane l computes chunk c0 + l's weight once, the warp takes it by shuffle, and every lane
-    // issues its dims' loads of several chunks together (the same products, summed per d in increasing c)
-    float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};  // dims i * 32 + lane, hd <= 256
-    for (int c0 = 0; c0 < nc; c0 += 32) {
-        const int cl = c0 + lane, cn = min(32, nc - c0);
-        const float e = cl < nc ? __expf(__ldcg(p + cl * S) - mx) : 0.0f;
-#pragma unroll 8
-        for (int cc = 0; cc < cn; ++cc) {
-            const float ec = __shfl_sync(FULL_MASK, e, cc);
-            const float *pc = p + (c0 + cc) * S + 2;
-#pragma unroll
-            for (int i = 0; i < 8; ++i) {
-                if (i * 32 < hd && i * 32 + lane < hd) acc[i] += __ldcg(pc + i * 32 + lane) * ec;
-            }
-        }
-    }
     float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {
+    for (int i = 0; i < 8; ++i) {  // hd <= 256
         const int d = i * 32 + lane;
         if (i * 32 >= hd) break;
         if (d < hd) {
-            const float val = acc[i] * inv;
+            float acc = 0.0f;
+#pragma unroll 8
+            for (int c = 0; c < nc; ++c) acc += __ldcg(p + c * S + 2 + d) * __expf(__ldcg(p + c * S) - mx);
+            const float val = acc * inv;
             out[d] = val;
             if (i < 4) v[i] = val;
         }
@@ -379,7 +366,6 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     const int G = heads / kvHeads, kvDim = kvHeads * HD;
     const int p0 = c * ch;
     const int n = min(ch, r.pos + 1 - p0);
-    if (n <= 0) return;  // the merge reads only chunks up to the row's position
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
@@ -399,6 +385,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         }
     }
     pdl_wait();
+    if (n <= 0) return;  // the merge reads only chunks up to the row's position
     float qr[ATT_MAXG][DPL];
 #pragma unroll
     for (int g = 0; g < ATT_MAXG; ++g)
@@ -765,76 +752,6 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv_deep(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
-
-// dec_swiglu_resid_gemv: dec_resid_gemv for down_proj that reads the gate and up matmul outputs instead of SwiGLU's
-// records: before a batch's loads (prepare) each warp computes h = silu(gate) * up for its four groups and every row,
-// the same fp32 operations as dec_swiglu, and quantizes them with the same quantize_record into its own slice of
-// shared memory, whose records and scales then feed the batch's fragments exactly as dec_swiglu's would from memory.
-// No SwiGLU launch; h itself is never stored (nothing reads it). The batch's gate and up values are loaded before
-// any is used (one memory round trip per row). Dynamic shared memory: the ordered GEMV's terms (G * M * 16 floats),
-// then ORD_WARPS * ORD_BATCH * M records of 8 uint4 and as many float scales.
-struct OrdActSwiglu {
-    const float *gate, *up;
-    int ldg, ldu, n, qbits, M, G;
-    uint4 *recs;  // shared, slot (warp * ORD_BATCH + b) * M + t
-    float *scl;
-    __device__ __forceinline__ void prepare(int gb, int lane) const {
-        const int warp = threadIdx.x >> 5;
-        __syncwarp();  // every lane has read the previous batch's fragments
-        for (int t = 0; t < M; ++t) {
-            float gv[ORD_BATCH][4], uv[ORD_BATCH][4];
-#pragma unroll
-            for (int b = 0; b < ORD_BATCH; ++b) {
-#pragma unroll
-                for (int i = 0; i < 4; ++i) {
-                    const int k = (gb + b) * 128 + i * 32 + lane;
-                    const bool in = gb + b < G && k < n;
-                    gv[b][i] = in ? gate[(long long)t * ldg + k] : 0.0f;
-                    uv[b][i] = in ? up[(long long)t * ldu + k] : 0.0f;
-                }
-            }
-#pragma unroll
-            for (int b = 0; b < ORD_BATCH; ++b) {
-                if (gb + b >= G) break;
-                float v[4];
-#pragma unroll
-                for (int i = 0; i < 4; ++i) {
-                    const int k = (gb + b) * 128 + i * 32 + lane;
-                    v[i] = k < n ? __fmul_rn(__fdiv_rn(gv[b][i], __fadd_rn(1.0f, expf(-gv[b][i]))), uv[b][i]) : 0.0f;
-                }
-                const int slot = (warp * ORD_BATCH + b) * M + t;
-                quantize_record(qbits, v, lane, (u32 *)(recs + slot * 8), scl + slot);
-            }
-        }
-        __syncwarp();  // the records are written before any lane reads a fragment
-    }
-    __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&a)[8], float (&s)[2]) const {
-        const int base = ((threadIdx.x >> 5) * ORD_BATCH + b) * M;
-        uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
-        if (gid < M) {
-            const uint4 *rec = recs + (base + gid) * 8 + tig * 2;
-            x0 = rec[0];
-            x1 = rec[1];
-        }
-        a[0] = x0.x; a[1] = x0.y; a[2] = x0.z; a[3] = x0.w;
-        a[4] = x1.x; a[5] = x1.y; a[6] = x1.z; a[7] = x1.w;
-        const int ts = 2 * tig;
-        s[0] = ts < M ? scl[base + ts] : 0.0f;
-        s[1] = ts + 1 < M ? scl[base + ts + 1] : 0.0f;
-    }
-};
-
-#define DEC_SWIGLU_RESID_GEMV(name, BOUNDS, DEEP) \
-    extern "C" __global__ void BOUNDS name(GEMM_ARGS, double *__restrict__ part, const float *__restrict__ gate, int ldg, \
-                                           const float *__restrict__ up, int ldu, int n, int qbits) { \
-        extern __shared__ float ord_smem[]; \
-        uint4 *recs = (uint4 *)(ord_smem + (long long)G * M * 16); \
-        float *scl = (float *)(recs + ORD_WARPS * ORD_BATCH * M * 8); \
-        gemv_ord_body<false, DEEP>(OrdActSwiglu{gate, up, ldg, ldu, n, qbits, M, G, recs, scl}, OrdResidualStore{y, N, part}, wt, ws, P, \
-                                   M, N, G); \
-    }
-DEC_SWIGLU_RESID_GEMV(dec_swiglu_resid_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
-DEC_SWIGLU_RESID_GEMV(dec_swiglu_resid_gemv_deep, __launch_bounds__(ORD_WARPS * 32, 2), true)
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums
 // dec_add_rmsnorm without the add and without a block-wide reduction: the matmul before it (dec_resid_gemv) left the

@@ -76,11 +76,10 @@ class AttentionKernelsGpuTest {
 
     /**
      * Each decode-step switch alone, off against the defaults, A8, bit for bit: the cache read before the qkv matmul ends
-     * (the same values, loaded earlier) and SwiGLU computed by down_proj's warps from the gate and up outputs (the same
-     * operations and quantizer as the SwiGLU kernel).
+     * (the same values, loaded earlier).
      */
     @ParameterizedTest(name = "head size {0}, {1}=false vs default")
-    @CsvSource({"64, preloadCache", "128, preloadCache", "64, fuseSwiglu", "128, fuseSwiglu"})
+    @CsvSource({"64, preloadCache", "128, preloadCache"})
     void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag) {
         List<float[]> off;
         System.setProperty("flexq.cuda." + flag, "false");

@@ -236,7 +236,6 @@ class CudaDecoderGpuTest {
             for (boolean fuse : new boolean[]{false, true}) {
                 System.setProperty("flexq.cuda.fuseRope", String.valueOf(fuse));
                 System.setProperty("flexq.cuda.fuseNorm", String.valueOf(fuse));
-                System.setProperty("flexq.cuda.fuseSwiglu", String.valueOf(fuse));
                 System.setProperty("flexq.cuda.preloadCache", String.valueOf(fuse));
                 try (ModelFile f = ModelFiles.open(p, types()); Llama d = device(f)) {
                     List<float[]> out = fuse ? fused : separate;
@@ -263,7 +262,6 @@ class CudaDecoderGpuTest {
                 } finally {
                     System.clearProperty("flexq.cuda.fuseRope");
                     System.clearProperty("flexq.cuda.fuseNorm");
-                    System.clearProperty("flexq.cuda.fuseSwiglu");
                     System.clearProperty("flexq.cuda.preloadCache");
                 }
             }
