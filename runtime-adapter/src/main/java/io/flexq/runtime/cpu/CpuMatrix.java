@@ -21,7 +21,8 @@ import java.util.concurrent.RecursiveAction;
  * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows x 2 tokens
  * per step: 6 vector loads feed 8 FMAs), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
  * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
- * number of threads (chunks start at multiples of the row block).
+ * number of threads (chunks start at multiples of the row block). With 16-lane vectors and the native library the
+ * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
  *
  * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
  * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
@@ -188,6 +189,20 @@ public final class CpuMatrix implements WeightMatrix {
      * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / 2 tokens.
      */
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
+        gemm(r0, r1, x, tokens, y, NativeGemm.available());
+    }
+
+    /**
+     * All rows for every token on the calling thread, with the native panel loop or (false) the Vector API one
+     * only: the two are bit-identical (NativeGemmTest).
+     */
+    void gemmOnCaller(ActivationBatch in, ActivationBatch out, boolean nativePanels) {
+        WeightMatrix.checkShapes(this, in, out);
+        gemm(0, rows, in.data(), in.tokens(), out.data(), nativePanels);
+        out.changed();
+    }
+
+    private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y, boolean nativePanels) {
         float[] w = new float[ROW_BLOCK * panel];
         float[] acc = new float[tokens * ROW_BLOCK];
         long xRow = 4L * cols;
@@ -200,9 +215,14 @@ public final class CpuMatrix implements WeightMatrix {
                 for (int i = 0; i < nr; i++) {
                     kernel.decode(data, rb + i, k0, kn, w, i * panel);
                 }
+                int done = 0;
+                if (nativePanels && NativeGemm.available()) {
+                    done = nr / 4 * 4;
+                    NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                }
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
-                    int i = 0;
+                    int i = done;
                     for (; i + 4 <= nr; i += 4) {
                         int t = t0;
                         for (; t + 2 <= t1; t += 2) {
