@@ -90,32 +90,32 @@ static inline float half_to_float(uint16_t h) {
 /*
  * Rows [r, r + 16) (those below rEnd; the rest zero codes and zero scale) into one packed block: pk[(j * 8 + s) * 64 +
  * 4 l + k] = code of row r + l, column 32 j + 4 s + k; sc[j * 16 + l] = d of that row's block j; corr[j * 16 + l] =
- * -128 * the sum of its 32 codes (the accumulator's start, cancelling the activation offset).
+ * -128 * the sum of its 32 codes (the accumulator's start, cancelling the activation offset). One gather per step
+ * (lane l reads row l's 4 codes), the code sums by vpdpbusd against ones: a short prompt (tens of tokens) reuses each
+ * packed block only that often, so the repacking has to cost little next to it.
  */
-static void repack(const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr) {
-    for (int l = 0; l < 16; l++) {
-        const uint8_t *row = w + (long) (r + l) * rowBytes;
-        for (int j = 0; j < nb; j++) {
-            if (r + l >= rEnd) {
-                for (int s = 0; s < 8; s++) {
-                    memset(pk + ((long) j * 8 + s) * 64 + 4 * l, 0, 4);
-                }
-                sc[j * 16 + l] = 0.0f;
-                corr[j * 16 + l] = 0;
-                continue;
+TVNNI static void repack(const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr) {
+    int valid = rEnd - r < 16 ? rEnd - r : 16;
+    __mmask16 m = valid >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << valid) - 1);
+    const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                            _mm512_set1_epi32((int) rowBytes));
+    const __m512i ones = _mm512_set1_epi8(1);
+    const uint8_t *base = w + (long) r * rowBytes;
+    for (int j = 0; j < nb; j++) {
+        const uint8_t *blk = base + (long) j * 34;
+        __m512i sum = _mm512_setzero_si512();
+        for (int s = 0; s < 8; s++) {
+            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * s, 1);
+            _mm512_storeu_si512(pk + ((long) j * 8 + s) * 64, v);
+            sum = _mm512_dpbusd_epi32(sum, ones, v);
+        }
+        _mm512_storeu_si512(corr + j * 16, _mm512_mullo_epi32(sum, _mm512_set1_epi32(-128)));
+        for (int l = 0; l < 16; l++) {
+            uint16_t dh = 0;
+            if (l < valid) {
+                memcpy(&dh, blk + (long) l * rowBytes, 2);
             }
-            const uint8_t *blk = row + (long) j * 34;
-            uint16_t dh;
-            memcpy(&dh, blk, 2);
-            int32_t sum = 0;
-            for (int s = 0; s < 8; s++) {
-                memcpy(pk + ((long) j * 8 + s) * 64 + 4 * l, blk + 2 + 4 * s, 4);
-                for (int k = 0; k < 4; k++) {
-                    sum += (int8_t) blk[2 + 4 * s + k];
-                }
-            }
-            sc[j * 16 + l] = half_to_float(dh);
-            corr[j * 16 + l] = -128 * sum;
+            sc[j * 16 + l] = l < valid ? half_to_float(dh) : 0.0f;
         }
     }
 }
