@@ -168,7 +168,8 @@ public final class FlexqKernels {
             throw new IllegalArgumentException(spec.name() + ": the wgmma kernels run on compute capability 9.0 only, this device is "
                     + device.computeCapability());
         }
-        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix();
+        boolean deep = spec.ordered() && partials == null && out == OutputType.F32 && KernelSpec.orderedDeep(cols);
+        String name = (partials == null ? spec.name() : spec.name() + "_p") + out.suffix() + (deep ? "_deep" : "");
         Supplier<String> ctx = () -> name + " M=" + tokens + " N=" + rows + " K=" + cols + (spec.gemm() || spec.ordered() ? "" : " splits=" + splits);
         if (spec.ordered()) {
             if (tokens > KernelSpec.ORDERED_MAX_TOKENS) {

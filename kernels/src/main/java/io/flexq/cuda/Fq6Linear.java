@@ -1,5 +1,7 @@
 package io.flexq.cuda;
 
+import java.util.function.Supplier;
+
 /**
  * An FQ6 matrix in the INT8-MMA tile layout (flexq.cu) with its scale tiles, run as W6A6 or W6A8 through the kernel
  * the {@link Dispatcher} picks for (M, N, K); or, for W6A16 ({@code bits == 16}), the FQ6 bytes as stored, run by the
@@ -54,10 +56,15 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         if (rows != qDim + 2 * kvDim) {
             throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
         }
-        k.launch("dec_qkv_rope_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
-                () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer,
-                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer);
+        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer};
+        Supplier<String> what = () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer;
+        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
+        if (KernelSpec.orderedDeep(cols)) {
+            k.launch("dec_qkv_rope_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        } else {
+            k.launch("dec_qkv_rope_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        }
     }
 
     /**
@@ -66,10 +73,15 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
      */
     void runResidual(FlexqKernels k, LayerInput in, long x, long parts) {
         int m = in.rows, g = FlexqKernels.groups(cols);
-        k.launch("dec_resid_gemv", KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32,
-                () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols,
-                tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts);
+        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts};
+        Supplier<String> what = () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols;
+        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
+        if (KernelSpec.orderedDeep(cols)) {
+            k.launch("dec_resid_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        } else {
+            k.launch("dec_resid_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
+        }
     }
 
     @Override

@@ -123,6 +123,17 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
     }
 
     /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
+    /** Groups of K one round of the ordered GEMV's warps takes (ORD_WARPS * ORD_BATCH in flexq.cu). */
+    public static final int ORDERED_ROUND_GROUPS = ORDERED_WARPS * 4;
+
+    /**
+     * Whether an ordered GEMV over K = cols runs its {@code _deep} entry point (flexq.cu gemv_ord_body's DEEP): K past
+     * one round of groups; {@code flexq.cuda.deepGemv=false} (read per launch) keeps the lean one (A/B runs).
+     */
+    public static boolean orderedDeep(int cols) {
+        return FlexqKernels.groups(cols) > ORDERED_ROUND_GROUPS && !"false".equals(System.getProperty("flexq.cuda.deepGemv"));
+    }
+
     public static int orderedSharedBytes(int tokens, int cols) {
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }

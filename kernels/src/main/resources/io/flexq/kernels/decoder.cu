@@ -694,10 +694,15 @@ struct OrdRopeStore {
     }
 };
 
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_qkv_rope_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
-        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) {
-    gemv_ord_body<false>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
-}
+// Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
+#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, int kvDim, int hd, int pairs, \
+                                           const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, \
+                                   N, G); \
+    }
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -722,6 +727,9 @@ struct OrdResidualStore {
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
+}
+extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv_deep(GEMM_ARGS, double *__restrict__ part) {
+    gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums

@@ -501,8 +501,8 @@ __device__ __forceinline__ void gemv_body(const uint4 *__restrict__ wt, const u1
 #define ORD_WARPS 8
 #define ORD_BATCH 4
 // Blocks per SM the entry points ask for (80 registers): 1.5x the weight bytes in flight of the two that 120 registers
-// allowed when each batch's activation fragments were all loaded before its first group (step 289.9 vs 284.8 tok/s,
-// bench/results/e2e-h100.md round 6).
+// allow when each batch's activation fragments are all loaded before its first group (step 289.9 vs 284.8 tok/s,
+// bench/results/e2e-h100.md round 6); the `_deep` entry points do that, for K past one round (see gemv_ord_body).
 #define ORD_MIN_BLOCKS 3
 
 struct OrdActRecords {
@@ -535,7 +535,11 @@ struct OrdStore {
     }
 };
 
-template <bool WITHP, typename ActSrc, typename Epi>
+// DEEP: a batch's four activation fragments are loaded together before its first group (120 registers, two blocks per
+// SM) rather than each as its group is computed (80, three): for K past one round of batches (G > ORD_WARPS *
+// ORD_BATCH), where each warp takes several batches one after the other and their activation loads would otherwise
+// wait one by one (8B down_proj: 26.5 us lean, 24.0 deep). The same arithmetic in the same order either way.
+template <bool WITHP, bool DEEP = false, typename ActSrc, typename Epi>
 __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi, const uint4 *__restrict__ wt,
                                               const u16 *__restrict__ ws, int *__restrict__ P, int M, int N, int G) {
     extern __shared__ float terms[];
@@ -566,21 +570,27 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
         src.prepare(gb, lane);
+        u32 a[DEEP ? ORD_BATCH : 1][8];  // lean: loaded as its group is computed, the block fits three to an SM
+        float s[DEEP ? ORD_BATCH : 1][2];
+        if (DEEP) {
+#pragma unroll
+            for (int b = 0; b < ORD_BATCH; ++b) {
+                if (gb + b < G) src.load(gb + b, b, gid, tig, a[DEEP ? b : 0], s[DEEP ? b : 0]);
+            }
+        }
 #pragma unroll
         for (int b = 0; b < ORD_BATCH; ++b) {
-            const int g = gb + b;
+            const int g = gb + b, ab = DEEP ? b : 0;
             if (g < G) {
-                u32 a[8];  // loaded as its group is computed: the block fits three to an SM (ORD_MIN_BLOCKS)
-                float s[2];
-                src.load(g, b, gid, tig, a, s);
+                if (!DEEP) src.load(g, b, gid, tig, a[ab], s[ab]);
                 int p[4];
-                tile_group_product<PATH_I8, 8>(w[b], a, p);
+                tile_group_product<PATH_I8, 8>(w[b], a[ab], p);
                 const float swLo = h2f((u16)(sw[b] & 0xFFFF)), swHi = h2f((u16)(sw[b] >> 16));
 #pragma unroll
                 for (int c = 0; c < 4; ++c) {
                     const int r = gid + 8 * (c >> 1), t = 2 * tig + (c & 1);
                     if (t < M) {
-                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[c & 1]));
+                        terms[(g * M + t) * 16 + r] = __fmul_rn(exact_i2f(p[c]), __fmul_rn(c < 2 ? swLo : swHi, s[ab][c & 1]));
                         if (WITHP && rt * 16 + r < N) P[((long long)t * N + rt * 16 + r) * G + g] = p[c] >> 2;
                     }
                 }
@@ -800,7 +810,9 @@ __device__ __forceinline__ void gemm_body(const uint4 *__restrict__ wt, const u1
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name##_f16(GEMM_ARGS_T(OutF16)) { \
         gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutF16>{y, N}, wt, ws, P, M, N, G); } \
     extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) name##_bf16(GEMM_ARGS_T(OutBf16)) { \
-        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); }
+        gemv_ord_body<false>(ORD_RECORDS, OrdStore<OutBf16>{y, N}, wt, ws, P, M, N, G); } \
+    extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) name##_deep(GEMM_ARGS) { \
+        gemv_ord_body<false, true>(ORD_RECORDS, OrdStore<float>{y, N}, wt, ws, P, M, N, G); }
 DEF_GEMV_ORD(flexq_gemv_i8_ord)
 
 // GEMV: name suffix ntX = 8X tokens per warp.
