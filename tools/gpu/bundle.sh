@@ -33,4 +33,18 @@ cp tools/gpu/run-tests.sh tools/gpu/e2e-bench.sh "$g/"
 mkdir -p "$g/anchors"; cp "$src"/bench-anchors/* "$g/anchors/"
 # CPU comparison with llama.cpp (bash .gpu/cpu-vs-llamacpp.sh): the scripts, the synthetic GGUF writer, llama.cpp's source
 cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
+# FLEXQ_BUNDLE=lean: the decoder session recipe (docs/GPU-DECODER.md's benchmarks, with tools/gpu/bundle-27m.sh's
+# .gpu27 carrying the llama.cpp source and the 27M files in a first call): no llama.cpp tarballs here, no conformance
+# or flexq-plugin test classes (the kernels' GPU tests use neither), no cubins but those of FLEXQ_CUDA_ARCHS, two
+# stories260K files fewer; the carry (this folder plus the tracked files) must stay under 64,000,000 bytes.
+if [ "${FLEXQ_BUNDLE:-}" = lean ]; then
+  rm -f "$g/llama.cpp-src.tar.xz" "$g/anchors/llama.cpp-src.tar.xz" "$g"/shared/models/stories260K-{q8_0,f16}.gguf
+  rm -rf "$g"/classes/conformance-tests* "$g/classes/flexq-plugin-test"
+  for c in "$g"/classes/kernels/io/flexq/kernels/flexq-*.cubin; do
+    arch=$(basename "$c" .cubin); arch=${arch#flexq-}
+    case ",${FLEXQ_CUDA_ARCHS:-$arch}," in *",$arch,"*) ;; *) rm -f "$c";; esac
+  done
+  tracked=$(git ls-files -z | du -cb --files0-from=- | tail -1 | cut -f1)
+  echo "carry: $(du -sb "$g" | cut -f1) + $tracked tracked = $(( $(du -sb "$g" | cut -f1) + tracked )) bytes (limit 64,000,000)"
+fi
 du -sh "$g"

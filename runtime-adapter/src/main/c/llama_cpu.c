@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <immintrin.h>
+#include "lane_sums.h"
 
 #define T512 __attribute__((target("avx512f")))
 
@@ -117,24 +118,7 @@ T512 static inline __attribute__((always_inline)) __m512 scores16(const float *q
             v[k] = _mm512_fmadd_ps(qc, ld16(keys, k0 + k * rowStride + 16 * (size_t) c, f16), v[k]);
         }
     }
-    __m512 s1[8], s2[4], s3[2];
-    for (int m = 0; m < 8; m++) { /* lane i < 8: key 2m, i + (i ^ 8); lanes 8..15: key 2m + 1 */
-        s1[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                              _mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    for (int p = 0; p < 4; p++) { /* 128-bit chunk c: key 4p + c, lanes i < 4 of i + (i ^ 4) */
-        s2[p] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(2, 0, 2, 0)),
-                              _mm512_shuffle_f32x4(s1[2 * p], s1[2 * p + 1], _MM_SHUFFLE(3, 1, 3, 1)));
-    }
-    for (int q = 0; q < 2; q++) { /* chunk c: lanes 0, 1 key 8q + c; lanes 2, 3 key 8q + 4 + c (i + (i ^ 2)) */
-        s3[q] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                              _mm512_shuffle_ps(s2[2 * q], s2[2 * q + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-    }
-    /* i + (i ^ 1): chunk c lane l = key c + 4l */
-    __m512 z = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                             _mm512_shuffle_ps(s3[0], s3[1], _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512i order = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
-    return _mm512_permutexvar_ps(order, z);
+    return lane_sums16(v);  /* lane k: the score of key k */
 }
 
 /*

@@ -35,7 +35,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     enum Head { NONE, LAST, ALL }
 
-    private record GraphKey(int rows, Head head, boolean argmax, int chunks) {
+    private record GraphKey(int rows, Head head, boolean argmax, int chunks, boolean separate) {
     }
 
     final LlamaConfig c;
@@ -282,7 +282,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             maxPos = Math.max(maxPos, pos[i]);
         }
-        boolean onePrompt = isOnePrompt(seqs, pos);
+        boolean onePrompt = isOnePrompt(seqs, pos), separate = distinctSequences(seqs);
         int ch = d.attentionChunk(m, c.headSize(), onePrompt);
         int needed = maxPos / ch + 1;
         int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
@@ -303,21 +303,21 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (profile != null) {
             try (CudaStream.Graph g = stream.capture(() -> {
                 profile.begin();
-                encode(m, h, argmax, chunks, ch, onePrompt);
+                encode(m, h, argmax, chunks, ch, onePrompt, separate);
             }, () -> "capturing a profiled forward of " + m + " rows")) {
                 g.launch(() -> "profiled forward");
                 stream.synchronize(() -> "a profiled forward of " + m + " rows");
             }
         } else if (useGraphs && m <= GRAPH_ROWS) {
-            GraphKey key = new GraphKey(m, h, argmax, chunks);
+            GraphKey key = new GraphKey(m, h, argmax, chunks, separate);
             CudaStream.Graph g = graphs.get(key);
             if (g == null) {
-                g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt), () -> "capturing the decoder for " + key);
+                g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt, separate), () -> "capturing the decoder for " + key);
                 graphs.put(key, g);
             }
             g.launch(() -> "decoder graph " + key);
         } else {
-            encode(m, h, argmax, chunks, ch, onePrompt);
+            encode(m, h, argmax, chunks, ch, onePrompt, separate);
         }
         int headRows = h == Head.ALL ? m : 1;
         int[] ids = new int[argmax ? headRows : 0];
@@ -344,8 +344,26 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         return true;
     }
 
-    /** Every launch of one forward of m rows whose row table is in work.rows. */
-    private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt) {
+    /**
+     * Whether every row belongs to a sequence of its own (a decode step), so that the only cache position this forward
+     * writes for a row's sequence is the row's own.
+     */
+    private static boolean distinctSequences(CudaSequence[] seqs) {
+        for (int i = 1; i < seqs.length; i++) {
+            for (int j = 0; j < i; j++) {
+                if (seqs[i] == seqs[j]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Every launch of one forward of m rows whose row table is in work.rows; {@code separate}: see
+     * {@link #distinctSequences}.
+     */
+    private void encode(int m, Head h, boolean argmax, int chunks, int ch, boolean onePrompt, boolean separate) {
         DecoderWork w = work;
         int dim = c.dim(), qDim = c.qDim(), hd = c.headSize();
         float scale = (float) (1.0 / Math.sqrt(hd));
@@ -376,7 +394,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             if (!skipOther) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
+                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
                 if (d.mergesInAttention(m, hd, onePrompt)) {
                     mark("attention (+merge, quantize)");
                 } else {

@@ -29,6 +29,8 @@ final class DecoderKernels {
     private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
+    /** Bits of the decode attention kernels' opts (decoder.cu). */
+    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
     static final int ROW_BYTES = 24;
 
@@ -98,6 +100,11 @@ final class DecoderKernels {
     private final boolean fuseMerge = !"false".equals(System.getProperty("flexq.cuda.fuseMerge"));
     /** {@code flexq.cuda.earlyValues=false} (read when a model loads): decode-step attention loads values after the softmax (A/B runs). */
     private final boolean earlyValues = !"false".equals(System.getProperty("flexq.cuda.earlyValues"));
+    /**
+     * {@code flexq.cuda.preloadCache=false} (read when a model loads): decode-step attention loads the cache after the
+     * wait for the qkv matmul rather than before it (A/B runs; see ATT_PRELOAD in decoder.cu).
+     */
+    private final boolean preloadCache = !"false".equals(System.getProperty("flexq.cuda.preloadCache"));
 
     /**
      * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
@@ -111,10 +118,12 @@ final class DecoderKernels {
     /**
      * Attention over the row's cache into chunk partials; where {@link #mergesInAttention} holds, also the merge into
      * out (and act / sa when qbits is 6 or 8, as {@link #attentionMerge}), counting finished chunks in
-     * {@code counters} (m * kvHeads ints, zero between launches).
+     * {@code counters} (m * kvHeads ints, zero between launches). {@code separate}: every row is a sequence of its own,
+     * so the cache positions other than each row's own were written before this forward and may be read before the
+     * qkv matmul ends.
      */
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
-                   int ch, boolean onePrompt, long counters, long out, int ldo, int qbits, long act, long sa) {
+                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
         if (tiled(m, hd, onePrompt)) {
             int g = heads / kvHeads;
@@ -128,7 +137,8 @@ final class DecoderKernels {
             return;
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
-                mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m), earlyValues ? 1 : 0};
+                mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
+                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
         if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
         } else {

@@ -58,13 +58,7 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         }
         Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
                 FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer};
-        Supplier<String> what = () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer;
-        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
-        if (KernelSpec.orderedDeep(cols)) {
-            k.launch("dec_qkv_rope_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        } else {
-            k.launch("dec_qkv_rope_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        }
+        launchOrdered(k, "dec_qkv_rope_gemv", m, () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer, args);
     }
 
     /**
@@ -75,13 +69,16 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
         int m = in.rows, g = FlexqKernels.groups(cols);
         Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
                 FlexqKernels.ldsa(m), x, 0L, m, rows, g, g, parts};
-        Supplier<String> what = () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols;
-        int smem = KernelSpec.orderedSharedBytes(m, cols), threads = KernelSpec.ORDERED_WARPS * 32;
-        if (KernelSpec.orderedDeep(cols)) {
-            k.launch("dec_resid_gemv_deep", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        } else {
-            k.launch("dec_resid_gemv", smem, (rows + 15) / 16, 1, 1, threads, what, args);
-        }
+        launchOrdered(k, "dec_resid_gemv", m, () -> "dec_resid_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols, args);
+    }
+
+    /**
+     * One launch of an ordered-GEMV entry point of decoder.cu over this matrix's row tiles: {@code kernel}, or its
+     * {@code _deep} twin where K runs past one round of batches ({@link KernelSpec#orderedDeep}).
+     */
+    private void launchOrdered(FlexqKernels k, String kernel, int m, Supplier<String> what, Object... args) {
+        String entry = KernelSpec.orderedDeep(cols) ? kernel + "_deep" : kernel;
+        k.launch(entry, KernelSpec.orderedSharedBytes(m, cols), (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
     }
 
     @Override

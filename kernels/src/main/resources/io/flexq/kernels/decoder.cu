@@ -346,41 +346,62 @@ struct AttMerge {
     int ldsa;
 };
 
+// opts bit 0 (ATT_EARLY_VALUES): a chunk of at most 4 * ATT_UNROLL positions (decode steps) loads its values with its
+// keys, a memory round trip before they are needed. Bit 1 (ATT_PRELOAD, with bit 0; only where no position but the
+// row's own was written by this forward: a decode step, where every row is its own sequence): the keys and values of
+// the chunk's positions other than the row's own, written by earlier steps, are loaded before the wait for the kernel
+// that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
+#define ATT_EARLY_VALUES 1
+#define ATT_PRELOAD 2
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int earlyValues) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
     pdl_launch();
-    pdl_wait();
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
     __shared__ float accs[4][ATT_MAXG * HD];
     const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
-    const RowInfo r = rows[t];
+    const RowInfo r = rows[t];  // the host's row table, copied before the forward's first kernel: readable before the wait
     const int G = heads / kvHeads, kvDim = kvHeads * HD;
     const int p0 = c * ch;
     const int n = min(ch, r.pos + 1 - p0);
-    if (n <= 0) return;  // the merge reads only chunks up to the row's position
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
+    // scores; with early values a chunk is one round per warp (positions warp, warp + 4, ...)
+    const bool early = (opts & ATT_EARLY_VALUES) != 0 && n <= 4 * ATT_UNROLL;
+    const bool preload = early && (opts & ATT_PRELOAD) != 0;
+    const int own = r.pos - p0;  // the row's own position in this chunk (n - 1 in its last chunk; else >= n)
+    uint2 kraw[ATT_UNROLL], vraw[ATT_UNROLL];
+    if (preload) {
+#pragma unroll
+        for (int u = 0; u < ATT_UNROLL; ++u) {
+            const int j = warp + 4 * u;
+            if (j < n && j != own) {
+                kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
+                vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+            }
+        }
+    }
+    pdl_wait();
+    if (n <= 0) return;  // the merge reads only chunks up to the row's position
     float qr[ATT_MAXG][DPL];
 #pragma unroll
     for (int g = 0; g < ATT_MAXG; ++g)
 #pragma unroll
         for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
-    const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    // scores; a chunk of at most 4 * ATT_UNROLL positions (decode steps) is one round per warp, and then (earlyValues)
-    // its values are loaded with its keys, a memory round trip before they are needed
-    const bool early = earlyValues != 0 && n <= 4 * ATT_UNROLL;
-    uint2 vraw[ATT_UNROLL];
     for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
         float kv[ATT_UNROLL][DPL];
 #pragma unroll
         for (int u = 0; u < ATT_UNROLL; ++u) {
             const int j = j0 + 4 * u;
             if (j < n) {
-                load_half_row<DPL>(kc + (long long)j * kvDim, kv[u]);
-                if (early) vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+                if (!preload || j == own) {
+                    kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
+                    if (early) vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
+                }
+                widen_halves<DPL>(kraw[u], kv[u]);
             }
         }
 #pragma unroll
@@ -490,14 +511,14 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 }
 
 #define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
-    float *__restrict__ sa, int ldsa, int earlyValues
+    float *__restrict__ sa, int ldsa, int opts
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, earlyValues);
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of

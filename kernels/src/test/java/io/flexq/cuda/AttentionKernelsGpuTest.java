@@ -10,6 +10,7 @@ import io.flexq.runtime.tensor.BuiltinTypes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
@@ -36,10 +37,16 @@ class AttentionKernelsGpuTest {
         GpuTestData.assumeGpu();
     }
 
-    @ParameterizedTest(name = "head size {0}")
-    @ValueSource(ints = {64, 128})
-    void warpKernelsEqualTheGenericKernel(int hd) {
-        List<float[]> generic = logits(shape(hd), "generic"), warps = logits(shape(hd), null);
+    @ParameterizedTest(name = "head size {0}, cache read before the qkv matmul ends: {1}")
+    @CsvSource({"64, true", "64, false", "128, true", "128, false"})
+    void warpKernelsEqualTheGenericKernel(int hd, boolean preload) {
+        List<float[]> generic = logits(shape(hd), "generic"), warps;
+        System.setProperty("flexq.cuda.preloadCache", String.valueOf(preload));
+        try {
+            warps = logits(shape(hd), null);
+        } finally {
+            System.clearProperty("flexq.cuda.preloadCache");
+        }
         double worst = 0, scale = 0;
         for (int i = 0; i < generic.size(); i++) {
             for (int v = 0; v < generic.get(i).length; v++) {
@@ -62,17 +69,39 @@ class AttentionKernelsGpuTest {
     @ValueSource(ints = {64, 128})
     void mergeInTheAttentionKernelEqualsTheSeparateMergeBitForBit(int hd) {
         List<List<float[]>> runs = separateThenFused(() -> logits(shape(hd), null, "a8"));
-        List<float[]> separate = runs.get(0), fused = runs.get(1);
-        for (int i = 0; i < separate.size(); i++) {
-            float[] a = separate.get(i), b = fused.get(i);
-            for (int v = 0; v < a.length; v++) {
+        assertBitForBit(runs.get(0), runs.get(1), "separate merge", "in the attention kernel");
+        System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
+                hd, runs.get(0).size());
+    }
+
+    /**
+     * Each decode-step switch alone, off against the defaults, A8, bit for bit: the cache read before the qkv matmul ends
+     * (the same values, loaded earlier).
+     */
+    @ParameterizedTest(name = "head size {0}, {1}=false vs default")
+    @CsvSource({"64, preloadCache", "128, preloadCache"})
+    void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag) {
+        List<float[]> off;
+        System.setProperty("flexq.cuda." + flag, "false");
+        try {
+            off = logits(shape(hd), null, "a8");
+        } finally {
+            System.clearProperty("flexq.cuda." + flag);
+        }
+        assertBitForBit(off, logits(shape(hd), null, "a8"), flag + "=false", "default");
+        System.out.printf("[attention] head size %d: %s=false equals the default bit for bit, %d rows%n", hd, flag, off.size());
+    }
+
+    private static void assertBitForBit(List<float[]> a, List<float[]> b, String aName, String bName) {
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            float[] x = a.get(i), y = b.get(i);
+            for (int v = 0; v < x.length; v++) {
                 int row = i, at = v;
-                assertEquals(Float.floatToRawIntBits(a[v]), Float.floatToRawIntBits(b[v]),
-                        () -> "row " + row + " logit " + at + ": separate merge " + a[at] + ", in the attention kernel " + b[at]);
+                assertEquals(Float.floatToRawIntBits(x[v]), Float.floatToRawIntBits(y[v]),
+                        () -> "row " + row + " logit " + at + ": " + aName + " " + x[at] + ", " + bName + " " + y[at]);
             }
         }
-        System.out.printf("[attention] head size %d: merge in the attention kernel equals the separate merge bit for bit, %d rows%n",
-                hd, separate.size());
     }
 
     /**

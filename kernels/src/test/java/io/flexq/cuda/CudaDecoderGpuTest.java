@@ -236,6 +236,7 @@ class CudaDecoderGpuTest {
             for (boolean fuse : new boolean[]{false, true}) {
                 System.setProperty("flexq.cuda.fuseRope", String.valueOf(fuse));
                 System.setProperty("flexq.cuda.fuseNorm", String.valueOf(fuse));
+                System.setProperty("flexq.cuda.preloadCache", String.valueOf(fuse));
                 try (ModelFile f = ModelFiles.open(p, types()); Llama d = device(f)) {
                     List<float[]> out = fuse ? fused : separate;
                     try (LlamaSession s = d.newSession(64)) {
@@ -261,6 +262,7 @@ class CudaDecoderGpuTest {
                 } finally {
                     System.clearProperty("flexq.cuda.fuseRope");
                     System.clearProperty("flexq.cuda.fuseNorm");
+                    System.clearProperty("flexq.cuda.preloadCache");
                 }
             }
             for (int i = 0; i < separate.size(); i++) {

@@ -26,6 +26,9 @@ import java.util.function.Supplier;
  */
 public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
+    /** A thread that never runs: a segment it may access is not confined to any thread. */
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> { });
+
     /** Derived-form key of the zero-padded fp32 copy of a batch used by W6A16. */
     private record PaddedInput(int paddedCols) {
     }
@@ -148,12 +151,16 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         int tokens = in.tokens();
         if (fast != null) {
             QuantizedActivations a = quantized(in);
-            // a heap array, not out.data(): the pool's threads may not access a confined segment
-            float[] y = new float[Math.multiplyExact(tokens, rows)];
-            MemorySegment ys = MemorySegment.ofArray(y);
+            // straight into out.data() when every thread may write it (a prompt's output is megabytes: a heap
+            // array and a copy cost about a third of a 27M model's prompt matmul); else a heap array, then a copy
+            boolean direct = out.data().isAccessibleBy(PROBE);
+            float[] y = direct ? null : new float[Math.multiplyExact(tokens, rows)];
+            MemorySegment ys = direct ? out.data() : MemorySegment.ofArray(y);
             parallel(tokens, fast.tasks, (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP,
                     (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null));
-            MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
+            if (!direct) {
+                MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
+            }
             out.changed();
             return;
         }

@@ -116,12 +116,15 @@ class HeadQuantizerTest {
         }
     }
 
+    /**
+     * The logits after each token, one decode step at a time: a batch of tokens would run a Q8_0 head with 8-bit
+     * activations (the runtime's NativeQ8 prompts, llama.cpp's numerics), and this test compares heads at fp32.
+     */
     private static float[][] logits(ModelFile m, int[] tokens) {
         try (Llama l = Llama.load(m, LOADER, s -> { }); LlamaSession s = l.newSession(tokens.length, tokens.length)) {
-            float[][] out = s.forwardAll(tokens, 0, tokens.length);
-            float[][] copy = new float[out.length][];
-            for (int i = 0; i < out.length; i++) {
-                copy[i] = out[i].clone();
+            float[][] copy = new float[tokens.length][];
+            for (int i = 0; i < tokens.length; i++) {
+                copy[i] = s.forward(tokens, i, 1).clone();
             }
             return copy;
         }

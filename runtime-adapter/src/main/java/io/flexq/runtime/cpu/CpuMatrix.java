@@ -21,7 +21,10 @@ import java.util.concurrent.RecursiveAction;
  * {@value #PANEL} columns to fp32 once, then multiplies it with every token of the batch (4 rows x 2 tokens
  * per step: 6 vector loads feed 8 FMAs), in tiles of {@value #TOKEN_TILE} tokens so their activations stay in cache. Sums are
  * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
- * number of threads (chunks start at multiples of the row block).
+ * number of threads (chunks start at multiples of the row block). With 16-lane vectors and the native library the
+ * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
+ * Q8_0 prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has AVX-512
+ * VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits).
  *
  * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
  * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
@@ -55,6 +58,8 @@ public final class CpuMatrix implements WeightMatrix {
     /** Runs one-token matmuls when the lease has one, else {@link #pool} does. */
     private final SpinTeam team;
     private final int panel;
+    /** Q8_0 prompts run with 8-bit activations ({@link NativeQ8}) instead of the fp32 GEMM. */
+    private final boolean int8Prompts;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
@@ -69,6 +74,7 @@ public final class CpuMatrix implements WeightMatrix {
         this.team = hold.team();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
+        this.int8Prompts = kernel instanceof Q8_0Kernel && NativeQ8.available();
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
@@ -96,7 +102,7 @@ public final class CpuMatrix implements WeightMatrix {
 
     @Override
     public String describe() {
-        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (fastGemv != null ? ", native one-token loop" : "") + ", " + Simd.describe()
+        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + ", " + Simd.describe()
                 + ", " + pool.getParallelism() + " threads)";
     }
 
@@ -108,6 +114,10 @@ public final class CpuMatrix implements WeightMatrix {
         }
         int tokens = in.tokens();
         long work = (long) rows * cols * tokens;
+        if (int8Prompts && tokens >= NativeQ8.MIN_TOKENS) {
+            matmulInt8(in, out, work);
+            return;
+        }
         boolean onTeam = tokens == 1 && team != null;
         if (work < (onTeam ? TEAM_SERIAL_WORK : SERIAL_WORK) || pool.getParallelism() <= 1 || !shareable(data)) {
             compute(0, rows, in.data(), tokens, out.data());
@@ -133,6 +143,26 @@ public final class CpuMatrix implements WeightMatrix {
         out.changed();
     }
 
+    /** A Q8_0 prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch, rows split over the pool. */
+    private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
+        NativeQ8.Codes a = NativeQ8.codes(in);
+        long rowBytes = type.rowBytes(cols);
+        if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
+            NativeQ8.gemm(data, rowBytes, cols, 0, rows, a, out.data(), rows);
+        } else {
+            MemorySegment y = shareable(out.data()) ? out.data() : MemorySegment.ofArray(new byte[Math.toIntExact(4L * in.tokens() * rows)]);
+            long perRow = (long) cols * in.tokens();
+            int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
+            int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
+            int grain = roundUp(Math.max(byWork, byBalance), 2 * ROW_BLOCK);
+            pool.invoke(new Chunk((r0, r1) -> NativeQ8.gemm(data, rowBytes, cols, r0, r1, a, y, rows), 0, rows, grain));
+            if (y != out.data()) {
+                MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
+            }
+        }
+        out.changed();
+    }
+
     /**
      * Rows [rowFrom, rowTo) on the calling thread, straight into {@code out} (the kernels write row r of
      * token t at {@code t * rows + r}, which is out's layout). Bit-identical to {@link #matmul(ActivationBatch,
@@ -145,7 +175,9 @@ public final class CpuMatrix implements WeightMatrix {
         if (in.data().asOverlappingSlice(out.data()).isPresent()) {
             throw new IllegalArgumentException(name + ": input and output batches share memory");
         }
-        if (rowFrom < rowTo) {
+        if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
+            NativeQ8.gemm(data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in), out.data(), rows);
+        } else if (rowFrom < rowTo) {
             compute(rowFrom, rowTo, in.data(), in.tokens(), out.data());
         }
         out.changed();
@@ -188,6 +220,20 @@ public final class CpuMatrix implements WeightMatrix {
      * Loop nest: row block (16) / column panel / token tile (32) / 4 rows / 2 tokens.
      */
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
+        gemm(r0, r1, x, tokens, y, NativeGemm.available());
+    }
+
+    /**
+     * All rows for every token on the calling thread, with the native panel loop or (false) the Vector API one
+     * only: the two are bit-identical (NativeGemmTest).
+     */
+    void gemmOnCaller(ActivationBatch in, ActivationBatch out, boolean nativePanels) {
+        WeightMatrix.checkShapes(this, in, out);
+        gemm(0, rows, in.data(), in.tokens(), out.data(), nativePanels);
+        out.changed();
+    }
+
+    private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y, boolean nativePanels) {
         float[] w = new float[ROW_BLOCK * panel];
         float[] acc = new float[tokens * ROW_BLOCK];
         long xRow = 4L * cols;
@@ -200,9 +246,14 @@ public final class CpuMatrix implements WeightMatrix {
                 for (int i = 0; i < nr; i++) {
                     kernel.decode(data, rb + i, k0, kn, w, i * panel);
                 }
+                int done = 0;
+                if (nativePanels && NativeGemm.available()) {
+                    done = nr / 4 * 4;
+                    NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                }
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
-                    int i = 0;
+                    int i = done;
                     for (; i + 4 <= nr; i += 4) {
                         int t = t0;
                         for (; t + 2 <= t1; t += 2) {

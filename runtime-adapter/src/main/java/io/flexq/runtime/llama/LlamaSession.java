@@ -237,9 +237,11 @@ public final class LlamaSession implements AutoCloseable {
         int pairs = rope.pairs();
 
         // attention: q, k, v of every token in one matmul each; k (rotated) and v then go into the cache rows
-        for (int t = 0; t < n; t++) {
-            VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
-        }
+        perTokens(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
+            }
+        });
         load(xb, hb, n);
         w.wq().matmul(xb, q);
         w.wk().matmul(xb, k);
@@ -247,21 +249,25 @@ public final class LlamaSession implements AutoCloseable {
         store(q, qh, 0, n);
         store(k, kh, 0, n);
         store(v, vh, 0, n);
-        for (int t = 0; t < n; t++) {
-            rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
-            rope.rotate(kh, t * kvDim, c.kvHeads(), cos, sin, t * pairs);
-        }
+        perTokens(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
+                rope.rotate(kh, t * kvDim, c.kvHeads(), cos, sin, t * pairs);
+            }
+        });
         cache.write(layer, kh, vh, position, n);
         cache.attend(layer, qh, n, position, atth, team);
         load(att, atth, n);
         w.wo().matmul(att, proj);
         store(proj, projh, 0, n);
-        VectorMath.add(projh, x, n * dim);
+        perTokens(n, (t0, t1) -> VectorMath.add(projh, x, t0 * dim, t1 * dim));
 
         // SwiGLU MLP
-        for (int t = 0; t < n; t++) {
-            VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
-        }
+        perTokens(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
+            }
+        });
         load(xb, hb, n);
         w.gate().matmul(xb, gate);
         w.up().matmul(xb, up);
@@ -271,7 +277,28 @@ public final class LlamaSession implements AutoCloseable {
         load(gate, gateh, n);
         w.down().matmul(gate, proj);
         store(proj, projh, 0, n);
-        VectorMath.add(projh, x, n * dim);
+        perTokens(n, (t0, t1) -> VectorMath.add(projh, x, t0 * dim, t1 * dim));
+    }
+
+    /** Tokens of a prompt at least this long spread their per-token steps (norms, RoPE, residual adds) over the team. */
+    private static final int PARALLEL_TOKENS = 16;
+
+    /**
+     * body(t0, t1) over [0, n) in token ranges: on the team for a prompt, else on this thread. The steps are per token,
+     * so the split does not change any bits.
+     */
+    private void perTokens(int n, TokenRange body) {
+        if (team == null || n < PARALLEL_TOKENS || team.threads() < 2) {
+            body.run(0, n);
+            return;
+        }
+        int chunks = Math.min(n, 4 * team.threads());
+        team.run(chunks, i -> body.run((int) ((long) n * i / chunks), (int) ((long) n * (i + 1) / chunks)));
+    }
+
+    @FunctionalInterface
+    private interface TokenRange {
+        void run(int t0, int t1);
     }
 
     /** Final norm and output head for rows [firstRow, firstRow + rows) of x, into result[resultOff ..]. */

@@ -69,11 +69,16 @@ final class VectorMath {
 
     /** y[i] += x[i] for i in [0, n). */
     static void add(float[] x, float[] y, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+        add(x, y, 0, n);
+    }
+
+    /** y[i] += x[i] for i in [from, to) (element-wise: any split gives the same bits). */
+    static void add(float[] x, float[] y, int from, int to) {
+        int i = from;
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
             FloatVector.fromArray(S, y, i).add(FloatVector.fromArray(S, x, i)).intoArray(y, i);
         }
-        for (; i < n; i++) {
+        for (; i < to; i++) {
             y[i] += x[i];
         }
     }

@@ -1,0 +1,96 @@
+/*
+ * The prompt (many-token) GEMM of io.flexq.runtime.cpu.CpuMatrix over one decoded fp32 weight panel, bit-identical
+ * to its Vector API loops with 16 float lanes (Simd.dot4 / Simd.dot4x2). For every (row i, token t) pair:
+ *
+ *   s = 0 (16 lanes); for each 16 columns c: s = fma(w[i][c..], x[t][c..], s)
+ *   r = lane_sum(s)                    the butterfly of Simd.sum: lane j + lane j ^ 8, then ^ 4, ^ 2, ^ 1
+ *   for each tail column c (kn % 16): r = r + w[i][c] * x[t][c]   (a multiply, then an add: no fusion)
+ *   acc[t][i] = acc[t][i] + r
+ *
+ * Each pair keeps that order whatever the tiling, so the tiles can be what suits the registers: 4 rows x 4 tokens,
+ * 16 accumulators (6 loads feed 8 FMAs in the Java loop; 8 feed 16 here), and the 16 lane sums of a tile are taken
+ * together by one transposing tree whose additions are the butterfly's (the one of the attention's scores16).
+ *
+ * Layout: w holds nr4 rows (a multiple of 4) of the panel, row i at w + i * wStride, kn columns each; x is token t's
+ * panel columns at x + t * xStride; acc[t * accStride + i]. Tokens are taken 32 at a time (their panel columns stay
+ * in L2) and, within those, 4 rows at a time (the 4 rows' panel stays in L1).
+ */
+#include <stdint.h>
+#include <immintrin.h>
+#include "lane_sums.h"
+
+#define T512 __attribute__((target("avx512f")))
+
+int flexq_rt_level(void);
+
+
+/*
+ * Rows i0..i0+3 against tokens t0..t0+nt-1 (nt <= 4; the missing tokens repeat the last one and are not stored).
+ * Accumulator 4j + r is (row r, token j).
+ */
+T512 static inline void tile4x4(const float *w, int wStride, const float *x, long xStride, int nt, int kn,
+                                float *acc, int accStride) {
+    const float *x0 = x, *x1 = x + (nt > 1 ? 1 : 0) * xStride, *x2 = x + (nt > 2 ? 2 : nt - 1) * xStride,
+                *x3 = x + (nt > 3 ? 3 : nt - 1) * xStride;
+    const float *w0 = w, *w1 = w + wStride, *w2 = w + 2 * (long) wStride, *w3 = w + 3 * (long) wStride;
+    __m512 a[16];
+    for (int k = 0; k < 16; k++) {
+        a[k] = _mm512_setzero_ps();
+    }
+    int body = kn / 16 * 16;
+    for (int c = 0; c < body; c += 16) {
+        __m512 v0 = _mm512_loadu_ps(w0 + c), v1 = _mm512_loadu_ps(w1 + c), v2 = _mm512_loadu_ps(w2 + c),
+               v3 = _mm512_loadu_ps(w3 + c);
+        __m512 xa = _mm512_loadu_ps(x0 + c);
+        a[0] = _mm512_fmadd_ps(v0, xa, a[0]);
+        a[1] = _mm512_fmadd_ps(v1, xa, a[1]);
+        a[2] = _mm512_fmadd_ps(v2, xa, a[2]);
+        a[3] = _mm512_fmadd_ps(v3, xa, a[3]);
+        __m512 xb = _mm512_loadu_ps(x1 + c);
+        a[4] = _mm512_fmadd_ps(v0, xb, a[4]);
+        a[5] = _mm512_fmadd_ps(v1, xb, a[5]);
+        a[6] = _mm512_fmadd_ps(v2, xb, a[6]);
+        a[7] = _mm512_fmadd_ps(v3, xb, a[7]);
+        __m512 xc = _mm512_loadu_ps(x2 + c);
+        a[8] = _mm512_fmadd_ps(v0, xc, a[8]);
+        a[9] = _mm512_fmadd_ps(v1, xc, a[9]);
+        a[10] = _mm512_fmadd_ps(v2, xc, a[10]);
+        a[11] = _mm512_fmadd_ps(v3, xc, a[11]);
+        __m512 xd = _mm512_loadu_ps(x3 + c);
+        a[12] = _mm512_fmadd_ps(v0, xd, a[12]);
+        a[13] = _mm512_fmadd_ps(v1, xd, a[13]);
+        a[14] = _mm512_fmadd_ps(v2, xd, a[14]);
+        a[15] = _mm512_fmadd_ps(v3, xd, a[15]);
+    }
+    float r[16];
+    _mm512_storeu_ps(r, lane_sums16(a));
+    const float *xs[4] = {x0, x1, x2, x3};
+    const float *ws[4] = {w0, w1, w2, w3};
+    for (int j = 0; j < nt; j++) {
+        for (int i = 0; i < 4; i++) {
+            float s = r[4 * j + i];
+            for (int c = body; c < kn; c++) {
+                s = s + ws[i][c] * xs[j][c];
+            }
+            acc[(long) j * accStride + i] = acc[(long) j * accStride + i] + s;
+        }
+    }
+}
+
+/* Returns 0, or -1 without AVX-512F or for nr4 not a multiple of 4. */
+T512 int flexq_gemm_panel(const float *w, int wStride, int nr4, const float *x, long xStride, int tokens, int kn,
+                          float *acc, int accStride) {
+    if (flexq_rt_level() < 2 || nr4 % 4 != 0) {
+        return -1;
+    }
+    for (int t0 = 0; t0 < tokens; t0 += 32) {
+        int t1 = tokens - t0 < 32 ? tokens : t0 + 32;
+        for (int i = 0; i < nr4; i += 4) {
+            for (int t = t0; t < t1; t += 4) {
+                int nt = t1 - t < 4 ? t1 - t : 4;
+                tile4x4(w + (long) i * wStride, wStride, x + t * xStride, xStride, nt, kn, acc + (long) t * accStride + i, accStride);
+            }
+        }
+    }
+    return 0;
+}
