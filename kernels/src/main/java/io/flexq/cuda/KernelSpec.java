@@ -122,7 +122,6 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         return gemm ? stages * (rows() * 98 + toks() * 132) : 0;
     }
 
-    /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
     /** Groups of K one round of the ordered GEMV's warps takes (ORD_WARPS * ORD_BATCH in flexq.cu). */
     public static final int ORDERED_ROUND_GROUPS = ORDERED_WARPS * 4;
 
@@ -134,6 +133,7 @@ public record KernelSpec(String name, boolean gemm, Path path, int abits, int wr
         return FlexqKernels.groups(cols) > ORDERED_ROUND_GROUPS && !"false".equals(System.getProperty("flexq.cuda.deepGemv"));
     }
 
+    /** Dynamic shared memory of an ordered GEMV block for M tokens and K columns: one float per (group, token, row). */
     public static int orderedSharedBytes(int tokens, int cols) {
         return FlexqKernels.groups(cols) * tokens * 16 * 4;
     }

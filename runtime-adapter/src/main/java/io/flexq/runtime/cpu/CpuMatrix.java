@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
+import java.util.function.Consumer;
 
 /**
  * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
@@ -124,21 +125,16 @@ public final class CpuMatrix implements WeightMatrix {
         } else {
             // pool threads cannot touch a confined segment: stage such activations through heap copies
             MemorySegment x = shareable(in.data()) ? in.data() : heapCopy(in.data(), 4L * tokens * cols);
-            MemorySegment y = shareable(out.data()) ? out.data() : MemorySegment.ofArray(new byte[Math.toIntExact(4L * tokens * rows)]);
-            long perRow = (long) cols * tokens;
-            int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
-            int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
-            int grain = roundUp(Math.max(byWork, byBalance), ROW_BLOCK);
-            if (onTeam) {
-                // the same row ranges as the fork-join split, handed to the spinning team (no wake-ups per matmul)
-                int[] bounds = chunkBounds(rows, grain);
-                team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y));
-            } else {
-                pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
-            }
-            if (y != out.data()) {
-                MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
-            }
+            int grain = grain(tokens, ROW_BLOCK);
+            intoShareable(out, tokens, y -> {
+                if (onTeam) {
+                    // the same row ranges as the fork-join split, handed to the spinning team (no wake-ups per matmul)
+                    int[] bounds = chunkBounds(rows, grain);
+                    team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y));
+                } else {
+                    pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
+                }
+            });
         }
         out.changed();
     }
@@ -150,17 +146,34 @@ public final class CpuMatrix implements WeightMatrix {
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
             NativeQ8.gemm(data, rowBytes, cols, 0, rows, a, out.data(), rows);
         } else {
-            MemorySegment y = shareable(out.data()) ? out.data() : MemorySegment.ofArray(new byte[Math.toIntExact(4L * in.tokens() * rows)]);
-            long perRow = (long) cols * in.tokens();
-            int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
-            int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
-            int grain = roundUp(Math.max(byWork, byBalance), 2 * ROW_BLOCK);
-            pool.invoke(new Chunk((r0, r1) -> NativeQ8.gemm(data, rowBytes, cols, r0, r1, a, y, rows), 0, rows, grain));
-            if (y != out.data()) {
-                MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
-            }
+            int grain = grain(in.tokens(), 2 * ROW_BLOCK);
+            intoShareable(out, in.tokens(),
+                    y -> pool.invoke(new Chunk((r0, r1) -> NativeQ8.gemm(data, rowBytes, cols, r0, r1, a, y, rows), 0, rows, grain)));
         }
         out.changed();
+    }
+
+    /**
+     * Rows per parallel chunk for a batch of {@code tokens}: at least {@link #CHUNK_WORK} multiply-adds, at least four
+     * chunks per pool thread, a multiple of {@code align}.
+     */
+    private int grain(int tokens, int align) {
+        long perRow = (long) cols * tokens;
+        int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
+        int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
+        return roundUp(Math.max(byWork, byBalance), align);
+    }
+
+    /**
+     * body(y) with y = out's segment, or where pool threads cannot write it (a confined arena) a heap buffer that is
+     * copied into out afterwards.
+     */
+    private void intoShareable(ActivationBatch out, int tokens, Consumer<MemorySegment> body) {
+        MemorySegment y = shareable(out.data()) ? out.data() : MemorySegment.ofArray(new byte[Math.toIntExact(4L * tokens * rows)]);
+        body.accept(y);
+        if (y != out.data()) {
+            MemorySegment.copy(y, 0, out.data(), 0, y.byteSize());
+        }
     }
 
     /**
