@@ -207,9 +207,7 @@ final class DeviceUpload {
 
     /** A float vector (norm weights) as fp32. */
     DeviceBuffer vector(String name, int n) {
-        TensorEntry t = file.tensor(name);
-        float[] v = new float[n];
-        t.type().dequantizeRow(t.data(), 0, n, v, 0);
+        float[] v = file.vector(name, n);
         DeviceBuffer b = dev.alloc(4L * n, name);
         b.upload(MemorySegment.ofArray(v), 0);
         return b;

@@ -113,8 +113,8 @@ public final class Smoothing {
             Matrix q = Matrix.of(source, p + "attn_q.weight"), k = Matrix.of(source, p + "attn_k.weight"), v = Matrix.of(source, p + "attn_v.weight");
             Matrix o = Matrix.of(source, p + "attn_output.weight");
             Matrix gate = Matrix.of(source, p + "ffn_gate.weight"), up = Matrix.of(source, p + "ffn_up.weight"), down = Matrix.of(source, p + "ffn_down.weight");
-            float[] attnNorm = vector(source, p + "attn_norm.weight", q.cols);
-            float[] ffnNorm = vector(source, p + "ffn_norm.weight", gate.cols);
+            float[] attnNorm = source.vector(p + "attn_norm.weight", q.cols);
+            float[] ffnNorm = source.vector(p + "ffn_norm.weight", gate.cols);
 
             // q/k/v and gate/up: one factor per column of the shared input, the division folded into the norm
             float[] sAttn = factors(stats(absMax, p + "attn_in", q.cols), colMax(q, k, v), alpha, powerOfTwo);
@@ -228,16 +228,6 @@ public final class Smoothing {
             }
         }
         return m;
-    }
-
-    private static float[] vector(ModelFile source, String name, int dim) {
-        TensorEntry t = source.tensor(name);
-        if (t.elementCount() != dim) {
-            throw new ModelFormatException(source.path() + ": " + name + " has " + t.elementCount() + " elements, expected " + dim);
-        }
-        float[] v = new float[dim];
-        t.type().dequantizeRow(t.data(), 0, dim, v, 0);
-        return v;
     }
 
     private static TensorEntry f32(String name, float[] v, int cols, int rows) {

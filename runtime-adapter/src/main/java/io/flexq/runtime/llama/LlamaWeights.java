@@ -43,18 +43,18 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
                 for (int l = 0; l < c.layers(); l++) {
                     String p = "blk." + l + ".";
                     blocks.add(new Block(
-                            vector(file, p + "attn_norm.weight", c.dim()),
+                            file.vector(p + "attn_norm.weight", c.dim()),
                             matrix(file, p + "attn_q.weight", c.dim(), c.qDim(), backends, md, loaded),
                             matrix(file, p + "attn_k.weight", c.dim(), c.kvDim(), backends, md, loaded),
                             matrix(file, p + "attn_v.weight", c.dim(), c.kvDim(), backends, md, loaded),
                             matrix(file, p + "attn_output.weight", c.qDim(), c.dim(), backends, md, loaded),
-                            vector(file, p + "ffn_norm.weight", c.dim()),
+                            file.vector(p + "ffn_norm.weight", c.dim()),
                             matrix(file, p + "ffn_gate.weight", c.dim(), c.hiddenDim(), backends, md, loaded),
                             matrix(file, p + "ffn_up.weight", c.dim(), c.hiddenDim(), backends, md, loaded),
                             matrix(file, p + "ffn_down.weight", c.hiddenDim(), c.dim(), backends, md, loaded)));
                 }
             }
-            float[] outputNorm = vector(file, "output_norm.weight", c.dim());
+            float[] outputNorm = file.vector("output_norm.weight", c.dim());
             if (!onHost) {
                 return new LlamaWeights(embedding, List.of(), outputNorm, null);
             }
@@ -85,16 +85,6 @@ record LlamaWeights(TensorEntry tokenEmbedding, List<Block> blocks, float[] outp
         }
         loaded.add(m);
         return m;
-    }
-
-    private static float[] vector(ModelFile file, String name, int n) {
-        TensorEntry t = file.tensor(name);
-        if (t.elementCount() != n) {
-            throw new ModelFormatException(file.path() + ": tensor " + name + " has " + t.elementCount() + " elements, expected " + n);
-        }
-        float[] v = new float[n];
-        t.type().dequantizeRow(t.data(), 0, n, v, 0);
-        return v;
     }
 
     private static void expectShape(ModelFile file, TensorEntry t, int cols, int rows) {

@@ -28,6 +28,17 @@ public interface ModelFile extends AutoCloseable {
         return t;
     }
 
+    /** The 1-D tensor {@code name} (a norm's weights) as {@code n} floats; a tensor of another size is a format error. */
+    default float[] vector(String name, int n) {
+        TensorEntry t = tensor(name);
+        if (t.elementCount() != n) {
+            throw new ModelFormatException(path() + ": tensor " + name + " has " + t.elementCount() + " elements, expected " + n);
+        }
+        float[] v = new float[n];
+        t.type().dequantizeRow(t.data(), 0, n, v, 0);
+        return v;
+    }
+
     @Override
     void close();
 }
