@@ -178,9 +178,12 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         out.changed();
     }
 
-    /** One token on the lease's spinning team when it has one (decode: no wake-ups per matmul), else the pool. */
+    /**
+     * On the lease's spinning team when it has one (decode: no wake-ups per matmul; a prompt: the threads of its
+     * norms and attention, so no second set of threads takes turns with them on the cores), else the pool.
+     */
     private void parallel(int tokens, int tasks, long workPerTask, RowParallel.RowRange body) {
-        if (tokens == 1 && team != null) {
+        if (team != null) {
             RowParallel.forTasks(team, tasks, workPerTask, body);
         } else {
             RowParallel.forTasks(pool, tasks, workPerTask, body);
@@ -254,17 +257,38 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
         }
         return in.derived(new QuantizedActivations.Key(mode), b -> fast != null && NativeFq6.get().quantizes()
-                ? nativeQuantize(b, mode) : ActivationQuantizer.quantize(b, mode));
+                ? nativeQuantize(b, mode, team) : ActivationQuantizer.quantize(b, mode));
     }
 
     /** {@link ActivationQuantizer#quantize} by the native kernel (bit for bit; KernelPathsTest). */
     static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode) {
+        return nativeQuantize(b, mode, null);
+    }
+
+    /** A prompt at least this long is quantized in token ranges on the team (a 512 x 512 batch: about 0.3 ms alone). */
+    static final int PARALLEL_QUANTIZE_TOKENS = 16;
+
+    /**
+     * As above, on {@code team} in token ranges when given: each token is quantized alone, so the split changes no
+     * bits. The batch is read in place where every thread may read it (a shared arena), else from a heap copy.
+     */
+    static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode, SpinTeam team) {
         int tokens = b.tokens(), cols = b.dim(), groups = Math.ceilDiv(cols, 128);
-        float[] x = new float[Math.multiplyExact(tokens, cols)];
-        MemorySegment.copy(b.data(), ValueLayout.JAVA_FLOAT, 0, x, 0, x.length);
+        long bytes = 4L * Math.multiplyExact(tokens, cols);
+        MemorySegment x = b.data().isAccessibleBy(PROBE) ? b.data().asSlice(0, bytes)
+                : MemorySegment.ofArray(new float[tokens * cols]).copyFrom(b.data().asSlice(0, bytes));
         byte[] codes = new byte[Math.multiplyExact(tokens, groups * 128)];
         float[] scales = new float[tokens * groups];
-        NativeFq6.get().quantize(x, tokens, cols, mode.qmax(), codes, scales);
+        int chunks = team == null || team.threads() < 2 || tokens < PARALLEL_QUANTIZE_TOKENS ? 1 : Math.min(tokens, 4 * team.threads());
+        java.util.function.IntConsumer range = i -> {
+            int t0 = (int) ((long) tokens * i / chunks), t1 = (int) ((long) tokens * (i + 1) / chunks);
+            NativeFq6.get().quantize(x, t0, t1, cols, mode.qmax(), codes, scales);
+        };
+        if (chunks == 1) {
+            range.accept(0);
+        } else {
+            team.run(chunks, range);
+        }
         return ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
     }
 

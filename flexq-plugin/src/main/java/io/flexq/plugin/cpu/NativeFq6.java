@@ -134,14 +134,25 @@ public final class NativeFq6 {
      * {@code cols} floats of {@code x} into {@code codes} (rows of the padded width, zero padding) and {@code scales}.
      */
     void quantize(float[] x, int tokens, int cols, int qmax, byte[] codes, float[] scales) {
-        int groups = Math.ceilDiv(cols, 128);
-        if ((long) tokens * cols > x.length || (long) tokens * groups * 128 > codes.length || (long) tokens * groups > scales.length) {
+        if ((long) tokens * cols > x.length) {
             throw new IllegalArgumentException("native quantizer: " + tokens + " x " + cols + " does not fit the arrays");
+        }
+        quantize(MemorySegment.ofArray(x), 0, tokens, cols, qmax, codes, scales);
+    }
+
+    /**
+     * As above for tokens [t0, t1) only: rows t of x (floats at {@code 4 * t * cols}), codes and scales (each token is
+     * quantized alone, so token ranges on several threads give the bits of one call).
+     */
+    void quantize(MemorySegment x, int t0, int t1, int cols, int qmax, byte[] codes, float[] scales) {
+        int groups = Math.ceilDiv(cols, 128);
+        if (t0 < 0 || t0 > t1 || 4L * t1 * cols > x.byteSize() || (long) t1 * groups * 128 > codes.length || (long) t1 * groups > scales.length) {
+            throw new IllegalArgumentException("native quantizer: tokens [" + t0 + ", " + t1 + ") x " + cols + " do not fit the arrays");
         }
         int rc;
         try {
-            rc = (int) quantize.invokeExact(MemorySegment.ofArray(x), tokens, cols, qmax, MemorySegment.ofArray(codes),
-                    MemorySegment.ofArray(scales));
+            rc = (int) quantize.invokeExact(x.asSlice(4L * t0 * cols), t1 - t0, cols, qmax,
+                    MemorySegment.ofArray(codes).asSlice((long) t0 * groups * 128), MemorySegment.ofArray(scales).asSlice(4L * t0 * groups));
         } catch (Throwable e) {
             throw new IllegalStateException("native fq6_quantize failed", e);
         }

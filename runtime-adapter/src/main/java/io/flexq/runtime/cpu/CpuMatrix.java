@@ -13,8 +13,10 @@ import java.util.function.Consumer;
 
 /**
  * A weight matrix of the built-in CPU backend: the stored bytes (a reference to the mapped file, no copy)
- * and the kernel of its type. Output rows are split into chunks that run on a {@link ForkJoinPool}, or for one
- * token on the lease's {@link SpinTeam} (the same chunks).
+ * and the kernel of its type. Output rows are split into chunks that run on the lease's {@link SpinTeam}, or on a
+ * {@link ForkJoinPool} where the lease has none (the same chunks). Prompts run on the team too: the threads of a
+ * prompt's norms and attention then also run its matmuls, so two thread sets never take turns on the cores (with
+ * the matmuls on the pool, a two-thread prompt barely gained on one thread: bench/results/cpu-vs-llamacpp.md).
  *
  * <p>One token (a decode step) runs one dot product per row, each weight byte read once and decoded in
  * registers (Q6_K: through a 256-float L1 scratch).
@@ -119,7 +121,7 @@ public final class CpuMatrix implements WeightMatrix {
             matmulInt8(in, out, work);
             return;
         }
-        boolean onTeam = tokens == 1 && team != null;
+        boolean onTeam = team != null;
         if (work < (onTeam ? TEAM_SERIAL_WORK : SERIAL_WORK) || pool.getParallelism() <= 1 || !shareable(data)) {
             compute(0, rows, in.data(), tokens, out.data());
         } else {
@@ -139,16 +141,26 @@ public final class CpuMatrix implements WeightMatrix {
         out.changed();
     }
 
-    /** A Q8_0 prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch, rows split over the pool. */
+    /**
+     * A Q8_0 prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
+     * rows split over the team or else the pool.
+     */
     private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
-        NativeQ8.Codes a = NativeQ8.codes(in);
+        NativeQ8.Codes a = NativeQ8.codes(in, team);
         long rowBytes = type.rowBytes(cols);
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
             NativeQ8.gemm(data, rowBytes, cols, 0, rows, a, out.data(), rows);
         } else {
             int grain = grain(in.tokens(), 2 * ROW_BLOCK);
-            intoShareable(out, in.tokens(),
-                    y -> pool.invoke(new Chunk((r0, r1) -> NativeQ8.gemm(data, rowBytes, cols, r0, r1, a, y, rows), 0, rows, grain)));
+            intoShareable(out, in.tokens(), y -> {
+                RowRange into = (r0, r1) -> NativeQ8.gemm(data, rowBytes, cols, r0, r1, a, y, rows);
+                if (team != null) {
+                    int[] bounds = chunkBounds(rows, grain);
+                    team.run(bounds.length - 1, i -> into.run(bounds[i], bounds[i + 1]));
+                } else {
+                    pool.invoke(new Chunk(into, 0, rows, grain));
+                }
+            });
         }
         out.changed();
     }
@@ -189,7 +201,7 @@ public final class CpuMatrix implements WeightMatrix {
             throw new IllegalArgumentException(name + ": input and output batches share memory");
         }
         if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
-            NativeQ8.gemm(data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in), out.data(), rows);
+            NativeQ8.gemm(data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
         } else if (rowFrom < rowTo) {
             compute(rowFrom, rowTo, in.data(), in.tokens(), out.data());
         }

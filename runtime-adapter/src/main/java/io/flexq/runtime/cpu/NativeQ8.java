@@ -75,30 +75,54 @@ final class NativeQ8 {
         }
     }
 
-    /** The batch's codes, computed once per contents (cols a multiple of 32, as every Q8_0 row). */
-    static Codes codes(ActivationBatch in) {
-        return in.derived(KEY, NativeQ8::quantize);
+    /**
+     * The batch's codes, computed once per contents (cols a multiple of 32, as every Q8_0 row), on {@code team} in
+     * token ranges when given (each token is quantized alone, so the split changes no bits).
+     */
+    static Codes codes(ActivationBatch in, SpinTeam team) {
+        return in.derived(KEY, b -> quantize(b, team));
     }
 
-    private static Codes quantize(ActivationBatch b) {
+    /** A prompt at least this long is quantized in token ranges on the team (a 512 x 512 batch: about 0.3 ms alone). */
+    static final int PARALLEL_TOKENS = 16;
+
+    private static Codes quantize(ActivationBatch b, SpinTeam team) {
         int tokens = b.tokens(), cols = b.dim();
         byte[] codes = new byte[Math.multiplyExact(tokens, cols)];
         float[] scales = new float[tokens * (cols / 32)];
+        long bytes = 4L * codes.length;
+        // the batch itself where every thread may read it (a shared arena); else a heap copy made on this thread
+        MemorySegment x = b.data().isAccessibleBy(PROBE) ? b.data().asSlice(0, bytes)
+                : MemorySegment.ofArray(new float[codes.length]).copyFrom(b.data().asSlice(0, bytes));
+        MemorySegment c = MemorySegment.ofArray(codes), s = MemorySegment.ofArray(scales);
+        int blocks = cols / 32;
+        int chunks = team == null || team.threads() < 2 || tokens < PARALLEL_TOKENS ? 1 : Math.min(tokens, 4 * team.threads());
+        java.util.function.IntConsumer range = i -> {
+            int t0 = (int) ((long) tokens * i / chunks), t1 = (int) ((long) tokens * (i + 1) / chunks);
+            quantize(x.asSlice(4L * t0 * cols), t1 - t0, cols, c.asSlice((long) t0 * cols), s.asSlice(4L * t0 * blocks));
+        };
+        if (chunks == 1) {
+            range.accept(0);
+        } else {
+            team.run(chunks, range);
+        }
+        return new Codes(codes, scales, tokens, cols);
+    }
+
+    private static void quantize(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {
         int rc;
         try {
-            // a heap copy: the batch may be confined to another thread's arena, and the call is short
-            float[] x = new float[codes.length];
-            MemorySegment.copy(b.data(), ValueLayout.JAVA_FLOAT, 0, x, 0, x.length);
-            rc = (int) HANDLES.quantize().invokeExact(MemorySegment.ofArray(x), tokens, cols, MemorySegment.ofArray(codes),
-                    MemorySegment.ofArray(scales));
+            rc = (int) HANDLES.quantize().invokeExact(x, tokens, cols, codes, scales);
         } catch (Throwable e) {
             throw new IllegalStateException("native q8 quantize failed", e);
         }
         if (rc != 0) {
             throw new IllegalStateException("native q8 quantize returned " + rc + " for " + tokens + " x " + cols);
         }
-        return new Codes(codes, scales, tokens, cols);
     }
+
+    /** A thread that never runs: a segment it may access is not confined to any thread. */
+    private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> { });
 
     /** {@code y[t * yStride + r]} for rows [r0, r1) of the Q8_0 rows in w and every token of a. */
     static void gemm(MemorySegment w, long rowBytes, int cols, int r0, int r1, Codes a, MemorySegment y, long yStride) {

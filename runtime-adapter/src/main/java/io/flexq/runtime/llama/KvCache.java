@@ -44,7 +44,15 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
      * Writes n rows of rotated keys k[0, n * kvDim) and values v[0, n * kvDim) at positions [position, position + n)
      * of {@code layer} (rows already {@link #ensure}d).
      */
-    void write(int layer, float[] k, float[] v, int position, int n);
+    default void write(int layer, float[] k, float[] v, int position, int n) {
+        write(layer, k, v, position, 0, n);
+    }
+
+    /**
+     * Writes rows [t0, t1) of k and v (row t: elements [t * kvDim, (t + 1) * kvDim)) at positions position + t: a
+     * prompt's token ranges write their rows from several threads at once (disjoint rows, the same bits).
+     */
+    void write(int layer, float[] k, float[] v, int position, int t0, int t1);
 
     /** Attention of n query rows at positions [pos, pos + n) over {@code layer}'s rows [0, pos + n), as {@link Attention#attend}. */
     void attend(int layer, float[] q, int n, int pos, float[] out, SpinTeam team);
@@ -88,9 +96,10 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        public void write(int layer, float[] k, float[] v, int position, int n) {
-            System.arraycopy(k, 0, keys[layer], position * c.kvDim(), n * c.kvDim());
-            System.arraycopy(v, 0, values[layer], position * c.kvDim(), n * c.kvDim());
+        public void write(int layer, float[] k, float[] v, int position, int t0, int t1) {
+            int d = c.kvDim();
+            System.arraycopy(k, t0 * d, keys[layer], (position + t0) * d, (t1 - t0) * d);
+            System.arraycopy(v, t0 * d, values[layer], (position + t0) * d, (t1 - t0) * d);
         }
 
         @Override
@@ -141,9 +150,9 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        public void write(int layer, float[] k, float[] v, int position, int n) {
+        public void write(int layer, float[] k, float[] v, int position, int t0, int t1) {
             int hs = c.headSize();
-            for (int t = 0; t < n; t++) {
+            for (int t = t0; t < t1; t++) {
                 for (int g = 0; g < c.kvHeads(); g++) {
                     int src = t * c.kvDim() + g * hs, dst = (g * rows + position + t) * hs;
                     toHalf(k, src, keys[layer], dst, hs);

@@ -221,9 +221,11 @@ public final class LlamaSession implements AutoCloseable {
             weights.embed(tokens[off + t], x, t * dim);
         }
         cache.ensure(position + n);
-        for (int t = 0; t < n; t++) {
-            rope.angles(position + t, cos, sin, t * rope.pairs());
-        }
+        perTokens(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                rope.angles(position + t, cos, sin, t * rope.pairs());
+            }
+        });
         for (int l = 0; l < c.layers(); l++) {
             block(weights.blocks().get(l), l, n);
         }
@@ -234,50 +236,64 @@ public final class LlamaSession implements AutoCloseable {
         int dim = c.dim();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
+        int hidden = c.hiddenDim();
         int pairs = rope.pairs();
 
-        // attention: q, k, v of every token in one matmul each; k (rotated) and v then go into the cache rows
+        // attention: q, k, v of every token in one matmul each; k (rotated) and v then go into the cache rows.
+        // The steps between two matmuls are per token: a prompt runs each such group as one job of token ranges on
+        // the team (the copies to and from the batches included), so none of it waits on one thread.
+        xb.setTokens(n);
         perTokens(n, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
             }
+            load(xb, hb, t0, t1);
         });
-        load(xb, hb, n);
+        xb.changed();
         w.wq().matmul(xb, q);
         w.wk().matmul(xb, k);
         w.wv().matmul(xb, v);
-        store(q, qh, 0, n);
-        store(k, kh, 0, n);
-        store(v, vh, 0, n);
         perTokens(n, (t0, t1) -> {
+            store(q, qh, t0, t1);
+            store(k, kh, t0, t1);
+            store(v, vh, t0, t1);
             for (int t = t0; t < t1; t++) {
                 rope.rotate(qh, t * qDim, c.heads(), cos, sin, t * pairs);
                 rope.rotate(kh, t * kvDim, c.kvHeads(), cos, sin, t * pairs);
             }
+            cache.write(layer, kh, vh, position, t0, t1);
         });
-        cache.write(layer, kh, vh, position, n);
         cache.attend(layer, qh, n, position, atth, team);
-        load(att, atth, n);
+        att.setTokens(n);
+        perTokens(n, (t0, t1) -> load(att, atth, t0, t1));
+        att.changed();
         w.wo().matmul(att, proj);
-        store(proj, projh, 0, n);
-        perTokens(n, (t0, t1) -> VectorMath.add(projh, x, t0 * dim, t1 * dim));
 
-        // SwiGLU MLP
+        // SwiGLU MLP (the residual add of the attention output, then the norm)
+        xb.setTokens(n);
         perTokens(n, (t0, t1) -> {
+            store(proj, projh, t0, t1);
+            VectorMath.add(projh, x, t0 * dim, t1 * dim);
             for (int t = t0; t < t1; t++) {
                 VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
             }
+            load(xb, hb, t0, t1);
         });
-        load(xb, hb, n);
+        xb.changed();
         w.gate().matmul(xb, gate);
         w.up().matmul(xb, up);
-        store(gate, gateh, 0, n);
-        store(up, uph, 0, n);
-        VectorMath.swiglu(gateh, uph, n * c.hiddenDim());
-        load(gate, gateh, n);
+        perTokens(n, (t0, t1) -> {
+            store(gate, gateh, t0, t1);
+            store(up, uph, t0, t1);
+            VectorMath.swiglu(gateh, uph, t0 * hidden, t1 * hidden);
+            load(gate, gateh, t0, t1);
+        });
+        gate.changed();
         w.down().matmul(gate, proj);
-        store(proj, projh, 0, n);
-        perTokens(n, (t0, t1) -> VectorMath.add(projh, x, t0 * dim, t1 * dim));
+        perTokens(n, (t0, t1) -> {
+            store(proj, projh, t0, t1);
+            VectorMath.add(projh, x, t0 * dim, t1 * dim);
+        });
     }
 
     /** Tokens of a prompt at least this long spread their per-token steps (norms, RoPE, residual adds) over the team. */
@@ -330,13 +346,23 @@ public final class LlamaSession implements AutoCloseable {
     /** Writes n rows of src into batch (its first n rows), dropping its derived forms. */
     private static void load(ActivationBatch batch, float[] src, int n) {
         batch.setTokens(n);
-        MemorySegment.copy(src, 0, batch.data(), F, 0, n * batch.dim());
+        load(batch, src, 0, n);
         batch.changed();
     }
 
-    /** Copies the first n rows of batch into dst[dstOff ..]. */
-    private static void store(ActivationBatch batch, float[] dst, int dstOff, int n) {
-        MemorySegment.copy(batch.data(), F, 0, dst, dstOff, n * batch.dim());
+    /**
+     * Writes rows [t0, t1) of src into the same rows of batch, which keeps its derived forms: the caller sets the
+     * batch's token count before and calls {@link ActivationBatch#changed()} once every range is written.
+     */
+    private static void load(ActivationBatch batch, float[] src, int t0, int t1) {
+        int d = batch.dim();
+        MemorySegment.copy(src, t0 * d, batch.data(), F, 4L * t0 * d, (t1 - t0) * d);
+    }
+
+    /** Copies rows [t0, t1) of batch into the same rows of dst. */
+    private static void store(ActivationBatch batch, float[] dst, int t0, int t1) {
+        int d = batch.dim();
+        MemorySegment.copy(batch.data(), F, 4L * t0 * d, dst, t0 * d, (t1 - t0) * d);
     }
 
     @Override

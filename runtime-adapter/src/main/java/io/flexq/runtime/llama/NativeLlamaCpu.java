@@ -77,12 +77,18 @@ final class NativeLlamaCpu {
 
     /** {@code gate[i] = silu(gate[i]) * up[i]} for i in [0, n), as VectorMath.swiglu with the vectorized exponential. */
     void swiglu(float[] gate, float[] up, int n) {
-        if (n > gate.length || n > up.length || n < 0) {
-            throw new IllegalArgumentException("native swiglu: " + n + " elements, arrays of " + gate.length + " and " + up.length);
+        swiglu(gate, up, 0, n);
+    }
+
+    /** Elements [from, to) only (each element alone, with a masked tail: the same bits as in a whole-array call). */
+    void swiglu(float[] gate, float[] up, int from, int to) {
+        if (from < 0 || from > to || to > gate.length || to > up.length) {
+            throw new IllegalArgumentException("native swiglu: elements [" + from + ", " + to + "), arrays of " + gate.length + " and " + up.length);
         }
         int rc;
         try {
-            rc = (int) swiglu.invokeExact(MemorySegment.ofArray(gate), MemorySegment.ofArray(up), (long) n);
+            rc = (int) swiglu.invokeExact(MemorySegment.ofArray(gate).asSlice(4L * from), MemorySegment.ofArray(up).asSlice(4L * from),
+                    (long) (to - from));
         } catch (Throwable e) {
             throw new IllegalStateException("native swiglu failed", e);
         }

@@ -110,18 +110,27 @@ final class VectorMath {
      * identical runs differ (the interpreter, C1 and C2 share one Math.exp stub).
      */
     static void swiglu(float[] gate, float[] up, int n) {
+        swiglu(gate, up, 0, n);
+    }
+
+    /** As above for elements [from, to) (each element alone: any split gives the same bits). */
+    static void swiglu(float[] gate, float[] up, int from, int to) {
         NativeLlamaCpu fast = NativeLlamaCpu.get();
         if (fast.runsSwiglu()) {
             // the native loop's vectorized exponential (deterministic too; within float rounding of this one)
-            fast.swiglu(gate, up, n);
+            fast.swiglu(gate, up, from, to);
             return;
         }
-        swigluJava(gate, up, n);
+        swigluJava(gate, up, from, to);
     }
 
     /** The scalar path of {@link #swiglu}. */
     static void swigluJava(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
+        swigluJava(gate, up, 0, n);
+    }
+
+    private static void swigluJava(float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i++) {
             float g = gate[i];
             gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
