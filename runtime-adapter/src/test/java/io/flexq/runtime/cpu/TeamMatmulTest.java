@@ -17,8 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * One-token matmuls on a lease's {@link SpinTeam}: every built-in type gives the same bits as on the fork-join pool
- * and on one thread (the team runs the same row chunks), within the float64 bound of {@link KernelCheck}, for
+ * Matmuls on a lease's {@link SpinTeam}, one token (a decode step) and a prompt batch (the fp32 GEMM, or Q8_0's 8-bit
+ * activations quantized in token ranges on the team): every built-in type gives the same bits as on the fork-join
+ * pool and on one thread (the team runs the same row chunks), within the float64 bound of {@link KernelCheck}, for
  * row counts that are not multiples of the 16-row block.
  */
 class TeamMatmulTest {
@@ -27,7 +28,17 @@ class TeamMatmulTest {
 
     @Test
     void oneTokenOnTheTeamEqualsForkJoinAndOneThreadBitForBitForEveryType() {
-        Random rnd = new Random(SEED);
+        sameBitsOnTeamPoolAndOneThread(1);
+    }
+
+    /** 37 tokens: over {@link SpinTeam}'s chunk count for the activation quantizer, not a multiple of 4 or 16. */
+    @Test
+    void aPromptOnTheTeamEqualsForkJoinAndOneThreadBitForBitForEveryType() {
+        sameBitsOnTeamPoolAndOneThread(37);
+    }
+
+    private static void sameBitsOnTeamPoolAndOneThread(int tokens) {
+        Random rnd = new Random(SEED + tokens);
         PoolLease team = PoolLease.owned(3, true), forkJoin = PoolLease.owned(3, false), one = PoolLease.owned(1, true);
         List<String> failures = new ArrayList<>();
         try (Arena arena = Arena.ofShared()) {
@@ -41,21 +52,25 @@ class TeamMatmulTest {
                     CpuMatrix onOne = new CpuBackend(one).load("w", type, rows, cols, w);
                     // a shared batch (the team reads it in place) and a confined one (staged through heap copies)
                     for (Arena where : new Arena[]{arena, Arena.ofConfined()}) {
-                        ActivationBatch in = KernelCheck.randomBatch(where, 1, cols, rnd);
-                        ActivationBatch a = ActivationBatch.allocate(where, 1, rows);
-                        ActivationBatch b = ActivationBatch.allocate(where, 1, rows);
-                        ActivationBatch s = ActivationBatch.allocate(where, 1, rows);
+                        // each matrix quantizes its own copy of the input (a derived form is computed once per batch)
+                        ActivationBatch in = KernelCheck.randomBatch(where, tokens, cols, rnd);
+                        ActivationBatch in2 = copy(where, in), in3 = copy(where, in);
+                        ActivationBatch a = ActivationBatch.allocate(where, tokens, rows);
+                        ActivationBatch b = ActivationBatch.allocate(where, tokens, rows);
+                        ActivationBatch s = ActivationBatch.allocate(where, tokens, rows);
                         onTeam.matmul(in, a);
-                        onPool.matmul(in, b);
-                        onOne.matmul(in, s);
-                        String what = type.name() + " " + rows + "x" + cols;
+                        onPool.matmul(in2, b);
+                        onOne.matmul(in3, s);
+                        String what = type.name() + " " + rows + "x" + cols + " x " + tokens + " tokens";
                         failures.addAll(KernelCheck.compare(c, in, a, "team " + what));
-                        for (int r = 0; r < rows; r++) {
-                            int ta = Float.floatToRawIntBits(a.get(0, r));
-                            if ((ta != Float.floatToRawIntBits(b.get(0, r)) || ta != Float.floatToRawIntBits(s.get(0, r)))
-                                    && failures.size() < 10) {
-                                failures.add(what + " row " + r + ": team " + a.get(0, r) + ", fork-join " + b.get(0, r)
-                                        + ", one thread " + s.get(0, r));
+                        for (int t = 0; t < tokens; t++) {
+                            for (int r = 0; r < rows; r++) {
+                                int ta = Float.floatToRawIntBits(a.get(t, r));
+                                if ((ta != Float.floatToRawIntBits(b.get(t, r)) || ta != Float.floatToRawIntBits(s.get(t, r)))
+                                        && failures.size() < 10) {
+                                    failures.add(what + " token " + t + " row " + r + ": team " + a.get(t, r) + ", fork-join "
+                                            + b.get(t, r) + ", one thread " + s.get(t, r));
+                                }
                             }
                         }
                         if (where != arena) {
@@ -72,6 +87,13 @@ class TeamMatmulTest {
             }
         }
         assertTrue(failures.isEmpty(), "seed " + SEED + ": " + failures);
+    }
+
+    private static ActivationBatch copy(Arena arena, ActivationBatch in) {
+        ActivationBatch c = ActivationBatch.allocate(arena, in.tokens(), in.dim());
+        c.data().copyFrom(in.data());
+        c.changed();
+        return c;
     }
 
     @Test
