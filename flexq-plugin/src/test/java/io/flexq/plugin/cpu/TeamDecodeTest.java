@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * FQ6 one-token matmuls on a lease's spinning team: bit-identical to {@link IntegerReference} on every kernel path
- * (the team runs the fork-join split's chunks), and a run's thread count reaches flexq-cpu through
+ * FQ6 matmuls (one token, and a prompt) on a lease's spinning team: bit-identical to {@link IntegerReference} on every
+ * kernel path (the team runs the fork-join split's chunks), and a run's thread count reaches flexq-cpu through
  * {@link WeightBackend#withThreads} (before, {@code bench --threads 1} left FQ6 matrices on every processor).
  */
 class TeamDecodeTest {
@@ -30,29 +30,48 @@ class TeamDecodeTest {
 
     @Test
     void oneTokenOnTheTeamEqualsTheReferenceOnEveryPath() {
-        Random rnd = new Random(SEED);
+        onTheTeamEqualsTheReference(1, 4);
+    }
+
+    /**
+     * A prompt runs on the team too, its activations quantized there in token ranges (37 tokens: more ranges than
+     * threads, not a multiple of 4), read in place from a shared arena or from a heap copy of a confined one.
+     */
+    @Test
+    void aPromptOnTheTeamEqualsTheReferenceOnEveryPath() {
+        onTheTeamEqualsTheReference(37, 2);
+    }
+
+    private static void onTheTeamEqualsTheReference(int tokens, int trials) {
+        Random rnd = new Random(SEED + tokens);
         PoolLease lease = PoolLease.owned(3, true);
-        for (int trial = 0; trial < 4; trial++) {
+        for (int trial = 0; trial < trials; trial++) {
             // big enough to be split (more than 2^18 multiply-adds after the native speed-up), ragged rows and columns
             int rows = 2000 + rnd.nextInt(100), cols = 1000 + rnd.nextInt(300);
             ActivationMode mode = trial % 2 == 0 ? ActivationMode.A8 : ActivationMode.A6;
             FlexqWeights w = TestData.weights(rnd, rows, cols);
-            float[] x = TestData.activations(rnd, 1, cols);
-            QuantizedActivations a = ActivationQuantizer.quantize(x, 1, cols, mode);
+            float[] x = TestData.activations(rnd, tokens, cols);
+            QuantizedActivations a = ActivationQuantizer.quantize(x, tokens, cols, mode);
             float[] want = IntegerReference.matmul(w, a);
             for (NativeFq6.Level level : KernelPathsTest.levels()) {
-                String ctx = "seed " + SEED + ", trial " + trial + ": " + rows + " x " + cols + ", " + mode + ", path " + level;
+                String ctx = "seed " + (SEED + tokens) + ", trial " + trial + ": " + rows + " x " + cols + " x " + tokens
+                        + " tokens, " + mode + ", path " + level;
                 FlexqCpuMatrix m = new FlexqCpuMatrix("w", w, () -> w, mode, lease.acquire(), level);
-                try (Arena arena = Arena.ofConfined()) {
-                    float[] got = FastPathTest.run(m, FastPathTest.batch(arena, x, 1, cols));
-                    for (int r = 0; r < rows; r++) {
-                        assertEquals(Float.floatToRawIntBits(want[r]), Float.floatToRawIntBits(got[r]), ctx + ", row " + r);
+                try (Arena arena = trial % 2 == 0 ? Arena.ofConfined() : Arena.ofShared()) {
+                    float[] got = FastPathTest.run(m, FastPathTest.batch(arena, x, tokens, cols));
+                    for (int i = 0; i < want.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                                ctx + ", token " + i / rows + " row " + i % rows + " (" + arenaName(trial) + " arena)");
                     }
                 } finally {
                     m.close();
                 }
             }
         }
+    }
+
+    private static String arenaName(int trial) {
+        return trial % 2 == 0 ? "confined" : "shared";
     }
 
     @Test
