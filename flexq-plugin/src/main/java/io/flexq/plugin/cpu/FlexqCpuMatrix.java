@@ -257,12 +257,12 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             throw new IllegalArgumentException(name + ": input has dim " + in.dim() + ", matrix has " + cols() + " columns");
         }
         return in.derived(new QuantizedActivations.Key(mode), b -> fast != null && NativeFq6.get().quantizes()
-                ? nativeQuantize(b, mode, team) : ActivationQuantizer.quantize(b, mode));
+                ? nativeQuantize(b, mode, team, true) : ActivationQuantizer.quantize(b, mode));
     }
 
     /** {@link ActivationQuantizer#quantize} by the native kernel (bit for bit; KernelPathsTest). */
     static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode) {
-        return nativeQuantize(b, mode, null);
+        return nativeQuantize(b, mode, null, false);
     }
 
     /** A prompt at least this long is quantized in token ranges on the team (a 512 x 512 batch: about 0.3 ms alone). */
@@ -271,14 +271,19 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
     /**
      * As above, on {@code team} in token ranges when given: each token is quantized alone, so the split changes no
      * bits. The batch is read in place where every thread may read it (a shared arena), else from a heap copy.
+     * With {@code reuse}, the arrays of the batch's previous form in this mode are reused when they fit (a derived
+     * form is valid until the batch changes: {@link ActivationBatch#spare}).
      */
-    static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode, SpinTeam team) {
+    static QuantizedActivations nativeQuantize(ActivationBatch b, ActivationMode mode, SpinTeam team, boolean reuse) {
         int tokens = b.tokens(), cols = b.dim(), groups = Math.ceilDiv(cols, 128);
         long bytes = 4L * Math.multiplyExact(tokens, cols);
         MemorySegment x = b.data().isAccessibleBy(PROBE) ? b.data().asSlice(0, bytes)
                 : MemorySegment.ofArray(new float[tokens * cols]).copyFrom(b.data().asSlice(0, bytes));
-        byte[] codes = new byte[Math.multiplyExact(tokens, groups * 128)];
-        float[] scales = new float[tokens * groups];
+        Object spareKey = new SpareCodes(mode);
+        QuantizedActivations old = reuse && b.spare(spareKey) instanceof QuantizedActivations q && q.tokens() == tokens
+                && q.cols() == cols ? q : null;
+        byte[] codes = old != null ? old.codesArray() : new byte[Math.multiplyExact(tokens, groups * 128)];
+        float[] scales = old != null ? old.scalesArray() : new float[tokens * groups];
         int chunks = team == null || team.threads() < 2 || tokens < PARALLEL_QUANTIZE_TOKENS ? 1 : Math.min(tokens, 4 * team.threads());
         java.util.function.IntConsumer range = i -> {
             int t0 = (int) ((long) tokens * i / chunks), t1 = (int) ((long) tokens * (i + 1) / chunks);
@@ -289,7 +294,15 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         } else {
             team.run(chunks, range);
         }
-        return ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
+        QuantizedActivations made = ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
+        if (reuse) {
+            b.keepSpare(spareKey, made);
+        }
+        return made;
+    }
+
+    /** Where a batch keeps the arrays of its last native quantization in a mode ({@link ActivationBatch#spare}). */
+    private record SpareCodes(ActivationMode mode) {
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {

@@ -5,7 +5,9 @@ package io.flexq.plugin.quant;
  * rows of {@code groups * 128} codes (one byte each, padding 0) and {@code tokens * groups} fp32 scales
  * {@code sa}. Element (t, k) stands for {@code code(t, k) * scale(t, k / 128)}.
  *
- * <p>The arrays are shared with kernels for speed and must not be modified after construction.
+ * <p>The arrays are shared with kernels for speed and must not be modified after construction. A form derived from
+ * an {@code ActivationBatch} by the native CPU quantizer is valid until the batch changes: its arrays are then reused
+ * for the batch's next contents ({@code ActivationBatch.spare}).
  */
 public final class QuantizedActivations {
 

@@ -118,7 +118,15 @@ class FlexqCpuBackendTest {
             assertNotSame(first, v.quantized(in), "v is A6: its own quantization");
             assertEquals(ActivationMode.A6, v.quantized(in).mode());
             in.set(0, 0, 1f);
-            assertNotSame(first, k.quantized(in), "new contents, new quantization");
+            QuantizedActivations second = k.quantized(in);
+            assertNotSame(first, second, "new contents, new quantization");
+            // the new contents' codes are those of the Java quantizer, whether or not the native one reused arrays
+            float[] now = new float[2 * cols];
+            in.getRow(0, now, 0);
+            in.getRow(1, now, cols);
+            QuantizedActivations want = io.flexq.plugin.quant.ActivationQuantizer.quantize(now, 2, cols, ActivationMode.A8);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want.codesArray(), second.codesArray());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want.scalesArray(), second.scalesArray());
         }
     }
 

@@ -88,8 +88,10 @@ final class NativeQ8 {
 
     private static Codes quantize(ActivationBatch b, SpinTeam team) {
         int tokens = b.tokens(), cols = b.dim();
-        byte[] codes = new byte[Math.multiplyExact(tokens, cols)];
-        float[] scales = new float[tokens * (cols / 32)];
+        // the arrays of this batch's previous codes when they fit (its contents changed, so those are dropped)
+        Codes old = b.spare(KEY) instanceof Codes c && c.tokens() == tokens && c.cols() == cols ? c : null;
+        byte[] codes = old != null ? old.codes() : new byte[Math.multiplyExact(tokens, cols)];
+        float[] scales = old != null ? old.scales() : new float[tokens * (cols / 32)];
         long bytes = 4L * codes.length;
         // the batch itself where every thread may read it (a shared arena); else a heap copy made on this thread
         MemorySegment x = b.data().isAccessibleBy(PROBE) ? b.data().asSlice(0, bytes)
@@ -106,7 +108,9 @@ final class NativeQ8 {
         } else {
             team.run(chunks, range);
         }
-        return new Codes(codes, scales, tokens, cols);
+        Codes made = new Codes(codes, scales, tokens, cols);
+        b.keepSpare(KEY, made);
+        return made;
     }
 
     private static void quantize(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {

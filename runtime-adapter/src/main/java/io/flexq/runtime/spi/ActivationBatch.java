@@ -17,6 +17,11 @@ import java.util.function.Function;
  * it (q, k and v; gate and up). Derived forms are dropped whenever the contents change: by
  * {@link #set}, {@link #setRow}, {@link #setTokens}, or {@link #changed()}, which a caller who writes
  * through {@link #data()} directly must call.
+ *
+ * <p>A dropped form can leave its storage for the next contents' form ({@link #spare}): a prompt's quantized
+ * activations are up to megabytes per matmul, and allocating them afresh each time was a fifth of a 27M prompt
+ * (garbage collection of humongous arrays, bench/results/cpu-vs-llamacpp.md). A derived form is therefore valid only
+ * until the contents change.
  */
 public final class ActivationBatch {
 
@@ -25,6 +30,7 @@ public final class ActivationBatch {
     private final int dim;
     private int tokens;
     private final Map<Object, Object> derived = new HashMap<>();
+    private final Map<Object, Object> spares = new HashMap<>();
 
     private ActivationBatch(MemorySegment data, int capacity, int dim) {
         this.data = data;
@@ -107,6 +113,20 @@ public final class ActivationBatch {
      * A derived form of the current contents under {@code key}, computed once until the contents change.
      * Keys should be records or constants that identify the form (e.g. "A8, group 128").
      */
+    /**
+     * Storage for a derived form under {@code key}: what the last computation of that form left with
+     * {@link #keepSpare}, or null. A computation runs only when the form is absent, that is after the contents
+     * changed, so the form that left it is no longer handed out by {@link #derived}.
+     */
+    public Object spare(Object key) {
+        return spares.get(key);
+    }
+
+    /** Leaves {@code storage} for the next computation of the derived form under {@code key} ({@link #spare}). */
+    public void keepSpare(Object key, Object storage) {
+        spares.put(key, storage);
+    }
+
     @SuppressWarnings("unchecked")
     public <T> T derived(Object key, Function<ActivationBatch, T> compute) {
         Object value = derived.get(key);
