@@ -48,7 +48,9 @@ public final class LlamaSession implements AutoCloseable {
     private ActivationBatch lastNorm, logits;
 
     // Heap working rows, batchCapacity rows each.
-    private final float[] x, hb, qh, kh, vh, atth, gateh, uph, projh, cos, sin;
+    private final float[] x, hb, qh, kh, vh, atth, cos, sin;
+    /** Heap copies of gate and up for the Java SwiGLU (null where the native one runs in place on the batches). */
+    private final float[] gateh, uph;
 
     LlamaSession(LlamaConfig c, LlamaWeights weights, Rope rope, DecoderOffload.Sequence device, int capacity, int batchCapacity) {
         this.c = c;
@@ -79,9 +81,9 @@ public final class LlamaSession implements AutoCloseable {
         kh = new float[b * c.kvDim()];
         vh = new float[b * c.kvDim()];
         atth = new float[b * c.qDim()];
-        gateh = new float[b * c.hiddenDim()];
-        uph = new float[b * c.hiddenDim()];
-        projh = new float[b * c.dim()];
+        boolean inPlace = NativeLlamaCpu.get().runsSwiglu();
+        gateh = inPlace ? null : new float[b * c.hiddenDim()];
+        uph = inPlace ? null : new float[b * c.hiddenDim()];
         cos = new float[b * rope.pairs()];
         sin = new float[b * rope.pairs()];
     }
@@ -272,8 +274,7 @@ public final class LlamaSession implements AutoCloseable {
         // SwiGLU MLP (the residual add of the attention output, then the norm)
         xb.setTokens(n);
         perTokens(n, (t0, t1) -> {
-            store(proj, projh, t0, t1);
-            VectorMath.add(projh, x, t0 * dim, t1 * dim);
+            VectorMath.add(proj.data(), x, t0 * dim, t1 * dim);
             for (int t = t0; t < t1; t++) {
                 VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
             }
@@ -283,17 +284,19 @@ public final class LlamaSession implements AutoCloseable {
         w.gate().matmul(xb, gate);
         w.up().matmul(xb, up);
         perTokens(n, (t0, t1) -> {
-            store(gate, gateh, t0, t1);
-            store(up, uph, t0, t1);
-            VectorMath.swiglu(gateh, uph, t0 * hidden, t1 * hidden);
-            load(gate, gateh, t0, t1);
+            if (gateh == null) {
+                // in place on the batches: the native loop reads them as it reads heap arrays (the same bits)
+                NativeLlamaCpu.get().swiglu(gate.data(), up.data(), (long) t0 * hidden, (long) t1 * hidden);
+            } else {
+                store(gate, gateh, t0, t1);
+                store(up, uph, t0, t1);
+                VectorMath.swiglu(gateh, uph, t0 * hidden, t1 * hidden);
+                load(gate, gateh, t0, t1);
+            }
         });
         gate.changed();
         w.down().matmul(gate, proj);
-        perTokens(n, (t0, t1) -> {
-            store(proj, projh, t0, t1);
-            VectorMath.add(projh, x, t0 * dim, t1 * dim);
-        });
+        perTokens(n, (t0, t1) -> VectorMath.add(proj.data(), x, t0 * dim, t1 * dim));
     }
 
     /** Tokens of a prompt at least this long spread their per-token steps (norms, RoPE, residual adds) over the team. */

@@ -85,10 +85,21 @@ final class NativeLlamaCpu {
         if (from < 0 || from > to || to > gate.length || to > up.length) {
             throw new IllegalArgumentException("native swiglu: elements [" + from + ", " + to + "), arrays of " + gate.length + " and " + up.length);
         }
+        swiglu(MemorySegment.ofArray(gate), MemorySegment.ofArray(up), from, to);
+    }
+
+    /**
+     * As above on the floats of two segments (a prompt's gate and up batches, in place: no copies to and from heap
+     * arrays); the same loop, so the same bits.
+     */
+    void swiglu(MemorySegment gate, MemorySegment up, long from, long to) {
+        if (from < 0 || from > to || 4 * to > gate.byteSize() || 4 * to > up.byteSize()) {
+            throw new IllegalArgumentException("native swiglu: elements [" + from + ", " + to + "), segments of " + gate.byteSize()
+                    + " and " + up.byteSize() + " bytes");
+        }
         int rc;
         try {
-            rc = (int) swiglu.invokeExact(MemorySegment.ofArray(gate).asSlice(4L * from), MemorySegment.ofArray(up).asSlice(4L * from),
-                    (long) (to - from));
+            rc = (int) swiglu.invokeExact(gate.asSlice(4L * from), up.asSlice(4L * from), to - from);
         } catch (Throwable e) {
             throw new IllegalStateException("native swiglu failed", e);
         }

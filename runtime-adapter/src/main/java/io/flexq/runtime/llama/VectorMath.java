@@ -84,6 +84,20 @@ final class VectorMath {
     }
 
     /**
+     * y[i] += x[i] for i in [from, to), x the floats of a segment (a matmul's output batch, read in place): the same
+     * additions as {@link #add(float[], float[], int, int)}, so the same bits.
+     */
+    static void add(java.lang.foreign.MemorySegment x, float[] y, int from, int to) {
+        int i = from;
+        for (int upper = from + S.loopBound(to - from); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, y, i).add(FloatVector.fromMemorySegment(S, x, 4L * i, java.nio.ByteOrder.nativeOrder())).intoArray(y, i);
+        }
+        for (; i < to; i++) {
+            y[i] += x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+        }
+    }
+
+    /**
      * RMSNorm of one row: {@code out[i] = w[i] * x[i] / sqrt(mean(x^2) + eps)}. The mean is accumulated in
      * double: it costs nothing next to the matmuls and keeps the norm exact to float rounding.
      */
