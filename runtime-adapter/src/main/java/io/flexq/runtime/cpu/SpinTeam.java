@@ -23,7 +23,10 @@ import java.util.function.IntConsumer;
  * here). Two defences: spinning threads call {@link Thread#yield} after a short pure spin, so a preempted team
  * thread gets the core back; and a job whose caller waited longer for the workers than running every chunk itself
  * would have taken is a strike, after which the next jobs run on the caller alone (4, 8, ... up to 1024 jobs as
- * strikes repeat, fewer again after clean jobs). Either way every chunk runs once and the results are the same.
+ * strikes repeat, fewer again after clean jobs). A job that had to wake a parked worker is never a strike: the first
+ * job after a long serial stretch (a prompt's embedding, a decode step's sampling) paid a wake-up, not a busy core,
+ * and striking there put a prompt's first matmuls on one thread. Either way every chunk runs once and the results
+ * are the same.
  */
 public final class SpinTeam implements AutoCloseable {
 
@@ -111,16 +114,20 @@ public final class SpinTeam implements AutoCloseable {
         Job j = new Job(body, chunks);
         long t0 = System.nanoTime();
         job = j;
+        boolean woke = false;
         for (Worker w : workers) {
             if (w.parked) {
                 LockSupport.unpark(w);
+                woke = true;
             }
         }
         int mine = j.work();
         long t1 = System.nanoTime();
         j.await(spinNanos);
         long waited = System.nanoTime() - t1;
-        if (isStall(t1 - t0, waited, mine, chunks)) {
+        if (woke) {
+            // a parked worker's wake-up (tens of microseconds in a VM) delayed its first chunk: not a busy machine
+        } else if (isStall(t1 - t0, waited, mine, chunks)) {
             strike();
         } else if (strikes > 0) {
             strikes--;
