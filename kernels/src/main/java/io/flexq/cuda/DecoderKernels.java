@@ -125,10 +125,10 @@ final class DecoderKernels {
      * out (and act / sa when qbits is 6 or 8, as {@link #attentionMerge}), counting finished chunks in
      * {@code counters} (m * kvHeads ints, zero between launches). {@code separate}: every row is a sequence of its own,
      * so the cache positions other than each row's own were written before this forward and may be read before the
-     * qkv matmul ends.
+     * qkv matmul ends. {@code ahead}: device bytes the decode kernels pull into L2 while they run (see prefetch_l2_share).
      */
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
-                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa) {
+                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa, DeviceBytes ahead) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
         if (tiled(m, hd, onePrompt)) {
             int g = heads / kvHeads;
@@ -143,7 +143,8 @@ final class DecoderKernels {
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
-                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0) | mergeOpts};
+                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0) | mergeOpts,
+                ahead.address(), ahead.bytes()};
         if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
         } else {

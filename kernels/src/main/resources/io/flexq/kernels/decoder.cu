@@ -419,10 +419,29 @@ struct AttMerge {
 #define ATT_PRELOAD 2
 // Bit 2 (ATT_FAST_MERGE): the fused merge is merge_head_fast (also an opts argument of dec_attention_merge).
 #define ATT_FAST_MERGE 4
+
+// A decode step's attention leaves the memory idle (a few MB of cache against the layer's ~170 MB of weights), so its
+// blocks may pull bytes a later matmul of the layer will read into L2 (`ahead`, `aheadBytes`: the host passes the
+// gate+up row tiles its first wave of blocks does not cover; 0 bytes: none). Thread 0 of each block issues its share
+// as sm_90 bulk prefetches, before anything else: a hint the memory system may drop; nothing waits on it.
+__device__ __forceinline__ void prefetch_l2_share(const char *ahead, long long aheadBytes) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (aheadBytes <= 0 || threadIdx.x != 0) return;
+    const long long blocks = (long long)gridDim.x * gridDim.y * gridDim.z;
+    const long long b = ((long long)blockIdx.z * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;
+    const long long per = ((aheadBytes + blocks - 1) / blocks + 15) & ~15LL;
+    const long long end = min(aheadBytes, (b + 1) * per);  // aheadBytes is a multiple of 16
+    for (long long a = b * per; a < end; a += 32768) {
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(ahead + a), "r"((u32)min(32768LL, end - a)) : "memory");
+    }
+#endif
+}
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts,
+        const char *ahead, long long aheadBytes) {
     pdl_launch();
+    prefetch_l2_share(ahead, aheadBytes);
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -581,14 +600,14 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 }
 
 #define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
-    float *__restrict__ sa, int ldsa, int opts
+    float *__restrict__ sa, int ldsa, int opts, const char *__restrict__ ahead, long long aheadBytes
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, ahead, aheadBytes);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, ahead, aheadBytes);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
