@@ -73,21 +73,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final Set<String> timingSkip = Set.of(System.getProperty("flexq.cuda.timingSkip", "").split(","));
     private final boolean skipGemv = timingSkip.contains("gemv"), skipOther = timingSkip.contains("other");
 
-    /**
-     * {@code -Dflexq.cuda.l2Ahead=MB} (read when a model loads; 0: off): bytes of gate+up's weights past the first wave of
-     * its GEMV blocks that decode-step attention pulls into L2 while the memory would be idle (decoder.cu
-     * prefetch_l2_share).
-     */
-    private final long l2AheadBytes = Long.getLong("flexq.cuda.l2Ahead", 0) << 20;
-
-    /** What decode-step attention of an m-row forward prefetches for the matmul gu after it. */
-    private DeviceBytes l2Ahead(int m, Projection gu) {
-        if (l2AheadBytes > 0 && m <= GRAPH_ROWS && gu.parts().getFirst() instanceof Fq6Linear f && f.ordered(m)) {
-            return f.afterFirstWave(dev.smCount(), l2AheadBytes);
-        }
-        return DeviceBytes.NONE;
-    }
-
     private boolean skips(String stage) {
         return timingSkip.contains(stage);
     }
@@ -419,8 +404,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             if (!skipOther && !skips("attention")) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa,
-                        l2Ahead(m, L.gateUp()));
+                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
                 if (d.mergesInAttention(m, hd, onePrompt)) {
                     mark("attention (+merge, quantize)");
                 } else {

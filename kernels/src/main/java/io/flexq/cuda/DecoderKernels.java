@@ -30,7 +30,7 @@ final class DecoderKernels {
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
     /** Bits of the decode attention kernels' opts (decoder.cu). */
-    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2, ATT_FAST_MERGE = 4;
+    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
     static final int ROW_BYTES = 24;
 
@@ -105,11 +105,6 @@ final class DecoderKernels {
      * wait for the qkv matmul rather than before it (A/B runs; see ATT_PRELOAD in decoder.cu).
      */
     private final boolean preloadCache = !"false".equals(System.getProperty("flexq.cuda.preloadCache"));
-    /**
-     * {@code flexq.cuda.fastMerge=false} (read when a model loads): the attention merges request each chunk's values
-     * as they add them (merge_head) rather than all before the first (merge_head_fast), A/B runs.
-     */
-    private final int mergeOpts = "false".equals(System.getProperty("flexq.cuda.fastMerge")) ? 0 : ATT_FAST_MERGE;
 
     /**
      * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
@@ -125,10 +120,10 @@ final class DecoderKernels {
      * out (and act / sa when qbits is 6 or 8, as {@link #attentionMerge}), counting finished chunks in
      * {@code counters} (m * kvHeads ints, zero between launches). {@code separate}: every row is a sequence of its own,
      * so the cache positions other than each row's own were written before this forward and may be read before the
-     * qkv matmul ends. {@code ahead}: device bytes the decode kernels pull into L2 while they run (see prefetch_l2_share).
+     * qkv matmul ends.
      */
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
-                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa, DeviceBytes ahead) {
+                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
         if (tiled(m, hd, onePrompt)) {
             int g = heads / kvHeads;
@@ -143,8 +138,7 @@ final class DecoderKernels {
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
-                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0) | mergeOpts,
-                ahead.address(), ahead.bytes()};
+                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
         if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
         } else {
@@ -155,7 +149,7 @@ final class DecoderKernels {
     /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
     void attentionMerge(long rows, int m, long partials, int chunks, int ch, int heads, int hd, long out, int ldo, int qbits, long act, long sa) {
         k.launch("dec_attention_merge", 0, m, FlexqKernels.ceilDiv(heads, 4), 1, 128, () -> "dec_attention_merge M=" + m + " chunks=" + chunks,
-                rows, partials, chunks, ch, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m), mergeOpts);
+                rows, partials, chunks, ch, heads, hd, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     /** Whether {@link #attentionMerge} can quantize its output for the next matmul (one head = one 128-group). */

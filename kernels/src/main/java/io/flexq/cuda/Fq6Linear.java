@@ -47,21 +47,6 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
     }
 
     /**
-     * At most {@code max} bytes of this matrix's weight tiles from the first row tile an ordered GEMV of {@code cols}
-     * columns does not start at once on a device of {@code sms} SMs (the blocks resident per SM load their tiles before
-     * they wait: the launch bounds of the lean and {@code _deep} entry points allow three and two); {@link DeviceBytes#NONE}
-     * when every tile starts at once.
-     */
-    DeviceBytes afterFirstWave(int sms, long max) {
-        int tilesTotal = (rows + 15) / 16, resident = (KernelSpec.orderedDeep(cols) ? 2 : 3) * sms;
-        if (tilesTotal <= resident || max < 16) {
-            return DeviceBytes.NONE;
-        }
-        long tileBytes = FlexqKernels.tileBytes(16, cols), from = resident * tileBytes;
-        return new DeviceBytes(tiles.address() + from, Math.min(max, (long) tilesTotal * tileBytes - from) & ~15L);
-    }
-
-    /**
      * The stacked q|k|v matmul with RoPE and the KV-cache store as its epilogue (decoder.cu dec_qkv_rope_gemv): q rotated
      * into y, k and v into each row's cache. Needs {@link #ordered} and rows == qDim + 2 * kvDim.
      */

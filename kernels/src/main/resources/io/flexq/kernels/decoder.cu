@@ -281,46 +281,17 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
 }
 
 // Merge of one head's chunk partials, by one warp: out[d] = sum_c e_c acc_c[d] / sum_c e_c s_c with
-// e_c = exp(m_c - max_c m_c) over the nc chunks at p (chunk c at p + c * (hd + 2)), every sum in a fixed order (lane
-// strided, then a butterfly; per d in increasing c), so whichever kernel merges, the output is the same. Partials are
-// read from L2 (__ldcg): the merging block may not have written them. With hd == 128 a head's output is exactly one
-// 128-group of the O projection's input, so qbits 6 or 8 also quantizes it into the record rec and scale *sa.
-__device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
-    const long long S = hd + 2;
-    float mx = -INFINITY;
-    for (int c = lane; c < nc; c += 32) mx = fmaxf(mx, __ldcg(p + c * S));
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, o));
-    float total = 0.0f;
-    for (int c = lane; c < nc; c += 32) total += __ldcg(p + c * S + 1) * __expf(__ldcg(p + c * S) - mx);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(FULL_MASK, total, o);
-    const float inv = 1.0f / total;
-    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {  // hd <= 256
-        const int d = i * 32 + lane;
-        if (i * 32 >= hd) break;
-        if (d < hd) {
-            float acc = 0.0f;
-#pragma unroll 8
-            for (int c = 0; c < nc; ++c) acc += __ldcg(p + c * S + 2 + d) * __expf(__ldcg(p + c * S) - mx);
-            const float val = acc * inv;
-            out[d] = val;
-            if (i < 4) v[i] = val;
-        }
-    }
-    if (qbits == 0 || hd != 128) return;
-    quantize_record(qbits, v, lane, rec, sa);
-}
-
-// merge_head with its memory round trips overlapped: every lane requests its chunk's maximum and sum together with
-// the first MB chunks' values, so a merge of up to MB chunks waits on memory once (merge_head: 2 + NI * nc / 8
-// times, each an L2 round trip on the step's critical path). The same sums in the same order as merge_head (max
-// and sum lane-strided then a butterfly, each d in increasing c), with every product and add explicitly fused
-// (fma), so fused and separate merges agree bit for bit. NI = 32-wide slices of a head (hd <= 32 * NI).
+// e_c = exp(m_c - max_c m_c) over the nc chunks at p (chunk c at p + c * (hd + 2)), every sum in a fixed order (max and
+// sum lane-strided, then a butterfly; each d in increasing c) with every product and add explicitly rounded or fused,
+// so whichever kernel merges, the output is the same. Partials are read from L2 (__ldcg): the merging block may not
+// have written them. Each lane requests its chunk's maximum and sum together with the first MB chunks' values (lane j
+// holds e_j and passes it by shuffle), so a merge of up to MB chunks waits on memory once: the same sums requested as
+// they were added waited 2 + NI * nc / 8 times, an L2 round trip each on the decode step's critical path (step 309.2,
+// 310.1 vs 321.2-328.8 tok/s, bench/results/e2e-h100.md round 8). NI = 32-wide slices of a head (hd <= 32 * NI). With
+// hd == 128 a head's output is exactly one 128-group of the O projection's input, so qbits 6 or 8 also quantizes it
+// into the record rec and scale *sa.
 template <int NI>
-__device__ __forceinline__ void merge_head_fast(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
+__device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
     constexpr int MB = NI <= 4 ? 32 : 16;  // chunks whose values are in flight at once (NI * MB registers)
     const long long S = hd + 2;
     const float ml = lane < nc ? __ldcg(p + lane * S) : -INFINITY;
@@ -417,31 +388,11 @@ struct AttMerge {
 // that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
 #define ATT_EARLY_VALUES 1
 #define ATT_PRELOAD 2
-// Bit 2 (ATT_FAST_MERGE): the fused merge is merge_head_fast (also an opts argument of dec_attention_merge).
-#define ATT_FAST_MERGE 4
 
-// A decode step's attention leaves the memory idle (a few MB of cache against the layer's ~170 MB of weights), so its
-// blocks may pull bytes a later matmul of the layer will read into L2 (`ahead`, `aheadBytes`: the host passes the
-// gate+up row tiles its first wave of blocks does not cover; 0 bytes: none). Thread 0 of each block issues its share
-// as sm_90 bulk prefetches, before anything else: a hint the memory system may drop; nothing waits on it.
-__device__ __forceinline__ void prefetch_l2_share(const char *ahead, long long aheadBytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    if (aheadBytes <= 0 || threadIdx.x != 0) return;
-    const long long blocks = (long long)gridDim.x * gridDim.y * gridDim.z;
-    const long long b = ((long long)blockIdx.z * gridDim.y + blockIdx.y) * gridDim.x + blockIdx.x;
-    const long long per = ((aheadBytes + blocks - 1) / blocks + 15) & ~15LL;
-    const long long end = min(aheadBytes, (b + 1) * per);  // aheadBytes is a multiple of 16
-    for (long long a = b * per; a < end; a += 32768) {
-        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(ahead + a), "r"((u32)min(32768LL, end - a)) : "memory");
-    }
-#endif
-}
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts,
-        const char *ahead, long long aheadBytes) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
     pdl_launch();
-    prefetch_l2_share(ahead, aheadBytes);
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -593,21 +544,20 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         float *oh = mg.out + (long long)t * mg.ldo + h * HD;
         u32 *rh = mg.act + ((long long)t * heads + h) * 32;
         float *sh = mg.sa + (long long)h * mg.ldsa + t;
-        if (opts & ATT_FAST_MERGE) merge_head_fast<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
-        else merge_head(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
+        merge_head<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
     }
     if (tid == 0) *count = 0;
 }
 
 #define ATT_MERGE_ARGS int *__restrict__ counter, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act, \
-    float *__restrict__ sa, int ldsa, int opts, const char *__restrict__ ahead, long long aheadBytes
+    float *__restrict__ sa, int ldsa, int opts
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, ahead, aheadBytes);
+    attention_warps<2>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
-    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, ahead, aheadBytes);
+    attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
@@ -735,7 +685,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_attention_tile_hd128(const
 // sa[h * ldsa + t]). Grid: (M, ceil(heads / 4)), 128 threads: a warp per head.
 extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowInfo *__restrict__ rows, const float *__restrict__ part,
         int chunks, int ch, int heads, int hd, float *__restrict__ out, int ldo, int qbits, u32 *__restrict__ act,
-        float *__restrict__ sa, int ldsa, int opts) {
+        float *__restrict__ sa, int ldsa) {
     pdl_launch();
     pdl_wait();
     const int t = blockIdx.x, h = blockIdx.y * 4 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
@@ -745,10 +695,9 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
     float *oh = out + (long long)t * ldo + h * hd;
     u32 *rh = act + ((long long)t * heads + h) * 32;
     float *sh = sa + (long long)h * ldsa + t;
-    if (!(opts & ATT_FAST_MERGE)) merge_head(ph, nc, hd, oh, qbits, rh, sh, lane);
-    else if (hd == 64) merge_head_fast<2>(ph, nc, hd, oh, qbits, rh, sh, lane);
-    else if (hd == 128) merge_head_fast<4>(ph, nc, hd, oh, qbits, rh, sh, lane);
-    else merge_head_fast<8>(ph, nc, hd, oh, qbits, rh, sh, lane);
+    if (hd == 64) merge_head<2>(ph, nc, hd, oh, qbits, rh, sh, lane);
+    else if (hd == 128) merge_head<4>(ph, nc, hd, oh, qbits, rh, sh, lane);
+    else merge_head<8>(ph, nc, hd, oh, qbits, rh, sh, lane);
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
