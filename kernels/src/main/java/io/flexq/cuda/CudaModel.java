@@ -381,12 +381,19 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         for (int l = 0; l < layers.size(); l++) {
             Layer L = layers.get(l);
             int qb = L.qkv().primaryBits();
-            norm(m, r, L.attnNorm(), qb, "attention norm");
-            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             Projection p = L.qkv();
             Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
+            Fq6Linear.NormInput qkvNorm = skips("qkv") ? null : normInput(m, r, L.attnNorm(), fusedQkv);
+            if (qkvNorm == null) {
+                norm(m, r, L.attnNorm(), qb, "attention norm");
+            }
+            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             if (skips("qkv")) {
                 fusedQkv = null;
+            } else if (qkvNorm != null) {  // one row: the matmul also makes its input (norm, quantizer)
+                fusedQkv.runQkvRopeNorm(k, qkvNorm, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
+                        sin.address(), l);
+                mark("qkv matmul (+norm, rope, kv store)");
             } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
                         sin.address(), l);
@@ -415,9 +422,16 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             r = skips("o") ? r : addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
-            norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            if (!skipGemv && !skips("gateup")) {
+            Fq6Linear.NormInput guNorm = skipGemv || skips("gateup") || !(gu.stacked() && gu.parts().getFirst() instanceof Fq6Linear f) ? null
+                    : normInput(m, r, L.ffnNorm(), f);
+            if (guNorm == null) {
+                norm(m, r, L.ffnNorm(), gb, "ffn norm");
+            }
+            if (guNorm != null) {
+                ((Fq6Linear) gu.parts().getFirst()).runNorm(k, guNorm, gu.out(w.gateUpOut, 0));
+                mark("gate+up matmul (+norm)");
+            } else if (!skipGemv && !skips("gateup")) {
                 gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
                 mark("gate+up matmul");
             }
@@ -451,6 +465,23 @@ final class CudaModel implements DecoderOffload.DeviceModel {
      * them (after the embedding).
      */
     private enum Residual { ADD_PROJ, PARTS, COMPLETE }
+
+    /**
+     * {@code -Dflexq.cuda.normPrologue=false} (read when a model loads): one-row forwards keep the norm kernels before
+     * qkv and gate+up rather than letting those matmuls make their input themselves (A/B runs).
+     */
+    private final boolean normPrologue = !"false".equals(System.getProperty("flexq.cuda.normPrologue"));
+
+    /**
+     * The norm as the input of matrix f (null: none), where f makes it in its own prologue: one row, x complete with its
+     * tile sums (after a residual matmul), f the lean ordered GEMV; else null, and a norm kernel runs first.
+     */
+    private Fq6Linear.NormInput normInput(int m, Residual r, DeviceBuffer weight, Fq6Linear f) {
+        if (!normPrologue || skipOther || skips("norm") || r != Residual.PARTS || f == null || !f.takesNorm(m)) {
+            return null;
+        }
+        return new Fq6Linear.NormInput(work.x.address(), work.normParts.address(), work.normTiles, weight.address(), c.rmsEps(), f.bits());
+    }
 
     /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
     private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {

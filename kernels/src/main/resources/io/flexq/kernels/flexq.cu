@@ -509,7 +509,9 @@ struct OrdActRecords {
     const uint4 *act;
     const float *sa;
     int ldsa, M, G;
-    // called by the whole warp before the batch's loads; records need no preparation
+    // called by the whole warp before the wait for the kernel that made the inputs (its first batch gb0), then before
+    // each batch's loads; records need no preparation
+    __device__ __forceinline__ void early(int gb0, int lane) const {}
     __device__ __forceinline__ void prepare(int gb, int lane) const {}
     __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&a)[8], float (&s)[2]) const {
         uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
@@ -565,7 +567,10 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
             }
         }
     };
-    if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
+    if (warp * ORD_BATCH < G) {
+        load_weights(warp * ORD_BATCH);
+        src.early(warp * ORD_BATCH, lane);
+    }
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);

@@ -76,10 +76,11 @@ class AttentionKernelsGpuTest {
 
     /**
      * Each decode-step switch alone, off against the defaults, A8, bit for bit: the cache read before the qkv matmul ends
-     * (the same values, loaded earlier).
+     * (the same values, loaded earlier); the norm made by the qkv and gate+up matmuls' own warps (the same operations
+     * in the same order as the norm kernel).
      */
     @ParameterizedTest(name = "head size {0}, {1}=false vs default")
-    @CsvSource({"64, preloadCache", "128, preloadCache"})
+    @CsvSource({"64, preloadCache", "128, preloadCache", "64, normPrologue", "128, normPrologue"})
     void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag) {
         List<float[]> off;
         System.setProperty("flexq.cuda." + flag, "false");
