@@ -388,6 +388,14 @@ struct AttMerge {
 // that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
 #define ATT_EARLY_VALUES 1
 #define ATT_PRELOAD 2
+// Bit 2 (ATT_SC_FENCE): the merge's hand-off uses __threadfence (fence.sc) instead of fence.acq_rel (A/B runs). The
+// hand-off is message passing (partials stored, then a relaxed atomic count; the last block counts, then loads them):
+// a release fence before the count and an acquire fence after it are what the PTX memory model asks for.
+#define ATT_SC_FENCE 4
+__device__ __forceinline__ void att_fence(int opts) {
+    if (opts & ATT_SC_FENCE) __threadfence();
+    else asm volatile("fence.acq_rel.gpu;" ::: "memory");
+}
 
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
@@ -531,13 +539,13 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     }
     if (mg.counter == nullptr) return;
     __shared__ int last;
-    __threadfence();  // this block's partials are visible device-wide before it is counted
+    att_fence(opts);  // this block's partials are visible device-wide before it is counted
     __syncthreads();
     int *count = mg.counter + t * kvHeads + kvh;
     if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
     __syncthreads();
     if (!last) return;
-    __threadfence();
+    att_fence(opts);
     for (int g = warp; g < G; g += 4) {
         const int h = kvh * G + g;
         const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
