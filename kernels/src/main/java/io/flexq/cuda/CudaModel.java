@@ -383,7 +383,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             int qb = L.qkv().primaryBits();
             Projection p = L.qkv();
             Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
-            Fq6Linear.NormInput qkvNorm = skips("qkv") ? null : normInput(m, r, L.attnNorm(), fusedQkv);
+            Fq6Linear.NormInput qkvNorm = skips("qkv") ? null : normInput(m, r, L.attnNorm(), fusedQkv, true);
             if (qkvNorm == null) {
                 norm(m, r, L.attnNorm(), qb, "attention norm");
             }
@@ -424,7 +424,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             int gb = L.gateUp().primaryBits();
             Projection gu = L.gateUp();
             Fq6Linear.NormInput guNorm = skipGemv || skips("gateup") || !(gu.stacked() && gu.parts().getFirst() instanceof Fq6Linear f) ? null
-                    : normInput(m, r, L.ffnNorm(), f);
+                    : normInput(m, r, L.ffnNorm(), f, false);
             if (guNorm == null) {
                 norm(m, r, L.ffnNorm(), gb, "ffn norm");
             }
@@ -467,17 +467,25 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private enum Residual { ADD_PROJ, PARTS, COMPLETE }
 
     /**
-     * {@code -Dflexq.cuda.normPrologue=false} (read when a model loads): one-row forwards keep the norm kernels before
-     * qkv and gate+up rather than letting those matmuls make their input themselves (A/B runs).
+     * Which one-row matmuls make their input (norm, quantizer) in their own prologue rather than after a norm kernel:
+     * {@code -Dflexq.cuda.normPrologue=all} (qkv and gate+up), {@code qkv} (the default), {@code none} (read when a model loads).
      */
-    private final boolean normPrologue = !"false".equals(System.getProperty("flexq.cuda.normPrologue"));
+    private final String normPrologue = normPrologue();
+
+    private static String normPrologue() {
+        String v = System.getProperty("flexq.cuda.normPrologue", "qkv");
+        if (!List.of("all", "qkv", "none").contains(v)) {
+            throw new IllegalArgumentException("-Dflexq.cuda.normPrologue=" + v + ": expected all, qkv or none");
+        }
+        return v;
+    }
 
     /**
      * The norm as the input of matrix f (null: none), where f makes it in its own prologue: one row, x complete with its
      * tile sums (after a residual matmul), f the lean ordered GEMV; else null, and a norm kernel runs first.
      */
-    private Fq6Linear.NormInput normInput(int m, Residual r, DeviceBuffer weight, Fq6Linear f) {
-        if (!normPrologue || skipOther || skips("norm") || r != Residual.PARTS || f == null || !f.takesNorm(m)) {
+    private Fq6Linear.NormInput normInput(int m, Residual r, DeviceBuffer weight, Fq6Linear f, boolean qkv) {
+        if (normPrologue.equals("none") || (!qkv && !normPrologue.equals("all")) || skipOther || skips("norm") || r != Residual.PARTS || f == null || !f.takesNorm(m)) {
             return null;
         }
         return new Fq6Linear.NormInput(work.x.address(), work.normParts.address(), work.normTiles, weight.address(), c.rmsEps(), f.bits());

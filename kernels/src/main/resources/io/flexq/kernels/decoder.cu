@@ -844,8 +844,17 @@ struct OrdNormSource {
         if (gb != (int)(threadIdx.x >> 5) * ORD_BATCH) stage(w, a + ORD_BATCH * 128, gb, lane);  // later batches
         stage(x, a, gb, lane);
         cp_async_commit();
+        // the tile sums lane-strided in increasing order, as dec_rmsnorm_parts adds them, but the first eight of each
+        // lane requested together (one round trip instead of eight; the adds keep their order)
+        double pv[8];
+#pragma unroll
+        for (int j = 0; j < 8; ++j) pv[j] = lane + 32 * j < tiles ? part[lane + 32 * j] : 0.0;
         double ss = 0.0;
-        for (int i = lane; i < tiles; i += 32) ss += part[i];
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            if (lane + 32 * j < tiles) ss += pv[j];
+        }
+        for (int i = lane + 256; i < tiles; i += 32) ss += part[i];
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
         const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
