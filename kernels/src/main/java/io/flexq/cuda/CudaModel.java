@@ -381,19 +381,12 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         for (int l = 0; l < layers.size(); l++) {
             Layer L = layers.get(l);
             int qb = L.qkv().primaryBits();
+            norm(m, r, L.attnNorm(), qb, "attention norm");
+            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             Projection p = L.qkv();
             Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
-            Fq6Linear.NormInput qkvNorm = skips("qkv") ? null : normInput(m, r, L.attnNorm(), fusedQkv, true);
-            if (qkvNorm == null) {
-                norm(m, r, L.attnNorm(), qb, "attention norm");
-            }
-            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             if (skips("qkv")) {
                 fusedQkv = null;
-            } else if (qkvNorm != null) {  // one row: the matmul also makes its input (norm, quantizer)
-                fusedQkv.runQkvRopeNorm(k, qkvNorm, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
-                        sin.address(), l);
-                mark("qkv matmul (+norm, rope, kv store)");
             } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
                         sin.address(), l);
@@ -422,16 +415,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             }
             r = skips("o") ? r : addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
+            norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            Fq6Linear.NormInput guNorm = skipGemv || skips("gateup") || !(gu.stacked() && gu.parts().getFirst() instanceof Fq6Linear f) ? null
-                    : normInput(m, r, L.ffnNorm(), f, false);
-            if (guNorm == null) {
-                norm(m, r, L.ffnNorm(), gb, "ffn norm");
-            }
-            if (guNorm != null) {
-                ((Fq6Linear) gu.parts().getFirst()).runNorm(k, guNorm, gu.out(w.gateUpOut, 0));
-                mark("gate+up matmul (+norm)");
-            } else if (!skipGemv && !skips("gateup")) {
+            if (!skipGemv && !skips("gateup")) {
                 gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
                 mark("gate+up matmul");
             }
@@ -465,31 +451,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
      * them (after the embedding).
      */
     private enum Residual { ADD_PROJ, PARTS, COMPLETE }
-
-    /**
-     * Which one-row matmuls make their input (norm, quantizer) in their own prologue rather than after a norm kernel:
-     * {@code -Dflexq.cuda.normPrologue=all} (qkv and gate+up), {@code qkv} (the default), {@code none} (read when a model loads).
-     */
-    private final String normPrologue = normPrologue();
-
-    private static String normPrologue() {
-        String v = System.getProperty("flexq.cuda.normPrologue", "qkv");
-        if (!List.of("all", "qkv", "none").contains(v)) {
-            throw new IllegalArgumentException("-Dflexq.cuda.normPrologue=" + v + ": expected all, qkv or none");
-        }
-        return v;
-    }
-
-    /**
-     * The norm as the input of matrix f (null: none), where f makes it in its own prologue: one row, x complete with its
-     * tile sums (after a residual matmul), f the lean ordered GEMV; else null, and a norm kernel runs first.
-     */
-    private Fq6Linear.NormInput normInput(int m, Residual r, DeviceBuffer weight, Fq6Linear f, boolean qkv) {
-        if (normPrologue.equals("none") || (!qkv && !normPrologue.equals("all")) || skipOther || skips("norm") || r != Residual.PARTS || f == null || !f.takesNorm(m)) {
-            return null;
-        }
-        return new Fq6Linear.NormInput(work.x.address(), work.normParts.address(), work.normTiles, weight.address(), c.rmsEps(), f.bits());
-    }
 
     /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
     private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {

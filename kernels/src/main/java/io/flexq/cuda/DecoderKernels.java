@@ -30,7 +30,7 @@ final class DecoderKernels {
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
     /** Bits of the decode attention kernels' opts (decoder.cu). */
-    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2, ATT_SC_FENCE = 4;
+    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
     static final int ROW_BYTES = 24;
 
@@ -105,8 +105,6 @@ final class DecoderKernels {
      * wait for the qkv matmul rather than before it (A/B runs; see ATT_PRELOAD in decoder.cu).
      */
     private final boolean preloadCache = !"false".equals(System.getProperty("flexq.cuda.preloadCache"));
-    /** {@code flexq.cuda.attentionFence=sc} (read when a model loads): the in-kernel merge's hand-off with fence.sc (A/B runs). */
-    private final int fenceOpts = "sc".equals(System.getProperty("flexq.cuda.attentionFence")) ? ATT_SC_FENCE : 0;
 
     /**
      * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
@@ -140,7 +138,7 @@ final class DecoderKernels {
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
-                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0) | fenceOpts};
+                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
         if (hd == 128) {
             k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
         } else {

@@ -73,47 +73,6 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
     }
 
     /**
-     * The input of a one-row matmul made in its own prologue (decoder.cu OrdNormSource): RMSNorm(x) * weight, quantized to
-     * {@code bits}, with x's sums of squares per 16-row tile in {@code parts} ({@code tiles} of them, as a residual
-     * matmul leaves them).
-     */
-    record NormInput(long x, long parts, int tiles, long weight, float eps, int bits) {
-    }
-
-    /** Shared memory of the prologue per warp (NORM_WARP_WORDS in decoder.cu), beyond the ordered GEMV's terms. */
-    private static final int NORM_WARP_BYTES = (4 * 128 * 2 + 4 * 32 + 4) * 4;
-
-    /** Whether a forward of m rows can take its input as a {@link NormInput}: one row through the lean ordered GEMV. */
-    boolean takesNorm(int m) {
-        return m == 1 && ordered(m) && !KernelSpec.orderedDeep(cols);
-    }
-
-    /** This matrix times the normed row {@code in} into y (decoder.cu dec_norm_gemv). Needs {@link #takesNorm}(1). */
-    void runNorm(FlexqKernels k, NormInput in, long y) {
-        int g = FlexqKernels.groups(cols);
-        Object[] args = {tiles.address(), scales.address(), 0L, 0L, FlexqKernels.ldsa(1), y, 0L, 1, rows, g, g,
-                in.x(), in.parts(), in.tiles(), in.weight(), in.eps(), cols, in.bits()};
-        launchNormed(k, "dec_norm_gemv", () -> "dec_norm_gemv " + name + " N=" + rows + " K=" + cols, args);
-    }
-
-    /** {@link #runQkvRope} of the normed row {@code in} (decoder.cu dec_qkv_rope_norm_gemv). Needs {@link #takesNorm}(1). */
-    void runQkvRopeNorm(FlexqKernels k, NormInput in, long y, long rowTable, int qDim, int kvDim, int hd, int pairs, long cos, long sin,
-                        int layer) {
-        int g = FlexqKernels.groups(cols);
-        if (rows != qDim + 2 * kvDim) {
-            throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
-        }
-        Object[] args = {tiles.address(), scales.address(), 0L, 0L, FlexqKernels.ldsa(1), y, 0L, 1, rows, g, g, rowTable, qDim, kvDim, hd,
-                pairs, cos, sin, layer, in.x(), in.parts(), in.tiles(), in.weight(), in.eps(), cols, in.bits()};
-        launchNormed(k, "dec_qkv_rope_norm_gemv", () -> "dec_qkv_rope_norm_gemv N=" + rows + " K=" + cols + " layer " + layer, args);
-    }
-
-    private void launchNormed(FlexqKernels k, String kernel, Supplier<String> what, Object... args) {
-        int smem = KernelSpec.orderedSharedBytes(1, cols) + KernelSpec.ORDERED_WARPS * NORM_WARP_BYTES;
-        k.launch(kernel, smem, (rows + 15) / 16, 1, 1, KernelSpec.ORDERED_WARPS * 32, what, args);
-    }
-
-    /**
      * One launch of an ordered-GEMV entry point of decoder.cu over this matrix's row tiles: {@code kernel}, or its
      * {@code _deep} twin where K runs past one round of batches ({@link KernelSpec#orderedDeep}).
      */

@@ -388,14 +388,10 @@ struct AttMerge {
 // that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
 #define ATT_EARLY_VALUES 1
 #define ATT_PRELOAD 2
-// Bit 2 (ATT_SC_FENCE): the merge's hand-off uses __threadfence (fence.sc) instead of fence.acq_rel (A/B runs). The
-// hand-off is message passing (partials stored, then a relaxed atomic count; the last block counts, then loads them):
-// a release fence before the count and an acquire fence after it are what the PTX memory model asks for.
-#define ATT_SC_FENCE 4
-__device__ __forceinline__ void att_fence(int opts) {
-    if (opts & ATT_SC_FENCE) __threadfence();
-    else asm volatile("fence.acq_rel.gpu;" ::: "memory");
-}
+// The in-kernel merge's hand-off is message passing (partials stored, then a relaxed atomic count; the last block
+// counts, then loads them): a release fence before the count and an acquire fence after it are what the PTX memory
+// model asks for (fence.acq_rel; __threadfence's fence.sc timed the same: 285.0, 285.1 vs 285.1, 285.2 tok/s).
+__device__ __forceinline__ void att_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
 
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
@@ -539,13 +535,13 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     }
     if (mg.counter == nullptr) return;
     __shared__ int last;
-    att_fence(opts);  // this block's partials are visible device-wide before it is counted
+    att_fence();  // this block's partials are visible device-wide before it is counted
     __syncthreads();
     int *count = mg.counter + t * kvHeads + kvh;
     if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
     __syncthreads();
     if (!last) return;
-    att_fence(opts);
+    att_fence();
     for (int g = warp; g < G; g += 4) {
         const int h = kvh * G + g;
         const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
@@ -804,99 +800,6 @@ extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec
 }
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32) dec_resid_gemv_deep(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false, true>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
-}
-
-// dec_norm_gemv / dec_qkv_rope_norm_gemv: the ordered GEMV of one row (a decode step) whose input is RMSNorm(x) * w
-// quantized, made by the GEMV's own warps in its prologue instead of by dec_rmsnorm_parts before it: one kernel
-// boundary and one memory round trip less on the step's critical path. Every warp computes its four groups the way
-// dec_rmsnorm_parts does (the row's tile sums lane-strided then a butterfly, in double; x * inv * w rounded per
-// product; quantize_record), so its records are those bits exactly. The norm weights of the warp's first batch are
-// copied to shared memory before the wait (no kernel writes them), x and the tile sums after it, together: one round
-// trip. Shared memory after the ordered GEMV's terms: per warp NORM_WARP_WORDS (x and w of four groups, four records,
-// four scales). M must be 1 (the host checks).
-#define NORM_WARP_WORDS (ORD_BATCH * 128 * 2 + ORD_BATCH * 32 + ORD_BATCH)
-struct OrdNormSource {
-    const float *x;
-    const double *part;
-    int tiles;
-    const float *w;
-    float eps;
-    int dim, qbits, G;
-    __device__ __forceinline__ u32 *area() const {
-        extern __shared__ float terms[];
-        return (u32 *)(terms + G * 16) + (threadIdx.x >> 5) * NORM_WARP_WORDS;  // M = 1: G * 16 floats of terms
-    }
-    // four groups of v (dim floats) from group gb on into shared words dst: 128 chunks of 16 bytes, 4 per lane
-    __device__ __forceinline__ void stage(const float *v, u32 *dst, int gb, int lane) const {
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int c = j * 32 + lane, k = (gb + (c >> 5)) * 128 + (c & 31) * 4;
-            cp_async16((u32)__cvta_generic_to_shared(dst + c * 4), v + (k < dim ? k : 0), gb + (c >> 5) < G && k < dim);
-        }
-    }
-    __device__ __forceinline__ void early(int gb0, int lane) const {
-        stage(w, area() + ORD_BATCH * 128, gb0, lane);
-        cp_async_commit();
-    }
-    __device__ __forceinline__ void prepare(int gb, int lane) const {
-        u32 *a = area();
-        const float *xs = (const float *)a, *ws = (const float *)(a + ORD_BATCH * 128);
-        if (gb != (int)(threadIdx.x >> 5) * ORD_BATCH) stage(w, a + ORD_BATCH * 128, gb, lane);  // later batches
-        stage(x, a, gb, lane);
-        cp_async_commit();
-        // the tile sums lane-strided in increasing order, as dec_rmsnorm_parts adds them, but the first eight of each
-        // lane requested together (one round trip instead of eight; the adds keep their order)
-        double pv[8];
-#pragma unroll
-        for (int j = 0; j < 8; ++j) pv[j] = lane + 32 * j < tiles ? part[lane + 32 * j] : 0.0;
-        double ss = 0.0;
-#pragma unroll
-        for (int j = 0; j < 8; ++j) {
-            if (lane + 32 * j < tiles) ss += pv[j];
-        }
-        for (int i = lane + 256; i < tiles; i += 32) ss += part[i];
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
-        const float inv = (float)(1.0 / sqrt(ss / dim + (double)eps));
-        cp_async_wait<0>();
-        __syncwarp();
-#pragma unroll
-        for (int b = 0; b < ORD_BATCH; ++b) {
-            if (gb + b < G) {
-                float v[4];
-#pragma unroll
-                for (int i = 0; i < 4; ++i) {
-                    const int e = b * 128 + i * 32 + lane;
-                    v[i] = (gb + b) * 128 + i * 32 + lane < dim ? __fmul_rn(__fmul_rn(xs[e], inv), ws[e]) : 0.0f;
-                }
-                quantize_record(qbits, v, lane, a + ORD_BATCH * 256 + b * 32, (float *)(a + ORD_BATCH * 288) + b);
-            }
-        }
-        __syncwarp();
-    }
-    __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&av)[8], float (&s)[2]) const {
-        const u32 *a = area();
-        uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
-        if (gid == 0) {
-            const uint4 *rec = (const uint4 *)(a + ORD_BATCH * 256 + b * 32) + tig * 2;
-            x0 = rec[0];
-            x1 = rec[1];
-        }
-        av[0] = x0.x; av[1] = x0.y; av[2] = x0.z; av[3] = x0.w;
-        av[4] = x1.x; av[5] = x1.y; av[6] = x1.z; av[7] = x1.w;
-        s[0] = tig == 0 ? ((const float *)(a + ORD_BATCH * 288))[b] : 0.0f;
-        s[1] = 0.0f;
-    }
-};
-#define NORM_ARGS const float *__restrict__ nx, const double *__restrict__ npart, int ntiles, const float *__restrict__ nw, float eps, \
-    int dim, int qbits
-#define ORD_NORM OrdNormSource{nx, npart, ntiles, nw, eps, dim, qbits, G}
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_norm_gemv(GEMM_ARGS, NORM_ARGS) {
-    gemv_ord_body<false>(ORD_NORM, OrdStore<float>{y, N}, wt, ws, P, M, N, G);
-}
-extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_qkv_rope_norm_gemv(GEMM_ARGS, const RowInfo *__restrict__ rows,
-        int qDim, int kvDim, int hd, int pairs, const float *__restrict__ cosT, const float *__restrict__ sinT, int layer, NORM_ARGS) {
-    gemv_ord_body<false>(ORD_NORM, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, N, G);
 }
 
 // ------------------------------------------------------------------------------- RMSNorm from tile sums

@@ -509,9 +509,7 @@ struct OrdActRecords {
     const uint4 *act;
     const float *sa;
     int ldsa, M, G;
-    // called by the whole warp before the wait for the kernel that made the inputs (its first batch gb0), then before
-    // each batch's loads; records need no preparation
-    __device__ __forceinline__ void early(int gb0, int lane) const {}
+    // called by the whole warp before the batch's loads; records need no preparation
     __device__ __forceinline__ void prepare(int gb, int lane) const {}
     __device__ __forceinline__ void load(int g, int b, int gid, int tig, u32 (&a)[8], float (&s)[2]) const {
         uint4 x0 = make_uint4(0, 0, 0, 0), x1 = x0;
@@ -567,10 +565,7 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
             }
         }
     };
-    if (warp * ORD_BATCH < G) {
-        load_weights(warp * ORD_BATCH);
-        src.early(warp * ORD_BATCH, lane);
-    }
+    if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
