@@ -8,6 +8,7 @@ import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
+import io.flexq.plugin.fq6.SizeBudget;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Gptq;
@@ -111,6 +112,8 @@ public final class QuantizeCommand implements Command {
                 Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
                         + ", at most the model's context)"),
                 Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"),
+                Flag.value("max-bytes", "SIZE", "file-size budget: store the linears that gain most from 8 bits as Q8_0 while the file stays "
+                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (default off)"),
                 Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
                         + "ALPHA in [0, 1], the share of each channel's range moved into the weights; default off)"));
     }
@@ -153,12 +156,26 @@ public final class QuantizeCommand implements Command {
                 }
             }
         }
+        Optional<SizeBudget> maxBytes;
+        try {
+            maxBytes = args.value("max-bytes").map(SizeBudget::parse);
+        } catch (IllegalArgumentException e) {
+            throw new CliException.Usage("--max-bytes: " + e.getMessage());
+        }
         var gptqSettings = gptqSettings(args);
         OptionalDouble smooth = smoothing(args, noGptq);
         if (preset != Preset.AUTO) {
-            for (String f : !noGptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
+            List<String> autoOnly = new java.util.ArrayList<>(List.of("budget", "rank"));
+            if (maxBytes.isEmpty()) {
+                autoOnly.addAll(List.of("calib-windows", "calib-ctx"));
+                if (noGptq) {
+                    autoOnly.add("calib");
+                }
+            }
+            for (String f : autoOnly) {
                 if (args.has(f)) {
-                    throw new CliException.Usage("--" + f + " applies to --preset auto only (preset is " + preset.id() + ")");
+                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or --max-bytes" : "")
+                            + " only (preset is " + preset.id() + ")");
                 }
             }
         }
@@ -181,7 +198,7 @@ public final class QuantizeCommand implements Command {
             if (smooth.isPresent() && !gptq) {
                 throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which is off for this model (see the warning); pass --gptq");
             }
-            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
+            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes.isPresent());
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
                     ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, smooth, console)
@@ -189,10 +206,24 @@ public final class QuantizeCommand implements Command {
             QuantizePipeline.Modes modes = preset == Preset.AUTO
                     ? QuantizePipeline.measuredModes(weights.model(source), weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, weights.layers());
-            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes,
-                    preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
+            Optional<Budget> autoBudget = preset == Preset.AUTO ? Optional.of(budget) : Optional.empty();
+            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes, autoBudget, sha, tok, out, console);
+            Optional<PromotionStep.Outcome> promotion = Optional.empty();
+            if (maxBytes.isPresent()) {
+                var w = weights;
+                var m = modes;
+                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), maxBytes.get(),
+                        p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p),
+                        QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
+                        tok.orElseThrow(), cal, console));
+                model = promotion.get().model();
+            }
             Fq6File.write(model, out);
+            if (promotion.isPresent() && Files.size(out) != promotion.get().choice().fileBytes()) {
+                throw new IllegalStateException(out + ": wrote " + Files.size(out) + " bytes, the budget fit predicted " + promotion.get().choice().fileBytes());
+            }
             summary(console.out(), source, weights.layers(), modes, preset, clip, gptq, out);
+            promotion.ifPresent(o -> PromotionStep.summarize(console.out(), o));
             QuantizePipeline.summarizeHead(console.out(), weights.head(), preset);
             if (preset == Preset.AUTO) {
                 QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets);
