@@ -41,6 +41,13 @@ final class PromotionStep {
     /** The wider type promoted linears are stored in. */
     static final TensorType WIDER = QuantTypes.Q8_0;
 
+    /**
+     * Calibration of the gains unless --calib-windows / --calib-ctx say otherwise: 4,096 positions, where the 27M
+     * model's per-layer gains (1e-5 to 1e-4 nats) stand clear of the window-to-window noise (auto's 4 x 256 is for A6/A8).
+     */
+    static final int DEFAULT_WINDOWS = 8;
+    static final int DEFAULT_CTX = 512;
+
     static final String MAX_BYTES_KEY = "flexq.max_bytes";
     static final String PROMOTED_TYPE_KEY = "flexq.promotion.type";
     static final String PROMOTION_KLD_KEY = "flexq.promotion.kld_fq6";

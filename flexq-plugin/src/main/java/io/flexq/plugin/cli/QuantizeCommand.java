@@ -87,6 +87,14 @@ public final class QuantizeCommand implements Command {
                 for ffn_down) and the weight column multiplied by it: the same model in exact arithmetic, flatter
                 activations for the 8/6-bit per-token quantizer. Same file format and kernels (flexq.smoothing.alpha
                 records it). Measured on the 27M model: bench/results/quality-ref27M.md.
+
+                --max-bytes SIZE (off by default): mixed precision under a file-size budget. SIZE is a byte count, or
+                q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (computed, no llama.cpp
+                needed). Each linear's Q8_0 encoding is measured on the calibration text (--calib, --calib-windows x
+                --calib-ctx tokens, default 8 x 512): the mean KLD against the unquantized model that storing only it as Q8_0 saves
+                (flexq.promotion_gain.*); the layers with the best gain per added byte are stored as Q8_0 (CPU: the
+                runtime's Q8_0 kernels, activations fp32) while the exact file size stays within SIZE. Cost: (2 +
+                layers) forward passes per calibration window. Deterministic: ties go in forward order.
                 """;
     }
 
@@ -100,8 +108,10 @@ public final class QuantizeCommand implements Command {
                         + "; a tied head is stored once)"),
                 Flag.value("calib", "FILE", "calibration text for GPTQ and auto (default: a public-domain text built into the jar)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
-                Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
-                Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
+                Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS
+                        + ") and --max-bytes (default " + PromotionStep.DEFAULT_WINDOWS + ")"),
+                Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + " for auto, "
+                        + PromotionStep.DEFAULT_CTX + " for --max-bytes)"),
                 Flag.value("rank", "gain|drop", "auto: rank layers for A8 by their A8 gain in the all-A6 model (default) or by drop score alone"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a llama2.c / safetensors model (default: found beside it)"),
                 Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"),
@@ -183,6 +193,8 @@ public final class QuantizeCommand implements Command {
                 args.intValue("calib-windows", QuantizePipeline.Calibration.DEFAULT_WINDOWS, 1, 100_000),
                 args.intValue("calib-ctx", QuantizePipeline.Calibration.DEFAULT_CTX, 2, 1 << 20), budget,
                 args.choice("rank", "gain", List.of("gain", "drop")).equals("gain"));
+        var promotionCal = new QuantizePipeline.Calibration(cal.text(), args.intValue("calib-windows", PromotionStep.DEFAULT_WINDOWS, 1, 100_000),
+                args.intValue("calib-ctx", PromotionStep.DEFAULT_CTX, 2, 1 << 20), budget, cal.rankByGain());
         boolean clip = !args.has("no-clip");
         Path in = Path.of(args.positional(0));
         Path out = Path.of(args.positional(1));
@@ -215,7 +227,7 @@ public final class QuantizeCommand implements Command {
                 promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), maxBytes.get(),
                         p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p),
                         QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
-                        tok.orElseThrow(), cal, console));
+                        tok.orElseThrow(), promotionCal, console));
                 model = promotion.get().model();
             }
             Fq6File.write(model, out);
