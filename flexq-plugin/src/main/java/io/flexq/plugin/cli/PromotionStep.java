@@ -76,8 +76,8 @@ final class PromotionStep {
     }
 
     /** The outcome: the model to write, what was measured and chosen, and the budget. */
-    record Outcome(QuantizedModel model, PromotionAnalysis.Result analysis, Promotion.Choice choice, long budget, long fq6Bytes,
-                   Map<String, Long> added) {
+    record Outcome(QuantizedModel model, List<ModelQuantizer.Layer> layers, PromotionAnalysis.Result analysis, Promotion.Choice choice, long budget,
+                   long fq6Bytes, Map<String, Long> added) {
     }
 
     /**
@@ -134,7 +134,7 @@ final class PromotionStep {
             throw new CliException("--max-bytes " + spec.text() + ": " + e.getMessage());
         }
         QuantizedModel model = assemble.apply(promoted(choice.promoted(), entries, errors, r.gains(), r.baseKld(), r.positions(), spec, budget));
-        return new Outcome(model, r, choice, budget, fq6Bytes, added);
+        return new Outcome(model, layers, r, choice, budget, fq6Bytes, added);
     }
 
     private static Promoted promoted(Set<String> set, Map<String, TensorEntry> entries, Map<String, WeightError> errors, Map<String, Double> gains,
@@ -170,11 +170,17 @@ final class PromotionStep {
                 o.budget(), o.fq6Bytes(), o.analysis().positions(), o.analysis().baseKld());
         for (String n : o.choice().promoted()) {
             double gain = o.analysis().gains().get(n);
-            out.printf(Locale.ROOT, "  %s -> %s: KLD gain %.6f, +%,d bytes (%.3g nats per MB)%n", n, WIDER.name(), gain, o.added().get(n),
+            out.printf(Locale.ROOT, "  %s -> %s: KLD gain %.6f, %+,d bytes (%.3g nats per MB)%n", n, WIDER.name(), gain, o.added().get(n),
                     gain / o.added().get(n) * 1e6);
         }
         out.printf(Locale.ROOT, "promoted %d of %d linears to %s: predicted KLD %.6f (additive), file %,d bytes%n", o.choice().promoted().size(),
                 o.analysis().gains().size(), WIDER.name(), o.analysis().baseKld() - o.choice().predictedGain(), o.choice().fileBytes());
+        long weights = 0, bytes = 0;
+        for (ModelQuantizer.Layer l : o.layers()) {
+            weights += (long) l.rows() * l.cols();
+            bytes += l.fq6().length + (o.choice().promoted().contains(l.name()) ? o.added().get(l.name()) : 0);
+        }
+        out.printf(Locale.ROOT, "linear weights after promotion: %,d in %,d bytes = %.3f bits/weight%n", weights, bytes, 8.0 * bytes / weights);
     }
 
     private static WeightError error(float[] w, byte[] bytes, int rows, int cols) {
