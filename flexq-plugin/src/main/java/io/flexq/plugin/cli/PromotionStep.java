@@ -173,8 +173,9 @@ final class PromotionStep {
             out.printf(Locale.ROOT, "  %s -> %s: KLD gain %.6f, %+,d bytes (%.3g nats per MB)%n", n, WIDER.name(), gain, o.added().get(n),
                     gain / o.added().get(n) * 1e6);
         }
-        out.printf(Locale.ROOT, "promoted %d of %d linears to %s: predicted KLD %.6f (additive), file %,d bytes%n", o.choice().promoted().size(),
-                o.analysis().gains().size(), WIDER.name(), o.analysis().baseKld() - o.choice().predictedGain(), o.choice().fileBytes());
+        out.printf(Locale.ROOT, "promoted %d of %d candidate linears to %s: measured gains sum to %.6f of the %.6f KLD (an additive, optimistic "
+                        + "prediction), file %,d bytes%n", o.choice().promoted().size(), o.analysis().gains().size(), WIDER.name(),
+                o.choice().predictedGain(), o.analysis().baseKld(), o.choice().fileBytes());
         long weights = 0, bytes = 0;
         for (ModelQuantizer.Layer l : o.layers()) {
             weights += (long) l.rows() * l.cols();
