@@ -166,6 +166,10 @@ final class PromotionStep {
 
     /** The promoted layers and what they cost and bought. */
     static void summarize(PrintStream out, Outcome o) {
+        if (o.analysis().gains().isEmpty()) {
+            out.println("--max-bytes: no linear has rows of whole " + WIDER.name() + " blocks (" + WIDER.blockSize() + "): nothing to promote");
+            return;
+        }
         out.printf(Locale.ROOT, "--max-bytes: budget %,d bytes; FQ6 alone %,d; measured over %d calibration tokens, mean KLD of the FQ6 model %.6f%n",
                 o.budget(), o.fq6Bytes(), o.analysis().positions(), o.analysis().baseKld());
         for (String n : o.choice().promoted()) {
