@@ -60,12 +60,13 @@ if has kbench; then     # single kernels with CUDA events (CudaKernelBenchmark):
 fi
 if has ncu; then        # hardware counters of decode kernels inside the replayed graph (Nsight Compute, clocks left alone)
   # NCU_SPECS: "regex@skip@count ...": the matching launches to skip, then to profile (a step has ~160 matching launches)
+  # NCU_PROMPT: prompt tokens before the profiled steps (64); NCU_CACHE=none keeps the caches warm between kernels (all)
   i=0
   for spec in ${NCU_SPECS:-"gemv_i8_ord|dec_resid_gemv|dec_qkv_rope_gemv|dec_attention_hd128|dec_attention_merge@400@10" "dec_q8_gemv|dec_argmax@3@6"}; do
     i=$((i + 1)); IFS=@ read -r rx skip cnt <<< "$spec"
-    t timeout ${T_NCU:-200} ncu --clock-control none --target-processes all -k "regex:$rx" --launch-skip "$skip" --launch-count "$cnt" \
+    t timeout ${T_NCU:-200} ncu --clock-control none --cache-control ${NCU_CACHE:-all} --target-processes all -k "regex:$rx" --launch-skip "$skip" --launch-count "$cnt" \
       --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats --section MemoryWorkloadAnalysis \
-      $J -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 under ncu" 64 8 1 1 > "$OUT/ncu-$i.log" 2>&1
+      $J -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 under ncu" ${NCU_PROMPT:-64} 8 1 1 > "$OUT/ncu-$i.log" 2>&1
     grep -E "^  [a-z_]+.*\(|Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Block Limit Reg|Warp Cycles Per Issued|Stall" "$OUT/ncu-$i.log" | head -120
   done
 fi

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -63,11 +64,18 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
     /**
-     * {@code -Dflexq.cuda.timingSkip=gemv|other} leaves out the unfused matmuls or the other kernels of every forward, so a
-     * benchmark can time the two halves of a step apart. The outputs are garbage: benchmarks only, never a user run.
+     * {@code -Dflexq.cuda.timingSkip=...} (comma-separated) leaves kernels out of every forward, so a benchmark can time
+     * what each costs inside the replayed step (its launch, overlap and waits included, which per-kernel timing misses):
+     * {@code gemv} the unfused matmuls, {@code other} every kernel but the matmuls, or single stages: {@code qkv},
+     * {@code attention}, {@code o}, {@code norm}, {@code gateup}, {@code swiglu}, {@code down}, {@code head}. The outputs
+     * are garbage: benchmarks only, never a user run.
      */
-    private final String timingSkip = System.getProperty("flexq.cuda.timingSkip", "");
-    private final boolean skipGemv = timingSkip.equals("gemv"), skipOther = timingSkip.equals("other");
+    private final Set<String> timingSkip = Set.of(System.getProperty("flexq.cuda.timingSkip", "").split(","));
+    private final boolean skipGemv = timingSkip.contains("gemv"), skipOther = timingSkip.contains("other");
+
+    private boolean skips(String stage) {
+        return timingSkip.contains(stage);
+    }
     private final Map<GraphKey, CudaStream.Graph> graphs = new HashMap<>();
     private DeviceBuffer cos, sin;
     private int ropePositions;
@@ -377,7 +385,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
             Projection p = L.qkv();
             Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
-            if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
+            if (skips("qkv")) {
+                fusedQkv = null;
+            } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
                         sin.address(), l);
                 mark("qkv matmul (+rope, kv store)");
@@ -385,13 +395,13 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 p.run(k, d, in, w.qkvOut);
                 mark("qkv matmul");
             }
-            if (fusedQkv == null && !skipOther) {
+            if (fusedQkv == null && !skipOther && !skips("qkv")) {
                 d.ropeStore(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), p.out(w.qkvOut, 1), p.ld(1), p.out(w.qkvOut, 2), p.ld(2),
                         c.heads(), c.kvHeads(), hd, rope.pairs(), cos.address(), sin.address(), l);
                 mark("rope + kv store");
             }
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
-            if (!skipOther) {
+            if (!skipOther && !skips("attention")) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
                         chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
@@ -403,21 +413,21 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                     mark("attention merge (+quantize)");
                 }
             }
-            r = addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
+            r = skips("o") ? r : addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
             int gb = L.gateUp().primaryBits();
             norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            if (!skipGemv) {
+            if (!skipGemv && !skips("gateup")) {
                 gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
                 mark("gate+up matmul");
             }
             int db = L.down().bits();
-            if (!skipOther) {
+            if (!skipOther && !skips("swiglu")) {
                 d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
                         db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
                 mark("swiglu (+quantize)");
             }
-            r = addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
+            r = skips("down") ? r : addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
         }
         norm(m, r, outNorm, 0, "final norm");
         if (h == Head.NONE) {
@@ -425,7 +435,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         }
         int rows = h == Head.ALL ? m : 1;
         long x = w.xn.address() + (h == Head.ALL ? 0 : 4L * (m - 1) * dim);
-        if (!skipGemv) {
+        if (!skipGemv && !skips("head")) {
             head.run(k, d, new LayerInput(w, x, dim, rows), w.logits.address());
             mark("output head");
         }
@@ -444,7 +454,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
 
     /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
     private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {
-        if (skipOther) {
+        if (skipOther || skips("norm")) {
             return;
         }
         DecoderWork w = work;

@@ -281,37 +281,72 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
 }
 
 // Merge of one head's chunk partials, by one warp: out[d] = sum_c e_c acc_c[d] / sum_c e_c s_c with
-// e_c = exp(m_c - max_c m_c) over the nc chunks at p (chunk c at p + c * (hd + 2)), every sum in a fixed order (lane
-// strided, then a butterfly; per d in increasing c), so whichever kernel merges, the output is the same. Partials are
-// read from L2 (__ldcg): the merging block may not have written them. With hd == 128 a head's output is exactly one
-// 128-group of the O projection's input, so qbits 6 or 8 also quantizes it into the record rec and scale *sa.
+// e_c = exp(m_c - max_c m_c) over the nc chunks at p (chunk c at p + c * (hd + 2)), every sum in a fixed order (max and
+// sum lane-strided, then a butterfly; each d in increasing c) with every product and add explicitly rounded or fused,
+// so whichever kernel merges, the output is the same. Partials are read from L2 (__ldcg): the merging block may not
+// have written them. Each lane requests its chunk's maximum and sum together with the first MB chunks' values (lane j
+// holds e_j and passes it by shuffle), so a merge of up to MB chunks waits on memory once: the same sums requested as
+// they were added waited 2 + NI * nc / 8 times, an L2 round trip each on the decode step's critical path (step 309.2,
+// 310.1 vs 321.2-328.8 tok/s, bench/results/e2e-h100.md round 8). NI = 32-wide slices of a head (hd <= 32 * NI). With
+// hd == 128 a head's output is exactly one 128-group of the O projection's input, so qbits 6 or 8 also quantizes it
+// into the record rec and scale *sa.
+template <int NI>
 __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
+    constexpr int MB = NI <= 4 ? 32 : 16;  // chunks whose values are in flight at once (NI * MB registers)
     const long long S = hd + 2;
-    float mx = -INFINITY;
-    for (int c = lane; c < nc; c += 32) mx = fmaxf(mx, __ldcg(p + c * S));
+    const float ml = lane < nc ? __ldcg(p + lane * S) : -INFINITY;
+    const float sl = lane < nc ? __ldcg(p + lane * S + 1) : 0.0f;
+    float v[MB][NI];
+    auto load_values = [&](int c0, int nb) {
+#pragma unroll
+        for (int j = 0; j < MB; ++j)
+#pragma unroll
+            for (int i = 0; i < NI; ++i) {
+                const int d = i * 32 + lane;
+                v[j][i] = j < nb && d < hd ? __ldcg(p + (c0 + j) * S + 2 + d) : 0.0f;
+            }
+    };
+    load_values(0, min(MB, nc));
+    float mx = ml;
+    for (int c = lane + 32; c < nc; c += 32) mx = fmaxf(mx, __ldcg(p + c * S));
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(FULL_MASK, mx, o));
-    float total = 0.0f;
-    for (int c = lane; c < nc; c += 32) total += __ldcg(p + c * S + 1) * __expf(__ldcg(p + c * S) - mx);
+    float el = lane < nc ? __expf(ml - mx) : 0.0f;  // weight of chunk c0 + lane in the window at c0
+    float total = lane < nc ? __fmul_rn(sl, el) : 0.0f;
+    for (int c = lane + 32; c < nc; c += 32) total = __fmaf_rn(__ldcg(p + c * S + 1), __expf(__ldcg(p + c * S) - mx), total);
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) total += __shfl_xor_sync(FULL_MASK, total, o);
+    for (int o = 16; o > 0; o >>= 1) total = __fadd_rn(total, __shfl_xor_sync(FULL_MASK, total, o));
     const float inv = 1.0f / total;
-    float v[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float acc[NI];
 #pragma unroll
-    for (int i = 0; i < 8; ++i) {  // hd <= 256
+    for (int i = 0; i < NI; ++i) acc[i] = 0.0f;
+    for (int c0 = 0; c0 < nc; c0 += MB) {
+        if (c0 > 0) {
+            if ((c0 & 31) == 0) el = c0 + lane < nc ? __expf(__ldcg(p + (c0 + lane) * S) - mx) : 0.0f;
+            load_values(c0, min(MB, nc - c0));
+        }
+        const int nb = min(MB, nc - c0);
+#pragma unroll
+        for (int j = 0; j < MB; ++j) {
+            const float e = __shfl_sync(FULL_MASK, el, (c0 + j) & 31);
+            if (j < nb) {
+#pragma unroll
+                for (int i = 0; i < NI; ++i) acc[i] = __fmaf_rn(v[j][i], e, acc[i]);
+            }
+        }
+    }
+    float q[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+    for (int i = 0; i < NI; ++i) {
         const int d = i * 32 + lane;
-        if (i * 32 >= hd) break;
         if (d < hd) {
-            float acc = 0.0f;
-#pragma unroll 8
-            for (int c = 0; c < nc; ++c) acc += __ldcg(p + c * S + 2 + d) * __expf(__ldcg(p + c * S) - mx);
-            const float val = acc * inv;
+            const float val = acc[i] * inv;
             out[d] = val;
-            if (i < 4) v[i] = val;
+            if (i < 4) q[i] = val;
         }
     }
     if (qbits == 0 || hd != 128) return;
-    quantize_record(qbits, v, lane, rec, sa);
+    quantize_record(qbits, q, lane, rec, sa);
 }
 
 // Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
@@ -353,6 +388,11 @@ struct AttMerge {
 // that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
 #define ATT_EARLY_VALUES 1
 #define ATT_PRELOAD 2
+// The in-kernel merge's hand-off is message passing (partials stored, then a relaxed atomic count; the last block
+// counts, then loads them): a release fence before the count and an acquire fence after it are what the PTX memory
+// model asks for (fence.acq_rel; __threadfence's fence.sc timed the same: 285.0, 285.1 vs 285.1, 285.2 tok/s).
+__device__ __forceinline__ void att_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
+
 template <int DPL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
         int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
@@ -495,17 +535,20 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     }
     if (mg.counter == nullptr) return;
     __shared__ int last;
-    __threadfence();  // this block's partials are visible device-wide before it is counted
+    att_fence();  // this block's partials are visible device-wide before it is counted
     __syncthreads();
     int *count = mg.counter + t * kvHeads + kvh;
     if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
     __syncthreads();
     if (!last) return;
-    __threadfence();
+    att_fence();
     for (int g = warp; g < G; g += 4) {
         const int h = kvh * G + g;
-        merge_head(part + ((long long)t * heads + h) * chunks * (HD + 2), r.pos / ch + 1, HD, mg.out + (long long)t * mg.ldo + h * HD,
-                   mg.qbits, mg.act + ((long long)t * heads + h) * 32, mg.sa + (long long)h * mg.ldsa + t, lane);
+        const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
+        float *oh = mg.out + (long long)t * mg.ldo + h * HD;
+        u32 *rh = mg.act + ((long long)t * heads + h) * 32;
+        float *sh = mg.sa + (long long)h * mg.ldsa + t;
+        merge_head<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
     }
     if (tid == 0) *count = 0;
 }
@@ -651,8 +694,14 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
     pdl_wait();
     const int t = blockIdx.x, h = blockIdx.y * 4 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (h >= heads) return;
-    merge_head(part + ((long long)t * heads + h) * chunks * (hd + 2), rows[t].pos / ch + 1, hd, out + (long long)t * ldo + h * hd,
-               qbits, act + ((long long)t * heads + h) * 32, sa + (long long)h * ldsa + t, lane);
+    const float *ph = part + ((long long)t * heads + h) * chunks * (hd + 2);
+    const int nc = rows[t].pos / ch + 1;
+    float *oh = out + (long long)t * ldo + h * hd;
+    u32 *rh = act + ((long long)t * heads + h) * 32;
+    float *sh = sa + (long long)h * ldsa + t;
+    if (hd == 64) merge_head<2>(ph, nc, hd, oh, qbits, rh, sh, lane);
+    else if (hd == 128) merge_head<4>(ph, nc, hd, oh, qbits, rh, sh, lane);
+    else merge_head<8>(ph, nc, hd, oh, qbits, rh, sh, lane);
 }
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
@@ -763,11 +812,25 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
         int tiles, const float *__restrict__ w, float eps, float *__restrict__ out, int qbits, u32 *__restrict__ act,
         float *__restrict__ sa, int ldsa) {
     pdl_launch();
-    pdl_wait();
     const int t = blockIdx.x, lane = threadIdx.x & 31, g = blockIdx.y * 8 + (threadIdx.x >> 5);
     const int G = (dim + 127) / 128;
+    // every load is requested before the first is used (the norm weights before the wait: no kernel writes them), so
+    // the kernel waits on memory once
+    float wv[4], xv[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        wv[i] = g < G && k < dim ? w[k] : 0.0f;
+    }
+    pdl_wait();
     if (g >= G) return;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int k = g * 128 + i * 32 + lane;
+        xv[i] = k < dim ? x[(long long)t * dim + k] : 0.0f;
+    }
     double ss = 0.0;
+#pragma unroll 8
     for (int i = lane; i < tiles; i += 32) ss += part[(long long)t * tiles + i];
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(FULL_MASK, ss, o);
@@ -778,7 +841,7 @@ extern "C" __global__ void __launch_bounds__(256) dec_rmsnorm_parts(const float 
         const int k = g * 128 + i * 32 + lane;
         v[i] = 0.0f;
         if (k < dim) {
-            v[i] = __fmul_rn(__fmul_rn(x[(long long)t * dim + k], inv), w[k]);
+            v[i] = __fmul_rn(__fmul_rn(xv[i], inv), wv[i]);
             if (out != nullptr) out[(long long)t * dim + k] = v[i];
         }
     }

@@ -92,6 +92,38 @@ class AttentionKernelsGpuTest {
         System.out.printf("[attention] head size %d: %s=false equals the default bit for bit, %d rows%n", hd, flag, off.size());
     }
 
+    /**
+     * A merge of more chunks than a warp has lanes: decode steps after a 300-token prompt in 8-position chunks (38 to 40
+     * chunks, so the merge takes its chunk weights in two windows of 32) against the same steps in 128-position chunks
+     * (3 chunks, one window). Both merge the same attention in other splits, so the logits agree to rounding; a window
+     * that weighted the wrong chunks would be off by far more.
+     */
+    @ParameterizedTest(name = "head size {0}")
+    @ValueSource(ints = {64, 128})
+    void aMergeOfMoreChunksThanLanesEqualsAMergeOfFew(int hd) {
+        List<float[]> many = withChunk(8, () -> logits(shape(hd), null)), few = withChunk(128, () -> logits(shape(hd), null));
+        double worst = 0, scale = 0;
+        for (int i = 300; i < many.size(); i++) {  // the decode steps (the prompt uses the prompt chunk either way)
+            for (int v = 0; v < many.get(i).length; v++) {
+                worst = Math.max(worst, Math.abs(many.get(i)[v] - few.get(i)[v]));
+                scale = Math.max(scale, Math.abs(few.get(i)[v]));
+            }
+        }
+        System.out.printf("[attention] head size %d: 38-40 chunks of 8 vs 3 of 128, max |dlogit| %.3g (largest |logit| %.3g)%n", hd, worst,
+                scale);
+        assertTrue(scale > 0, "logits are not all zero");
+        assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
+    }
+
+    private static <T> T withChunk(int positions, Supplier<T> run) {
+        System.setProperty("flexq.cuda.decodeChunk", String.valueOf(positions));
+        try {
+            return run.get();
+        } finally {
+            System.clearProperty("flexq.cuda.decodeChunk");
+        }
+    }
+
     private static void assertBitForBit(List<float[]> a, List<float[]> b, String aName, String bName) {
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {

@@ -8,6 +8,7 @@ import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
+import io.flexq.plugin.fq6.SizeBudget;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Gptq;
@@ -86,6 +87,14 @@ public final class QuantizeCommand implements Command {
                 for ffn_down) and the weight column multiplied by it: the same model in exact arithmetic, flatter
                 activations for the 8/6-bit per-token quantizer. Same file format and kernels (flexq.smoothing.alpha
                 records it). Measured on the 27M model: bench/results/quality-ref27M.md.
+
+                --max-bytes SIZE (off by default): mixed precision under a file-size budget. SIZE is a byte count, or
+                q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (computed, no llama.cpp
+                needed). Each linear's Q8_0 encoding is measured on the calibration text (--calib, --calib-windows x
+                --calib-ctx tokens, default 8 x 512): the mean KLD against the unquantized model that storing only it as Q8_0 saves
+                (flexq.promotion_gain.*); the layers with the best gain per added byte are stored as Q8_0 (CPU: the
+                runtime's Q8_0 kernels, activations fp32) while the exact file size stays within SIZE. Cost: (2 +
+                layers) forward passes per calibration window. Deterministic: ties go in forward order.
                 """;
     }
 
@@ -99,8 +108,10 @@ public final class QuantizeCommand implements Command {
                         + "; a tied head is stored once)"),
                 Flag.value("calib", "FILE", "calibration text for GPTQ and auto (default: a public-domain text built into the jar)"),
                 Flag.value("budget", "SPEC", "A8 budget for auto: a8=P% | a8=N | kld=X | kld=X,a8=P% (default " + Budget.DEFAULT_TEXT + ")"),
-                Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS + ")"),
-                Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + ")"),
+                Flag.value("calib-windows", "N", "calibration windows for auto (default " + QuantizePipeline.Calibration.DEFAULT_WINDOWS
+                        + ") and --max-bytes (default " + PromotionStep.DEFAULT_WINDOWS + ")"),
+                Flag.value("calib-ctx", "N", "tokens per calibration window (default " + QuantizePipeline.Calibration.DEFAULT_CTX + " for auto, "
+                        + PromotionStep.DEFAULT_CTX + " for --max-bytes)"),
                 Flag.value("rank", "gain|drop", "auto: rank layers for A8 by their A8 gain in the all-A6 model (default) or by drop score alone"),
                 Flag.value("tokenizer", "FILE", "tokenizer of a llama2.c / safetensors model (default: found beside it)"),
                 Flag.bool("no-clip", "plain round-to-nearest scales (absmax / 31) instead of the clipping search"),
@@ -111,6 +122,8 @@ public final class QuantizeCommand implements Command {
                 Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
                         + ", at most the model's context)"),
                 Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"),
+                Flag.value("max-bytes", "SIZE", "file-size budget: store the linears that gain most from 8 bits as Q8_0 while the file stays "
+                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (default off)"),
                 Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
                         + "ALPHA in [0, 1], the share of each channel's range moved into the weights; default off)"));
     }
@@ -153,12 +166,26 @@ public final class QuantizeCommand implements Command {
                 }
             }
         }
+        Optional<SizeBudget> maxBytes;
+        try {
+            maxBytes = args.value("max-bytes").map(SizeBudget::parse);
+        } catch (IllegalArgumentException e) {
+            throw new CliException.Usage("--max-bytes: " + e.getMessage());
+        }
         var gptqSettings = gptqSettings(args);
         OptionalDouble smooth = smoothing(args, noGptq);
         if (preset != Preset.AUTO) {
-            for (String f : !noGptq ? List.of("budget", "calib-windows", "calib-ctx", "rank") : List.of("calib", "budget", "calib-windows", "calib-ctx", "rank")) {
+            List<String> autoOnly = new java.util.ArrayList<>(List.of("budget", "rank"));
+            if (maxBytes.isEmpty()) {
+                autoOnly.addAll(List.of("calib-windows", "calib-ctx"));
+                if (noGptq) {
+                    autoOnly.add("calib");
+                }
+            }
+            for (String f : autoOnly) {
                 if (args.has(f)) {
-                    throw new CliException.Usage("--" + f + " applies to --preset auto only (preset is " + preset.id() + ")");
+                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or --max-bytes" : "")
+                            + " only (preset is " + preset.id() + ")");
                 }
             }
         }
@@ -166,6 +193,8 @@ public final class QuantizeCommand implements Command {
                 args.intValue("calib-windows", QuantizePipeline.Calibration.DEFAULT_WINDOWS, 1, 100_000),
                 args.intValue("calib-ctx", QuantizePipeline.Calibration.DEFAULT_CTX, 2, 1 << 20), budget,
                 args.choice("rank", "gain", List.of("gain", "drop")).equals("gain"));
+        var promotionCal = new QuantizePipeline.Calibration(cal.text(), args.intValue("calib-windows", PromotionStep.DEFAULT_WINDOWS, 1, 100_000),
+                args.intValue("calib-ctx", PromotionStep.DEFAULT_CTX, 2, 1 << 20), budget, cal.rankByGain());
         boolean clip = !args.has("no-clip");
         Path in = Path.of(args.positional(0));
         Path out = Path.of(args.positional(1));
@@ -181,7 +210,7 @@ public final class QuantizeCommand implements Command {
             if (smooth.isPresent() && !gptq) {
                 throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which is off for this model (see the warning); pass --gptq");
             }
-            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq);
+            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes.isPresent());
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
                     ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, smooth, console)
@@ -189,10 +218,24 @@ public final class QuantizeCommand implements Command {
             QuantizePipeline.Modes modes = preset == Preset.AUTO
                     ? QuantizePipeline.measuredModes(weights.model(source), weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, weights.layers());
-            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes,
-                    preset == Preset.AUTO ? Optional.of(budget) : Optional.empty(), sha, tok, out, console);
+            Optional<Budget> autoBudget = preset == Preset.AUTO ? Optional.of(budget) : Optional.empty();
+            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes, autoBudget, sha, tok, out, console);
+            Optional<PromotionStep.Outcome> promotion = Optional.empty();
+            if (maxBytes.isPresent()) {
+                var w = weights;
+                var m = modes;
+                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), maxBytes.get(),
+                        p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p),
+                        QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
+                        tok.orElseThrow(), promotionCal, console));
+                model = promotion.get().model();
+            }
             Fq6File.write(model, out);
+            if (promotion.isPresent() && Files.size(out) != promotion.get().choice().fileBytes()) {
+                throw new IllegalStateException(out + ": wrote " + Files.size(out) + " bytes, the budget fit predicted " + promotion.get().choice().fileBytes());
+            }
             summary(console.out(), source, weights.layers(), modes, preset, clip, gptq, out);
+            promotion.ifPresent(o -> PromotionStep.summarize(console.out(), o));
             QuantizePipeline.summarizeHead(console.out(), weights.head(), preset);
             if (preset == Preset.AUTO) {
                 QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets);

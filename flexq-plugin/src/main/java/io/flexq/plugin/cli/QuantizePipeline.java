@@ -303,10 +303,17 @@ final class QuantizePipeline {
     /** The file to write, with the embedding/head of {@code weights}. */
     static QuantizedModel assemble(ModelFile source, Weights weights, HeadFormat headFormat, Preset preset, boolean clip, Modes modes,
                                    Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console) {
+        return assemble(source, weights, headFormat, preset, clip, modes, budget, sourceSha256, tokenizer, output, console, PromotionStep.Promoted.NONE);
+    }
+
+    /** As above, with the linears in {@code promoted} stored in its wider type instead of FQ6 (--max-bytes). */
+    static QuantizedModel assemble(ModelFile source, Weights weights, HeadFormat headFormat, Preset preset, boolean clip, Modes modes,
+                                   Optional<Budget> budget, String sourceSha256, Optional<Tokenizer> tokenizer, Path output, Console console,
+                                   PromotionStep.Promoted promoted) {
         List<ModelQuantizer.Layer> layers = weights.layers();
         boolean gptq = weights.gptq();
         ModelFile base = weights.model(source);
-        HeadQuantizer.Result head = weights.head();
+        HeadQuantizer.Result head = promoted.into(weights.head());
         Map<String, Object> v = new LinkedHashMap<>();
         Map<String, GgufType> t = new LinkedHashMap<>();
         if (!source.metadata().has("tokenizer.ggml.model")) {
@@ -342,8 +349,11 @@ final class QuantizePipeline {
         put(v, t, Fq6Keys.HEAD_TIED, GgufType.BOOL, head.tied());
         weights.alpha().ifPresent(a -> put(v, t, Fq6Keys.SMOOTHING_ALPHA, GgufType.FLOAT32, (float) a));
         for (ModelQuantizer.Layer l : layers) {
-            put(v, t, ActivationMode.metadataKey(l.name()), GgufType.UINT32, (long) modes.modes().get(l.name()).bits());
+            if (!promoted.tensors().containsKey(l.name())) {
+                put(v, t, ActivationMode.metadataKey(l.name()), GgufType.UINT32, (long) modes.modes().get(l.name()).bits());
+            }
         }
+        promoted.metadata().forEach((key, value) -> put(v, t, key, promoted.metadataTypes().get(key), value));
         if (headIsFq6(head)) {
             put(v, t, ActivationMode.metadataKey(head.headTensor()), GgufType.UINT32, (long) headMode(preset).bits());
         }
@@ -351,7 +361,9 @@ final class QuantizePipeline {
             put(v, t, Fq6Keys.WEIGHT_ERROR + e.getKey(), GgufType.FLOAT32, (float) e.getValue().relativeFrobenius());
         }
         for (ModelQuantizer.Layer l : layers) {
-            put(v, t, Fq6Keys.WEIGHT_ERROR + l.name(), GgufType.FLOAT32, (float) l.error().relativeFrobenius());
+            var promotedError = promoted.errors().get(l.name());
+            put(v, t, Fq6Keys.WEIGHT_ERROR + l.name(), GgufType.FLOAT32,
+                    (float) (promotedError != null ? promotedError : l.error()).relativeFrobenius());
             put(v, t, Fq6Keys.WEIGHT_ERROR_RTN + l.name(), GgufType.FLOAT32, (float) l.rtnError().relativeFrobenius());
         }
         for (var e : modes.scores().entrySet()) {

@@ -32,6 +32,15 @@ public final class Fq6File implements AutoCloseable {
 
     /** Writes {@code model} to {@code out} (atomically). */
     public static void write(QuantizedModel model, Path out) throws IOException {
+        writer(model).write(out);
+    }
+
+    /** The exact size in bytes {@link #write} would give {@code model}'s file (for fitting a file to a byte budget). */
+    public static long size(QuantizedModel model) {
+        return writer(model).fileSize();
+    }
+
+    private static GgufWriter writer(QuantizedModel model) {
         GgufWriter w = new GgufWriter(Fq6Keys.ALIGNMENT);
         for (var e : model.metadata().asMap().entrySet()) {
             w.put(e.getKey(), model.types().get(e.getKey()), e.getValue());
@@ -39,7 +48,7 @@ public final class Fq6File implements AutoCloseable {
         for (TensorEntry t : model.tensors().values()) {
             w.addTensor(t);
         }
-        w.write(out);
+        return w;
     }
 
     /**

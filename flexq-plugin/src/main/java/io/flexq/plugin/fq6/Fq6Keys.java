@@ -24,6 +24,11 @@ package io.flexq.plugin.fq6;
  *   flexq.head_tied                 bool     true: the head is token_embd.weight (stored once, no output.weight)
  *   flexq.smoothing.alpha           float32  --smooth: the migration strength of the activation smoothing folded into the
  *                                            norms and v/up rows (absent when off; nothing to undo at run time)
+ *   flexq.max_bytes                 string   --max-bytes as given (q6_k / q8_0 with the byte count)
+ *   flexq.promotion.type            string   the type linears were promoted to (Q8_0); promoted tensors have no act_bits key
+ *   flexq.promotion.kld_fq6         float32  mean KLD of the unpromoted file on the calibration positions
+ *   flexq.promotion.calibration_tokens uint32 positions the gains were measured over
+ *   flexq.promotion_gain.TENSOR     float32  mean KLD saved by storing only TENSOR as Q8_0 (every candidate linear)
  * </pre>
  * For a tensor imported from Q6_K the weight errors are measured against the Q6_K values (the error FQ6 adds).
  */

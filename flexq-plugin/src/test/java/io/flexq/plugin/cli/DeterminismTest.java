@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Identical inputs give identical bytes: every preset, quantized twice in one JVM (the first run mostly interpreted,
  * the second JIT-compiled, which is where an unspecified reduction order shows), with the defaults that involve
  * calibration (GPTQ of the linears and of the tied FQ6 head; auto's sensitivity analysis), on stories260K with a
- * short calibration text so the test stays within seconds; {@code +smooth}: with activation smoothing ({@code --smooth}).
+ * short calibration text so the test stays within seconds; {@code +smooth}: with activation smoothing ({@code --smooth});
+ * {@code +max-bytes}: with the byte-budgeted promotion to Q8_0 (its KLD measurements and greedy choice).
  */
 class DeterminismTest {
 
@@ -23,9 +24,9 @@ class DeterminismTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16", "a8+smooth", "auto+smooth"})
+    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16", "a8+smooth", "auto+smooth", "a8+max-bytes", "auto+max-bytes"})
     void twoRunsOfAPresetWriteTheSameBytes(String variant) throws Exception {
-        String preset = variant.replace("+smooth", "");
+        String preset = variant.replace("+smooth", "").replace("+max-bytes", "");
         Path model = CliRun.root().resolve("models/stories260K.bin");
         Path calib = dir.resolve("calib.txt");
         if (!Files.exists(calib)) {
@@ -38,7 +39,10 @@ class DeterminismTest {
             if (variant.endsWith("+smooth")) {
                 argv.addAll(List.of("--smooth", "0.5"));
             }
-            if (preset.equals("auto")) {
+            if (variant.endsWith("+max-bytes")) {
+                argv.addAll(List.of("--max-bytes", "400000"));
+            }
+            if (preset.equals("auto") || variant.endsWith("+max-bytes")) {
                 argv.addAll(List.of("--calib-windows", "2", "--calib-ctx", "96"));
             }
             CliRun r = CliRun.of(argv.toArray(String[]::new));

@@ -192,7 +192,39 @@ public final class GgufWriter {
         }
     }
 
+    /**
+     * The size in bytes of the file {@link #write} would write now (header, metadata, tensor table, every tensor's
+     * data padded to the alignment), without calling any tensor supplier: lets a caller fit a file to a byte budget.
+     */
+    public long fileSize() {
+        long size = header().size;
+        for (Pending t : tensors) {
+            size = Math.addExact(size, GgufReader.alignUp(t.bytes(), alignment));
+        }
+        return size;
+    }
+
     private void writeTo(FileChannel ch) throws IOException {
+        writeFully(ch, header().toByteBuffer());
+        ByteBuffer zeros = ByteBuffer.allocate(alignment);
+        for (Pending t : tensors) {
+            MemorySegment data = t.data().get();
+            if (data == null || data.byteSize() != t.bytes()) {
+                throw new IllegalStateException("tensor " + t.name() + ": supplier gave " + (data == null ? "null" : data.byteSize() + " bytes")
+                        + ", expected " + t.bytes());
+            }
+            // asByteBuffer is limited to 2^31 - 1 bytes: write big tensors in pieces
+            long chunk = 1L << 30;
+            for (long at = 0; at < data.byteSize(); at += chunk) {
+                writeFully(ch, data.asSlice(at, Math.min(chunk, data.byteSize() - at)).asByteBuffer());
+            }
+            long pad = GgufReader.alignUp(t.bytes(), alignment) - t.bytes();
+            writeFully(ch, zeros.clear().limit((int) pad));
+        }
+    }
+
+    /** Magic, counts, metadata and tensor table, padded to the alignment: everything before the first tensor's data. */
+    private LeBuffer header() {
         Map<String, Kv> kvs = new LinkedHashMap<>(metadata);
         if (alignment != GgufReader.DEFAULT_ALIGNMENT && !kvs.containsKey("general.alignment")) {
             kvs.put("general.alignment", new Kv(GgufType.UINT32, (long) alignment));
@@ -210,35 +242,15 @@ public final class GgufWriter {
                 writeScalar(head, kv.type(), kv.value());
             }
         }
-        long[] offsets = new long[tensors.size()];
         long offset = 0;
-        for (int i = 0; i < tensors.size(); i++) {
-            Pending t = tensors.get(i);
-            offsets[i] = offset;
+        for (Pending t : tensors) {
             head.string(t.name()).u32(t.ne().length);
             for (long n : t.ne()) head.u64(n);
             head.u32(t.type().id()).u64(offset);
             offset = GgufReader.alignUp(Math.addExact(offset, t.bytes()), alignment);
         }
         head.padTo(alignment);
-        writeFully(ch, head.toByteBuffer());
-
-        ByteBuffer zeros = ByteBuffer.allocate(alignment);
-        for (int i = 0; i < tensors.size(); i++) {
-            Pending t = tensors.get(i);
-            MemorySegment data = t.data().get();
-            if (data == null || data.byteSize() != t.bytes()) {
-                throw new IllegalStateException("tensor " + t.name() + ": supplier gave " + (data == null ? "null" : data.byteSize() + " bytes")
-                        + ", expected " + t.bytes());
-            }
-            // asByteBuffer is limited to 2^31 - 1 bytes: write big tensors in pieces
-            long chunk = 1L << 30;
-            for (long at = 0; at < data.byteSize(); at += chunk) {
-                writeFully(ch, data.asSlice(at, Math.min(chunk, data.byteSize() - at)).asByteBuffer());
-            }
-            long pad = GgufReader.alignUp(t.bytes(), alignment) - t.bytes();
-            writeFully(ch, zeros.clear().limit((int) pad));
-        }
+        return head;
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {

@@ -101,7 +101,9 @@ class GgufWriterTest {
             w.addTensor("c.weight", FloatTypes.F32, new long[]{33, 2, 2}, MemorySegment.ofArray(big));
 
             Path out = dir.resolve("rt" + alignment + ".gguf");
+            long predicted = w.fileSize();
             w.write(out);
+            assertEquals(Files.size(out), predicted, ctx + ": fileSize() before write");
             try (GgufFile g = GgufFile.open(out, TYPES)) {
                 Metadata m = g.metadata();
                 assertEquals(alignment, g.alignment(), ctx);
