@@ -9,8 +9,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * holding it closes. A model closes its matrices, so its pool ends with it; a backend instance reused for another
  * model starts a new pool. A pool given by the caller is only borrowed and never shut down here.
  *
- * <p>An owned lease also holds a {@link SpinTeam} of the same thread count, with the same lifetime, for one-token
- * (decode) matmuls: their workers spin between the matmuls of a token instead of parking. {@code
+ * <p>An owned lease also holds a {@link SpinTeam} of the same thread count, with the same lifetime, for the matmuls
+ * (decode steps and prompts) and the other parallel steps of a forward: its workers spin between the matmuls of a
+ * token instead of parking, and a prompt's steps all run on the same threads. {@code
  * -Dflexq.cpu.pool=forkjoin} leaves it out (every matmul on the fork-join pool, for A/B runs); a borrowed fork-join
  * pool never has one (its caller chose how matmuls run).
  */
@@ -35,7 +36,7 @@ public final class PoolLease {
 
     /**
      * Leases of a pool of {@code threads} workers made on demand and shut down with its last holder, with a
-     * {@link SpinTeam} for one-token matmuls unless {@code -Dflexq.cpu.pool=forkjoin}.
+     * {@link SpinTeam} for the matmuls unless {@code -Dflexq.cpu.pool=forkjoin}.
      */
     public static PoolLease owned(int threads) {
         return owned(threads, decodeOnTeam());
@@ -50,7 +51,7 @@ public final class PoolLease {
     }
 
     /**
-     * Whether one-token matmuls run on a {@link SpinTeam}: {@code -Dflexq.cpu.pool=spin} (default) or on the
+     * Whether matmuls run on a {@link SpinTeam}: {@code -Dflexq.cpu.pool=spin} (default) or on the
      * fork-join pool: {@code forkjoin}.
      */
     static boolean decodeOnTeam() {
@@ -118,7 +119,7 @@ public final class PoolLease {
         }
 
         /**
-         * The team for one-token matmuls (with one thread, one that runs everything on the caller), or null: run
+         * The team for the matmuls (with one thread, one that runs everything on the caller), or null: run
          * them on {@link #pool()} (-Dflexq.cpu.pool=forkjoin, or a borrowed pool).
          */
         public SpinTeam team() {

@@ -47,8 +47,8 @@ public interface WeightMatrix extends AutoCloseable {
     String describe();
 
     /**
-     * The spinning team this matrix's one-token matmuls run on, if any: a decode step can run its other parallel
-     * work (attention) on the same threads instead of waking a second pool's. Empty by default.
+     * The spinning team this matrix's matmuls run on, if any: a forward can run its other parallel work (attention,
+     * a prompt's per-token steps) on the same threads instead of waking a second pool's. Empty by default.
      */
     default java.util.Optional<io.flexq.runtime.cpu.SpinTeam> decodeTeam() {
         return java.util.Optional.empty();
