@@ -89,7 +89,7 @@ final class NativeQ8 {
     private static Codes quantize(ActivationBatch b, SpinTeam team) {
         int tokens = b.tokens(), cols = b.dim();
         // the arrays of this batch's previous codes when they fit (its contents changed, so those are dropped)
-        Codes old = b.spare(KEY) instanceof Codes c && c.tokens() == tokens && c.cols() == cols ? c : null;
+        Codes old = b.spare(KEY) instanceof Codes prev && prev.tokens() == tokens && prev.cols() == cols ? prev : null;
         byte[] codes = old != null ? old.codes() : new byte[Math.multiplyExact(tokens, cols)];
         float[] scales = old != null ? old.scales() : new float[tokens * (cols / 32)];
         long bytes = 4L * codes.length;

@@ -25,8 +25,8 @@ import java.util.function.IntConsumer;
  * would have taken is a strike, after which the next jobs run on the caller alone (4, 8, ... up to 1024 jobs as
  * strikes repeat, fewer again after clean jobs). A job that had to wake a parked worker is never a strike: the first
  * job after a long serial stretch (a prompt's embedding, a decode step's sampling) paid a wake-up, not a busy core,
- * and striking there put a prompt's first matmuls on one thread. Either way every chunk runs once and the results
- * are the same.
+ * and a strike there would put the next jobs (a prompt's first matmuls) on one thread. Either way every chunk runs
+ * once and the results are the same.
  */
 public final class SpinTeam implements AutoCloseable {
 
