@@ -1,6 +1,5 @@
 package io.flexq.plugin.calib;
 
-import io.flexq.plugin.eval.LogProbs;
 import io.flexq.plugin.fq6.LinearTensors;
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.llama.LlamaSession;
@@ -75,16 +74,16 @@ public final class PromotionAnalysis {
             int done = 0;
             for (int w = 0; w < windows.size(); w++) {
                 int[] tokens = windows.get(w);
-                float[][] p = forward(refSession, tokens);
+                float[][] p = SensitivityAnalysis.forward(refSession, tokens);
                 progress.passDone(++done, total, "window " + (w + 1) + " reference");
-                double base = kldSum(p, forward(session, tokens), vocab);
+                double base = SensitivityAnalysis.kldSum(p, SensitivityAnalysis.forward(session, tokens), vocab);
                 baseSum += base;
                 progress.passDone(++done, total, "window " + (w + 1) + " quantized");
                 for (int i = 0; i < layers.size(); i++) {
                     PromotableBackend.Promotable m = promotable.matrices().get(layers.get(i));
                     m.promote(true);
                     try {
-                        gainSum[i] += base - kldSum(p, forward(session, tokens), vocab);
+                        gainSum[i] += base - SensitivityAnalysis.kldSum(p, SensitivityAnalysis.forward(session, tokens), vocab);
                     } finally {
                         m.promote(false);
                     }
@@ -100,16 +99,4 @@ public final class PromotionAnalysis {
         }
     }
 
-    private static double kldSum(float[][] reference, float[][] logits, int vocab) {
-        double sum = 0;
-        for (int p = 0; p < logits.length; p++) {
-            sum += LogProbs.kld(reference[p], logits[p], vocab);
-        }
-        return sum;
-    }
-
-    private static float[][] forward(LlamaSession session, int[] tokens) {
-        session.rewind(0);
-        return session.forwardAll(tokens, 0, tokens.length);
-    }
 }

@@ -135,7 +135,8 @@ public final class SensitivityAnalysis {
         return new Result(scores, gainScores, gains ? allA6Sum / positions : Double.NaN, positions);
     }
 
-    private static double kldSum(float[][] reference, float[][] logits, int vocab) {
+    /** Sum over positions of KLD(reference || logits) (PromotionAnalysis scores with it too). */
+    static double kldSum(float[][] reference, float[][] logits, int vocab) {
         double sum = 0;
         for (int p = 0; p < logits.length; p++) {
             sum += LogProbs.kld(reference[p], logits[p], vocab);
@@ -143,7 +144,8 @@ public final class SensitivityAnalysis {
         return sum;
     }
 
-    private static float[][] forward(LlamaSession session, int[] tokens) {
+    /** Every position's logits of tokens from position 0 of session. */
+    static float[][] forward(LlamaSession session, int[] tokens) {
         session.rewind(0);
         return session.forwardAll(tokens, 0, tokens.length);
     }
