@@ -247,9 +247,8 @@ public final class LlamaSession implements AutoCloseable {
         xb.setTokens(n);
         perTokens(n, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
-                VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), hb, t * dim, dim);
+                VectorMath.rmsNorm(x, t * dim, w.attnNorm(), c.rmsEps(), xb.data(), 4L * t * dim, dim);
             }
-            load(xb, hb, t0, t1);
         });
         xb.changed();
         w.wq().matmul(xb, q);
@@ -276,9 +275,8 @@ public final class LlamaSession implements AutoCloseable {
         perTokens(n, (t0, t1) -> {
             VectorMath.add(proj.data(), x, t0 * dim, t1 * dim);
             for (int t = t0; t < t1; t++) {
-                VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), hb, t * dim, dim);
+                VectorMath.rmsNorm(x, t * dim, w.ffnNorm(), c.rmsEps(), xb.data(), 4L * t * dim, dim);
             }
-            load(xb, hb, t0, t1);
         });
         xb.changed();
         w.gate().matmul(xb, gate);

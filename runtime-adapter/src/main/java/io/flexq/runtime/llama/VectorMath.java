@@ -102,12 +102,7 @@ final class VectorMath {
      * double: it costs nothing next to the matmuls and keeps the norm exact to float rounding.
      */
     static void rmsNorm(float[] x, int xo, float[] w, float eps, float[] out, int oo, int n) {
-        double ss = 0;
-        for (int i = 0; i < n; i++) {
-            double v = x[xo + i];
-            ss += v * v;
-        }
-        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        float inv = rmsInverse(x, xo, eps, n);
         int i = 0;
         FloatVector vinv = FloatVector.broadcast(S, inv);
         for (int upper = S.loopBound(n); i < upper; i += S.length()) {
@@ -116,6 +111,33 @@ final class VectorMath {
         for (; i < n; i++) {
             out[oo + i] = w[i] * (x[xo + i] * inv);
         }
+    }
+
+    /**
+     * As above into the floats of a segment from byte {@code outOffset} (a prompt's batch, written in place instead of
+     * through a heap row and a copy): the same operations, so the same bits.
+     */
+    static void rmsNorm(float[] x, int xo, float[] w, float eps, java.lang.foreign.MemorySegment out, long outOffset, int n) {
+        float inv = rmsInverse(x, xo, eps, n);
+        int i = 0;
+        FloatVector vinv = FloatVector.broadcast(S, inv);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, xo + i).mul(vinv).mul(FloatVector.fromArray(S, w, i))
+                    .intoMemorySegment(out, outOffset + 4L * i, java.nio.ByteOrder.nativeOrder());
+        }
+        for (; i < n; i++) {
+            out.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, outOffset + 4L * i, w[i] * (x[xo + i] * inv));
+        }
+    }
+
+    /** 1 / sqrt(mean(x^2) + eps) of x[xo, xo + n), the mean accumulated in double. */
+    private static float rmsInverse(float[] x, int xo, float eps, int n) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x[xo + i];
+            ss += v * v;
+        }
+        return (float) (1.0 / Math.sqrt(ss / n + eps));
     }
 
     /**
