@@ -393,10 +393,29 @@ struct AttMerge {
 // model asks for (fence.acq_rel; __threadfence's fence.sc timed the same: 285.0, 285.1 vs 285.1, 285.2 tok/s).
 __device__ __forceinline__ void att_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
 
-template <int DPL>
+// Phase times of decode attention, for profile runs only (the `_trace` entry points; the others compile without it):
+// thread 0 of each block stores the global timer (ns) at ATT_TRACE_STAMPS points to trace[block * ATT_TRACE_STAMPS + k],
+// block = (t * kvHeads + kvh) * chunks + c: 0 start, 1 past the wait for the qkv matmul, 2 scores in shared memory,
+// 3 partials about to be stored, 4 counted (fence and atomic done), 5 merge done (the merging block only). A block
+// without positions stores 0 and 1 only; the host zeroes the buffer first.
+#define ATT_TRACE_STAMPS 6
+template <bool TRACE>
+__device__ __forceinline__ void att_stamp(unsigned long long *trace, int k) {
+    if constexpr (TRACE) {
+        if (threadIdx.x == 0) {
+            unsigned long long ns;
+            asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(ns));
+            trace[(((long long)blockIdx.x * gridDim.y + blockIdx.y) * gridDim.z + blockIdx.z) * ATT_TRACE_STAMPS + k] = ns;
+        }
+    }
+}
+
+template <int DPL, bool TRACE = false>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts,
+        unsigned long long *trace = nullptr) {
     pdl_launch();
+    att_stamp<TRACE>(trace, 0);
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -425,6 +444,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         }
     }
     pdl_wait();
+    att_stamp<TRACE>(trace, 1);
     if (n <= 0) return;  // the merge reads only chunks up to the row's position
     float qr[ATT_MAXG][DPL];
 #pragma unroll
@@ -461,6 +481,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         }
     }
     __syncthreads();
+    att_stamp<TRACE>(trace, 2);
     // max and sum of exp per head over the chunk: thread j < n owns position j
     float m[ATT_MAXG];
 #pragma unroll
@@ -524,6 +545,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         for (int i = 0; i < DPL; ++i) accs[warp][g * HD + lane * DPL + i] = acc[g][i];
     }
     __syncthreads();
+    att_stamp<TRACE>(trace, 3);
     float *pout = part + ((long long)t * heads + kvh * G) * chunks * (HD + 2) + (long long)c * (HD + 2);
     for (int e = tid; e < G * HD; e += blockDim.x) {
         const int g = e / HD, d = e % HD;
@@ -540,6 +562,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     int *count = mg.counter + t * kvHeads + kvh;
     if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
     __syncthreads();
+    att_stamp<TRACE>(trace, 4);
     if (!last) return;
     att_fence();
     for (int g = warp; g < G; g += 4) {
@@ -550,6 +573,8 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         float *sh = mg.sa + (long long)h * mg.ldsa + t;
         merge_head<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
     }
+    if (TRACE) __syncthreads();  // every warp's merge done before the stamp
+    att_stamp<TRACE>(trace, 5);
     if (tid == 0) *count = 0;
 }
 
@@ -562,6 +587,18 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowIn
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
     attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<2, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa},
+                             opts, trace);
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<4, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa},
+                             opts, trace);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
