@@ -45,6 +45,11 @@ final class AttentionTrace implements AutoCloseable {
             stamps.download(host, 0);
             MemorySegment.copy(host, ValueLayout.JAVA_LONG, 0, all, 0, all.length);
         }
+        return table(all, layers, blocksPerLayer);
+    }
+
+    /** {@link #table} of stamps laid out as the kernels store them (0: not reached). */
+    static String table(long[] all, int layers, int blocksPerLayer) {
         double[] sum = new double[STAMPS];
         int[] blocks = new int[STAMPS];
         for (int l = 0; l < layers; l++) {
