@@ -64,6 +64,12 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
     /**
+     * {@code -Dflexq.cuda.prefetchCache=true} (read when a model loads; off until measured on a GPU): the fused qkv matmul
+     * asks L2 for the cached keys and values its attention will read, before it waits for its input (decoder.cu
+     * OrdRopeStore.early). A hint: the outputs are the same bits either way.
+     */
+    private final boolean prefetchCache = "true".equals(System.getProperty("flexq.cuda.prefetchCache"));
+    /**
      * {@code -Dflexq.cuda.timingSkip=...} (comma-separated) leaves kernels out of every forward, so a benchmark can time
      * what each costs inside the replayed step (its launch, overlap and waits included, which per-kernel timing misses):
      * {@code gemv} the unfused matmuls, {@code other} every kernel but the matmuls, or single stages: {@code qkv},
@@ -81,6 +87,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private int ropePositions;
     private DecoderWork work;
     private DecoderProfile profile;  // non-null while profile() runs
+    private AttentionTrace trace;  // non-null during profile()'s traced step
     private String profilePhase;
     private int openSequences;
     private boolean closed;
@@ -308,7 +315,13 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (h != Head.NONE) {
             head.prepare(k, d, h == Head.ALL ? m : 1);  // before any capture: it may allocate
         }
-        if (profile != null) {
+        if (trace != null) {  // profile(): one replayed step whose attention stamps its phases
+            try (CudaStream.Graph g = stream.capture(() -> encode(m, h, argmax, chunks, ch, onePrompt, separate),
+                    () -> "capturing a traced forward of " + m + " rows")) {
+                g.launch(() -> "traced forward");
+                stream.synchronize(() -> "a traced forward of " + m + " rows");
+            }
+        } else if (profile != null) {
             try (CudaStream.Graph g = stream.capture(() -> {
                 profile.begin();
                 encode(m, h, argmax, chunks, ch, onePrompt, separate);
@@ -389,7 +402,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 fusedQkv = null;
             } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
-                        sin.address(), l);
+                        sin.address(), l, prefetchCache);
                 mark("qkv matmul (+rope, kv store)");
             } else if (!skipGemv) {
                 p.run(k, d, in, w.qkvOut);
@@ -404,7 +417,8 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             if (!skipOther && !skips("attention")) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa);
+                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa,
+                        trace == null ? 0 : trace.address(l));
                 if (d.mergesInAttention(m, hd, onePrompt)) {
                     mark("attention (+merge, quantize)");
                 } else {
@@ -526,6 +540,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 out.append(pf.table());
                 out.append(String.format(Locale.ROOT, "%nDecode step replayed from a CUDA graph (wall clock from Java, id copy included): %.1f us%n",
                         graphStep));
+                out.append(tracedStep(seq, tok));
             } finally {
                 profile = null;
                 seq.close();
@@ -541,6 +556,27 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             work.logits.download(MemorySegment.ofArray(out[i]), 4L * i * vocab);
         }
         return out;
+    }
+
+    /**
+     * One more decode step of seq (next token tok), captured and replayed with the attention kernels
+     * that stamp their phases ({@link AttentionTrace}); its table, or a line saying why there is none.
+     */
+    private String tracedStep(CudaSequence seq, int tok) {
+        int hd = c.headSize();
+        if (!d.mergesInAttention(1, hd, false)) {
+            return String.format(Locale.ROOT, "%nNo attention trace: head size %d has no traced decode kernel.%n", hd);
+        }
+        // the chunks run() launches for this step's position (rounded up to a power of two as there)
+        int ch = d.attentionChunk(1, hd, false), needed = seq.position() / ch + 1;
+        int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;
+        try (AttentionTrace t = new AttentionTrace(dev, layers.size(), c.kvHeads(), chunks)) {
+            trace = t;
+            forward(seq, new int[] {tok}, 0, 1, DecoderOffload.Want.GREEDY);
+            return t.table();
+        } finally {
+            trace = null;
+        }
     }
 
     /** Buffers for m rows and the given attention chunks; a new set (and no graphs) when the current one is too small. */

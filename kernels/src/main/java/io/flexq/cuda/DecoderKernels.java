@@ -120,10 +120,11 @@ final class DecoderKernels {
      * out (and act / sa when qbits is 6 or 8, as {@link #attentionMerge}), counting finished chunks in
      * {@code counters} (m * kvHeads ints, zero between launches). {@code separate}: every row is a sequence of its own,
      * so the cache positions other than each row's own were written before this forward and may be read before the
-     * qkv matmul ends.
+     * qkv matmul ends. {@code trace}: 0, or where the launch stores its phase times ({@link AttentionTrace#address}).
      */
     void attention(long rows, int m, long q, int ldq, int layer, int heads, int kvHeads, int hd, float scale, long partials, int chunks,
-                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa) {
+                   int ch, boolean onePrompt, boolean separate, long counters, long out, int ldo, int qbits, long act, long sa,
+                   long trace) {
         Supplier<String> what = () -> "attention M=" + m + " layer " + layer + " chunks=" + chunks + "x" + ch;
         if (tiled(m, hd, onePrompt)) {
             int g = heads / kvHeads;
@@ -139,11 +140,13 @@ final class DecoderKernels {
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
                 (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
-        if (hd == 128) {
-            k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
-        } else {
-            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
+        String kernel = hd == 128 ? "dec_attention_hd128" : "dec_attention_hd64";
+        if (trace != 0) {  // profile runs: the entry point that stamps its phases (AttentionTrace)
+            args = java.util.Arrays.copyOf(args, args.length + 1);
+            args[args.length - 1] = trace;
+            kernel += "_trace";
         }
+        k.launch(kernel, 0, m, kvHeads, chunks, 128, what, args);
     }
 
     /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */

@@ -393,10 +393,29 @@ struct AttMerge {
 // model asks for (fence.acq_rel; __threadfence's fence.sc timed the same: 285.0, 285.1 vs 285.1, 285.2 tok/s).
 __device__ __forceinline__ void att_fence() { asm volatile("fence.acq_rel.gpu;" ::: "memory"); }
 
-template <int DPL>
+// Phase times of decode attention, for profile runs only (the `_trace` entry points; the others compile without it):
+// thread 0 of each block stores the global timer (ns) at ATT_TRACE_STAMPS points to trace[block * ATT_TRACE_STAMPS + k],
+// block = (t * kvHeads + kvh) * chunks + c: 0 start, 1 past the wait for the qkv matmul, 2 scores in shared memory,
+// 3 partials about to be stored, 4 counted (fence and atomic done), 5 merge done (the merging block only). A block
+// without positions stores 0 and 1 only; the host zeroes the buffer first.
+#define ATT_TRACE_STAMPS 6
+template <bool TRACE>
+__device__ __forceinline__ void att_stamp(unsigned long long *trace, int k) {
+    if constexpr (TRACE) {
+        if (threadIdx.x == 0) {
+            unsigned long long ns;
+            asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(ns));
+            trace[(((long long)blockIdx.x * gridDim.y + blockIdx.y) * gridDim.z + blockIdx.z) * ATT_TRACE_STAMPS + k] = ns;
+        }
+    }
+}
+
+template <int DPL, bool TRACE = false>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
-        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts) {
+        int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts,
+        unsigned long long *trace = nullptr) {
     pdl_launch();
+    att_stamp<TRACE>(trace, 0);
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
     __shared__ float red[ATT_MAXG][4];
@@ -425,6 +444,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         }
     }
     pdl_wait();
+    att_stamp<TRACE>(trace, 1);
     if (n <= 0) return;  // the merge reads only chunks up to the row's position
     float qr[ATT_MAXG][DPL];
 #pragma unroll
@@ -461,6 +481,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         }
     }
     __syncthreads();
+    att_stamp<TRACE>(trace, 2);
     // max and sum of exp per head over the chunk: thread j < n owns position j
     float m[ATT_MAXG];
 #pragma unroll
@@ -524,6 +545,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         for (int i = 0; i < DPL; ++i) accs[warp][g * HD + lane * DPL + i] = acc[g][i];
     }
     __syncthreads();
+    att_stamp<TRACE>(trace, 3);
     float *pout = part + ((long long)t * heads + kvh * G) * chunks * (HD + 2) + (long long)c * (HD + 2);
     for (int e = tid; e < G * HD; e += blockDim.x) {
         const int g = e / HD, d = e % HD;
@@ -540,6 +562,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     int *count = mg.counter + t * kvHeads + kvh;
     if (tid == 0) last = atomicAdd(count, 1) == r.pos / ch;  // chunks 0 .. pos / ch take part
     __syncthreads();
+    att_stamp<TRACE>(trace, 4);
     if (!last) return;
     att_fence();
     for (int g = warp; g < G; g += 4) {
@@ -550,6 +573,8 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
         float *sh = mg.sa + (long long)h * mg.ldsa + t;
         merge_head<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
     }
+    if (TRACE) __syncthreads();  // every warp's merge done before the stamp
+    att_stamp<TRACE>(trace, 5);
     if (tid == 0) *count = 0;
 }
 
@@ -562,6 +587,18 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64(const RowIn
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
     attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<2, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa},
+                             opts, trace);
+}
+extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<4, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa},
+                             opts, trace);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
@@ -745,7 +782,29 @@ struct OrdRopeStore {
     const RowInfo *rows;
     int qDim, kvDim, hd, pairs;
     const float *cosT, *sinT;
-    int layer;
+    int layer, prefetchCache;
+    // prefetchCache != 0: before the wait, thread 0 of each block asks L2 for its share of every row's keys and values
+    // at the positions before the row's own (written by earlier forwards; sm_90 bulk prefetch, a hint), so that the
+    // attention after this matmul finds them in L2 instead of queueing in DRAM behind the next matmul's weight loads.
+    __device__ __forceinline__ void early(int M) const {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+        if (prefetchCache == 0 || threadIdx.x != 0 || (kvDim & 7) != 0) return;
+        const long long rowBytes = (long long)kvDim * 2;
+        for (int t = 0; t < M; ++t) {
+            const RowInfo ri = rows[t];
+            const long long bytes = (long long)ri.pos * rowBytes;
+            const long long per = ((bytes + gridDim.x - 1) / gridDim.x + 15) & ~15LL;
+            const long long a = (long long)blockIdx.x * per, n = min(bytes, a + per) - a;  // multiples of 16
+            if (n <= 0) continue;
+            for (int kv = 0; kv < 2; ++kv) {
+                const char *p = (const char *)ri.cache + (long long)(layer * 2 + kv) * ri.cap * rowBytes + a;
+                for (long long o = 0; o < n; o += 32768) {
+                    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p + o), "r"((u32)min(32768LL, n - o)) : "memory");
+                }
+            }
+        }
+#endif
+    }
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         const float other = __shfl_xor_sync(FULL_MASK, v, 1);
         if (!valid || r >= N) return;
@@ -765,14 +824,18 @@ struct OrdRopeStore {
 };
 
 // Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
-#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP) \
+#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP, PREFETCH) \
     extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, int kvDim, int hd, int pairs, \
                                            const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, \
-                                   N, G); \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer, PREFETCH}, wt, ws, P, \
+                                   M, N, G); \
     }
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 0)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true, 0)
+// `_pf`: with OrdRopeStore.early's cache prefetch (-Dflexq.cuda.prefetchCache=true), apart so that the entry points
+// without it compile as before
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 1)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf_deep, __launch_bounds__(ORD_WARPS * 32), true, 1)
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -782,6 +845,7 @@ struct OrdResidualStore {
     float *x;
     int N;
     double *part;
+    __device__ __forceinline__ void early(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         double sq = 0.0;
         if (valid && r < N) {

@@ -75,21 +75,24 @@ class AttentionKernelsGpuTest {
     }
 
     /**
-     * Each decode-step switch alone, off against the defaults, A8, bit for bit: the cache read before the qkv matmul ends
-     * (the same values, loaded earlier).
+     * Each decode-step switch alone, off against on, A8, bit for bit: the cache read before the qkv matmul ends (the same
+     * values, loaded earlier); the cache asked of L2 by the qkv matmul (a hint: nothing computed changes).
      */
-    @ParameterizedTest(name = "head size {0}, {1}=false vs default")
-    @CsvSource({"64, preloadCache", "128, preloadCache"})
-    void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag) {
-        List<float[]> off;
-        System.setProperty("flexq.cuda." + flag, "false");
-        try {
-            off = logits(shape(hd), null, "a8");
-        } finally {
-            System.clearProperty("flexq.cuda." + flag);
+    @ParameterizedTest(name = "head size {0}, {1}={2} vs {1}={3}")
+    @CsvSource({"64, preloadCache, false, true", "128, preloadCache, false, true", "64, prefetchCache, false, true",
+            "128, prefetchCache, false, true"})
+    void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag, String off, String on) {
+        List<List<float[]>> runs = new ArrayList<>();
+        for (String value : new String[] {off, on}) {
+            System.setProperty("flexq.cuda." + flag, value);
+            try {
+                runs.add(logits(shape(hd), null, "a8"));
+            } finally {
+                System.clearProperty("flexq.cuda." + flag);
+            }
         }
-        assertBitForBit(off, logits(shape(hd), null, "a8"), flag + "=false", "default");
-        System.out.printf("[attention] head size %d: %s=false equals the default bit for bit, %d rows%n", hd, flag, off.size());
+        assertBitForBit(runs.get(0), runs.get(1), flag + "=" + off, flag + "=" + on);
+        System.out.printf("[attention] head size %d: %s=%s equals %s=%s bit for bit, %d rows%n", hd, flag, off, flag, on, runs.get(0).size());
     }
 
     /**
