@@ -103,7 +103,7 @@ final class PromotionStep {
             byte[] bytes = Quantizers.quantize(WIDER, w, l.rows(), l.cols());
             wider.put(l.name(), bytes);
             entries.put(l.name(), new TensorEntry(l.name(), WIDER, t.ne().clone(), MemorySegment.ofArray(bytes)));
-            errors.put(l.name(), error(w, bytes, l.rows(), l.cols()));
+            errors.put(l.name(), WeightError.of(w, WIDER, bytes, l.rows(), l.cols()));
             added.put(l.name(), bytes.length - (long) l.fq6().length);
         }
         long fq6Bytes = Fq6File.size(assemble.apply(promoted(Set.of(), entries, errors, Map.of(), Double.NaN, 0, spec, budget)));
@@ -186,22 +186,5 @@ final class PromotionStep {
             bytes += l.fq6().length + (o.choice().promoted().contains(l.name()) ? o.added().get(l.name()) : 0);
         }
         out.printf(Locale.ROOT, "linear weights after promotion: %,d in %,d bytes = %.3f bits/weight%n", weights, bytes, 8.0 * bytes / weights);
-    }
-
-    private static WeightError error(float[] w, byte[] bytes, int rows, int cols) {
-        MemorySegment data = MemorySegment.ofArray(bytes);
-        float[] row = new float[cols];
-        double sse = 0, ssw = 0, max = 0;
-        for (int r = 0; r < rows; r++) {
-            WIDER.dequantizeRow(data, r, cols, row, 0);
-            for (int k = 0; k < cols; k++) {
-                double v = w[r * cols + k];
-                double e = v - row[k];
-                sse += e * e;
-                ssw += v * v;
-                max = Math.max(max, Math.abs(e));
-            }
-        }
-        return new WeightError(sse, ssw, (long) rows * cols, max);
     }
 }

@@ -119,7 +119,7 @@ public final class HeadQuantizer {
                     notes.put(name, role + ": FQ6" + (gptq ? " (GPTQ against the head's input)" : ""));
                 } else {
                     bytes = Quantizers.quantize(target, w, rows, cols);
-                    err = error(w, target, bytes, rows, cols);
+                    err = WeightError.of(w, target, bytes, rows, cols);
                     notes.put(name, role + ": " + target.name());
                 }
             } catch (IllegalArgumentException e) {
@@ -138,22 +138,5 @@ public final class HeadQuantizer {
 
     /** GPTQ settings and the head input's Hessian (K x K, row-major). */
     public record HeadGptq(Gptq gptq, double[] hessian) {
-    }
-
-    private static WeightError error(float[] w, TensorType type, byte[] bytes, int rows, int cols) {
-        MemorySegment data = MemorySegment.ofArray(bytes);
-        float[] row = new float[cols];
-        double sse = 0, ssw = 0, max = 0;
-        for (int r = 0; r < rows; r++) {
-            type.dequantizeRow(data, r, cols, row, 0);
-            for (int k = 0; k < cols; k++) {
-                double v = w[r * cols + k];
-                double e = v - row[k];
-                sse += e * e;
-                ssw += v * v;
-                max = Math.max(max, Math.abs(e));
-            }
-        }
-        return new WeightError(sse, ssw, (long) rows * cols, max);
     }
 }

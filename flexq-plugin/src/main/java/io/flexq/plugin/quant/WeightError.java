@@ -1,5 +1,8 @@
 package io.flexq.plugin.quant;
 
+import io.flexq.runtime.spi.TensorType;
+import java.lang.foreign.MemorySegment;
+
 /**
  * How far a quantized weight tensor is from the original: {@code e = w - code * sw} over every real
  * (non-padding) element, accumulated in double.
@@ -10,6 +13,24 @@ package io.flexq.plugin.quant;
  * @param maxAbsError      {@code max |e|}
  */
 public record WeightError(double sumSquaredError, double sumSquaredWeight, long count, double maxAbsError) {
+
+    /** The error of {@code bytes}, a rows x cols tensor of {@code type}, against the row-major weights w (rows decoded by the type). */
+    public static WeightError of(float[] w, TensorType type, byte[] bytes, int rows, int cols) {
+        MemorySegment data = MemorySegment.ofArray(bytes);
+        float[] row = new float[cols];
+        double sse = 0, ssw = 0, max = 0;
+        for (int r = 0; r < rows; r++) {
+            type.dequantizeRow(data, r, cols, row, 0);
+            for (int k = 0; k < cols; k++) {
+                double v = w[r * cols + k];
+                double e = v - row[k];
+                sse += e * e;
+                ssw += v * v;
+                max = Math.max(max, Math.abs(e));
+            }
+        }
+        return new WeightError(sse, ssw, (long) rows * cols, max);
+    }
 
     /** Mean squared error, {@code sum e^2 / n}. */
     public double mse() {
