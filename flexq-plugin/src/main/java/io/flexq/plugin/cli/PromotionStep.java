@@ -4,7 +4,6 @@ import io.flexq.plugin.calib.Promotion;
 import io.flexq.plugin.calib.PromotionAnalysis;
 import io.flexq.plugin.calib.SensitivityAnalysis;
 import io.flexq.plugin.fq6.Fq6File;
-import io.flexq.plugin.fq6.Fq6Keys;
 import io.flexq.plugin.fq6.HeadQuantizer;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.QuantizedModel;
