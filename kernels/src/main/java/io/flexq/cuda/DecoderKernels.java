@@ -140,13 +140,19 @@ final class DecoderKernels {
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
                 (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
-        String kernel = hd == 128 ? "dec_attention_hd128" : "dec_attention_hd64";
-        if (trace != 0) {  // profile runs: the entry point that stamps its phases (AttentionTrace)
-            args = java.util.Arrays.copyOf(args, args.length + 1);
-            args[args.length - 1] = trace;
-            kernel += "_trace";
+        if (trace != 0) {  // profile runs: the entry points that stamp their phases (AttentionTrace)
+            Object[] traced = java.util.Arrays.copyOf(args, args.length + 1);
+            traced[args.length] = trace;
+            if (hd == 128) {
+                k.launch("dec_attention_hd128_trace", 0, m, kvHeads, chunks, 128, what, traced);
+            } else {
+                k.launch("dec_attention_hd64_trace", 0, m, kvHeads, chunks, 128, what, traced);
+            }
+        } else if (hd == 128) {
+            k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
+        } else {
+            k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
         }
-        k.launch(kernel, 0, m, kvHeads, chunks, 128, what, args);
     }
 
     /** Merges the attention chunks into out; with hd == 128 and qbits 6 or 8 also quantizes out (one group per head). */
