@@ -2,7 +2,6 @@ package io.flexq.plugin.calib;
 
 import io.flexq.plugin.fq6.LinearTensors;
 import io.flexq.plugin.quant.Fq6Layout;
-import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightBackend;
@@ -12,6 +11,7 @@ import io.flexq.runtime.spi.WeightSource;
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -80,18 +80,13 @@ public final class PromotableBackend implements WeightBackend {
     }
 
     /** An FQ6 linear that runs as stored or as its alternative encoding. */
-    public static final class Promotable implements WeightMatrix {
-        private final String name;
-        private final int rows;
-        private final int cols;
+    public static final class Promotable extends ChosenMatrix {
         private final WeightMatrix stored;
         private final WeightMatrix promoted;
         private boolean usePromoted;
 
         Promotable(String name, int rows, int cols, WeightMatrix stored, WeightMatrix promoted) {
-            this.name = name;
-            this.rows = rows;
-            this.cols = cols;
+            super(name, rows, cols, List.of(stored, promoted));
             this.stored = stored;
             this.promoted = promoted;
         }
@@ -101,34 +96,13 @@ public final class PromotableBackend implements WeightBackend {
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int cols() {
-            return cols;
-        }
-
-        @Override
-        public void matmul(ActivationBatch in, ActivationBatch out) {
-            (usePromoted ? promoted : stored).matmul(in, out);
+        WeightMatrix current() {
+            return usePromoted ? promoted : stored;
         }
 
         @Override
         public String describe() {
             return (usePromoted ? "promoted: " + promoted.describe() : stored.describe());
-        }
-
-        @Override
-        public void close() {
-            stored.close();
-            promoted.close();
         }
     }
 }

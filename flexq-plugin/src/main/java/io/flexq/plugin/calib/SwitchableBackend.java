@@ -2,7 +2,6 @@ package io.flexq.plugin.calib;
 
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
-import io.flexq.runtime.spi.ActivationBatch;
 import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightBackend;
@@ -96,17 +95,12 @@ public final class SwitchableBackend implements WeightBackend {
     }
 
     /** An FQ6 matrix whose activation mode can be changed between forward passes. */
-    public static final class Switchable implements WeightMatrix {
-        private final String name;
-        private final int rows;
-        private final int cols;
+    public static final class Switchable extends ChosenMatrix {
         private final Map<ActivationMode, WeightMatrix> byMode;
         private ActivationMode mode;
 
         Switchable(String name, int rows, int cols, Map<ActivationMode, WeightMatrix> byMode, ActivationMode mode) {
-            this.name = name;
-            this.rows = rows;
-            this.cols = cols;
+            super(name, rows, cols, List.copyOf(byMode.values()));
             this.byMode = byMode;
             this.mode = mode;
         }
@@ -117,39 +111,19 @@ public final class SwitchableBackend implements WeightBackend {
 
         public void setMode(ActivationMode mode) {
             if (!byMode.containsKey(mode)) {
-                throw new IllegalArgumentException(name + ": not loaded in mode " + mode + " (loaded: " + byMode.keySet() + ")");
+                throw new IllegalArgumentException(name() + ": not loaded in mode " + mode + " (loaded: " + byMode.keySet() + ")");
             }
             this.mode = mode;
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int rows() {
-            return rows;
-        }
-
-        @Override
-        public int cols() {
-            return cols;
-        }
-
-        @Override
-        public void matmul(ActivationBatch in, ActivationBatch out) {
-            byMode.get(mode).matmul(in, out);
+        WeightMatrix current() {
+            return byMode.get(mode);
         }
 
         @Override
         public String describe() {
             return "switchable " + mode + ": " + byMode.get(mode).describe();
-        }
-
-        @Override
-        public void close() {
-            byMode.values().forEach(WeightMatrix::close);
         }
     }
 }
