@@ -299,8 +299,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         }
         boolean onePrompt = isOnePrompt(seqs, pos), separate = distinctSequences(seqs);
         int ch = d.attentionChunk(m, c.headSize(), onePrompt);
-        int needed = maxPos / ch + 1;
-        int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;  // a power of two: few graph shapes
+        int chunks = launchChunks(maxPos, ch);
         ensureWork(m, chunks);
         MemorySegment rows = work.rowsHost;
         for (int i = 0; i < m; i++) {
@@ -559,6 +558,15 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     }
 
     /**
+     * Attention chunks of ch positions a forward whose last position is maxPos launches: those its positions need,
+     * rounded up to a power of two (few graph shapes).
+     */
+    private static int launchChunks(int maxPos, int ch) {
+        int needed = maxPos / ch + 1;
+        return needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;
+    }
+
+    /**
      * One more decode step of seq (next token tok), captured and replayed with the attention kernels
      * that stamp their phases ({@link AttentionTrace}); its table, or a line saying why there is none.
      */
@@ -567,9 +575,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         if (!d.mergesInAttention(1, hd, false)) {
             return String.format(Locale.ROOT, "%nNo attention trace: head size %d has no traced decode kernel.%n", hd);
         }
-        // the chunks run() launches for this step's position (rounded up to a power of two as there)
-        int ch = d.attentionChunk(1, hd, false), needed = seq.position() / ch + 1;
-        int chunks = needed == 1 ? 1 : Integer.highestOneBit(needed - 1) * 2;
+        int ch = d.attentionChunk(1, hd, false), chunks = launchChunks(seq.position(), ch);  // as run() launches this step
         try (AttentionTrace t = new AttentionTrace(dev, layers.size(), c.kvHeads(), chunks)) {
             trace = t;
             forward(seq, new int[] {tok}, 0, 1, DecoderOffload.Want.GREEDY);
