@@ -40,23 +40,9 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}, cache read before the qkv matmul ends: {1}")
     @CsvSource({"64, true", "64, false", "128, true", "128, false"})
     void warpKernelsEqualTheGenericKernel(int hd, boolean preload) {
-        List<float[]> generic = logits(shape(hd), "generic"), warps;
-        System.setProperty("flexq.cuda.preloadCache", String.valueOf(preload));
-        try {
-            warps = logits(shape(hd), null);
-        } finally {
-            System.clearProperty("flexq.cuda.preloadCache");
-        }
-        double worst = 0, scale = 0;
-        for (int i = 0; i < generic.size(); i++) {
-            for (int v = 0; v < generic.get(i).length; v++) {
-                worst = Math.max(worst, Math.abs(generic.get(i)[v] - warps.get(i)[v]));
-                scale = Math.max(scale, Math.abs(generic.get(i)[v]));
-            }
-        }
-        System.out.printf("[attention] head size %d: %d rows, max |dlogit| %.3g (largest |logit| %.3g)%n", hd, generic.size(), worst, scale);
-        assertTrue(scale > 0, "logits are not all zero");
-        assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
+        List<float[]> generic = logits(shape(hd), "generic");
+        List<float[]> warps = withProperty("flexq.cuda.preloadCache", String.valueOf(preload), () -> logits(shape(hd), null));
+        assertWithinRounding(generic, warps, 0, "head size " + hd + ": " + generic.size() + " rows");
     }
 
     /**
@@ -84,12 +70,7 @@ class AttentionKernelsGpuTest {
     void eachDecodeFusionEqualsItsSeparateFormBitForBit(int hd, String flag, String off, String on) {
         List<List<float[]>> runs = new ArrayList<>();
         for (String value : new String[] {off, on}) {
-            System.setProperty("flexq.cuda." + flag, value);
-            try {
-                runs.add(logits(shape(hd), null, "a8"));
-            } finally {
-                System.clearProperty("flexq.cuda." + flag);
-            }
+            runs.add(withProperty("flexq.cuda." + flag, value, () -> logits(shape(hd), null, "a8")));
         }
         assertBitForBit(runs.get(0), runs.get(1), flag + "=" + off, flag + "=" + on);
         System.out.printf("[attention] head size %d: %s=%s equals %s=%s bit for bit, %d rows%n", hd, flag, off, flag, on, runs.get(0).size());
@@ -104,27 +85,37 @@ class AttentionKernelsGpuTest {
     @ParameterizedTest(name = "head size {0}")
     @ValueSource(ints = {64, 128})
     void aMergeOfMoreChunksThanLanesEqualsAMergeOfFew(int hd) {
-        List<float[]> many = withChunk(8, () -> logits(shape(hd), null)), few = withChunk(128, () -> logits(shape(hd), null));
-        double worst = 0, scale = 0;
-        for (int i = 300; i < many.size(); i++) {  // the decode steps (the prompt uses the prompt chunk either way)
-            for (int v = 0; v < many.get(i).length; v++) {
-                worst = Math.max(worst, Math.abs(many.get(i)[v] - few.get(i)[v]));
-                scale = Math.max(scale, Math.abs(few.get(i)[v]));
-            }
-        }
-        System.out.printf("[attention] head size %d: 38-40 chunks of 8 vs 3 of 128, max |dlogit| %.3g (largest |logit| %.3g)%n", hd, worst,
-                scale);
-        assertTrue(scale > 0, "logits are not all zero");
-        assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
+        List<float[]> many = withProperty("flexq.cuda.decodeChunk", "8", () -> logits(shape(hd), null));
+        List<float[]> few = withProperty("flexq.cuda.decodeChunk", "128", () -> logits(shape(hd), null));
+        // from row 300: the decode steps (the prompt uses the prompt chunk either way)
+        assertWithinRounding(few, many, 300, "head size " + hd + ": 38-40 chunks of 8 vs 3 of 128");
     }
 
-    private static <T> T withChunk(int positions, Supplier<T> run) {
-        System.setProperty("flexq.cuda.decodeChunk", String.valueOf(positions));
+    /** run's result with system property key set to value (cleared after). */
+    private static <T> T withProperty(String key, String value, Supplier<T> run) {
+        System.setProperty(key, value);
         try {
             return run.get();
         } finally {
-            System.clearProperty("flexq.cuda.decodeChunk");
+            System.clearProperty(key);
         }
+    }
+
+    /**
+     * got equals ref to rounding from row {@code from} on: max |dlogit| <= 1e-4 x the largest |logit| of ref + 1e-6 (and
+     * ref is not all zero); prints both figures after {@code what}.
+     */
+    private static void assertWithinRounding(List<float[]> ref, List<float[]> got, int from, String what) {
+        double worst = 0, scale = 0;
+        for (int i = from; i < ref.size(); i++) {
+            for (int v = 0; v < ref.get(i).length; v++) {
+                worst = Math.max(worst, Math.abs(ref.get(i)[v] - got.get(i)[v]));
+                scale = Math.max(scale, Math.abs(ref.get(i)[v]));
+            }
+        }
+        System.out.printf("[attention] %s, max |dlogit| %.3g (largest |logit| %.3g)%n", what, worst, scale);
+        assertTrue(scale > 0, "logits are not all zero");
+        assertTrue(worst <= 1e-4 * scale + 1e-6, "max |dlogit| " + worst + " for logits up to " + scale);
     }
 
     private static void assertBitForBit(List<float[]> a, List<float[]> b, String aName, String bName) {
@@ -163,13 +154,7 @@ class AttentionKernelsGpuTest {
 
     /** run's result with the separate merge launch ({@code flexq.cuda.fuseMerge=false}), then with the default. */
     private static <T> List<List<T>> separateThenFused(Supplier<List<T>> run) {
-        List<T> separate;
-        System.setProperty("flexq.cuda.fuseMerge", "false");
-        try {
-            separate = run.get();
-        } finally {
-            System.clearProperty("flexq.cuda.fuseMerge");
-        }
+        List<T> separate = withProperty("flexq.cuda.fuseMerge", "false", run);
         return List.of(separate, run.get());
     }
 
