@@ -52,6 +52,8 @@ final class AttentionTrace implements AutoCloseable {
     static String table(long[] all, int layers, int blocksPerLayer) {
         double[] sum = new double[STAMPS];
         int[] blocks = new int[STAMPS];
+        double waited = 0;  // first block past its wait minus first block's start, summed over layers
+        long prevWait = 0, period = 0;  // first wait of layer l minus that of layer l - 1, summed
         for (int l = 0; l < layers; l++) {
             long firstWait = Long.MAX_VALUE, firstStart = Long.MAX_VALUE;
             long[] last = new long[STAMPS];
@@ -68,6 +70,9 @@ final class AttentionTrace implements AutoCloseable {
                     blocks[k] += l == 0 && all[at + k] != 0 ? 1 : 0;
                 }
             }
+            waited += (firstWait - firstStart) / 1e3;
+            period += l > 0 ? firstWait - prevWait : 0;
+            prevWait = firstWait;
             for (int k = 0; k < STAMPS; k++) {
                 if (last[k] != 0) {
                     sum[k] += (last[k] - (k == 0 ? firstStart : firstWait)) / 1e3;
@@ -82,6 +87,8 @@ final class AttentionTrace implements AutoCloseable {
             out.append(String.format(Locale.ROOT, "| %s%s | %.2f | %d |%n", PHASES[k], k == 0 ? " (from the first block's start)" : "",
                     sum[k] / layers, blocks[k]));
         }
+        out.append(String.format(Locale.ROOT, "%nThe first block passed its wait %.2f us after the first block started; layer to layer "
+                + "(first wait to first wait) %.2f us.%n", waited / layers, layers > 1 ? period / 1e3 / (layers - 1) : 0.0));
         return out.toString();
     }
 

@@ -26,6 +26,8 @@ class AttentionTraceTest {
                 "| scores done | 2.00 | 2 |", "| partials to store | 3.50 | 2 |", "| counted | 4.70 | 2 |", "| merged | 6.50 | 1 |"}) {
             assertTrue(t.contains(row), () -> "missing " + row + " in\n" + t);
         }
+        // first wait - first start: 0.9 us in both layers; layer 1's first wait 10 us after layer 0's
+        assertTrue(t.contains("passed its wait 0.90 us after the first block started; layer to layer (first wait to first wait) 10.00 us"), t);
     }
 
     private static void put(long[] all, int layer, int block, long... stamps) {
