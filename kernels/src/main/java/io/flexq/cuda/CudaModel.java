@@ -64,12 +64,6 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
     /**
-     * {@code -Dflexq.cuda.prefetchCache=true} (read when a model loads; off until measured on a GPU): the fused qkv matmul
-     * asks L2 for the cached keys and values its attention will read, before it waits for its input (decoder.cu
-     * OrdRopeStore.early). A hint: the outputs are the same bits either way.
-     */
-    private final boolean prefetchCache = "true".equals(System.getProperty("flexq.cuda.prefetchCache"));
-    /**
      * {@code -Dflexq.cuda.timingSkip=...} (comma-separated) leaves kernels out of every forward, so a benchmark can time
      * what each costs inside the replayed step (its launch, overlap and waits included, which per-kernel timing misses):
      * {@code gemv} the unfused matmuls, {@code other} every kernel but the matmuls, or single stages: {@code qkv},
@@ -401,7 +395,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 fusedQkv = null;
             } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
-                        sin.address(), l, prefetchCache);
+                        sin.address(), l);
                 mark("qkv matmul (+rope, kv store)");
             } else if (!skipGemv) {
                 p.run(k, d, in, w.qkvOut);

@@ -865,29 +865,7 @@ struct OrdRopeStore {
     const RowInfo *rows;
     int qDim, kvDim, hd, pairs;
     const float *cosT, *sinT;
-    int layer, prefetchCache;
-    // prefetchCache != 0: before the wait, thread 0 of each block asks L2 for its share of every row's keys and values
-    // at the positions before the row's own (written by earlier forwards; sm_90 bulk prefetch, a hint), so that the
-    // attention after this matmul finds them in L2 instead of queueing in DRAM behind the next matmul's weight loads.
-    __device__ __forceinline__ void early(int M) const {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        if (prefetchCache == 0 || threadIdx.x != 0 || (kvDim & 7) != 0) return;
-        const long long rowBytes = (long long)kvDim * 2;
-        for (int t = 0; t < M; ++t) {
-            const RowInfo ri = rows[t];
-            const long long bytes = (long long)ri.pos * rowBytes;
-            const long long per = ((bytes + gridDim.x - 1) / gridDim.x + 15) & ~15LL;
-            const long long a = (long long)blockIdx.x * per, n = min(bytes, a + per) - a;  // multiples of 16
-            if (n <= 0) continue;
-            for (int kv = 0; kv < 2; ++kv) {
-                const char *p = (const char *)ri.cache + (long long)(layer * 2 + kv) * ri.cap * rowBytes + a;
-                for (long long o = 0; o < n; o += 32768) {
-                    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p + o), "r"((u32)min(32768LL, n - o)) : "memory");
-                }
-            }
-        }
-#endif
-    }
+    int layer;
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         const float other = __shfl_xor_sync(FULL_MASK, v, 1);
         if (!valid || r >= N) return;
@@ -907,18 +885,14 @@ struct OrdRopeStore {
 };
 
 // Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
-#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP, PREFETCH) \
+#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP) \
     extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, int kvDim, int hd, int pairs, \
                                            const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer, PREFETCH}, wt, ws, P, \
-                                   M, N, G); \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, \
+                                   N, G); \
     }
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 0)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true, 0)
-// `_pf`: with OrdRopeStore.early's cache prefetch (-Dflexq.cuda.prefetchCache=true), apart so that the entry points
-// without it compile as before
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 1)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf_deep, __launch_bounds__(ORD_WARPS * 32), true, 1)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -928,7 +902,6 @@ struct OrdResidualStore {
     float *x;
     int N;
     double *part;
-    __device__ __forceinline__ void early(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         double sq = 0.0;
         if (valid && r < N) {
