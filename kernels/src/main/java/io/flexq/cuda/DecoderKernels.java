@@ -188,10 +188,11 @@ final class DecoderKernels {
         return headSize == 128;
     }
 
-    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
+    /** h = silu(gate) * up (+ quantized); gs: floats between consecutive 128-groups of gate and of up (128 or 256). */
+    void swiglu(int m, long gate, int ldg, long up, int ldu, int gs, int n, long out, int qbits, long act, long sa) {
         long warps = (long) m * FlexqKernels.groups(n);
         k.launch("dec_swiglu", 0, FlexqKernels.ceilDiv(warps * 32, 256), 1, 1, 256, () -> "dec_swiglu M=" + m + " n=" + n,
-                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
+                gate, ldg, up, ldu, gs, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */
