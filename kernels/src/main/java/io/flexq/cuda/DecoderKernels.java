@@ -12,33 +12,37 @@ final class DecoderKernels {
     /** Most positions per attention chunk (ATT_CH in decoder.cu). */
     static final int ATTENTION_CHUNK = 128;
     /**
-     * Positions per chunk for forwards of few rows (decode steps): more, shorter blocks over the cache (32: 64 was 7%
-     * slower on the 8B shape); {@code flexq.cuda.decodeChunk} (read when a model loads, 1..128) sets another for A/B runs.
+     * Decode attention shape for forwards of few rows (decode steps): positions per chunk and warps per block. One row
+     * at head size 128 (a batch-1 step): chunks of 64 positions in blocks of 16 warps, each warp scoring 4 positions
+     * and the merging block splitting each head in 4 slices (decode 339-350 vs 321-329 tok/s on the 8B shape; 4 warps
+     * with chunks of 32, 48 or 64, and 8 or 16 warps with chunks of 32, were slower: bench/results/e2e-h100.md rounds
+     * 8 and 9). More rows (batched steps): chunks of 32 in blocks of 4 warps (16 warps lost 3% at 8 rows and 13% at 32).
+     * {@code flexq.cuda.decodeChunk} (1..128) and {@code flexq.cuda.decodeWarps} (4, 8 or 16; head size 128) set
+     * others for every decode step (read when a model loads; A/B runs).
      */
-    private final int decodeChunk = decodeChunk();
+    private final Integer decodeChunk = option("flexq.cuda.decodeChunk", ch -> ch >= 1 && ch <= ATTENTION_CHUNK,
+            "positions per decode attention chunk must be 1.." + ATTENTION_CHUNK);
+    private final Integer decodeWarps = option("flexq.cuda.decodeWarps", w -> w == 4 || w == 8 || w == 16,
+            "warps per decode attention block must be 4, 8 or 16");
 
-    private static int decodeChunk() {
-        int ch = Integer.getInteger("flexq.cuda.decodeChunk", 32);
-        if (ch < 1 || ch > ATTENTION_CHUNK) {
-            throw new IllegalArgumentException("-Dflexq.cuda.decodeChunk=" + ch + ": positions per decode attention chunk must be 1.."
-                    + ATTENTION_CHUNK);
+    private static Integer option(String key, java.util.function.IntPredicate valid, String rule) {
+        Integer v = Integer.getInteger(key);
+        if (v != null && !valid.test(v)) {
+            throw new IllegalArgumentException("-D" + key + "=" + v + ": " + rule);
         }
-        return ch;
+        return v;
     }
-    /**
-     * {@code flexq.cuda.decodeWarps} (read when a model loads: 4, 8 or 16): warps per block of the decode attention kernel at
-     * head size 128 (entry points dec_attention_hd128, _w8, _w16); more warps give each warp fewer cache positions and
-     * split the merge of a head over several warps (A/B runs).
-     */
-    private final int decodeWarps = decodeWarps();
 
-    private static int decodeWarps() {
-        int w = Integer.getInteger("flexq.cuda.decodeWarps", 4);
-        if (w != 4 && w != 8 && w != 16) {
-            throw new IllegalArgumentException("-Dflexq.cuda.decodeWarps=" + w + ": warps per decode attention block must be 4, 8 or 16");
-        }
-        return w;
+    /** Whether a decode step of m rows at head size hd takes the one-row attention shape (16 warps, chunks of 64). */
+    private static boolean oneRowShape(int m, int hd) {
+        return m == 1 && hd == 128;
     }
+
+    /** Warps per block of the decode attention kernel at head size 128 for m rows. */
+    private int decodeWarps(int m, int hd) {
+        return decodeWarps != null ? decodeWarps : oneRowShape(m, hd) ? 16 : 4;
+    }
+
     /** {@code flexq.cuda.attention=generic} (read when a model loads) runs the one-position-per-thread kernel at every head size (A/B runs). */
     private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
@@ -98,7 +102,7 @@ final class DecoderKernels {
      */
     int attentionChunk(int m, int hd, boolean onePrompt) {
         if (m <= CudaModel.GRAPH_ROWS) {
-            return decodeChunk;
+            return decodeChunk != null ? decodeChunk : oneRowShape(m, hd) ? 64 : 32;
         }
         return tiled(m, hd, onePrompt) ? TILE_ATTENTION_CHUNK : ATTENTION_CHUNK;
     }
@@ -158,7 +162,7 @@ final class DecoderKernels {
             Object[] traced = java.util.Arrays.copyOf(args, args.length + 1);
             traced[args.length] = trace;
             if (hd == 128) {
-                switch (decodeWarps) {
+                switch (decodeWarps(m, hd)) {
                     case 8 -> k.launch("dec_attention_hd128_w8_trace", 0, m, kvHeads, chunks, 256, what, traced);
                     case 16 -> k.launch("dec_attention_hd128_w16_trace", 0, m, kvHeads, chunks, 512, what, traced);
                     default -> k.launch("dec_attention_hd128_trace", 0, m, kvHeads, chunks, 128, what, traced);
@@ -167,7 +171,7 @@ final class DecoderKernels {
                 k.launch("dec_attention_hd64_trace", 0, m, kvHeads, chunks, 128, what, traced);
             }
         } else if (hd == 128) {
-            switch (decodeWarps) {
+            switch (decodeWarps(m, hd)) {
                 case 8 -> k.launch("dec_attention_hd128_w8", 0, m, kvHeads, chunks, 256, what, args);
                 case 16 -> k.launch("dec_attention_hd128_w16", 0, m, kvHeads, chunks, 512, what, args);
                 default -> k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
@@ -188,11 +192,10 @@ final class DecoderKernels {
         return headSize == 128;
     }
 
-    /** h = silu(gate) * up (+ quantized); gs: floats between consecutive 128-groups of gate and of up (128 or 256). */
-    void swiglu(int m, long gate, int ldg, long up, int ldu, int gs, int n, long out, int qbits, long act, long sa) {
+    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
         long warps = (long) m * FlexqKernels.groups(n);
         k.launch("dec_swiglu", 0, FlexqKernels.ceilDiv(warps * 32, 256), 1, 1, 256, () -> "dec_swiglu M=" + m + " n=" + n,
-                gate, ldg, up, ldu, gs, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
+                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */

@@ -62,22 +62,6 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
     }
 
     /**
-     * The interleaved gate+up matmul ({@link Projection#interleaved}) with SwiGLU and the quantizer of down's input done
-     * by the last block of each 128-group (decoder.cu dec_gateup_swiglu_gemv): gate and up into y (row stride rows), h =
-     * silu(gate) * up into h and, for hbits 6 or 8, records hact / scales hsa. {@code counters}: rows / 256 ints, zero
-     * between launches (the kernel leaves them so). Needs {@link #ordered}.
-     */
-    void runGateUpSwiglu(FlexqKernels k, LayerInput in, long y, long h, int hbits, long hact, long hsa, long counters) {
-        int m = in.rows, g = FlexqKernels.groups(cols);
-        if (rows % 256 != 0) {
-            throw new IllegalArgumentException(name + ": " + rows + " rows are not gate and up in 128-row groups");
-        }
-        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
-                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, h, hbits, hact, hsa, FlexqKernels.ldsa(m), counters};
-        launchOrdered(k, "dec_gateup_swiglu_gemv", m, () -> "dec_gateup_swiglu_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols, args);
-    }
-
-    /**
      * This matrix (o or down) added into the residual stream x in place, leaving the new x's sums of squares per 16-row
      * tile in {@code parts} (decoder.cu dec_resid_gemv, for {@link DecoderKernels#rmsNormParts}). Needs {@link #ordered}.
      */

@@ -826,19 +826,23 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
 // h = silu(gate) * up = gate / (1 + e^-gate) * up (host order of operations), per (row t, group g) in one warp:
-// stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). gate / up: group g's 128 values of row t
-// (gs: floats from one group's start to the next; 128 where the groups lie back to back). Shared by dec_swiglu and
-// the gate+up matmul that does it in its last block of each group (OrdSwigluStore).
-template <bool FROM_L2>
-__device__ __forceinline__ void swiglu_group(const float *gate, const float *up, int t, int g, int n, float *__restrict__ out, int qbits,
-                                             u32 *__restrict__ act, float *__restrict__ sa, int ldsa, int lane) {
-    const int G = (n + 127) / 128;
+// stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks. The
+// warp requests its eight gate and up values before computing any (the division and expf between them kept the
+// compiler from hoisting the loads: decode step 338-341 vs 321-329 tok/s, bench/results/e2e-h100.md round 9).
+extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
+        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31, G = (n + 127) / 128;
+    if (warp >= (long long)M * G) return;
+    const int t = (int)(warp / G), g = (int)(warp % G);
     float gv[4], uv[4], v[4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {  // every load requested before the first is used
+    for (int i = 0; i < 4; ++i) {  // every load requested before the first is used: one L2 round trip, not eight
         const int k = g * 128 + i * 32 + lane;
-        gv[i] = k < n ? (FROM_L2 ? __ldcg(gate + i * 32 + lane) : gate[i * 32 + lane]) : 0.0f;
-        uv[i] = k < n ? (FROM_L2 ? __ldcg(up + i * 32 + lane) : up[i * 32 + lane]) : 0.0f;
+        gv[i] = k < n ? gate[(long long)t * ldg + k] : 0.0f;
+        uv[i] = k < n ? up[(long long)t * ldu + k] : 0.0f;
     }
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
@@ -852,19 +856,6 @@ __device__ __forceinline__ void swiglu_group(const float *gate, const float *up,
     if (qbits == 0) return;
     u32 *rec = act + ((long long)t * G + g) * 32;
     quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
-}
-
-// Grid: ceil(M * G * 32 / 256) blocks, a warp per (row t, group g).
-extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
-        int ldu, int gs, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
-    pdl_launch();
-    pdl_wait();
-    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    const int lane = threadIdx.x & 31, G = (n + 127) / 128;
-    if (warp >= (long long)M * G) return;
-    const int t = (int)(warp / G), g = (int)(warp % G);
-    swiglu_group<false>(gate + (long long)t * ldg + (long long)g * gs, up + (long long)t * ldu + (long long)g * gs, t, g, n, out, qbits,
-                        act, sa, ldsa, lane);
 }
 
 // ------------------------------------------------------------- fused ends of the ordered GEMV (decode, M <= 8)
@@ -882,7 +873,6 @@ struct OrdRopeStore {
     int qDim, kvDim, hd, pairs;
     const float *cosT, *sinT;
     int layer;
-    __device__ __forceinline__ void finish(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         const float other = __shfl_xor_sync(FULL_MASK, v, 1);
         if (!valid || r >= N) return;
@@ -919,7 +909,6 @@ struct OrdResidualStore {
     float *x;
     int N;
     double *part;
-    __device__ __forceinline__ void finish(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         double sq = 0.0;
         if (valid && r < N) {
@@ -932,51 +921,6 @@ struct OrdResidualStore {
         if (valid && (r & 15) == 0) part[(long long)t * gridDim.x + blockIdx.x] = sq;
     }
 };
-
-// dec_gateup_swiglu_gemv: the gate+up matmul of a decode step with SwiGLU (+ the quantizer of down's input) done by
-// the last of the 16 row tiles of each 128-group to finish. Needs the interleaved stacking (DeviceUpload): group g's
-// 128 gate rows, then its 128 up rows, at rows [256 g, 256 g + 256), so y row t holds gate group g at t * N + 256 g
-// and up at + 128. Each block stores its outputs, then counts itself in counter[g] (a release fence before the count,
-// an acquire fence after it, as the attention merge's hand-off); the 16th computes swiglu_group for every row from
-// L2 (the same operations and order as dec_swiglu) and sets the counter back to 0. Groups finish while the
-// matmul's other blocks still stream weights, so only the last group's SwiGLU lies on the step's path, and the
-// separate kernel and its launch boundary are gone. n = N / 2 (a multiple of 128).
-struct OrdSwigluStore {
-    float *y;
-    int N;
-    float *h;
-    int qbits;
-    u32 *act;
-    float *sa;
-    int ldsa;
-    int *counter;
-    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
-        if (valid && r < N) y[(long long)t * N + r] = v;
-    }
-    __device__ __forceinline__ void finish(int M) const {
-        __shared__ int last;
-        const int g = blockIdx.x >> 4;  // 16 row tiles of 16 rows a group
-        att_fence();
-        __syncthreads();
-        if (threadIdx.x == 0) last = atomicAdd(counter + g, 1) == 15;
-        __syncthreads();
-        if (!last) return;
-        att_fence();
-        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-        for (int t = warp; t < M; t += blockDim.x >> 5) {
-            const float *row = y + (long long)t * N + 256LL * g;
-            swiglu_group<true>(row, row + 128, t, g, N / 2, h, qbits, act, sa, ldsa, lane);
-        }
-        if (threadIdx.x == 0) counter[g] = 0;
-    }
-};
-#define DEC_GATEUP_SWIGLU_GEMV(name, BOUNDS, DEEP) \
-    extern "C" __global__ void BOUNDS name(GEMM_ARGS, float *__restrict__ h, int hbits, u32 *__restrict__ hact, float *__restrict__ hsa, \
-                                           int ldhsa, int *__restrict__ counter) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdSwigluStore{y, N, h, hbits, hact, hsa, ldhsa, counter}, wt, ws, P, M, N, G); \
-    }
-DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
-DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);
