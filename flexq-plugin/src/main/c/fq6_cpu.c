@@ -251,12 +251,10 @@ DEC4_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", d512p_4x1, LOAD_PACKED, PGROUP
 #define TILE512(NAME, NB, NT) TILE_FN("avx512f,avx512bw,avx512vnni", tile512, NAME, NB, NT)
 #define TILE512P(NAME, NB, NT) TILE_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", tile512p, NAME, NB, NT)
 
-TILE512(t512_4x1, 4, 1)
 TILE512(t512_1x1, 1, 1)
 TILE512(t512_2x4, 2, 4)
 TILE512(t512_1x4, 1, 4)
 TILE512(t512_2x1, 2, 1)
-TILE512P(t512p_4x1, 4, 1)
 TILE512P(t512p_1x1, 1, 1)
 TILE512P(t512p_2x4, 2, 4)
 TILE512P(t512p_1x4, 1, 4)
