@@ -36,10 +36,10 @@ cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/
 # FLEXQ_BUNDLE=lean: the decoder session recipe (docs/GPU-DECODER.md's benchmarks, with tools/gpu/bundle-27m.sh's
 # .gpu27 carrying the llama.cpp source and the 27M files in a first call): no llama.cpp tarballs here, no conformance
 # or flexq-plugin test classes (the kernels' GPU tests use neither), no cubins but those of FLEXQ_CUDA_ARCHS, two
-# stories260K files fewer; the carry (this folder plus the tracked files) must stay under 64,000,000 bytes.
+# stories260K files fewer and no root/ (flexq.home); the carry (this folder plus the tracked files) must stay under 64,000,000 bytes.
 if [ "${FLEXQ_BUNDLE:-}" = lean ]; then
   rm -f "$g/llama.cpp-src.tar.xz" "$g/anchors/llama.cpp-src.tar.xz" "$g"/shared/models/stories260K-{q8_0,f16}.gguf
-  rm -rf "$g"/classes/conformance-tests* "$g/classes/flexq-plugin-test"
+  rm -rf "$g"/classes/conformance-tests* "$g/classes/flexq-plugin-test" "$g/root"   # root: e2e-bench.sh then uses the checkout's models/
   for c in "$g"/classes/kernels/io/flexq/kernels/flexq-*.cubin; do
     arch=$(basename "$c" .cubin); arch=${arch#flexq-}
     case ",${FLEXQ_CUDA_ARCHS:-$arch}," in *",$arch,"*) ;; *) rm -f "$c";; esac

@@ -5,7 +5,7 @@
 # same weights) through io.flexq.cuda.E2eBench; builds llama.cpp from the anchors in the background and runs
 # llama-bench on the same F16 file and its Q8_0 / Q6_K quantizations. Logs under $OUT.
 #   STEPS="junit build synth f16 fq6 llama" bash .gpu/e2e-bench.sh
-# More steps: ncu (Nsight Compute sections of the decode kernels: NCU_KERNELS regex, NCU_SKIP, NCU_COUNT), kbench (single-kernel timings, CudaKernelBenchmark), conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile), fq6s (a
+# More steps: ncu (Nsight Compute sections of the decode kernels: NCU_KERNELS regex, NCU_SKIP, NCU_COUNT), kbench (single-kernel timings, CudaKernelBenchmark), conformance (flexq conformance --backend flexq-cuda), profile (stage times, DecoderProfile; JFLAGS and PROFILE_TAG for variants), fq6s (a
 # synthetic FQ6 model of the shape, no quantize step; VARIANTS="default cuda.pdl=false act_preset=a6" for A/B runs of -Dflexq.*;
 # SYNTH_HEAD=":f16" makes the synthetic model FP16 throughout), 70b.
 set -u
@@ -19,7 +19,8 @@ export LD_LIBRARY_PATH=/usr/local/cuda/targets/x86_64-linux/lib:${LD_LIBRARY_PAT
 [ -x /tmp/jre/bin/java ] || tar xJf "$G/jre.tar.xz" -C /tmp
 { nvidia-smi; date -u; nproc; } > "$OUT/env.log" 2>&1
 CP=$(for d in "$G"/classes/*/; do printf '%s:' "$d"; done)$(ls "$G"/lib/*.jar | grep -v console | tr '\n' ':')
-J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$G/root -Dflexq.ref27m=${REF27M:-/tmp/m27/ref27M-fq6.gguf} -Dflexq.ref27mLogits=${REF27M_LOGITS:-/tmp/m27/ref27M-f16-logits.bin}"
+H="$G/root"; [ -d "$H" ] || H=$(cd "$G/.." && pwd)   # flexq.home: the lean bundle uses the checkout's models/ (tracked)
+J="/tmp/jre/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx96g -Dflexq.cuda.cache=/tmp/fc -Dflexq.shared=$G/shared -Dflexq.home=$H -Dflexq.ref27m=${REF27M:-/tmp/m27/ref27M-fq6.gguf} -Dflexq.ref27mLogits=${REF27M_LOGITS:-/tmp/m27/ref27M-f16-logits.bin}"
 has() { case " $STEPS " in *" $1 "*) return 0;; esac; return 1; }
 t() { local s=$(date +%s); "$@"; echo "  ($(( $(date +%s) - s )) s) $*" >> "$OUT/times.log"; }
 
@@ -42,8 +43,8 @@ if has conformance; then
   echo "conformance rc=$?"; tail -25 "$OUT/conformance.log"
 fi
 if has profile; then   # where a step's device time goes, stage by stage (synthetic FQ6 8B, then the F16 file if present)
-  t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 W6A8, $SHAPE shape" \
-    2>&1 | tee "$OUT/profile-fq6.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
+  t timeout 240 $J ${JFLAGS:-} -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench synthetic-fq6:$SHAPE${SYNTH_HEAD:-:q8_0} "FQ6 W6A8, $SHAPE shape" \
+    2>&1 | tee "$OUT/profile-fq6${PROFILE_TAG:-}.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
   [ -f "$W/m-f16.gguf" ] && t timeout 240 $J -Dflexq.profile=${PROFILE:-2,256,32} -cp "$CP" io.flexq.cuda.E2eBench "$W/m-f16.gguf" "F16, $SHAPE shape" \
     2>&1 | tee "$OUT/profile-f16.log" | grep -vE "^(flexq-cuda: layer|WARNING)"
 fi

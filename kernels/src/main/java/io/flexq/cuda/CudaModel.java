@@ -64,11 +64,11 @@ final class CudaModel implements DecoderOffload.DeviceModel {
     private final boolean fuseRope = !"false".equals(System.getProperty("flexq.cuda.fuseRope"));
     private final boolean fuseNorm = !"false".equals(System.getProperty("flexq.cuda.fuseNorm"));
     /**
-     * {@code -Dflexq.cuda.prefetchCache=true} (read when a model loads; off until measured on a GPU): the fused qkv matmul
-     * asks L2 for the cached keys and values its attention will read, before it waits for its input (decoder.cu
-     * OrdRopeStore.early). A hint: the outputs are the same bits either way.
+     * {@code flexq.cuda.fuseSwiglu=false} (read when a model loads): decode steps run SwiGLU as its own kernel after the
+     * gate+up matmul rather than in that matmul's last block of each group (dec_gateup_swiglu_gemv; A/B runs; the same
+     * bits either way).
      */
-    private final boolean prefetchCache = "true".equals(System.getProperty("flexq.cuda.prefetchCache"));
+    private final boolean fuseSwiglu = !"false".equals(System.getProperty("flexq.cuda.fuseSwiglu"));
     /**
      * {@code -Dflexq.cuda.timingSkip=...} (comma-separated) leaves kernels out of every forward, so a benchmark can time
      * what each costs inside the replayed step (its launch, overlap and waits included, which per-kernel timing misses):
@@ -153,7 +153,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 DeviceBuffer fn = up.vector(p + "ffn_norm.weight", c.dim());
                 made.add(fn);
                 Projection gu = up.projection(new String[]{p + "ffn_gate.weight", p + "ffn_up.weight"}, c.dim(),
-                        new int[]{c.hiddenDim(), c.hiddenDim()});
+                        new int[]{c.hiddenDim(), c.hiddenDim()}, true);
                 made.add(gu);
                 DeviceLinear down = up.linear(p + "ffn_down.weight", c.hiddenDim(), c.dim());
                 made.add(down);
@@ -401,7 +401,7 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 fusedQkv = null;
             } else if (fusedQkv != null) {  // few rows: RoPE and the cache store ride in the matmul's epilogue
                 fusedQkv.runQkvRope(k, in, p.out(w.qkvOut, 0), w.rows.address(), qDim, c.kvDim(), hd, rope.pairs(), cos.address(),
-                        sin.address(), l, prefetchCache);
+                        sin.address(), l);
                 mark("qkv matmul (+rope, kv store)");
             } else if (!skipGemv) {
                 p.run(k, d, in, w.qkvOut);
@@ -430,15 +430,23 @@ final class CudaModel implements DecoderOffload.DeviceModel {
             int gb = L.gateUp().primaryBits();
             norm(m, r, L.ffnNorm(), gb, "ffn norm");
             Projection gu = L.gateUp();
-            if (!skipGemv && !skips("gateup")) {
-                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
-                mark("gate+up matmul");
-            }
             int db = L.down().bits();
-            if (!skipOther && !skips("swiglu")) {
-                d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
-                        db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
-                mark("swiglu (+quantize)");
+            Fq6Linear fusedGateUp = fuseSwiglu && gu.interleaved() && gu.parts().getFirst() instanceof Fq6Linear f && f.ordered(m)
+                    && !skips("gateup") && !skips("swiglu") && !skipGemv && !skipOther ? f : null;
+            if (fusedGateUp != null) {  // few rows: SwiGLU and down's quantizer ride in the matmul's last block of each group
+                fusedGateUp.runGateUpSwiglu(k, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), gu.out(w.gateUpOut, 0),
+                        w.h.address(), db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address(), w.swigluCounters.address());
+                mark("gate+up matmul (+swiglu, quantize)");
+            } else {
+                if (!skipGemv && !skips("gateup")) {
+                    gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
+                    mark("gate+up matmul");
+                }
+                if (!skipOther && !skips("swiglu")) {
+                    d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), gu.groupStride(), c.hiddenDim(),
+                            w.h.address(), db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
+                    mark("swiglu (+quantize)");
+                }
             }
             r = skips("down") ? r : addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
         }

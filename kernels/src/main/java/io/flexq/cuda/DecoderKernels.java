@@ -25,6 +25,20 @@ final class DecoderKernels {
         }
         return ch;
     }
+    /**
+     * {@code flexq.cuda.decodeWarps} (read when a model loads: 4, 8 or 16): warps per block of the decode attention kernel at
+     * head size 128 (entry points dec_attention_hd128, _w8, _w16); more warps give each warp fewer cache positions and
+     * split the merge of a head over several warps (A/B runs).
+     */
+    private final int decodeWarps = decodeWarps();
+
+    private static int decodeWarps() {
+        int w = Integer.getInteger("flexq.cuda.decodeWarps", 4);
+        if (w != 4 && w != 8 && w != 16) {
+            throw new IllegalArgumentException("-Dflexq.cuda.decodeWarps=" + w + ": warps per decode attention block must be 4, 8 or 16");
+        }
+        return w;
+    }
     /** {@code flexq.cuda.attention=generic} (read when a model loads) runs the one-position-per-thread kernel at every head size (A/B runs). */
     private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
@@ -144,12 +158,20 @@ final class DecoderKernels {
             Object[] traced = java.util.Arrays.copyOf(args, args.length + 1);
             traced[args.length] = trace;
             if (hd == 128) {
-                k.launch("dec_attention_hd128_trace", 0, m, kvHeads, chunks, 128, what, traced);
+                switch (decodeWarps) {
+                    case 8 -> k.launch("dec_attention_hd128_w8_trace", 0, m, kvHeads, chunks, 256, what, traced);
+                    case 16 -> k.launch("dec_attention_hd128_w16_trace", 0, m, kvHeads, chunks, 512, what, traced);
+                    default -> k.launch("dec_attention_hd128_trace", 0, m, kvHeads, chunks, 128, what, traced);
+                }
             } else {
                 k.launch("dec_attention_hd64_trace", 0, m, kvHeads, chunks, 128, what, traced);
             }
         } else if (hd == 128) {
-            k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
+            switch (decodeWarps) {
+                case 8 -> k.launch("dec_attention_hd128_w8", 0, m, kvHeads, chunks, 256, what, args);
+                case 16 -> k.launch("dec_attention_hd128_w16", 0, m, kvHeads, chunks, 512, what, args);
+                default -> k.launch("dec_attention_hd128", 0, m, kvHeads, chunks, 128, what, args);
+            }
         } else {
             k.launch("dec_attention_hd64", 0, m, kvHeads, chunks, 128, what, args);
         }
@@ -166,10 +188,11 @@ final class DecoderKernels {
         return headSize == 128;
     }
 
-    void swiglu(int m, long gate, int ldg, long up, int ldu, int n, long out, int qbits, long act, long sa) {
+    /** h = silu(gate) * up (+ quantized); gs: floats between consecutive 128-groups of gate and of up (128 or 256). */
+    void swiglu(int m, long gate, int ldg, long up, int ldu, int gs, int n, long out, int qbits, long act, long sa) {
         long warps = (long) m * FlexqKernels.groups(n);
         k.launch("dec_swiglu", 0, FlexqKernels.ceilDiv(warps * 32, 256), 1, 1, 256, () -> "dec_swiglu M=" + m + " n=" + n,
-                gate, ldg, up, ldu, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
+                gate, ldg, up, ldu, gs, m, n, out, qbits, act, sa, FlexqKernels.ldsa(m));
     }
 
     /** Partials per row of {@link #argmax} (ARGMAX_PARTS in decoder.cu): {@code parts} holds m * ARGMAX_PARTS * 8 bytes. */

@@ -24,6 +24,8 @@ final class DecoderWork implements AutoCloseable {
     final DeviceBuffer normParts;
     /** Finished attention chunks per (row, key/value head) while a decode-step attention kernel merges its own; 0 between launches. */
     final DeviceBuffer attentionCounters;
+    /** One int per 128-group of the hidden width: dec_gateup_swiglu_gemv counts finished row tiles (zero between launches). */
+    final DeviceBuffer swigluCounters;
     final int normTiles;
     /** Outputs of the stacked projections: q|k|v (or q, k, v) and gate|up (or gate, up). */
     final List<DeviceBuffer> qkvOut = new ArrayList<>(), gateUpOut = new ArrayList<>();
@@ -57,6 +59,8 @@ final class DecoderWork implements AutoCloseable {
         normParts = alloc(dev, m * normTiles * 8, "residual sums of squares");
         attentionCounters = alloc(dev, m * c.kvHeads() * 4, "attention chunk counters");
         attentionCounters.fill(0);
+        swigluCounters = alloc(dev, ((c.hiddenDim() + 127) / 128) * 4L, "SwiGLU group counters");
+        swigluCounters.fill(0);
         for (int w : qkvWidths) {
             qkvOut.add(alloc(dev, m * w * 4, "q/k/v output"));
         }

@@ -82,6 +82,14 @@ final class DeviceUpload {
 
     /** The matrices {@code names} (each cols inputs by rows[i] outputs), stacked when their forms agree. */
     Projection projection(String[] names, int cols, int[] rows) {
+        return projection(names, cols, rows, false);
+    }
+
+    /**
+     * The same; with {@code interleave}, two FQ6 matrices of equal height (a multiple of 128) stack in alternating
+     * 128-row groups ({@link Projection#interleaved}: gate and up, for the matmul that finishes SwiGLU groups itself).
+     */
+    Projection projection(String[] names, int cols, int[] rows, boolean interleave) {
         TensorEntry[] t = new TensorEntry[names.length];
         for (int i = 0; i < names.length; i++) {
             t[i] = file.tensor(names[i]);
@@ -103,10 +111,15 @@ final class DeviceUpload {
             return new Projection(parts, rows);
         }
         String name = String.join("+", names);
+        boolean interleaved = interleave && f0 == Form.FQ6 && names.length == 2 && rows[0] == rows[1] && rows[0] % 128 == 0;
         DeviceLinear stacked = switch (f0) {
             case FQ6 -> {
                 DeviceBuffer tiles = dev.alloc(FlexqKernels.tileBytes(total, cols), name + " int8 tiles");
                 DeviceBuffer scales = dev.alloc(FlexqKernels.scaleTileBytes(total, cols), name + " scale tiles");
+                if (interleaved) {
+                    repackInterleaved(t, rows[0], cols, tiles, scales);
+                    yield new Fq6Linear(name, total, cols, bits0, tiles, scales, null, dispatcher);
+                }
                 int off = 0;
                 for (int i = 0; i < names.length; i++) {
                     repackInto(t[i], rows[i], cols, tiles.view(FlexqKernels.tileBytes(off, cols), FlexqKernels.tileBytes(rows[i], cols)),
@@ -126,7 +139,37 @@ final class DeviceUpload {
                 yield new FloatLinear(name, total, cols, f0 == Form.F16, w, blas);
             }
         };
-        return new Projection(List.of(stacked), rows);
+        return new Projection(List.of(stacked), rows, interleaved);
+    }
+
+    /**
+     * Matrices t[0] and t[1] (rows x cols each, FQ6) repacked into tiles / scales in alternating 128-row groups: group g
+     * of t[i] at stacked rows [256 g + 128 i, + 128). Each group is cut from the file's layout (its codes and its scales
+     * planes) into a raw buffer of 128 rows and repacked there.
+     */
+    private void repackInterleaved(TensorEntry[] t, int rows, int cols, DeviceBuffer tiles, DeviceBuffer scales) {
+        long expected = Fq6Layout.byteSize(rows, cols), codes = Fq6Layout.codesBytes(128, cols);
+        for (TensorEntry e : t) {
+            if (e.data().byteSize() != expected) {
+                throw new IllegalArgumentException(file.path() + ": FQ6 tensor " + e.name() + " of " + rows + " x " + cols + " must be "
+                        + expected + " bytes, is " + e.data().byteSize());
+            }
+        }
+        try (DeviceBuffer raw = dev.alloc(Fq6Layout.byteSize(128, cols), t[0].name() + " FQ6 group (upload)")) {
+            for (int g = 0; g < rows / 128; g++) {
+                for (int i = 0; i < 2; i++) {
+                    MemorySegment d = t[i].data();
+                    raw.upload(d.asSlice(Fq6Layout.codeOffset(rows, cols, 128L * g, 0), codes), 0);
+                    raw.upload(d.asSlice(Fq6Layout.scaleOffset(rows, cols, 128L * g, 0), Fq6Layout.byteSize(128, cols) - codes), codes);
+                    int at = 256 * g + 128 * i;
+                    k.repack(raw, 128, cols, null, tiles.view(FlexqKernels.tileBytes(at, cols), FlexqKernels.tileBytes(128, cols)),
+                            scales.view(FlexqKernels.scaleTileBytes(at, cols), FlexqKernels.scaleTileBytes(128, cols)));
+                    int group = g, part = i;
+                    dev.synchronize(() -> "repacking group " + group + " of " + t[part].name());
+                }
+            }
+        }
+        uploaded += 2 * expected;
     }
 
     DeviceLinear linear(String name, int cols, int rows) {

@@ -48,19 +48,33 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
 
     /**
      * The stacked q|k|v matmul with RoPE and the KV-cache store as its epilogue (decoder.cu dec_qkv_rope_gemv): q rotated
-     * into y, k and v into each row's cache. Needs {@link #ordered} and rows == qDim + 2 * kvDim. {@code prefetchCache}:
-     * before waiting for its input, the kernel also asks L2 for each row's cached keys and values (OrdRopeStore.early).
+     * into y, k and v into each row's cache. Needs {@link #ordered} and rows == qDim + 2 * kvDim.
      */
     void runQkvRope(FlexqKernels k, LayerInput in, long y, long rowTable, int qDim, int kvDim, int hd, int pairs, long cos, long sin,
-                    int layer, boolean prefetchCache) {
+                    int layer) {
         int m = in.rows, g = FlexqKernels.groups(cols);
         if (rows != qDim + 2 * kvDim) {
             throw new IllegalArgumentException(name + ": " + rows + " rows are not q|k|v of " + qDim + " + 2 x " + kvDim);
         }
         Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
                 FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, rowTable, qDim, kvDim, hd, pairs, cos, sin, layer};
-        String kernel = prefetchCache ? "dec_qkv_rope_gemv_pf" : "dec_qkv_rope_gemv";
-        launchOrdered(k, kernel, m, () -> kernel + " M=" + m + " N=" + rows + " K=" + cols + " layer " + layer, args);
+        launchOrdered(k, "dec_qkv_rope_gemv", m, () -> "dec_qkv_rope_gemv M=" + m + " N=" + rows + " K=" + cols + " layer " + layer, args);
+    }
+
+    /**
+     * The interleaved gate+up matmul ({@link Projection#interleaved}) with SwiGLU and the quantizer of down's input done
+     * by the last block of each 128-group (decoder.cu dec_gateup_swiglu_gemv): gate and up into y (row stride rows), h =
+     * silu(gate) * up into h and, for hbits 6 or 8, records hact / scales hsa. {@code counters}: rows / 256 ints, zero
+     * between launches (the kernel leaves them so). Needs {@link #ordered}.
+     */
+    void runGateUpSwiglu(FlexqKernels k, LayerInput in, long y, long h, int hbits, long hact, long hsa, long counters) {
+        int m = in.rows, g = FlexqKernels.groups(cols);
+        if (rows % 256 != 0) {
+            throw new IllegalArgumentException(name + ": " + rows + " rows are not gate and up in 128-row groups");
+        }
+        Object[] args = {tiles.address(), scales.address(), in.records(k, activationBits).address(), in.scales(activationBits).address(),
+                FlexqKernels.ldsa(m), y, 0L, m, rows, g, g, h, hbits, hact, hsa, FlexqKernels.ldsa(m), counters};
+        launchOrdered(k, "dec_gateup_swiglu_gemv", m, () -> "dec_gateup_swiglu_gemv " + name + " M=" + m + " N=" + rows + " K=" + cols, args);
     }
 
     /**

@@ -289,9 +289,12 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
 // they were added waited 2 + NI * nc / 8 times, an L2 round trip each on the decode step's critical path (step 309.2,
 // 310.1 vs 321.2-328.8 tok/s, bench/results/e2e-h100.md round 8). NI = 32-wide slices of a head (hd <= 32 * NI). With
 // hd == 128 a head's output is exactly one 128-group of the O projection's input, so qbits 6 or 8 also quantizes it
-// into the record rec and scale *sa.
+// into the record rec and scale *sa. A slice: with d0 > 0 or 32 * NI < hd the warp merges dims [d0, d0 + 32 * NI) only
+// (the same operations on each of them: e_c and the total are the whole head's), stores them to out and stage too, and
+// leaves quantizing to the caller (attention_warps with more warps than heads).
 template <int NI>
-__device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane) {
+__device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane,
+                                           int d0 = 0, float *stage = nullptr) {
     constexpr int MB = NI <= 4 ? 32 : 16;  // chunks whose values are in flight at once (NI * MB registers)
     const long long S = hd + 2;
     const float ml = lane < nc ? __ldcg(p + lane * S) : -INFINITY;
@@ -302,7 +305,7 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
         for (int j = 0; j < MB; ++j)
 #pragma unroll
             for (int i = 0; i < NI; ++i) {
-                const int d = i * 32 + lane;
+                const int d = d0 + i * 32 + lane;
                 v[j][i] = j < nb && d < hd ? __ldcg(p + (c0 + j) * S + 2 + d) : 0.0f;
             }
     };
@@ -338,21 +341,26 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
     float q[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
     for (int i = 0; i < NI; ++i) {
-        const int d = i * 32 + lane;
+        const int d = d0 + i * 32 + lane;
         if (d < hd) {
             const float val = acc[i] * inv;
             out[d] = val;
+            if (stage != nullptr) stage[d] = val;
             if (i < 4) q[i] = val;
         }
     }
-    if (qbits == 0 || hd != 128) return;
+    if (qbits == 0 || hd != 128 || NI * 32 != hd) return;
     quantize_record(qbits, q, lane, rec, sa);
 }
 
-// Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c): warp w scores positions w, w + 4, ... of the chunk
-// (each a coalesced read of one cache row; ATT_UNROLL rows in flight per warp), the block takes max and sum per head,
-// then warp w accumulates the same positions' values into per-lane registers, and the four warps' sums are added
-// in shared memory in a fixed order.
+// Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c) of W warps: warp w scores positions w, w + W, ... of the
+// chunk (each a coalesced read of one cache row; U rows in flight per warp), the block takes max and sum per head,
+// then warp w accumulates the same positions' values into per-lane registers, and the W warps' sums are added in
+// shared memory in a fixed order (W = 16: warps w and w + 8 first, then the eight sums in order). W = 4 (U = 8) is
+// the default; W = 8 and 16 (entry points _w8, _w16; head size 128) give each warp fewer positions and let the merging
+// block split every head's merge into slices, so that fewer instructions lie on one warp's path: one warp a
+// streaming multiprocessor issues a dependent instruction only every few cycles (ncu: 6.7 cycles per instruction), and
+// that, not memory, is what a decode step's attention waits on (bench/results/e2e-h100.md, round 9).
 #define ATT_UNROLL 8
 // A lane's DPL halves of a cache row: loaded raw (uint2; DPL 2 uses .x), then widened.
 template <int DPL>
@@ -381,7 +389,7 @@ struct AttMerge {
     int ldsa;
 };
 
-// opts bit 0 (ATT_EARLY_VALUES): a chunk of at most 4 * ATT_UNROLL positions (decode steps) loads its values with its
+// opts bit 0 (ATT_EARLY_VALUES): a chunk of at most W * U positions (decode steps) loads its values with its
 // keys, a memory round trip before they are needed. Bit 1 (ATT_PRELOAD, with bit 0; only where no position but the
 // row's own was written by this forward: a decode step, where every row is its own sequence): the keys and values of
 // the chunk's positions other than the row's own, written by earlier steps, are loaded before the wait for the kernel
@@ -396,9 +404,9 @@ __device__ __forceinline__ void att_fence() { asm volatile("fence.acq_rel.gpu;" 
 // Phase times of decode attention, for profile runs only (the `_trace` entry points; the others compile without it):
 // thread 0 of each block stores the global timer (ns) at ATT_TRACE_STAMPS points to trace[block * ATT_TRACE_STAMPS + k],
 // block = (t * kvHeads + kvh) * chunks + c: 0 start, 1 past the wait for the qkv matmul, 2 scores in shared memory,
-// 3 partials about to be stored, 4 counted (fence and atomic done), 5 merge done (the merging block only). A block
-// without positions stores 0 and 1 only; the host zeroes the buffer first.
-#define ATT_TRACE_STAMPS 6
+// 3 partials about to be stored, 4 counted (fence and atomic done), 5 the merging block's fence done, 6 merge done (the
+// merging block only). A block without positions stores 0 and 1 only; the host zeroes the buffer first.
+#define ATT_TRACE_STAMPS 7
 template <bool TRACE>
 __device__ __forceinline__ void att_stamp(unsigned long long *trace, int k) {
     if constexpr (TRACE) {
@@ -410,7 +418,7 @@ __device__ __forceinline__ void att_stamp(unsigned long long *trace, int k) {
     }
 }
 
-template <int DPL, bool TRACE = false>
+template <int DPL, bool TRACE = false, int W = 4, int U = ATT_UNROLL>
 __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows, const float *__restrict__ q, int ldq,
         int layer, int heads, int kvHeads, float scale, float *__restrict__ part, int chunks, int ch, const AttMerge mg, int opts,
         unsigned long long *trace = nullptr) {
@@ -418,8 +426,8 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     att_stamp<TRACE>(trace, 0);
     constexpr int HD = 32 * DPL;
     __shared__ float sc[ATT_MAXG][ATT_CH];
-    __shared__ float red[ATT_MAXG][4];
-    __shared__ float accs[4][ATT_MAXG * HD];
+    __shared__ float red[ATT_MAXG][W];
+    __shared__ float accs[W > 8 ? 8 : W][ATT_MAXG * HD];
     const int t = blockIdx.x, kvh = blockIdx.y, c = blockIdx.z;
     const RowInfo r = rows[t];  // the host's row table, copied before the forward's first kernel: readable before the wait
     const int G = heads / kvHeads, kvDim = kvHeads * HD;
@@ -429,14 +437,14 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     // scores; with early values a chunk is one round per warp (positions warp, warp + 4, ...)
-    const bool early = (opts & ATT_EARLY_VALUES) != 0 && n <= 4 * ATT_UNROLL;
+    const bool early = (opts & ATT_EARLY_VALUES) != 0 && n <= W * U;
     const bool preload = early && (opts & ATT_PRELOAD) != 0;
     const int own = r.pos - p0;  // the row's own position in this chunk (n - 1 in its last chunk; else >= n)
-    uint2 kraw[ATT_UNROLL], vraw[ATT_UNROLL];
+    uint2 kraw[U], vraw[U];
     if (preload) {
 #pragma unroll
-        for (int u = 0; u < ATT_UNROLL; ++u) {
-            const int j = warp + 4 * u;
+        for (int u = 0; u < U; ++u) {
+            const int j = warp + W * u;
             if (j < n && j != own) {
                 kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
                 vraw[u] = load_half_raw<DPL>(vc + (long long)j * kvDim);
@@ -451,11 +459,11 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     for (int g = 0; g < ATT_MAXG; ++g)
 #pragma unroll
         for (int i = 0; i < DPL; ++i) qr[g][i] = g < G ? q[(long long)t * ldq + (kvh * G + g) * HD + lane * DPL + i] : 0.0f;
-    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
-        float kv[ATT_UNROLL][DPL];
+    for (int j0 = warp; j0 < n; j0 += W * U) {
+        float kv[U][DPL];
 #pragma unroll
-        for (int u = 0; u < ATT_UNROLL; ++u) {
-            const int j = j0 + 4 * u;
+        for (int u = 0; u < U; ++u) {
+            const int j = j0 + W * u;
             if (j < n) {
                 if (!preload || j == own) {
                     kraw[u] = load_half_raw<DPL>(kc + (long long)j * kvDim);
@@ -465,8 +473,8 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
             }
         }
 #pragma unroll
-        for (int u = 0; u < ATT_UNROLL; ++u) {
-            const int j = j0 + 4 * u;
+        for (int u = 0; u < U; ++u) {
+            const int j = j0 + W * u;
             if (j >= n) break;
 #pragma unroll
             for (int g = 0; g < ATT_MAXG; ++g) {
@@ -496,7 +504,13 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 #pragma unroll
     for (int g = 0; g < ATT_MAXG; ++g) {
         if (g >= G) break;
-        m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
+        if constexpr (W == 4) {
+            m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
+        } else {
+            m[g] = red[g][0];
+#pragma unroll
+            for (int w = 1; w < W; ++w) m[g] = fmaxf(m[g], red[g][w]);
+        }
     }
     __syncthreads();  // red is reused for the sums
 #pragma unroll
@@ -518,16 +532,16 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     for (int g = 0; g < ATT_MAXG; ++g)
 #pragma unroll
         for (int i = 0; i < DPL; ++i) acc[g][i] = 0.0f;
-    for (int j0 = warp; j0 < n; j0 += 4 * ATT_UNROLL) {
-        float vv[ATT_UNROLL][DPL];
+    for (int j0 = warp; j0 < n; j0 += W * U) {
+        float vv[U][DPL];
 #pragma unroll
-        for (int u = 0; u < ATT_UNROLL; ++u) {
-            const int j = j0 + 4 * u;
+        for (int u = 0; u < U; ++u) {
+            const int j = j0 + W * u;
             if (j < n) widen_halves<DPL>(early ? vraw[u] : load_half_raw<DPL>(vc + (long long)j * kvDim), vv[u]);
         }
 #pragma unroll
-        for (int u = 0; u < ATT_UNROLL; ++u) {
-            const int j = j0 + 4 * u;
+        for (int u = 0; u < U; ++u) {
+            const int j = j0 + W * u;
             if (j >= n) break;
 #pragma unroll
             for (int g = 0; g < ATT_MAXG; ++g) {
@@ -538,22 +552,45 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
             }
         }
     }
+    constexpr int SLOTS = W > 8 ? 8 : W;  // W = 16: warps 8..15 store first, warps 0..7 add theirs to the slot
+    if constexpr (W > SLOTS) {
+        if (warp >= SLOTS) {
 #pragma unroll
-    for (int g = 0; g < ATT_MAXG; ++g) {
-        if (g >= G) break;
+            for (int g = 0; g < ATT_MAXG; ++g) {
+                if (g >= G) break;
 #pragma unroll
-        for (int i = 0; i < DPL; ++i) accs[warp][g * HD + lane * DPL + i] = acc[g][i];
+                for (int i = 0; i < DPL; ++i) accs[warp - SLOTS][g * HD + lane * DPL + i] = acc[g][i];
+            }
+        }
+        __syncthreads();
+    }
+    if (W == SLOTS || warp < SLOTS) {
+#pragma unroll
+        for (int g = 0; g < ATT_MAXG; ++g) {
+            if (g >= G) break;
+#pragma unroll
+            for (int i = 0; i < DPL; ++i) {
+                float *a = &accs[warp][g * HD + lane * DPL + i];
+                *a = W > SLOTS ? acc[g][i] + *a : acc[g][i];
+            }
+        }
     }
     __syncthreads();
     att_stamp<TRACE>(trace, 3);
     float *pout = part + ((long long)t * heads + kvh * G) * chunks * (HD + 2) + (long long)c * (HD + 2);
     for (int e = tid; e < G * HD; e += blockDim.x) {
         const int g = e / HD, d = e % HD;
-        pout[(long long)g * chunks * (HD + 2) + 2 + d] = ((accs[0][e] + accs[1][e]) + accs[2][e]) + accs[3][e];
+        float sum = accs[0][e];
+#pragma unroll
+        for (int w = 1; w < SLOTS; ++w) sum += accs[w][e];
+        pout[(long long)g * chunks * (HD + 2) + 2 + d] = sum;
     }
     if (tid < G) {
         pout[(long long)tid * chunks * (HD + 2)] = m[tid];
-        pout[(long long)tid * chunks * (HD + 2) + 1] = ((red[tid][0] + red[tid][1]) + red[tid][2]) + red[tid][3];
+        float sum = red[tid][0];
+#pragma unroll
+        for (int w = 1; w < W; ++w) sum += red[tid][w];
+        pout[(long long)tid * chunks * (HD + 2) + 1] = sum;
     }
     if (mg.counter == nullptr) return;
     __shared__ int last;
@@ -565,16 +602,42 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     att_stamp<TRACE>(trace, 4);
     if (!last) return;
     att_fence();
-    for (int g = warp; g < G; g += 4) {
-        const int h = kvh * G + g;
-        const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
-        float *oh = mg.out + (long long)t * mg.ldo + h * HD;
-        u32 *rh = mg.act + ((long long)t * heads + h) * 32;
-        float *sh = mg.sa + (long long)h * mg.ldsa + t;
-        merge_head<DPL>(ph, r.pos / ch + 1, HD, oh, mg.qbits, rh, sh, lane);
+    att_stamp<TRACE>(trace, 5);
+    const int nc = r.pos / ch + 1;
+    // slices per head: as many as the warps allow (a slice is at least 32 dims); W = 4 merges a whole head per warp
+    const int SL = DPL != 4 || W == 4 ? 1 : W >= 4 * G ? 4 : W >= 2 * G ? 2 : 1;
+    if (SL == 1) {
+        if constexpr (W < 16) {  // W = 16 always slices (G <= 8); this keeps merge_head<4>'s registers out of it
+            for (int g = warp; g < G; g += W) {
+                const int h = kvh * G + g;
+                const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
+                float *oh = mg.out + (long long)t * mg.ldo + h * HD;
+                u32 *rh = mg.act + ((long long)t * heads + h) * 32;
+                float *sh = mg.sa + (long long)h * mg.ldsa + t;
+                merge_head<DPL>(ph, nc, HD, oh, mg.qbits, rh, sh, lane);
+            }
+        }
+    } else if constexpr (DPL == 4 && W > 4) {
+        __shared__ float staged[ATT_MAXG][HD];
+        const int g = warp / SL, sl = warp % SL;
+        if (g < G) {
+            const int h = kvh * G + g;
+            const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
+            float *oh = mg.out + (long long)t * mg.ldo + h * HD;
+            if (SL == 4) merge_head<1>(ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 32, staged[g]);
+            else merge_head<2>(ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 64, staged[g]);
+        }
+        if (mg.qbits != 0) {  // one warp per head quantizes the staged head (the record needs all 128 values)
+            __syncthreads();
+            if (warp < G) {
+                const int h = kvh * G + warp;
+                const float qv[4] = {staged[warp][lane], staged[warp][32 + lane], staged[warp][64 + lane], staged[warp][96 + lane]};
+                quantize_record(mg.qbits, qv, lane, mg.act + ((long long)t * heads + h) * 32, mg.sa + (long long)h * mg.ldsa + t);
+            }
+        }
     }
     if (TRACE) __syncthreads();  // every warp's merge done before the stamp
-    att_stamp<TRACE>(trace, 5);
+    att_stamp<TRACE>(trace, 6);
     if (tid == 0) *count = 0;
 }
 
@@ -588,6 +651,14 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128(const RowI
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
     attention_warps<4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
 }
+extern "C" __global__ void __launch_bounds__(256) dec_attention_hd128_w8(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
+    attention_warps<4, false, 8, 8>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+}
+extern "C" __global__ void __launch_bounds__(512) dec_attention_hd128_w16(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS) {
+    attention_warps<4, false, 16, 4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts);
+}
 extern "C" __global__ void __launch_bounds__(128) dec_attention_hd64_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
         int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
         unsigned long long *__restrict__ trace) {
@@ -599,6 +670,18 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_hd128_trace(cons
         unsigned long long *__restrict__ trace) {
     attention_warps<4, true>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch, AttMerge{counter, out, ldo, qbits, act, sa, ldsa},
                              opts, trace);
+}
+extern "C" __global__ void __launch_bounds__(256) dec_attention_hd128_w8_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<4, true, 8, 8>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch,
+                                   AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, trace);
+}
+extern "C" __global__ void __launch_bounds__(512) dec_attention_hd128_w16_trace(const RowInfo *__restrict__ rows, const float *__restrict__ q,
+        int ldq, int layer, int heads, int kvHeads, int hd, float scale, float *__restrict__ part, int chunks, int ch, ATT_MERGE_ARGS,
+        unsigned long long *__restrict__ trace) {
+    attention_warps<4, true, 16, 4>(rows, q, ldq, layer, heads, kvHeads, scale, part, chunks, ch,
+                                    AttMerge{counter, out, ldo, qbits, act, sa, ldsa}, opts, trace);
 }
 
 // Prompt attention, head size 128: block (row tile of ATT_RT consecutive rows of one prompt, kvh, chunk c of
@@ -743,29 +826,45 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention_merge(const RowI
 
 // ---------------------------------------------------------------------------------------- SwiGLU + quant
 // h = silu(gate) * up = gate / (1 + e^-gate) * up (host order of operations), per (row t, group g) in one warp:
-// stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). Grid: ceil(M * G * 32 / 256) blocks.
-extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
-        int ldu, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
-    pdl_launch();
-    pdl_wait();
-    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    const int lane = threadIdx.x & 31, G = (n + 127) / 128;
-    if (warp >= (long long)M * G) return;
-    const int t = (int)(warp / G), g = (int)(warp % G);
-    float v[4];
+// stored to out (fp32, stride n) and quantized (qbits 6 or 8; 0: none). gate / up: group g's 128 values of row t
+// (gs: floats from one group's start to the next; 128 where the groups lie back to back). Shared by dec_swiglu and
+// the gate+up matmul that does it in its last block of each group (OrdSwigluStore).
+template <bool FROM_L2>
+__device__ __forceinline__ void swiglu_group(const float *gate, const float *up, int t, int g, int n, float *__restrict__ out, int qbits,
+                                             u32 *__restrict__ act, float *__restrict__ sa, int ldsa, int lane) {
+    const int G = (n + 127) / 128;
+    float gv[4], uv[4], v[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {  // every load requested before the first is used
+        const int k = g * 128 + i * 32 + lane;
+        gv[i] = k < n ? (FROM_L2 ? __ldcg(gate + i * 32 + lane) : gate[i * 32 + lane]) : 0.0f;
+        uv[i] = k < n ? (FROM_L2 ? __ldcg(up + i * 32 + lane) : up[i * 32 + lane]) : 0.0f;
+    }
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
         const int k = g * 128 + i * 32 + lane;
         v[i] = 0.0f;
         if (k < n) {
-            const float gv = gate[(long long)t * ldg + k];
-            v[i] = __fmul_rn(__fdiv_rn(gv, __fadd_rn(1.0f, expf(-gv))), up[(long long)t * ldu + k]);
+            v[i] = __fmul_rn(__fdiv_rn(gv[i], __fadd_rn(1.0f, expf(-gv[i]))), uv[i]);
             out[(long long)t * n + k] = v[i];
         }
     }
     if (qbits == 0) return;
     u32 *rec = act + ((long long)t * G + g) * 32;
     quantize_record(qbits, v, lane, rec, sa + (long long)g * ldsa + t);
+}
+
+// Grid: ceil(M * G * 32 / 256) blocks, a warp per (row t, group g).
+extern "C" __global__ void __launch_bounds__(256) dec_swiglu(const float *__restrict__ gate, int ldg, const float *__restrict__ up,
+        int ldu, int gs, int M, int n, float *__restrict__ out, int qbits, u32 *__restrict__ act, float *__restrict__ sa, int ldsa) {
+    pdl_launch();
+    pdl_wait();
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31, G = (n + 127) / 128;
+    if (warp >= (long long)M * G) return;
+    const int t = (int)(warp / G), g = (int)(warp % G);
+    swiglu_group<false>(gate + (long long)t * ldg + (long long)g * gs, up + (long long)t * ldu + (long long)g * gs, t, g, n, out, qbits,
+                        act, sa, ldsa, lane);
 }
 
 // ------------------------------------------------------------- fused ends of the ordered GEMV (decode, M <= 8)
@@ -782,29 +881,8 @@ struct OrdRopeStore {
     const RowInfo *rows;
     int qDim, kvDim, hd, pairs;
     const float *cosT, *sinT;
-    int layer, prefetchCache;
-    // prefetchCache != 0: before the wait, thread 0 of each block asks L2 for its share of every row's keys and values
-    // at the positions before the row's own (written by earlier forwards; sm_90 bulk prefetch, a hint), so that the
-    // attention after this matmul finds them in L2 instead of queueing in DRAM behind the next matmul's weight loads.
-    __device__ __forceinline__ void early(int M) const {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-        if (prefetchCache == 0 || threadIdx.x != 0 || (kvDim & 7) != 0) return;
-        const long long rowBytes = (long long)kvDim * 2;
-        for (int t = 0; t < M; ++t) {
-            const RowInfo ri = rows[t];
-            const long long bytes = (long long)ri.pos * rowBytes;
-            const long long per = ((bytes + gridDim.x - 1) / gridDim.x + 15) & ~15LL;
-            const long long a = (long long)blockIdx.x * per, n = min(bytes, a + per) - a;  // multiples of 16
-            if (n <= 0) continue;
-            for (int kv = 0; kv < 2; ++kv) {
-                const char *p = (const char *)ri.cache + (long long)(layer * 2 + kv) * ri.cap * rowBytes + a;
-                for (long long o = 0; o < n; o += 32768) {
-                    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(p + o), "r"((u32)min(32768LL, n - o)) : "memory");
-                }
-            }
-        }
-#endif
-    }
+    int layer;
+    __device__ __forceinline__ void finish(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         const float other = __shfl_xor_sync(FULL_MASK, v, 1);
         if (!valid || r >= N) return;
@@ -824,18 +902,14 @@ struct OrdRopeStore {
 };
 
 // Each comes as the ordered GEMV does: lean, and `_deep` for K past one round of batches (flexq.cu gemv_ord_body).
-#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP, PREFETCH) \
+#define DEC_QKV_ROPE_GEMV(name, BOUNDS, DEEP) \
     extern "C" __global__ void BOUNDS name(GEMM_ARGS, const RowInfo *__restrict__ rows, int qDim, int kvDim, int hd, int pairs, \
                                            const float *__restrict__ cosT, const float *__restrict__ sinT, int layer) { \
-        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer, PREFETCH}, wt, ws, P, \
-                                   M, N, G); \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdRopeStore{y, N, rows, qDim, kvDim, hd, pairs, cosT, sinT, layer}, wt, ws, P, M, \
+                                   N, G); \
     }
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 0)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true, 0)
-// `_pf`: with OrdRopeStore.early's cache prefetch (-Dflexq.cuda.prefetchCache=true), apart so that the entry points
-// without it compile as before
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false, 1)
-DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_pf_deep, __launch_bounds__(ORD_WARPS * 32), true, 1)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_QKV_ROPE_GEMV(dec_qkv_rope_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 // dec_resid_gemv: a matmul whose output is the residual add (o and down in a decode step): x[t][r] += y, in place
 // (each element read and written by its own thread; the same fp32 add as dec_add_rmsnorm's x + delta), and the
@@ -845,7 +919,7 @@ struct OrdResidualStore {
     float *x;
     int N;
     double *part;
-    __device__ __forceinline__ void early(int M) const {}
+    __device__ __forceinline__ void finish(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         double sq = 0.0;
         if (valid && r < N) {
@@ -858,6 +932,51 @@ struct OrdResidualStore {
         if (valid && (r & 15) == 0) part[(long long)t * gridDim.x + blockIdx.x] = sq;
     }
 };
+
+// dec_gateup_swiglu_gemv: the gate+up matmul of a decode step with SwiGLU (+ the quantizer of down's input) done by
+// the last of the 16 row tiles of each 128-group to finish. Needs the interleaved stacking (DeviceUpload): group g's
+// 128 gate rows, then its 128 up rows, at rows [256 g, 256 g + 256), so y row t holds gate group g at t * N + 256 g
+// and up at + 128. Each block stores its outputs, then counts itself in counter[g] (a release fence before the count,
+// an acquire fence after it, as the attention merge's hand-off); the 16th computes swiglu_group for every row from
+// L2 (the same operations and order as dec_swiglu) and sets the counter back to 0. Groups finish while the
+// matmul's other blocks still stream weights, so only the last group's SwiGLU lies on the step's path, and the
+// separate kernel and its launch boundary are gone. n = N / 2 (a multiple of 128).
+struct OrdSwigluStore {
+    float *y;
+    int N;
+    float *h;
+    int qbits;
+    u32 *act;
+    float *sa;
+    int ldsa;
+    int *counter;
+    __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
+        if (valid && r < N) y[(long long)t * N + r] = v;
+    }
+    __device__ __forceinline__ void finish(int M) const {
+        __shared__ int last;
+        const int g = blockIdx.x >> 4;  // 16 row tiles of 16 rows a group
+        att_fence();
+        __syncthreads();
+        if (threadIdx.x == 0) last = atomicAdd(counter + g, 1) == 15;
+        __syncthreads();
+        if (!last) return;
+        att_fence();
+        const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        for (int t = warp; t < M; t += blockDim.x >> 5) {
+            const float *row = y + (long long)t * N + 256LL * g;
+            swiglu_group<true>(row, row + 128, t, g, N / 2, h, qbits, act, sa, ldsa, lane);
+        }
+        if (threadIdx.x == 0) counter[g] = 0;
+    }
+};
+#define DEC_GATEUP_SWIGLU_GEMV(name, BOUNDS, DEEP) \
+    extern "C" __global__ void BOUNDS name(GEMM_ARGS, float *__restrict__ h, int hbits, u32 *__restrict__ hact, float *__restrict__ hsa, \
+                                           int ldhsa, int *__restrict__ counter) { \
+        gemv_ord_body<false, DEEP>(ORD_RECORDS, OrdSwigluStore{y, N, h, hbits, hact, hsa, ldhsa, counter}, wt, ws, P, M, N, G); \
+    }
+DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv, __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS), false)
+DEC_GATEUP_SWIGLU_GEMV(dec_gateup_swiglu_gemv_deep, __launch_bounds__(ORD_WARPS * 32), true)
 
 extern "C" __global__ void __launch_bounds__(ORD_WARPS * 32, ORD_MIN_BLOCKS) dec_resid_gemv(GEMM_ARGS, double *__restrict__ part) {
     gemv_ord_body<false>(ORD_RECORDS, OrdResidualStore{y, N, part}, wt, ws, P, M, N, G);

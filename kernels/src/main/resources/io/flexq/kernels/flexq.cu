@@ -530,7 +530,7 @@ template <typename OutT>
 struct OrdStore {
     OutT *y;
     int N;
-    __device__ __forceinline__ void early(int M) const {}
+    __device__ __forceinline__ void finish(int M) const {}
     __device__ __forceinline__ void operator()(int t, int r, float v, bool valid) const {
         if (valid && r < N) store_out(y, (long long)t * N + r, v);
     }
@@ -567,7 +567,6 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         }
     };
     if (warp * ORD_BATCH < G) load_weights(warp * ORD_BATCH);
-    epi.early(M);  // what the epilogue may do before the wait (OrdStore: nothing)
     pdl_wait();
     for (int gb = warp * ORD_BATCH; gb < G; gb += ORD_WARPS * ORD_BATCH) {
         if (gb != warp * ORD_BATCH) load_weights(gb);
@@ -611,6 +610,7 @@ __device__ __forceinline__ void gemv_ord_body(const ActSrc &src, const Epi &epi,
         }
         epi(valid ? j >> 4 : 0, rt * 16 + (j & 15), acc * 0.25f, valid);  // terms carry 4P: see epilogue_add
     }
+    epi.finish(M);  // what the epilogue does once the block's outputs are stored (OrdStore: nothing)
 }
 
 // ---------------------------------------------------------------------- GEMM (prefill, M large)
