@@ -309,6 +309,16 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     /** Where a batch keeps the arrays of its last native quantization in a mode ({@link ActivationBatch#spare}). */
     private record SpareCodes(ActivationMode mode) {
+        // written out for the reason of QuantizedActivations.Key's
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SpareCodes k && k.mode == mode;
+        }
+
+        @Override
+        public int hashCode() {
+            return mode.ordinal();
+        }
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {
