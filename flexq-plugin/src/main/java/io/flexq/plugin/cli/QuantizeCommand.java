@@ -11,7 +11,6 @@ import io.flexq.plugin.fq6.QuantizedModel;
 import io.flexq.plugin.fq6.SizeBudget;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
-import io.flexq.plugin.quant.Gptq;
 import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.tokenizer.Tokenizer;
@@ -121,7 +120,7 @@ public final class QuantizeCommand implements Command {
                 Flag.value("gptq-windows", "N", "GPTQ calibration windows (default " + QuantizePipeline.GptqSettings.DEFAULT_WINDOWS + ")"),
                 Flag.value("gptq-ctx", "N", "tokens per GPTQ calibration window (default " + QuantizePipeline.GptqSettings.DEFAULT_CTX
                         + ", at most the model's context)"),
-                Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + Gptq.DEFAULT_DAMPING + ")"),
+                Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + QuantizePipeline.GptqSettings.DEFAULT_DAMPING + ")"),
                 Flag.value("max-bytes", "SIZE", "file-size budget: store the linears that gain most from 8 bits as Q8_0 while the file stays "
                         + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (default off)"),
                 Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
@@ -273,7 +272,7 @@ public final class QuantizeCommand implements Command {
     static QuantizePipeline.GptqSettings gptqSettings(Args args) {
         double damp;
         try {
-            damp = Double.parseDouble(args.value("gptq-damp", Double.toString(Gptq.DEFAULT_DAMPING)));
+            damp = Double.parseDouble(args.value("gptq-damp", Double.toString(QuantizePipeline.GptqSettings.DEFAULT_DAMPING)));
         } catch (NumberFormatException e) {
             throw new CliException.Usage("--gptq-damp: not a number: " + args.value("gptq-damp", ""));
         }

@@ -28,16 +28,43 @@ class BuiltInCalibrationTest {
     @TempDir
     Path dir;
 
-    /** The file THIRD-PARTY-NOTICES describes: its size and SHA-256 as committed (a changed text needs a changed notice). */
+    /** The novel THIRD-PARTY-NOTICES describes: its size and SHA-256 as committed (a changed text needs a changed notice). */
     @Test
-    void theBuiltInTextIsTheNoticedPublicDomainNovel() throws Exception {
-        CalibrationText t = CalibrationText.builtIn();
-        byte[] bytes = t.content().getBytes(StandardCharsets.UTF_8);
+    void theNovelIsTheNoticedPublicDomainText() throws Exception {
+        byte[] bytes;
+        try (var in = CalibrationText.class.getResourceAsStream(CalibrationText.NOVEL_RESOURCE)) {
+            bytes = in.readAllBytes();
+        }
         assertEquals(294_573, bytes.length);
         assertEquals("28b10a94e782f19d394647aea3e6e7fe502cd06966db39c0981a6d5d0905329c",
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
-        assertTrue(t.content().startsWith("THE PICTURE OF DORIAN GRAY\nby\nOscar Wilde\n"), t.content().substring(0, 60));
-        assertEquals("flexq-plugin:dorian-gray-1890.txt", t.name());
+    }
+
+    /** The built-in text: the articles, one line end, then the novel's opening, whole lines, no longer than the articles. */
+    @Test
+    void theBuiltInTextIsTheArticlesThenTheNovelsOpeningOfTheSameSize() throws Exception {
+        byte[] articles;
+        try (var in = CalibrationText.class.getResourceAsStream(CalibrationText.ARTICLES_RESOURCE)) {
+            articles = in.readAllBytes();
+        }
+        String a = new String(articles, StandardCharsets.UTF_8);
+        assertTrue(a.startsWith("= River Severn =\n"), a.substring(0, 40));
+        CalibrationText t = CalibrationText.builtIn();
+        assertEquals("flexq-plugin:encyclopedic-articles.txt+dorian-gray-1890.txt", t.name());
+        assertTrue(t.content().startsWith(a + "\nTHE PICTURE OF DORIAN GRAY\nby\nOscar Wilde\n"));
+        int novelBytes = t.content().getBytes(StandardCharsets.UTF_8).length - articles.length - 1;
+        assertTrue(novelBytes <= articles.length && novelBytes > articles.length - 2_000, novelBytes + " vs " + articles.length);
+        assertTrue(t.content().endsWith("\n"));
+    }
+
+    @Test
+    void theOpeningEndsAtTheLastLineEndWithinTheLimitAndKeepsWholeCharacters() {
+        byte[] text = "ab\nc\u00e9\nde\n".getBytes(StandardCharsets.UTF_8);  // a b \n c 0xC3 0xA9 \n d e \n
+        assertEquals("ab\n", new String(CalibrationText.opening(text, 5), StandardCharsets.UTF_8));
+        assertEquals("ab\nc\u00e9\n", new String(CalibrationText.opening(text, 7), StandardCharsets.UTF_8));
+        assertEquals("ab\nc\u00e9\n", new String(CalibrationText.opening(text, 9), StandardCharsets.UTF_8));
+        assertEquals(0, CalibrationText.opening(text, 2).length);
+        assertEquals(text.length, CalibrationText.opening(text, 100).length);
     }
 
     /** Default GPTQ settings take 64 windows of 512 tokens: the text must hold that many with a Llama 2 (32k) vocabulary. */
@@ -62,10 +89,10 @@ class BuiltInCalibrationTest {
         assertEquals(0, r.status(), r.err());
         try (Fq6File f = Fq6File.open(out, BuiltinTypes.registry(getClass().getClassLoader()))) {
             var md = f.gguf().metadata();
-            assertEquals("flexq-plugin:dorian-gray-1890.txt", md.getString(Fq6Keys.CALIBRATION_FILE));
+            assertEquals(CalibrationText.BUILT_IN_NAME, md.getString(Fq6Keys.CALIBRATION_FILE));
             assertEquals(96L, md.getLong(Fq6Keys.CALIBRATION_TOKENS));
         }
-        assertTrue(r.out().contains("calibration tokens of flexq-plugin:dorian-gray-1890.txt"), r.out());
+        assertTrue(r.out().contains("calibration tokens of " + CalibrationText.BUILT_IN_NAME), r.out());
     }
 
     @Test

@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * the second JIT-compiled, which is where an unspecified reduction order shows), with the defaults that involve
  * calibration (GPTQ of the linears and of the tied FQ6 head; auto's sensitivity analysis), on stories260K with a
  * short calibration text so the test stays within seconds; {@code +smooth}: with activation smoothing ({@code --smooth});
- * {@code +max-bytes}: with the byte-budgeted promotion to Q8_0 (its KLD measurements and greedy choice).
+ * {@code +max-bytes}: with the byte-budgeted promotion to Q8_0 (its KLD measurements and greedy choice);
+ * {@code +builtin}: on the text built into the jar (no {@code --calib}), as {@code flexq quantize IN OUT --max-bytes q6_k}
+ * runs on a real model (stories260K's FQ6 file is larger than its Q6_K budget, so a byte count stands in for q6_k).
  */
 class DeterminismTest {
 
@@ -24,9 +26,9 @@ class DeterminismTest {
     static Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16", "a8+smooth", "auto+smooth", "a8+max-bytes", "auto+max-bytes"})
+    @ValueSource(strings = {"auto", "paper", "a8", "a6", "w6a16", "a8+smooth", "auto+smooth", "a8+max-bytes", "auto+max-bytes", "a8+max-bytes+builtin"})
     void twoRunsOfAPresetWriteTheSameBytes(String variant) throws Exception {
-        String preset = variant.replace("+smooth", "").replace("+max-bytes", "");
+        String preset = variant.replace("+smooth", "").replace("+max-bytes", "").replace("+builtin", "");
         Path model = CliRun.root().resolve("models/stories260K.bin");
         Path calib = dir.resolve("calib.txt");
         if (!Files.exists(calib)) {
@@ -34,15 +36,18 @@ class DeterminismTest {
         }
         Path[] out = {dir.resolve(variant + "-1.gguf"), dir.resolve(variant + "-2.gguf")};
         for (Path o : out) {
-            List<String> argv = new ArrayList<>(List.of("quantize", model.toString(), o.toString(), "--preset", preset, "--calib", calib.toString(),
+            List<String> argv = new ArrayList<>(List.of("quantize", model.toString(), o.toString(), "--preset", preset,
                     "--gptq", "--gptq-windows", "4", "--gptq-ctx", "128"));
+            if (!variant.endsWith("+builtin")) {
+                argv.addAll(List.of("--calib", calib.toString()));
+            }
             if (variant.endsWith("+smooth")) {
                 argv.addAll(List.of("--smooth", "0.5"));
             }
-            if (variant.endsWith("+max-bytes")) {
+            if (variant.contains("+max-bytes")) {
                 argv.addAll(List.of("--max-bytes", "400000"));
             }
-            if (preset.equals("auto") || variant.endsWith("+max-bytes")) {
+            if (preset.equals("auto") || variant.contains("+max-bytes")) {
                 argv.addAll(List.of("--calib-windows", "2", "--calib-ctx", "96"));
             }
             CliRun r = CliRun.of(argv.toArray(String[]::new));
