@@ -10,6 +10,8 @@
 #   --prompt N           prefill tokens (default 512)
 #   --decode N           decode tokens (default 64)
 #   --llama-args "..."   extra llama-bench arguments (default "-ngl 0")
+#   --ours-warmup N      our untimed passes (prompt + decode) before the timed one, in the same JVM (default 1, as
+#                        llama-bench's one warm-up run); more lets the JIT finish compiling the decode path first
 #   --llama-depth N      context depth of llama.cpp's decode test (llama-bench -d; default: the prompt length, so that
 #                        both decode the same positions, after the prompt; 0 = from an empty context; needs -d)
 #   --deadline EPOCH     start no round (and no pair) that would end after this time (date +%s), judged by the
@@ -26,7 +28,7 @@ here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 llama=""; threads="$(nproc)"; rounds=5; prompt=512; decode=64; largs="-ngl 0"; kernels=0
 kargs="--rows 4096 --cols 4096 --ring-mb 512 --seconds 2"
-llama_depth=""; deadline=""
+llama_depth=""; deadline=""; ours_warmup=1
 pairs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,10 +39,11 @@ while [ $# -gt 0 ]; do
     --decode) decode="$2"; shift 2 ;;
     --llama-args) largs="$2"; shift 2 ;;
     --llama-depth) llama_depth="$2"; shift 2 ;;
+    --ours-warmup) ours_warmup="$2"; shift 2 ;;
     --deadline) deadline="$2"; shift 2 ;;
     --kernels) kernels=1; shift ;;
     --kernel-args) kargs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare-llama-cpp: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *=*,*) pairs+=("$1"); shift ;;
     *) echo "compare-llama-cpp: expected LABEL=OURS_FILE,LLAMA_FILE, got '$1'" >&2; exit 2 ;;
@@ -70,7 +73,7 @@ echo "commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknow
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)${FLEXQ_JAVA_OPTS:+, options: $FLEXQ_JAVA_OPTS}"
 echo "llama-bench: $llama"
-echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth"
+echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth, our warm-up passes: $ours_warmup"
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$kernels" = 1 ]; then
@@ -81,10 +84,10 @@ if [ "$kernels" = 1 ]; then
   echo "load after the kernels: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
-# ours FILE -> "prefill decode" tok/s (one warm-up pass, one measured pass, in one JVM)
+# ours FILE -> "prefill decode" tok/s (ours_warmup warm-up passes, one measured pass, in one JVM)
 ours() {
   "${ours_cmd[@]}" io.flexq.runtime.cli.Main bench --model "$1" --threads "$threads" --prompt-tokens "$prompt" \
-      --decode-tokens "$decode" --warmup 1 --runs 1 2>/dev/null \
+      --decode-tokens "$decode" --warmup "$ours_warmup" --runs 1 2>/dev/null \
     | awk -F'|' '/^\| / && $9 ~ /[0-9]/ {split($9, a, " "); split($10, b, " "); print a[1], b[1]}' | tail -1
 }
 # llama FILE -> "prefill decode" tok/s (llama-bench's own warm-up, one repetition). Two runs: the prompt from an empty
@@ -114,7 +117,7 @@ for p in "${pairs[@]}"; do
   label="${p%%=*}"; files="${p#*=}"; of="${files%%,*}"; lf="${files#*,}"
   echo
   echo "## $label: ours $of vs llama.cpp $lf"
-  echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup 1 --runs 1"
+  echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup $ours_warmup --runs 1"
   echo "          $llama -m $lf -t $threads -p $prompt -n 0 -r 1 -o csv $largs; then -p 0 -n $decode -d $llama_depth"
   ratios=""
   for r in $(seq "$rounds"); do

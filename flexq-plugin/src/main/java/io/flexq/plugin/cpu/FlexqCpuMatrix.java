@@ -156,8 +156,14 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             boolean direct = out.data().isAccessibleBy(PROBE);
             float[] y = direct ? null : new float[Math.multiplyExact(tokens, rows)];
             MemorySegment ys = direct ? out.data() : MemorySegment.ofArray(y);
-            parallel(tokens, fast.tasks, (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP,
-                    (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null));
+            RowParallel.RowRange body = (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null);
+            long work = (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP;
+            if (team != null) {
+                // one token: whole decode tiles (4 blocks) per chunk; a prompt's tiles are 2 blocks
+                RowParallel.forTasks(team, fast.tasks, work, tokens < 4 ? NativeInt6Kernels.DECODE_BLOCKS : 2, body);
+            } else {
+                parallel(tokens, fast.tasks, work, body);
+            }
             if (!direct) {
                 MemorySegment.copy(y, 0, out.data(), ValueLayout.JAVA_FLOAT, 0, y.length);
             }
@@ -303,6 +309,16 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
 
     /** Where a batch keeps the arrays of its last native quantization in a mode ({@link ActivationBatch#spare}). */
     private record SpareCodes(ActivationMode mode) {
+        // written out for the reason of QuantizedActivations.Key's
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SpareCodes k && k.mode == mode;
+        }
+
+        @Override
+        public int hashCode() {
+            return mode.ordinal();
+        }
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {

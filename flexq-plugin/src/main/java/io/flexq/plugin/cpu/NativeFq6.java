@@ -75,6 +75,25 @@ public final class NativeFq6 {
         if (!wanted) {
             return new NativeFq6(null, Level.NONE, "turned off (-D" + PROPERTY + "=false)");
         }
+        return Bound.LOADED;
+    }
+
+    /**
+     * The hot downcall handles as constants for the JIT: the components of a record behind a static final field are
+     * trusted as constants, so a compiled caller links straight to the native stub. Read from an instance's plain final
+     * fields (not constants to the JIT), every call went through a chain of method-handle adapters, interpreted until
+     * they were compiled: about 20 us per quantization in the first decode steps of a run, against 2 us later.
+     */
+    private record Hot(MethodHandle gemm, MethodHandle quantize) {
+    }
+
+    /** The library, bound once on first use (the only instance whose handles are not null). */
+    private static final class Bound {
+        static final NativeFq6 LOADED = bind();
+        static final Hot HOT = new Hot(LOADED.gemm, LOADED.quantize);
+    }
+
+    private static NativeFq6 bind() {
         NativeLibrary lib = NativeLibrary.open(LIBRARY, NativeFq6.class);
         if (lib.lookup().isEmpty()) {
             return new NativeFq6(null, Level.NONE, lib.why());
@@ -149,9 +168,12 @@ public final class NativeFq6 {
         if (t0 < 0 || t0 > t1 || 4L * t1 * cols > x.byteSize() || (long) t1 * groups * 128 > codes.length || (long) t1 * groups > scales.length) {
             throw new IllegalArgumentException("native quantizer: tokens [" + t0 + ", " + t1 + ") x " + cols + " do not fit the arrays");
         }
+        if (quantize == null) {
+            throw new IllegalStateException("native fq6_quantize cannot run: " + why);
+        }
         int rc;
         try {
-            rc = (int) quantize.invokeExact(x.asSlice(4L * t0 * cols), t1 - t0, cols, qmax,
+            rc = (int) Bound.HOT.quantize().invokeExact(x.asSlice(4L * t0 * cols), t1 - t0, cols, qmax,
                     MemorySegment.ofArray(codes).asSlice((long) t0 * groups * 128), MemorySegment.ofArray(scales).asSlice(4L * t0 * groups));
         } catch (Throwable e) {
             throw new IllegalStateException("native fq6_quantize failed", e);
@@ -177,9 +199,12 @@ public final class NativeFq6 {
     void gemm(MemorySegment w, MemorySegment sw, int groups, int bfrom, int bto, MemorySegment a, MemorySegment sa,
               int tokens, int padded, MemorySegment y, long ystride, int lo, int hi, int rows, MemorySegment partials,
               Level at) {
+        if (gemm == null) {
+            throw new IllegalStateException("native fq6_gemm cannot run: " + why);
+        }
         int rc;
         try {
-            rc = (int) gemm.invokeExact(w, sw, groups, bfrom, bto, a, sa, tokens, padded, y, ystride, lo, hi, rows,
+            rc = (int) Bound.HOT.gemm().invokeExact(w, sw, groups, bfrom, bto, a, sa, tokens, padded, y, ystride, lo, hi, rows,
                     partials, at.ordinal());
         } catch (Throwable e) {
             throw new IllegalStateException("native fq6_gemm failed", e);

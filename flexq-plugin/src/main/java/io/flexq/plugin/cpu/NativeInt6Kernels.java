@@ -22,6 +22,8 @@ import java.lang.foreign.ValueLayout;
 final class NativeInt6Kernels {
 
     static final int RB = 16;
+    /** Row blocks of the AVX-512 one-token tile ({@code fq6_cpu.c}, nbDecode). */
+    static final int DECODE_BLOCKS = 4;
     private static final int G = 128;
     /** Bytes of one step (4 columns of 16 rows): a byte per code, or packed, 3 bytes per row. */
     private static final int STEP = 64, PACKED_STEP = 48;

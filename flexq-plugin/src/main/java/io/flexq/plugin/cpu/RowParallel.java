@@ -43,15 +43,25 @@ final class RowParallel {
         pool.invoke(new Split(body, tasks, chunks, 0, chunks));
     }
 
-    /** As {@link #forTasks(ForkJoinPool, int, long, RowRange)} with the same chunks, run by a spinning team. */
-    static void forTasks(SpinTeam team, int tasks, long workPerTask, RowRange body) {
+    /**
+     * As {@link #forTasks(ForkJoinPool, int, long, RowRange)}, run by a spinning team, in chunks of at least
+     * {@code minTasks} tasks where there are enough: the native decode tile covers 4 row blocks, and a chunk of 2 or 3
+     * runs the narrower tiles (half the independent accumulator chains). Chunks only partition the rows, so any
+     * chunking gives the same bits.
+     */
+    static void forTasks(SpinTeam team, int tasks, long workPerTask, int minTasks, RowRange body) {
         int threads = team.threads();
         if (threads <= 1 || workPerTask * tasks <= TEAM_INLINE_WORK || tasks < 2) {
             body.run(0, tasks);
             return;
         }
-        int chunks = Math.min(threads * CHUNKS_PER_THREAD, tasks);
+        int chunks = Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
         team.run(chunks, c -> body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)));
+    }
+
+    /** As above with chunks of any size. */
+    static void forTasks(SpinTeam team, int tasks, long workPerTask, RowRange body) {
+        forTasks(team, tasks, workPerTask, 1, body);
     }
 
     /**

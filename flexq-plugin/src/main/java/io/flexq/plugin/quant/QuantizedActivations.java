@@ -13,6 +13,17 @@ public final class QuantizedActivations {
 
     /** Key of this form in {@code ActivationBatch.derived}, so one quantization serves q, k and v. */
     public record Key(ActivationMode mode) {
+        // written out: a record's generated equals/hashCode bootstrap through method handles, which run interpreted
+        // (microseconds a call) until compiled, and this key is looked up four times per layer of every decode step
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.mode == mode;
+        }
+
+        @Override
+        public int hashCode() {
+            return mode.ordinal();
+        }
     }
 
     private final ActivationMode mode;

@@ -18,6 +18,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class NativeGemv {
 
     private static final NativeGemv INSTANCE = load();
+    /** The two handles as constants for the JIT (see NativeLlamaCpu.Hot): callers pass one, the call uses the constant. */
+    private record Hot(MethodHandle f16, MethodHandle q8) {
+    }
+    private static final Hot HOT = new Hot(INSTANCE.f16, INSTANCE.q8);
 
     private final MethodHandle f16;
     private final MethodHandle q8;
@@ -69,7 +73,13 @@ final class NativeGemv {
         }
         int rc;
         try {
-            rc = (int) h.invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            if (h == HOT.q8()) {
+                rc = (int) HOT.q8().invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            } else if (h == HOT.f16()) {
+                rc = (int) HOT.f16().invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            } else {
+                rc = (int) h.invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            }
         } catch (Throwable e) {
             throw new IllegalStateException("native gemv failed", e);
         }

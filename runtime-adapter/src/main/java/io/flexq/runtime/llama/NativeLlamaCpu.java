@@ -21,6 +21,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class NativeLlamaCpu {
 
     private static final NativeLlamaCpu INSTANCE = load();
+    /**
+     * The handles as constants for the JIT (a record's components behind a static final are trusted): a compiled caller
+     * links straight to the native stub, where a handle read from a plain instance field goes through a chain of
+     * method-handle adapters, interpreted for the first hundreds of decode steps of a run.
+     */
+    private record Hot(MethodHandle attend, MethodHandle attendF16, MethodHandle swiglu) {
+    }
+    private static final Hot HOT = new Hot(INSTANCE.attend, INSTANCE.attendF16, INSTANCE.swiglu);
 
     private final MethodHandle attend;
     private final MethodHandle attendF16;
@@ -99,7 +107,7 @@ final class NativeLlamaCpu {
         }
         int rc;
         try {
-            rc = (int) swiglu.invokeExact(gate.asSlice(4L * from), up.asSlice(4L * from), to - from);
+            rc = (int) HOT.swiglu().invokeExact(gate.asSlice(4L * from), up.asSlice(4L * from), to - from);
         } catch (Throwable e) {
             throw new IllegalStateException("native swiglu failed", e);
         }
@@ -135,7 +143,7 @@ final class NativeLlamaCpu {
         check(c, q, n, pos, keys.length, values.length, c.kvDim(), c.headSize(), out, qb, from, to);
         int rc;
         try {
-            rc = (int) attend.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
+            rc = (int) HOT.attend().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
                     MemorySegment.ofArray(out), c.heads(), c.kvHeads(), c.headSize(), scale, qb, from, to);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
@@ -153,7 +161,7 @@ final class NativeLlamaCpu {
         check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, qb, from, to);
         int rc;
         try {
-            rc = (int) attendF16.invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
+            rc = (int) HOT.attendF16().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
                     rowStride, headStride, MemorySegment.ofArray(out), c.heads(), c.kvHeads(), c.headSize(), scale, qb, from, to);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
