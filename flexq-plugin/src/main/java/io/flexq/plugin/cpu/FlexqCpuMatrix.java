@@ -285,7 +285,7 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
         long bytes = 4L * Math.multiplyExact(tokens, cols);
         MemorySegment x = b.data().isAccessibleBy(PROBE) ? b.data().asSlice(0, bytes)
                 : MemorySegment.ofArray(new float[tokens * cols]).copyFrom(b.data().asSlice(0, bytes));
-        Object spareKey = new SpareCodes(mode);
+        Object spareKey = new QuantizedActivations.Key(mode);  // the arrays the last form under this key left (ActivationBatch.spare)
         QuantizedActivations old = reuse && b.spare(spareKey) instanceof QuantizedActivations q && q.tokens() == tokens
                 && q.cols() == cols ? q : null;
         byte[] codes = old != null ? old.codesArray() : new byte[Math.multiplyExact(tokens, groups * 128)];
@@ -305,20 +305,6 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             b.keepSpare(spareKey, made);
         }
         return made;
-    }
-
-    /** Where a batch keeps the arrays of its last native quantization in a mode ({@link ActivationBatch#spare}). */
-    private record SpareCodes(ActivationMode mode) {
-        // written out for the reason of QuantizedActivations.Key's
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof SpareCodes k && k.mode == mode;
-        }
-
-        @Override
-        public int hashCode() {
-            return mode.ordinal();
-        }
     }
 
     private float[] floatCodes(ActivationBatch in, QuantizedActivations a) {
