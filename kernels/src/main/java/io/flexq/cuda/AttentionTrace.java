@@ -9,8 +9,9 @@ import java.util.Locale;
  * Phase times of decode attention inside one replayed decode step (profile runs only): the `_trace` attention entry
  * points of decoder.cu store the global timer at ATT_TRACE_STAMPS points per block (start, past the wait for the qkv
  * matmul, scores done, partials about to be stored, counted, the merging block's fence, merge done), and
- * {@link #table} reduces them per layer: how long after the layer's first block passed its wait each phase ended, averaged over the layers. For one row
- * (m = 1), layer l's launch of kvHeads x chunks blocks stores from {@code l * kvHeads * chunks * STAMPS} on.
+ * {@link #table} reduces them per layer: how long after the layer's first block passed its wait each phase ended,
+ * averaged over the layers. For one row (m = 1), layer l's launch of kvHeads x chunks blocks stores from
+ * {@code l * kvHeads * chunks * STAMPS} on.
  */
 final class AttentionTrace implements AutoCloseable {
 

@@ -436,7 +436,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const u16 *kc = (const u16 *)r.cache + ((long long)(layer * 2) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
     const u16 *vc = (const u16 *)r.cache + ((long long)(layer * 2 + 1) * r.cap + p0) * kvDim + kvh * HD + lane * DPL;
-    // scores; with early values a chunk is one round per warp (positions warp, warp + 4, ...)
+    // scores; with early values a chunk is one round per warp (positions warp, warp + W, ...)
     const bool early = (opts & ATT_EARLY_VALUES) != 0 && n <= W * U;
     const bool preload = early && (opts & ATT_PRELOAD) != 0;
     const int own = r.pos - p0;  // the row's own position in this chunk (n - 1 in its last chunk; else >= n)
@@ -504,13 +504,9 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
 #pragma unroll
     for (int g = 0; g < ATT_MAXG; ++g) {
         if (g >= G) break;
-        if constexpr (W == 4) {
-            m[g] = fmaxf(fmaxf(red[g][0], red[g][1]), fmaxf(red[g][2], red[g][3]));
-        } else {
-            m[g] = red[g][0];
+        m[g] = red[g][0];  // a maximum: the same value in any order
 #pragma unroll
-            for (int w = 1; w < W; ++w) m[g] = fmaxf(m[g], red[g][w]);
-        }
+        for (int w = 1; w < W; ++w) m[g] = fmaxf(m[g], red[g][w]);
     }
     __syncthreads();  // red is reused for the sums
 #pragma unroll
