@@ -11,24 +11,29 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The native one-token matmuls of {@code src/main/c/gemv.c} (F16, Q8_0; AVX-512), bit-identical to
- * {@link F16Kernel} and {@link Q8_0Kernel} when those run on 16 float lanes, so they are used only then. The
- * downcall is critical: weights are the mapped file, activations and outputs native or heap segments.
+ * The native one-token matmuls of {@code src/main/c/gemv.c} (F16, BF16, Q8_0, Q4_0, Q6_K; AVX-512), bit-identical to
+ * {@link F16Kernel}, {@link BF16Kernel}, {@link Q8_0Kernel}, {@link Q4_0Kernel} and {@link Q6_KKernel} when those run on
+ * 16 float lanes, so they are used only then. The downcall is critical: weights are the mapped file, activations and
+ * outputs native or heap segments. Why native for the block types: the Vector API kernels of Q4_0 and Q6_K reached
+ * 0.14-0.24 of the read bandwidth in decode (bench/results/cpu-vs-llamacpp.md, 2026-12-06 23:00 UTC), C2 compiling
+ * their byte unpacking to far more instructions than the few shifts and masks here.
  */
 final class NativeGemv {
 
     private static final NativeGemv INSTANCE = load();
     /** The two handles as constants for the JIT (see NativeLlamaCpu.Hot): callers pass one, the call uses the constant. */
-    private record Hot(MethodHandle f16, MethodHandle q8) {
+    private record Hot(MethodHandle f16, MethodHandle q8, MethodHandle bf16, MethodHandle q4, MethodHandle q6k) {
     }
-    private static final Hot HOT = new Hot(INSTANCE.f16, INSTANCE.q8);
+    private static final Hot HOT = INSTANCE.handles;
 
-    private final MethodHandle f16;
-    private final MethodHandle q8;
+    private final Hot handles;
 
-    private NativeGemv(MethodHandle f16, MethodHandle q8) {
-        this.f16 = f16;
-        this.q8 = q8;
+    private NativeGemv(Hot handles) {
+        this.handles = handles;
+    }
+
+    private static NativeGemv none() {
+        return new NativeGemv(new Hot(null, null, null, null, null));
     }
 
     /** The handle for {@code kernel}'s type, when the native loop reproduces it exactly here. */
@@ -37,8 +42,11 @@ final class NativeGemv {
             return Optional.empty(); // another lane count sums in another order
         }
         return Optional.ofNullable(switch (kernel) {
-            case F16Kernel k -> INSTANCE.f16;
-            case Q8_0Kernel k -> INSTANCE.q8;
+            case F16Kernel k -> HOT.f16();
+            case Q8_0Kernel k -> HOT.q8();
+            case BF16Kernel k -> HOT.bf16();
+            case Q4_0Kernel k -> HOT.q4();
+            case Q6_KKernel k -> HOT.q6k();
             default -> null;
         });
     }
@@ -46,20 +54,21 @@ final class NativeGemv {
     private static NativeGemv load() {
         NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeGemv.class);
         if (lib.lookup().isEmpty()) {
-            return new NativeGemv(null, null);
+            return none();
         }
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle level = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_rt_level"), FunctionDescriptor.of(JAVA_INT));
             if ((int) level.invokeExact() < 2) {
-                return new NativeGemv(null, null);
+                return none();
             }
             FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
-            return new NativeGemv(
-                    linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_gemv_f16"), fd, Linker.Option.critical(true)),
-                    linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_gemv_q8_0"), fd, Linker.Option.critical(true)));
+            java.util.function.Function<String, MethodHandle> h = name ->
+                    linker.downcallHandle(lib.lookup().get().findOrThrow(name), fd, Linker.Option.critical(true));
+            return new NativeGemv(new Hot(h.apply("flexq_gemv_f16"), h.apply("flexq_gemv_q8_0"), h.apply("flexq_gemv_bf16"),
+                    h.apply("flexq_gemv_q4_0"), h.apply("flexq_gemv_q6_k")));
         } catch (Throwable e) {
-            return new NativeGemv(null, null);
+            return none();
         }
     }
 
@@ -77,6 +86,12 @@ final class NativeGemv {
                 rc = (int) HOT.q8().invokeExact(w, rowBytes, cols, r0, r1, x, y);
             } else if (h == HOT.f16()) {
                 rc = (int) HOT.f16().invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            } else if (h == HOT.q4()) {
+                rc = (int) HOT.q4().invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            } else if (h == HOT.q6k()) {
+                rc = (int) HOT.q6k().invokeExact(w, rowBytes, cols, r0, r1, x, y);
+            } else if (h == HOT.bf16()) {
+                rc = (int) HOT.bf16().invokeExact(w, rowBytes, cols, r0, r1, x, y);
             } else {
                 rc = (int) h.invokeExact(w, rowBytes, cols, r0, r1, x, y);
             }

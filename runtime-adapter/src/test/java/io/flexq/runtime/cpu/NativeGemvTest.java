@@ -3,7 +3,6 @@ package io.flexq.runtime.cpu;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tensor.FloatTypes;
 import io.flexq.runtime.tensor.QuantTypes;
-import io.flexq.runtime.tensor.Q8_0Type;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -22,13 +21,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class NativeGemvTest {
 
     @Test
-    void f16AndQ8_0RowsEqualTheVectorKernelsBitForBit() {
+    void everyNativeLoopEqualsItsVectorKernelBitForBit() {
         long seed = 1306L;
         Random rnd = new Random(seed);
-        TensorType[] types = {FloatTypes.F16, QuantTypes.Q8_0};
+        TensorType[] types = {FloatTypes.F16, QuantTypes.Q8_0, FloatTypes.BF16, QuantTypes.Q4_0, QuantTypes.Q6_K};
         for (TensorType type : types) {
             for (int trial = 0; trial < 12; trial++) {
-                int cols = type instanceof Q8_0Type ? 32 * (1 + rnd.nextInt(20)) : 1 + rnd.nextInt(700);
+                int block = type.blockSize();
+                int cols = block > 1 ? block * (1 + rnd.nextInt(block >= 256 ? 4 : 20)) : 1 + rnd.nextInt(700);
                 int rows = 1 + rnd.nextInt(37);
                 RowKernel kernel = RowKernel.of(type, cols);
                 MethodHandle h = NativeGemv.forKernel(kernel).orElse(null);
@@ -37,7 +37,8 @@ class NativeGemvTest {
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment w = arena.allocate(rowBytes * rows);
                     for (long i = 0; i < w.byteSize(); i += 2) {
-                        // finite halves (exponent below 31) as F16 weights and Q8_0 scales; random int8 codes
+                        // finite halves (exponent below 31) as F16 weights and block scales, finite bfloat16s (exponent below 160);
+                        // random codes and Q6_K sub-block scales
                         short half = (short) ((rnd.nextInt(2) << 15) | (rnd.nextInt(20) << 10) | rnd.nextInt(1024));
                         w.set(ValueLayout.JAVA_SHORT_UNALIGNED, i, half);
                     }
