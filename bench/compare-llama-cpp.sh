@@ -6,6 +6,7 @@
 # usage: bench/compare-llama-cpp.sh --llama-bench PATH [flags] LABEL=OURS_FILE,LLAMA_FILE ...
 #   --llama-bench PATH   llama-bench built without a GPU backend, or with one and --llama-args "-ngl 0 -dev none"
 #   --threads N          threads for both programs (default: every core, nproc)
+#   --ours-threads N     our threads only, when they should differ (e.g. 15 of 16 cores, one left to the OS)
 #   --rounds N           alternating rounds per pair (default 5)
 #   --prompt N           prefill tokens (default 512)
 #   --decode N           decode tokens (default 64)
@@ -28,12 +29,13 @@ here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 llama=""; threads="$(nproc)"; rounds=5; prompt=512; decode=64; largs="-ngl 0"; kernels=0
 kargs="--rows 4096 --cols 4096 --ring-mb 512 --seconds 2"
-llama_depth=""; deadline=""; ours_warmup=1
+llama_depth=""; deadline=""; ours_warmup=1; ours_threads=""
 pairs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --llama-bench) llama="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --ours-threads) ours_threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --prompt) prompt="$2"; shift 2 ;;
     --decode) decode="$2"; shift 2 ;;
@@ -43,13 +45,14 @@ while [ $# -gt 0 ]; do
     --deadline) deadline="$2"; shift 2 ;;
     --kernels) kernels=1; shift ;;
     --kernel-args) kargs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare-llama-cpp: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *=*,*) pairs+=("$1"); shift ;;
     *) echo "compare-llama-cpp: expected LABEL=OURS_FILE,LLAMA_FILE, got '$1'" >&2; exit 2 ;;
   esac
 done
 [ -n "$llama_depth" ] || llama_depth="$prompt"
+[ -n "$ours_threads" ] || ours_threads="$threads"
 [ -n "$llama" ] && [ -x "$llama" ] || { echo "compare-llama-cpp: --llama-bench PATH (an executable llama-bench) is required" >&2; exit 2; }
 [ ${#pairs[@]} -gt 0 ] || [ "$kernels" = 1 ] || { echo "compare-llama-cpp: give at least one LABEL=OURS_FILE,LLAMA_FILE pair" >&2; exit 2; }
 for p in "${pairs[@]}"; do
@@ -73,7 +76,7 @@ echo "commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknow
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)${FLEXQ_JAVA_OPTS:+, options: $FLEXQ_JAVA_OPTS}"
 echo "llama-bench: $llama"
-echo "threads: $threads, rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth, our warm-up passes: $ours_warmup"
+echo "threads: $threads (ours: $ours_threads), rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth, our warm-up passes: $ours_warmup"
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$kernels" = 1 ]; then
@@ -86,7 +89,7 @@ fi
 
 # ours FILE -> "prefill decode" tok/s (ours_warmup warm-up passes, one measured pass, in one JVM)
 ours() {
-  "${ours_cmd[@]}" io.flexq.runtime.cli.Main bench --model "$1" --threads "$threads" --prompt-tokens "$prompt" \
+  "${ours_cmd[@]}" io.flexq.runtime.cli.Main bench --model "$1" --threads "$ours_threads" --prompt-tokens "$prompt" \
       --decode-tokens "$decode" --warmup "$ours_warmup" --runs 1 2>/dev/null \
     | awk -F'|' '/^\| / && $9 ~ /[0-9]/ {split($9, a, " "); split($10, b, " "); print a[1], b[1]}' | tail -1
 }
@@ -117,7 +120,7 @@ for p in "${pairs[@]}"; do
   label="${p%%=*}"; files="${p#*=}"; of="${files%%,*}"; lf="${files#*,}"
   echo
   echo "## $label: ours $of vs llama.cpp $lf"
-  echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $threads --prompt-tokens $prompt --decode-tokens $decode --warmup $ours_warmup --runs 1"
+  echo "commands: ${ours_cmd[*]} io.flexq.runtime.cli.Main bench --model $of --threads $ours_threads --prompt-tokens $prompt --decode-tokens $decode --warmup $ours_warmup --runs 1"
   echo "          $llama -m $lf -t $threads -p $prompt -n 0 -r 1 -o csv $largs; then -p 0 -n $decode -d $llama_depth"
   ratios=""
   for r in $(seq "$rounds"); do

@@ -21,7 +21,8 @@
 # shape (ROUNDS_8B, PROMPT_8B, DECODE_8B, PAIRS_8B, ..._1B, ..._27M), KERNELS (1: the kernel table at the end if
 # KERNEL_S seconds are left, default 120), KV (our KV cache type, -Dflexq.cpu.kv: f16 by default, llama.cpp's
 # default cache type; f32), BUDGET (seconds for the whole call, default 570: no round starts that would
-# end after it). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
+# end after it), OURS_THREADS (our threads when they should differ from THREADS, e.g. 15), WARMUP (our warm-up
+# passes before the timed one, default 1; see bench/results/cpu-vs-llamacpp.md on the protocol). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
 set -uo pipefail
 G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -134,7 +135,7 @@ for shape in $SHAPES; do
   if [ "$left" -lt 30 ]; then echo "$shape: not run, ${left} s left of BUDGET"; continue; fi
   FLEXQ_JAVA_OPTS="-Xmx${BENCH_HEAP:-24g} -Dflexq.cpu.kv=${KV:-f16} ${FLEXQ_JAVA_OPTS:-}" CUDA_VISIBLE_DEVICES= timeout "$left" \
     bash "$G/compare-llama-cpp.sh" --llama-bench $LB/llama-bench --llama-args "-ngl 0" --threads "$THREADS" \
-      --rounds "$rounds" --prompt "$prompt" --decode "$decode" --deadline "$deadline" "${args[@]}" \
+      --ours-threads "${OURS_THREADS:-$THREADS}" --ours-warmup "${WARMUP:-1}" --rounds "$rounds" --prompt "$prompt" --decode "$decode" --deadline "$deadline" "${args[@]}" \
     || echo "compare-llama-cpp.sh for $shape ended with status $?"
   lap "$shape: comparison"
 done

@@ -175,6 +175,9 @@ T512 int flexq_gemv_q6_k(const uint8_t *w, long rowBytes, int cols, int r0, int 
             uint16_t dh;
             memcpy(&dh, blk + 208, 2);
             float d = half_to_float(dh);
+            /* the 16 sub-block factors d * scale, each one fp32 product as in the Java kernel, then broadcast from L1 */
+            float sd[16];
+            _mm512_storeu_ps(sd, _mm512_mul_ps(_mm512_set1_ps(d), bytes_to_ps(_mm_loadu_si128((const __m128i *) sc))));
             const float *xb = x + 256 * b;
             __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int h = 0; h < 2; h++) {
@@ -189,8 +192,7 @@ T512 int flexq_gemv_q6_k(const uint8_t *w, long rowBytes, int cols, int r0, int 
                     q[3] = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(ql2, 4), low), _mm_and_si128(_mm_srli_epi16(qh, 2), b45));
                     __m512 a = s[l / 16];
                     for (int k = 0; k < 4; k++) {
-                        float scale = d * (float) sc[8 * h + 2 * k + l / 16];
-                        __m512 v = _mm512_mul_ps(bytes_to_ps(_mm_sub_epi8(q[k], c32)), _mm512_set1_ps(scale));
+                        __m512 v = _mm512_mul_ps(bytes_to_ps(_mm_sub_epi8(q[k], c32)), _mm512_set1_ps(sd[8 * h + 2 * k + l / 16]));
                         a = _mm512_fmadd_ps(v, _mm512_loadu_ps(xb + 128 * h + 32 * k + l), a);
                     }
                     s[l / 16] = a;
