@@ -178,6 +178,9 @@ T512 int flexq_gemv_q6_k(const uint8_t *w, long rowBytes, int cols, int r0, int 
             /* the 16 sub-block factors d * scale, each one fp32 product as in the Java kernel, then broadcast from L1 */
             float sd[16];
             _mm512_storeu_ps(sd, _mm512_mul_ps(_mm512_set1_ps(d), bytes_to_ps(_mm_loadu_si128((const __m128i *) sc))));
+            /* read back from L1 (vbroadcastss from memory, a load): kept in a register, each factor took two
+               cross-lane shuffles (vpbroadcastd + vpermps) on the shuffle port that the code widening also needs */
+            __asm__ volatile("" ::: "memory");
             const float *xb = x + 256 * b;
             __m512 s[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int h = 0; h < 2; h++) {
