@@ -11,8 +11,10 @@
 #   --prompt N           prefill tokens (default 512)
 #   --decode N           decode tokens (default 64)
 #   --llama-args "..."   extra llama-bench arguments (default "-ngl 0")
-#   --ours-warmup N      our untimed passes (prompt + decode) before the timed one, in the same JVM (default 1, as
-#                        llama-bench's one warm-up run); more lets the JIT finish compiling the decode path first
+#   --ours-warmup N      our untimed passes (prompt + decode) before the timed one, in the same JVM (default 4: the
+#                        rate a long-lived `flexq serve`/`chat` JVM reaches after its first requests, when the JIT has
+#                        compiled the decode path; 1 = a JVM still compiling, as a first request sees it; see
+#                        bench/results/cpu-vs-llamacpp.md, "the warm-up protocol"). llama-bench keeps its own 1.
 #   --llama-depth N      context depth of llama.cpp's decode test (llama-bench -d; default: the prompt length, so that
 #                        both decode the same positions, after the prompt; 0 = from an empty context; needs -d)
 #   --deadline EPOCH     start no round (and no pair) that would end after this time (date +%s), judged by the
@@ -29,7 +31,7 @@ here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 llama=""; threads="$(nproc)"; rounds=5; prompt=512; decode=64; largs="-ngl 0"; kernels=0
 kargs="--rows 4096 --cols 4096 --ring-mb 512 --seconds 2"
-llama_depth=""; deadline=""; ours_warmup=1; ours_threads=""
+llama_depth=""; deadline=""; ours_warmup=4; ours_threads=""
 pairs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
     --deadline) deadline="$2"; shift 2 ;;
     --kernels) kernels=1; shift ;;
     --kernel-args) kargs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --*) echo "compare-llama-cpp: unknown flag $1 (see --help)" >&2; exit 2 ;;
     *=*,*) pairs+=("$1"); shift ;;
     *) echo "compare-llama-cpp: expected LABEL=OURS_FILE,LLAMA_FILE, got '$1'" >&2; exit 2 ;;

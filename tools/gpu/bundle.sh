@@ -32,7 +32,7 @@ cp tools/gpu/run-tests.sh tools/gpu/e2e-bench.sh "$g/"
 # GPU end-to-end benchmark (bash .gpu/e2e-bench.sh) reads the anchors (synthetic GGUF writer, llama.cpp source) here
 mkdir -p "$g/anchors"; cp "$src"/bench-anchors/* "$g/anchors/"
 # CPU comparison with llama.cpp (bash .gpu/cpu-vs-llamacpp.sh): the scripts, the synthetic GGUF writer, llama.cpp's source
-cp tools/gpu/cpu-vs-llamacpp.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
+cp tools/gpu/cpu-vs-llamacpp.sh tools/gpu/cpu-8b-table.sh bench/compare-llama-cpp.sh "$src"/bench-anchors/synth_gguf.py "$src"/bench-anchors/llama.cpp-src.tar.xz "$g/"
 # FLEXQ_BUNDLE=lean: the decoder session recipe (docs/GPU-DECODER.md's benchmarks, with tools/gpu/bundle-27m.sh's
 # .gpu27 carrying the llama.cpp source and the 27M files in a first call): no llama.cpp tarballs here, no conformance
 # or flexq-plugin test classes (the kernels' GPU tests use neither), no cubins but those of FLEXQ_CUDA_ARCHS, two

@@ -22,7 +22,8 @@
 # KERNEL_S seconds are left, default 120), KV (our KV cache type, -Dflexq.cpu.kv: f16 by default, llama.cpp's
 # default cache type; f32), BUDGET (seconds for the whole call, default 570: no round starts that would
 # end after it), OURS_THREADS (our threads when they should differ from THREADS, e.g. 15), WARMUP (our warm-up
-# passes before the timed one, default 1; see bench/results/cpu-vs-llamacpp.md on the protocol). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
+# passes before the timed one; 27M 4, 1B 2, 8B 1: a pass of a larger model is longer and its per-step Java overhead,
+# compiled or not, a smaller share of a step; see bench/results/cpu-vs-llamacpp.md, "the warm-up protocol"). For a trial elsewhere: FLEXQ_JAVA, LLAMA_BIN (a folder with llama-bench), WORK (default /tmp/cpu-bench).
 set -uo pipefail
 G=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -84,19 +85,19 @@ gb() { awk -v b="$(stat -L -c %s "$1")" 'BEGIN {printf "%.2f", b / 1e9}'; }
 
 for shape in $SHAPES; do
   case "$shape" in
-    ref-27m|27m|27M) shape=ref-27m; sfx=27M; r=5; d=32; pairs="fq6 q8 f16"
+    ref-27m|27m|27M) shape=ref-27m; sfx=27M; r=5; d=32; wu=4; pairs="fq6 q8 f16"
       f16=${REF27M_F16:-/tmp/m27/flexq-ref-27M-f16.gguf}
       [ -f "$f16" ] || f16="$G/shared/models/flexq-ref-27M-f16.gguf"
       [ -f "$f16" ] || f16="$W/ref-27m-synthetic-f16.gguf"
       q8="$W/ref-27m-q8_0.gguf"; fq6="$W/ref-27m-fq6-a8.gguf" ;;
-    llama-3.2-1b|1b|1B) shape=llama-3.2-1b; sfx=1B; r=3; d=32; pairs="fq6 q8 f16"
+    llama-3.2-1b|1b|1B) shape=llama-3.2-1b; sfx=1B; r=3; d=32; wu=2; pairs="fq6 q8 f16"
       f16="$W/$shape-f16.gguf"; q8="$W/$shape-q8_0.gguf"; fq6="$W/$shape-fq6-a8.gguf" ;;
-    llama-3.1-8b|8b|8B) shape=llama-3.1-8b; sfx=8B; r=2; d=16; pairs="fq6 q8"
+    llama-3.1-8b|8b|8B) shape=llama-3.1-8b; sfx=8B; r=2; d=16; wu=1; pairs="fq6 q8"
       f16=/tmp/e2e/m-f16.gguf; q8=/tmp/e2e/m-Q8_0.gguf; fq6=/tmp/e2e/m-fq6.gguf
       [ -f "$f16" ] || f16="$W/$shape-f16.gguf"
       [ -f "$q8" ] || q8="$W/$shape-q8_0.gguf"
       [ -f "$fq6" ] || fq6="$W/$shape-fq6-a8.gguf" ;;
-    tiny) sfx=TINY; r=1; d=8; pairs="fq6 q8 f16"   # the set-up only
+    tiny) sfx=TINY; r=1; d=8; wu=1; pairs="fq6 q8 f16"   # the set-up only
       f16="$W/$shape-f16.gguf"; q8="$W/$shape-q8_0.gguf"; fq6="$W/$shape-fq6-a8.gguf" ;;
     *) echo "unknown shape $shape (ref-27m, llama-3.2-1b, llama-3.1-8b, tiny): skipped"; continue ;;
   esac
@@ -104,7 +105,8 @@ for shape in $SHAPES; do
   v=PROMPT_$sfx; prompt=${!v:-${PROMPT:-512}}
   v=DECODE_$sfx; decode=${!v:-${DECODE:-$d}}
   v=PAIRS_$sfx; pairs=${!v:-${PAIRS:-$pairs}}
-  echo; echo "# $shape: rounds $rounds, prompt $prompt, decode $decode, pairs: $pairs"
+  v=WARMUP_$sfx; warmup=${!v:-${WARMUP:-$wu}}
+  echo; echo "# $shape: rounds $rounds, prompt $prompt, decode $decode, our warm-up passes $warmup, pairs: $pairs"
   if [ ! -f "$f16" ]; then
     synth "$shape" "$f16" > "$W/synth-$shape.log" 2>&1 || { tail -3 "$W/synth-$shape.log"; echo "no F16 model: $shape skipped"; continue; }
     lap "$shape: wrote $f16 ($(gb "$f16") GB, random weights)"
@@ -135,7 +137,7 @@ for shape in $SHAPES; do
   if [ "$left" -lt 30 ]; then echo "$shape: not run, ${left} s left of BUDGET"; continue; fi
   FLEXQ_JAVA_OPTS="-Xmx${BENCH_HEAP:-24g} -Dflexq.cpu.kv=${KV:-f16} ${FLEXQ_JAVA_OPTS:-}" CUDA_VISIBLE_DEVICES= timeout "$left" \
     bash "$G/compare-llama-cpp.sh" --llama-bench $LB/llama-bench --llama-args "-ngl 0" --threads "$THREADS" \
-      --ours-threads "${OURS_THREADS:-$THREADS}" --ours-warmup "${WARMUP:-1}" --rounds "$rounds" --prompt "$prompt" --decode "$decode" --deadline "$deadline" "${args[@]}" \
+      --ours-threads "${OURS_THREADS:-$THREADS}" --ours-warmup "$warmup" --rounds "$rounds" --prompt "$prompt" --decode "$decode" --deadline "$deadline" "${args[@]}" \
     || echo "compare-llama-cpp.sh for $shape ended with status $?"
   lap "$shape: comparison"
 done
