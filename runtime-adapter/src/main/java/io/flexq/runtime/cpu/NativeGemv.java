@@ -14,9 +14,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The native one-token matmuls of {@code src/main/c/gemv.c} (F16, BF16, Q8_0, Q4_0, Q6_K; AVX-512), bit-identical to
  * {@link F16Kernel}, {@link BF16Kernel}, {@link Q8_0Kernel}, {@link Q4_0Kernel} and {@link Q6_KKernel} when those run on
  * 16 float lanes, so they are used only then. The downcall is critical: weights are the mapped file, activations and
- * outputs native or heap segments. Why native for the block types: the Vector API kernels of Q4_0 and Q6_K reached
- * 0.14-0.24 of the read bandwidth in decode (bench/results/cpu-vs-llamacpp.md, 2026-12-06 23:00 UTC), C2 compiling
- * their byte unpacking to far more instructions than the few shifts and masks here.
+ * outputs native or heap segments. Why native for BF16, Q4_0 and Q6_K too: their Vector API
+ * loops reached 0.11-0.24 (Q4_0, Q6_K) and 0.34-0.55 (BF16) of the read bandwidth in decode, the native ones 1.3-2.7x
+ * more, and 27M-model decode rose 1.8x (Q4_0) and 2.3x (Q6_K) (bench/results/cpu-vs-llamacpp.md, 2026-12-06 22:50 UTC).
  */
 final class NativeGemv {
 
