@@ -8,7 +8,6 @@ import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
-import io.flexq.plugin.fq6.SizeBudget;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
@@ -22,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code flexq quantize IN OUT}: a Llama model (GGUF of any float or Q8_0/Q6_K types, llama2.c checkpoint,
@@ -165,9 +166,9 @@ public final class QuantizeCommand implements Command {
                 }
             }
         }
-        Optional<SizeBudget> maxBytes;
+        MaxBytesFlag maxBytes;
         try {
-            maxBytes = args.value("max-bytes").map(SizeBudget::parse);
+            maxBytes = MaxBytesFlag.parse(args.value("max-bytes"));
         } catch (IllegalArgumentException e) {
             throw new CliException.Usage("--max-bytes: " + e.getMessage());
         }
@@ -175,7 +176,7 @@ public final class QuantizeCommand implements Command {
         OptionalDouble smooth = smoothing(args, noGptq);
         if (preset != Preset.AUTO) {
             List<String> autoOnly = new java.util.ArrayList<>(List.of("budget", "rank"));
-            if (maxBytes.isEmpty()) {
+            if (maxBytes instanceof MaxBytesFlag.None) {
                 autoOnly.addAll(List.of("calib-windows", "calib-ctx"));
                 if (noGptq) {
                     autoOnly.add("calib");
@@ -183,8 +184,8 @@ public final class QuantizeCommand implements Command {
             }
             for (String f : autoOnly) {
                 if (args.has(f)) {
-                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or --max-bytes" : "")
-                            + " only (preset is " + preset.id() + ")");
+                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or a --max-bytes budget" : "")
+                            + " only (preset is " + preset.id() + (f.startsWith("calib") ? ", --max-bytes none" : "") + ")");
                 }
             }
         }
@@ -209,7 +210,7 @@ public final class QuantizeCommand implements Command {
             if (smooth.isPresent() && !gptq) {
                 throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which is off for this model (see the warning); pass --gptq");
             }
-            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes.isPresent());
+            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes instanceof MaxBytesFlag.Given);
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
                     ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, smooth, console)
@@ -219,14 +220,16 @@ public final class QuantizeCommand implements Command {
                     : QuantizePipeline.fixedModes(preset, weights.layers());
             Optional<Budget> autoBudget = preset == Preset.AUTO ? Optional.of(budget) : Optional.empty();
             QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes, autoBudget, sha, tok, out, console);
+            var w = weights;
+            var m = modes;
+            Function<PromotionStep.Promoted, QuantizedModel> withPromoted =
+                    p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p);
+            Optional<PromotionStep.Plan> plan = promotionPlan(maxBytes, source, withPromoted, tok, args, promotionCal, console);
             Optional<PromotionStep.Outcome> promotion = Optional.empty();
-            if (maxBytes.isPresent()) {
-                var w = weights;
-                var m = modes;
-                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), maxBytes.get(),
-                        p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p),
+            if (plan.isPresent()) {
+                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), plan.get(), withPromoted,
                         QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
-                        tok.orElseThrow(), promotionCal, console));
+                        console));
                 model = promotion.get().model();
             }
             Fq6File.write(model, out);
@@ -241,6 +244,49 @@ public final class QuantizeCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * The promotion to run, if any: {@code --max-bytes SIZE} must be possible (else an error); without the flag the
+     * {@code q6_k} budget runs where {@link DefaultBudget} finds it bounded and {@link PromotionStep#plan} possible,
+     * one stderr line saying which and why; {@code --max-bytes none} runs nothing.
+     */
+    private static Optional<PromotionStep.Plan> promotionPlan(MaxBytesFlag flag, ModelFile source, Function<PromotionStep.Promoted, QuantizedModel> assemble,
+                                                              Optional<Tokenizer> tok, Args args, QuantizePipeline.Calibration cal, Console console)
+            throws java.io.IOException {
+        switch (flag) {
+            case MaxBytesFlag.None n -> {
+                return Optional.empty();
+            }
+            case MaxBytesFlag.Given g -> {
+                return switch (PromotionStep.plan(source, g.spec(), assemble, tok::orElseThrow, cal)) {
+                    case PromotionStep.Planned.Ready r -> Optional.of(r.plan());
+                    case PromotionStep.Planned.Impossible i -> throw new CliException(i.reason());
+                };
+            }
+            case MaxBytesFlag.Default d -> {
+                String skipped = "default --max-bytes " + DefaultBudget.SPEC + " not applied, every linear stays FQ6 (--max-bytes "
+                        + MaxBytesFlag.NONE + " silences this): ";
+                Optional<String> unbounded = DefaultBudget.unboundedReason(source, cal.windows(), cal.ctx());
+                if (unbounded.isPresent()) {
+                    console.warning(skipped + unbounded.get() + "; pass --max-bytes " + DefaultBudget.SPEC + " to insist");
+                    return Optional.empty();
+                }
+                Supplier<Tokenizer> lookup = () -> tok.orElseGet(() -> ModelLoading.tokenizer(source, args.value("tokenizer")));
+                return switch (PromotionStep.plan(source, DefaultBudget.spec(), assemble, lookup, cal)) {
+                    case PromotionStep.Planned.Impossible i -> {
+                        console.warning(skipped + i.reason());
+                        yield Optional.empty();
+                    }
+                    case PromotionStep.Planned.Ready r -> {
+                        console.info(String.format(Locale.ROOT, "default --max-bytes %s (--max-bytes %s turns it off): budget %,d bytes, FQ6 alone %,d; "
+                                        + "promotion analysis: %s", DefaultBudget.SPEC, MaxBytesFlag.NONE, r.plan().budget(), r.plan().fq6Bytes(),
+                                DefaultBudget.describe(DefaultBudget.estimate(source, r.plan().windows().size(), cal.ctx()))));
+                        yield Optional.of(r.plan());
+                    }
+                };
+            }
+        }
     }
 
     /** GPTQ is on by default where its cost is bounded; otherwise say why it is off. */
