@@ -67,14 +67,14 @@ final class DefaultBudget {
     static Optional<String> unboundedReason(ModelFile source, int windows, int ctx) {
         Estimate e = estimate(source, windows, ctx);
         long half = Runtime.getRuntime().maxMemory() / 2;
-        if (e.widerBytes() > half) {
-            return Optional.of(String.format(Locale.ROOT, "the Q8_0 copies of its %d linears need %.1f GiB, more than half the heap (%.1f GiB)",
-                    e.candidates(), e.widerBytes() / 1073741824.0, half / 1073741824.0));
-        }
         if (e.flop() > WORK_BOUND) {
             return Optional.of(String.format(Locale.ROOT, "its analysis (%d windows x %d tokens x %d forward passes = %.3g FLOP) exceeds the default "
                     + "bound %.2g (about %s on a 2-core machine)", windows, Math.min(ctx, source.metadata().getInt("llama.context_length", ctx)),
                     2 + e.candidates(), e.flop(), WORK_BOUND, duration(e.flop())));
+        }
+        if (e.widerBytes() > half) {
+            return Optional.of(String.format(Locale.ROOT, "the Q8_0 copies of its %d linears need %.1f GiB, more than half the heap (%.1f GiB)",
+                    e.candidates(), e.widerBytes() / 1073741824.0, half / 1073741824.0));
         }
         return Optional.empty();
     }

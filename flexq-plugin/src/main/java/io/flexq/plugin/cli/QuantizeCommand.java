@@ -88,13 +88,18 @@ public final class QuantizeCommand implements Command {
                 activations for the 8/6-bit per-token quantizer. Same file format and kernels (flexq.smoothing.alpha
                 records it). Measured on the 27M model: bench/results/quality-ref27M.md.
 
-                --max-bytes SIZE (off by default): mixed precision under a file-size budget. SIZE is a byte count, or
+                --max-bytes SIZE (default q6_k where bounded, below): mixed precision under a file-size budget. SIZE is a byte count, or
                 q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (computed, no llama.cpp
                 needed). Each linear's Q8_0 encoding is measured on the calibration text (--calib, --calib-windows x
                 --calib-ctx tokens, default 8 x 512): the mean KLD against the unquantized model that storing only it as Q8_0 saves
                 (flexq.promotion_gain.*); the layers with the best gain per added byte are stored as Q8_0 (CPU: the
                 runtime's Q8_0 kernels, activations fp32) while the exact file size stays within SIZE. Cost: (2 +
                 layers) forward passes per calibration window. Deterministic: ties go in forward order.
+                Without --max-bytes, q6_k is applied where its analysis is bounded (estimated from the model's shape and
+                --calib-windows x --calib-ctx: at most 1e14 FLOP, ~14 min on a 2-core machine, and the Q8_0 copies in half
+                the heap; e.g. the 27M reference model yes, 1B and 8B shapes no) and possible (the budget holds the FQ6
+                file, a tokenizer is found); one stderr line says whether it runs and why not. --max-bytes q6_k insists,
+                --max-bytes none turns it off.
                 """;
     }
 
@@ -123,7 +128,8 @@ public final class QuantizeCommand implements Command {
                         + ", at most the model's context)"),
                 Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + QuantizePipeline.GptqSettings.DEFAULT_DAMPING + ")"),
                 Flag.value("max-bytes", "SIZE", "file-size budget: store the linears that gain most from 8 bits as Q8_0 while the file stays "
-                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (default off)"),
+                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model; none = no budget "
+                        + "(default: q6_k where its analysis is bounded and the budget holds the FQ6 file, else none with a warning)"),
                 Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
                         + "ALPHA in [0, 1], the share of each channel's range moved into the weights; default off)"));
     }
@@ -240,7 +246,8 @@ public final class QuantizeCommand implements Command {
             promotion.ifPresent(o -> PromotionStep.summarize(console.out(), o));
             QuantizePipeline.summarizeHead(console.out(), weights.head(), preset);
             if (preset == Preset.AUTO) {
-                QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets);
+                QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets,
+                        promotion.map(o -> o.choice().promoted()).orElse(java.util.Set.of()));
             }
         }
         return 0;
