@@ -93,6 +93,18 @@ class DefaultBudgetCliTest {
     }
 
     @Test
+    void autoStillReportsItsPredictedSpeedGainNextToItsQualityCostUnderTheDefaultBudget() throws Exception {
+        Path out = dir.resolve("auto.gguf");
+        CliRun r = CliRun.of("quantize", model.toString(), out.toString(), "--no-gptq", "--target", "btc", "--tokenizer",
+                CliRun.root().resolve("models/tok512.bin").toString(), "--calib", text.toString(), "--calib-windows", "2", "--calib-ctx", "64");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("default --max-bytes q6_k (--max-bytes none turns it off)"), r.err());
+        assertTrue(r.out().contains("promoted "), r.out());
+        assertTrue(r.out().contains("quality cost of the A6 layers: predicted KLD vs all-A8"), r.out());
+        assertTrue(r.out().contains("predicted speed: btc"), r.out());
+    }
+
+    @Test
     void anUnboundedAnalysisIsSkippedWithOneLineAndTheFileIsPlainFq6() throws Exception {
         // 100,000 windows of 256 tokens x 30 passes: past DefaultBudget.WORK_BOUND, refused before any window is made
         Path out = dir.resolve("unbounded.gguf");
