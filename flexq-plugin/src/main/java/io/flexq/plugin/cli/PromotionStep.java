@@ -96,7 +96,8 @@ final class PromotionStep {
     /**
      * Checks, cheapest first, that the budget can hold the FQ6 file, that the vocabulary has a BOS token and that the
      * text gives a window of at least two tokens; {@code tok} is asked for only after the budget check, and a
-     * {@link io.flexq.runtime.cli.CommandException} from it (no tokenizer found) is a reason too. Nothing here throws
+     * {@link io.flexq.runtime.cli.CommandException} or {@link io.flexq.runtime.model.ModelFormatException} from it (no
+     * tokenizer found, or one that does not match the embedding) is a reason too. Nothing here throws
      * for these: the caller decides whether an impossible budget is an error ({@code --max-bytes} given) or a skip
      * (the default, {@link DefaultBudget}).
      */
@@ -111,7 +112,7 @@ final class PromotionStep {
         Tokenizer t;
         try {
             t = tok.get();
-        } catch (io.flexq.runtime.cli.CommandException e) {
+        } catch (io.flexq.runtime.cli.CommandException | io.flexq.runtime.model.ModelFormatException e) {
             return new Planned.Impossible("--max-bytes " + spec.text() + ": the calibration text needs a tokenizer: " + e.getMessage());
         }
         if (t.bos() < 0) {
