@@ -2,12 +2,13 @@
 # For the GPU rows of bench/results/jlama.md: lays out, ignored by git, what the GPU host needs to run JlamaBench
 # (Jlama F32, Jlama Q4, FlexQ W6A8 on flexq-cpu and on flexq-cuda) on the 27M model. The device carries at most
 # 64 MiB a call with the repository, and the model's HF folder alone is 56 MiB, so it travels in a call of its own:
-#   .gpu-jlama-model/   the 27M HF folder (F16 safetensors, config, tokenizer)                        ~56 MiB
+#   .gpu-jlama-model/   the 27M HF folder (F16 safetensors xz-compressed, config, tokenizer)          ~47 MiB
 #   .gpu-jlama/         jlinked Java 25, classes (runtime-adapter, flexq-plugin, flexq-cuda with its cubins,
 #                       flexq-jlama and its test classes, flexq-cuda's test classes), runtime jars (Jlama 0.8.4,
 #                       JavaCPP/CUDA, JUnit console), run.sh                                             <= 50 MiB
 # Then two device runs back to back (the machine keeps /tmp while warm, 30 s after a call):
-#   1. carry [".gpu-jlama-model"]: rm -rf /tmp/jlama-model && cp -r .gpu-jlama-model /tmp/jlama-model && ls -l /tmp/jlama-model
+#   1. carry [".gpu-jlama-model"]: rm -rf /tmp/jlama-model && cp -r .gpu-jlama-model /tmp/jlama-model &&
+#      xz -d /tmp/jlama-model/*/model.safetensors.xz && ls -l /tmp/jlama-model/*
 #   2. carry [".gpu-jlama"]:       bash .gpu-jlama/run.sh
 # run.sh runs CudaRowRangeGpuTest, makes Jlama's Q4 folder (Jlama's own quantizer, seconds) and prints the table rows
 # (about 3-6 min; it stops starting rows at 500 s).
@@ -43,6 +44,9 @@ if [ ! -f "$hf/model.safetensors" ]; then
   (cd runtime-adapter/flexq-jlama && java --add-modules jdk.incubator.vector -cp "$cp" io.flexq.jlama.FixturesMain >/dev/null)
 fi
 cp -r "$hf" .gpu-jlama-model/flexq-ref-27M-f16
+# the safetensors travel xz-compressed (58.8 -> 49.1 MB): with the repository's tracked files (14 MB) the plain folder
+# is over the 64 MiB carry; call 1 unpacks it into /tmp/jlama-model
+xz -6 -T2 -f .gpu-jlama-model/flexq-ref-27M-f16/model.safetensors
 # classes (cubin, sources) shrink 5x in xz; the jars are zips already
 (cd "$g" && tar cJf classes.tar.xz classes && rm -rf classes)
 # Java 25 for a host without one: uncompressed jlink image, then xz (2x smaller than jlink's zip-9 in xz); java.desktop

@@ -119,7 +119,7 @@ for shape in $SHAPES; do
   fi
   echo "Q8_0: $q8 ($(gb "$q8") GB)"
   if [ ! -f "$fq6" ]; then
-    flexq quantize "$f16" "$fq6.tmp" --preset a8 --no-clip --no-gptq --quiet > "$W/fq6-$shape.log" 2>&1 && mv "$fq6.tmp" "$fq6" \
+    flexq quantize "$f16" "$fq6.tmp" --preset a8 --no-clip --no-gptq --max-bytes none --quiet > "$W/fq6-$shape.log" 2>&1 && mv "$fq6.tmp" "$fq6" \
       || { tail -3 "$W/fq6-$shape.log"; echo "flexq quantize failed: $shape skipped"; continue; }
     lap "$shape: flexq quantize FQ6 a8 --no-clip of $(gb "$f16") GB"
   fi

@@ -48,7 +48,7 @@ final class DecoderKernels {
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
     /** Bits of the decode attention kernels' opts (decoder.cu). */
-    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2;
+    private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2, ATT_FIT_MERGE = 4;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */
     static final int ROW_BYTES = 24;
 
@@ -123,6 +123,11 @@ final class DecoderKernels {
      * wait for the qkv matmul rather than before it (A/B runs; see ATT_PRELOAD in decoder.cu).
      */
     private final boolean preloadCache = !"false".equals(System.getProperty("flexq.cuda.preloadCache"));
+    /**
+     * {@code flexq.cuda.fitMerge=false} (read when a model loads): the in-kernel merge unrolls over 32 chunks whatever
+     * the position (A/B runs; see merge_fit in decoder.cu; the output is the same).
+     */
+    private final boolean fitMerge = !"false".equals(System.getProperty("flexq.cuda.fitMerge"));
 
     /**
      * Whether the attention kernel of a forward of m rows merges its own chunks (the last block of each key/value head
@@ -157,7 +162,8 @@ final class DecoderKernels {
         }
         Object[] args = {rows, q, ldq, layer, heads, kvHeads, hd, scale, partials, chunks, ch,
                 mergesInAttention(m, hd, onePrompt) ? counters : 0L, out, ldo, qbits, act, sa, FlexqKernels.ldsa(m),
-                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)};
+                (earlyValues ? ATT_EARLY_VALUES : 0) | (earlyValues && preloadCache && separate ? ATT_PRELOAD : 0)
+                        | (fitMerge ? ATT_FIT_MERGE : 0)};
         if (trace != 0) {  // profile runs: the entry points that stamp their phases (AttentionTrace)
             Object[] traced = java.util.Arrays.copyOf(args, args.length + 1);
             traced[args.length] = trace;

@@ -291,11 +291,14 @@ extern "C" __global__ void __launch_bounds__(128) dec_attention(const RowInfo *_
 // hd == 128 a head's output is exactly one 128-group of the O projection's input, so qbits 6 or 8 also quantizes it
 // into the record rec and scale *sa. A slice: with d0 > 0 or 32 * NI < hd the warp merges dims [d0, d0 + 32 * NI) only
 // (the same operations on each of them: e_c and the total are the whole head's), stores them to out and stage too, and
-// leaves quantizing to the caller (attention_warps with more warps than heads).
-template <int NI>
+// leaves quantizing to the caller (attention_warps with more warps than heads). MB: chunks whose values are in
+// flight at once (NI * MB registers); the loops over them are unrolled, so a merge of few chunks with MB 32 issues
+// every predicated-off load, shuffle and FMA of the other chunks too: merge_fit picks the smallest MB >= nc (8, 16 or
+// the default; decode +0.6-1.3%, bench/results/e2e-h200.md round 10). The chunks are added in the same order for
+// every MB (c = 0, 1, ...), so the output is the same.
+template <int NI, int MB = (NI <= 4 ? 32 : 16)>
 __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane,
                                            int d0 = 0, float *stage = nullptr) {
-    constexpr int MB = NI <= 4 ? 32 : 16;  // chunks whose values are in flight at once (NI * MB registers)
     const long long S = hd + 2;
     const float ml = lane < nc ? __ldcg(p + lane * S) : -INFINITY;
     const float sl = lane < nc ? __ldcg(p + lane * S + 1) : 0.0f;
@@ -353,6 +356,15 @@ __device__ __forceinline__ void merge_head(const float *p, int nc, int hd, float
     quantize_record(qbits, q, lane, rec, sa);
 }
 
+// merge_head with MB fitted to nc (fit: ATT_FIT_MERGE was set; else the default MB).
+template <int NI>
+__device__ __forceinline__ void merge_fit(bool fit, const float *p, int nc, int hd, float *out, int qbits, u32 *rec, float *sa, int lane,
+                                          int d0 = 0, float *stage = nullptr) {
+    if (fit && nc <= 8) merge_head<NI, 8>(p, nc, hd, out, qbits, rec, sa, lane, d0, stage);
+    else if (fit && nc <= 16) merge_head<NI, 16>(p, nc, hd, out, qbits, rec, sa, lane, d0, stage);
+    else merge_head<NI>(p, nc, hd, out, qbits, rec, sa, lane, d0, stage);
+}
+
 // Head sizes 32 * DPL (DPL dims per lane). Block (t, kvh, c) of W warps: warp w scores positions w, w + W, ... of the
 // chunk (each a coalesced read of one cache row; U rows in flight per warp), the block takes max and sum per head,
 // then warp w accumulates the same positions' values into per-lane registers, and the W warps' sums are added in
@@ -396,6 +408,8 @@ struct AttMerge {
 // that wrote q and the own position's key and value, so their memory round trip overlaps that kernel's tail.
 #define ATT_EARLY_VALUES 1
 #define ATT_PRELOAD 2
+// Bit 2 (ATT_FIT_MERGE): the in-kernel merge unrolls over as few chunks as the row's position needs (merge_fit).
+#define ATT_FIT_MERGE 4
 // The in-kernel merge's hand-off is message passing (partials stored, then a relaxed atomic count; the last block
 // counts, then loads them): a release fence before the count and an acquire fence after it are what the PTX memory
 // model asks for (fence.acq_rel; __threadfence's fence.sc timed the same: 285.0, 285.1 vs 285.1, 285.2 tok/s).
@@ -600,6 +614,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
     att_fence();
     att_stamp<TRACE>(trace, 5);
     const int nc = r.pos / ch + 1;
+    const bool fit = (opts & ATT_FIT_MERGE) != 0;
     // slices per head: as many as the warps allow (a slice is at least 32 dims); W = 4 merges a whole head per warp
     const int SL = DPL != 4 || W == 4 ? 1 : W >= 4 * G ? 4 : W >= 2 * G ? 2 : 1;
     if (SL == 1) {
@@ -610,7 +625,7 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
                 float *oh = mg.out + (long long)t * mg.ldo + h * HD;
                 u32 *rh = mg.act + ((long long)t * heads + h) * 32;
                 float *sh = mg.sa + (long long)h * mg.ldsa + t;
-                merge_head<DPL>(ph, nc, HD, oh, mg.qbits, rh, sh, lane);
+                merge_fit<DPL>(fit, ph, nc, HD, oh, mg.qbits, rh, sh, lane);
             }
         }
     } else if constexpr (DPL == 4 && W > 4) {
@@ -620,8 +635,8 @@ __device__ __forceinline__ void attention_warps(const RowInfo *__restrict__ rows
             const int h = kvh * G + g;
             const float *ph = part + ((long long)t * heads + h) * chunks * (HD + 2);
             float *oh = mg.out + (long long)t * mg.ldo + h * HD;
-            if (SL == 4) merge_head<1>(ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 32, staged[g]);
-            else merge_head<2>(ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 64, staged[g]);
+            if (SL == 4) merge_fit<1>(fit, ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 32, staged[g]);
+            else merge_fit<2>(fit, ph, nc, HD, oh, 0, nullptr, nullptr, lane, sl * 64, staged[g]);
         }
         if (mg.qbits != 0) {  // one warp per head quantizes the staged head (the record needs all 128 values)
             __syncthreads();

@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code flexq quantize --max-bytes SIZE}: spends the bytes between the FQ6 file and a size budget on the linear
@@ -79,13 +80,61 @@ final class PromotionStep {
                    long fq6Bytes, Map<String, Long> added) {
     }
 
+    /** What the analysis needs, checked: the budget in bytes, the FQ6 file's size with no layer promoted, the windows. */
+    record Plan(SizeBudget spec, long budget, long fq6Bytes, List<int[]> windows) {
+    }
+
+    /** A plan, or why promotion under the budget cannot run (one sentence naming the flag, file or size). */
+    sealed interface Planned {
+        record Ready(Plan plan) implements Planned {
+        }
+
+        record Impossible(String reason) implements Planned {
+        }
+    }
+
+    /**
+     * Checks, cheapest first, that the budget can hold the FQ6 file, that the vocabulary has a BOS token and that the
+     * text gives a window of at least two tokens; {@code tok} is asked for only after the budget check, and a
+     * {@link io.flexq.runtime.cli.CommandException} or {@link io.flexq.runtime.model.ModelFormatException} from it (no
+     * tokenizer found, or one that does not match the embedding) is a reason too. Nothing here throws
+     * for these: the caller decides whether an impossible budget is an error ({@code --max-bytes} given) or a skip
+     * (the default, {@link DefaultBudget}).
+     */
+    static Planned plan(ModelFile source, SizeBudget spec, Function<Promoted, QuantizedModel> assemble, Supplier<Tokenizer> tok,
+                        QuantizePipeline.Calibration cal) throws IOException {
+        long budget = spec.bytes(source);
+        long fq6Bytes = Fq6File.size(assemble.apply(promoted(Set.of(), Map.of(), Map.of(), Map.of(), Double.NaN, 0, spec, budget)));
+        if (fq6Bytes > budget) {
+            return new Planned.Impossible("--max-bytes " + spec.text() + ": the budget is " + String.format(Locale.ROOT, "%,d", budget)
+                    + " bytes, below the FQ6 file's own " + String.format(Locale.ROOT, "%,d", fq6Bytes) + " bytes with no layer promoted");
+        }
+        Tokenizer t;
+        try {
+            t = tok.get();
+        } catch (io.flexq.runtime.cli.CommandException | io.flexq.runtime.model.ModelFormatException e) {
+            return new Planned.Impossible("--max-bytes " + spec.text() + ": the calibration text needs a tokenizer: " + e.getMessage());
+        }
+        if (t.bos() < 0) {
+            return new Planned.Impossible(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
+        }
+        CalibrationText text = cal.textOrDefault();
+        int ctx = Math.min(cal.ctx(), source.metadata().getInt("llama.context_length", cal.ctx()));
+        List<int[]> windows = SensitivityAnalysis.windows(t.encodeWithBos(text.content(), false), cal.windows(), ctx, t.bos());
+        if (windows.isEmpty() || windows.getFirst().length < 2) {
+            return new Planned.Impossible("--calib " + text.origin() + ": the text is too short to measure the promotions on");
+        }
+        return new Planned.Ready(new Plan(spec, budget, fq6Bytes, windows));
+    }
+
     /**
      * @param assemble the file for a set of promotions (the caller's assembly with every other choice fixed)
      * @param analysed the model the analysis runs: as it will be written, all candidate linears FQ6
      */
-    static Outcome run(ModelFile source, ModelFile base, List<ModelQuantizer.Layer> layers, SizeBudget spec, Function<Promoted, QuantizedModel> assemble,
-                       ModelFile analysed, Tokenizer tok, QuantizePipeline.Calibration cal, Console console) throws IOException {
-        long budget = spec.bytes(source);
+    static Outcome run(ModelFile source, ModelFile base, List<ModelQuantizer.Layer> layers, Plan plan, Function<Promoted, QuantizedModel> assemble,
+                       ModelFile analysed, Console console) {
+        SizeBudget spec = plan.spec();
+        long budget = plan.budget();
         Map<String, byte[]> wider = new LinkedHashMap<>();
         Map<String, TensorEntry> entries = new LinkedHashMap<>();
         Map<String, WeightError> errors = new LinkedHashMap<>();
@@ -105,20 +154,7 @@ final class PromotionStep {
             errors.put(l.name(), WeightError.of(w, WIDER, bytes, l.rows(), l.cols()));
             added.put(l.name(), bytes.length - (long) l.fq6().length);
         }
-        long fq6Bytes = Fq6File.size(assemble.apply(promoted(Set.of(), entries, errors, Map.of(), Double.NaN, 0, spec, budget)));
-        if (fq6Bytes > budget) {
-            throw new CliException("--max-bytes " + spec.text() + ": the budget is " + String.format(Locale.ROOT, "%,d", budget)
-                    + " bytes, below the FQ6 file's own " + String.format(Locale.ROOT, "%,d", fq6Bytes) + " bytes with no layer promoted");
-        }
-        CalibrationText text = cal.textOrDefault();
-        if (tok.bos() < 0) {
-            throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
-        }
-        int ctx = Math.min(cal.ctx(), source.metadata().getInt("llama.context_length", cal.ctx()));
-        List<int[]> windows = SensitivityAnalysis.windows(tok.encodeWithBos(text.content(), false), cal.windows(), ctx, tok.bos());
-        if (windows.isEmpty() || windows.getFirst().length < 2) {
-            throw new CliException("--calib " + text.origin() + ": the text is too short to measure the promotions on");
-        }
+        List<int[]> windows = plan.windows();
         Backends backends = Backends.discover(QuantizePipeline.class.getClassLoader(), console::debug);
         PromotionAnalysis.Result r;
         try (ProgressBar bar = console.progress("promotion", windows.size() * (2 + wider.size()))) {
@@ -133,7 +169,7 @@ final class PromotionStep {
             throw new CliException("--max-bytes " + spec.text() + ": " + e.getMessage());
         }
         QuantizedModel model = assemble.apply(promoted(choice.promoted(), entries, errors, r.gains(), r.baseKld(), r.positions(), spec, budget));
-        return new Outcome(model, layers, r, choice, budget, fq6Bytes, added);
+        return new Outcome(model, layers, r, choice, budget, plan.fq6Bytes(), added);
     }
 
     private static Promoted promoted(Set<String> set, Map<String, TensorEntry> entries, Map<String, WeightError> errors, Map<String, Double> gains,

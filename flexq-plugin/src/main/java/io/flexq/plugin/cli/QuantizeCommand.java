@@ -8,7 +8,6 @@ import io.flexq.plugin.fq6.Fq6File;
 import io.flexq.plugin.fq6.ModelQuantizer;
 import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
-import io.flexq.plugin.fq6.SizeBudget;
 import io.flexq.plugin.fq6.SourceHash;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.Fq6Layout;
@@ -22,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code flexq quantize IN OUT}: a Llama model (GGUF of any float or Q8_0/Q6_K types, llama2.c checkpoint,
@@ -87,13 +88,18 @@ public final class QuantizeCommand implements Command {
                 activations for the 8/6-bit per-token quantizer. Same file format and kernels (flexq.smoothing.alpha
                 records it). Measured on the 27M model: bench/results/quality-ref27M.md.
 
-                --max-bytes SIZE (off by default): mixed precision under a file-size budget. SIZE is a byte count, or
+                --max-bytes SIZE (default q6_k where bounded, below): mixed precision under a file-size budget. SIZE is a byte count, or
                 q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (computed, no llama.cpp
                 needed). Each linear's Q8_0 encoding is measured on the calibration text (--calib, --calib-windows x
                 --calib-ctx tokens, default 8 x 512): the mean KLD against the unquantized model that storing only it as Q8_0 saves
                 (flexq.promotion_gain.*); the layers with the best gain per added byte are stored as Q8_0 (CPU: the
                 runtime's Q8_0 kernels, activations fp32) while the exact file size stays within SIZE. Cost: (2 +
                 layers) forward passes per calibration window. Deterministic: ties go in forward order.
+                Without --max-bytes, q6_k is applied where its analysis is bounded (estimated from the model's shape and
+                --calib-windows x --calib-ctx: at most 1e14 FLOP, ~14 min on a 2-core machine, and the Q8_0 copies in half
+                the heap; e.g. the 27M reference model yes, 1B and 8B shapes no) and possible (the budget holds the FQ6
+                file, a tokenizer is found); one stderr line says whether it runs and why not. --max-bytes q6_k insists,
+                --max-bytes none turns it off.
                 """;
     }
 
@@ -122,7 +128,8 @@ public final class QuantizeCommand implements Command {
                         + ", at most the model's context)"),
                 Flag.value("gptq-damp", "X", "GPTQ relative damping of the Hessian diagonal (default " + QuantizePipeline.GptqSettings.DEFAULT_DAMPING + ")"),
                 Flag.value("max-bytes", "SIZE", "file-size budget: store the linears that gain most from 8 bits as Q8_0 while the file stays "
-                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model (default off)"),
+                        + "within SIZE bytes; q6_k / q8_0 = the size of llama.cpp's file of that type for the same model; none = no budget "
+                        + "(default: q6_k where its analysis is bounded and the budget holds the FQ6 file, else none with a warning)"),
                 Flag.value("smooth", "ALPHA", "activation smoothing before GPTQ (SmoothQuant-style, folded into the norms and v/up rows; "
                         + "ALPHA in [0, 1], the share of each channel's range moved into the weights; default off)"));
     }
@@ -165,9 +172,9 @@ public final class QuantizeCommand implements Command {
                 }
             }
         }
-        Optional<SizeBudget> maxBytes;
+        MaxBytesFlag maxBytes;
         try {
-            maxBytes = args.value("max-bytes").map(SizeBudget::parse);
+            maxBytes = MaxBytesFlag.parse(args.value("max-bytes"));
         } catch (IllegalArgumentException e) {
             throw new CliException.Usage("--max-bytes: " + e.getMessage());
         }
@@ -175,7 +182,7 @@ public final class QuantizeCommand implements Command {
         OptionalDouble smooth = smoothing(args, noGptq);
         if (preset != Preset.AUTO) {
             List<String> autoOnly = new java.util.ArrayList<>(List.of("budget", "rank"));
-            if (maxBytes.isEmpty()) {
+            if (maxBytes instanceof MaxBytesFlag.None) {
                 autoOnly.addAll(List.of("calib-windows", "calib-ctx"));
                 if (noGptq) {
                     autoOnly.add("calib");
@@ -183,8 +190,8 @@ public final class QuantizeCommand implements Command {
             }
             for (String f : autoOnly) {
                 if (args.has(f)) {
-                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or --max-bytes" : "")
-                            + " only (preset is " + preset.id() + ")");
+                    throw new CliException.Usage("--" + f + " applies to --preset auto" + (f.startsWith("calib") ? " or a --max-bytes budget" : "")
+                            + " only (preset is " + preset.id() + (f.startsWith("calib") ? ", --max-bytes none" : "") + ")");
                 }
             }
         }
@@ -209,7 +216,7 @@ public final class QuantizeCommand implements Command {
             if (smooth.isPresent() && !gptq) {
                 throw new CliException.Usage("--smooth needs GPTQ's calibration pass, which is off for this model (see the warning); pass --gptq");
             }
-            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes.isPresent());
+            Optional<Tokenizer> tok = tokenizerFor(source, args, preset, gptq || maxBytes instanceof MaxBytesFlag.Given);
             String sha = SourceHash.of(source.path());
             QuantizePipeline.Weights weights = gptq
                     ? QuantizePipeline.quantizeGptq(source, clip, tok.orElseThrow(), cal.textOrDefault(), gptqSettings, head, smooth, console)
@@ -219,14 +226,16 @@ public final class QuantizeCommand implements Command {
                     : QuantizePipeline.fixedModes(preset, weights.layers());
             Optional<Budget> autoBudget = preset == Preset.AUTO ? Optional.of(budget) : Optional.empty();
             QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes, autoBudget, sha, tok, out, console);
+            var w = weights;
+            var m = modes;
+            Function<PromotionStep.Promoted, QuantizedModel> withPromoted =
+                    p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p);
+            Optional<PromotionStep.Plan> plan = promotionPlan(maxBytes, source, withPromoted, tok, args, promotionCal, console);
             Optional<PromotionStep.Outcome> promotion = Optional.empty();
-            if (maxBytes.isPresent()) {
-                var w = weights;
-                var m = modes;
-                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), maxBytes.get(),
-                        p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p),
+            if (plan.isPresent()) {
+                promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), plan.get(), withPromoted,
                         QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
-                        tok.orElseThrow(), promotionCal, console));
+                        console));
                 model = promotion.get().model();
             }
             Fq6File.write(model, out);
@@ -237,10 +246,54 @@ public final class QuantizeCommand implements Command {
             promotion.ifPresent(o -> PromotionStep.summarize(console.out(), o));
             QuantizePipeline.summarizeHead(console.out(), weights.head(), preset);
             if (preset == Preset.AUTO) {
-                QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets);
+                QuantizePipeline.summarizeSpeed(console.out(), weights.layers(), modes, targets,
+                        promotion.map(o -> o.choice().promoted()).orElse(java.util.Set.of()));
             }
         }
         return 0;
+    }
+
+    /**
+     * The promotion to run, if any: {@code --max-bytes SIZE} must be possible (else an error); without the flag the
+     * {@code q6_k} budget runs where {@link DefaultBudget} finds it bounded and {@link PromotionStep#plan} possible,
+     * one stderr line saying which and why; {@code --max-bytes none} runs nothing.
+     */
+    private static Optional<PromotionStep.Plan> promotionPlan(MaxBytesFlag flag, ModelFile source, Function<PromotionStep.Promoted, QuantizedModel> assemble,
+                                                              Optional<Tokenizer> tok, Args args, QuantizePipeline.Calibration cal, Console console)
+            throws java.io.IOException {
+        switch (flag) {
+            case MaxBytesFlag.None n -> {
+                return Optional.empty();
+            }
+            case MaxBytesFlag.Given g -> {
+                return switch (PromotionStep.plan(source, g.spec(), assemble, tok::orElseThrow, cal)) {
+                    case PromotionStep.Planned.Ready r -> Optional.of(r.plan());
+                    case PromotionStep.Planned.Impossible i -> throw new CliException(i.reason());
+                };
+            }
+            case MaxBytesFlag.Default d -> {
+                String skipped = "default --max-bytes " + DefaultBudget.SPEC + " not applied, every linear stays FQ6 (--max-bytes "
+                        + MaxBytesFlag.NONE + " silences this): ";
+                Optional<String> unbounded = DefaultBudget.unboundedReason(source, cal.windows(), cal.ctx());
+                if (unbounded.isPresent()) {
+                    console.warning(skipped + unbounded.get() + "; pass --max-bytes " + DefaultBudget.SPEC + " to insist");
+                    return Optional.empty();
+                }
+                Supplier<Tokenizer> lookup = () -> tok.orElseGet(() -> ModelLoading.tokenizer(source, args.value("tokenizer")));
+                return switch (PromotionStep.plan(source, DefaultBudget.spec(), assemble, lookup, cal)) {
+                    case PromotionStep.Planned.Impossible i -> {
+                        console.warning(skipped + i.reason());
+                        yield Optional.empty();
+                    }
+                    case PromotionStep.Planned.Ready r -> {
+                        console.info(String.format(Locale.ROOT, "default --max-bytes %s (--max-bytes %s turns it off): budget %,d bytes, FQ6 alone %,d; "
+                                        + "promotion analysis: %s", DefaultBudget.SPEC, MaxBytesFlag.NONE, r.plan().budget(), r.plan().fq6Bytes(),
+                                DefaultBudget.describe(DefaultBudget.estimate(source, r.plan().windows().size(), cal.ctx()))));
+                        yield Optional.of(r.plan());
+                    }
+                };
+            }
+        }
     }
 
     /** GPTQ is on by default where its cost is bounded; otherwise say why it is off. */

@@ -395,13 +395,27 @@ final class QuantizePipeline {
         head.dropped().forEach(name -> out.println(name + ": a copy of token_embd.weight (tied head), stored once"));
     }
 
-    /** auto: the predicted speed gain of the chosen A6 layers on each target path, next to the KLD they cost. */
-    static void summarizeSpeed(java.io.PrintStream out, List<ModelQuantizer.Layer> layers, Modes modes, List<ActivationCost.Path> targets) {
+    /**
+     * auto: the predicted speed gain of the chosen A6 layers on each target path, next to the KLD they cost. Linears
+     * promoted to Q8_0 (--max-bytes) no longer run at A6: both figures count them as A8 (their measured A8 gain as
+     * saved, their time at the A8 rate), an approximation that the line says.
+     */
+    static void summarizeSpeed(java.io.PrintStream out, List<ModelQuantizer.Layer> layers, Modes modes, List<ActivationCost.Path> targets,
+                               java.util.Set<String> promoted) {
         Map<String, Long> macs = new LinkedHashMap<>();
         Map<String, Boolean> a6 = new LinkedHashMap<>();
+        int promotedA6 = 0;
         for (ModelQuantizer.Layer l : layers) {
             macs.put(l.name(), (long) l.rows() * l.cols());
-            a6.put(l.name(), modes.modes().get(l.name()) == ActivationMode.A6);
+            boolean isA6 = modes.modes().get(l.name()) == ActivationMode.A6;
+            if (isA6 && promoted.contains(l.name())) {
+                promotedA6++;
+                isA6 = false;
+            }
+            a6.put(l.name(), isA6);
+        }
+        if (promotedA6 > 0) {
+            out.printf(java.util.Locale.ROOT, "%d of the A6 layers were promoted to Q8_0 (--max-bytes): counted as A8 below%n", promotedA6);
         }
         if (!modes.gains().isEmpty()) {
             double saved = 0;

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GptqBoundTest {
 
     /** Shapes only (no weight bytes): what the bound looks at. */
-    private static QuantizedModel shaped(int blocks, long dim, long kv, long hidden, long vocab) {
+    static QuantizedModel shaped(int blocks, long dim, long kv, long hidden, long vocab) {
         Map<String, Object> md = new LinkedHashMap<>();
         Map<String, GgufType> types = new LinkedHashMap<>();
         md.put("general.architecture", "llama");

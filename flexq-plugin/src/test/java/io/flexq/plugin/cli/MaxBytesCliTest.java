@@ -107,9 +107,12 @@ class MaxBytesCliTest {
         CliRun small = CliRun.of("quantize", model.toString(), out, "--no-gptq", "--max-bytes", "1000");
         assertEquals(1, small.status(), small.err());
         assertTrue(small.err().contains("--max-bytes 1000") && small.err().contains("no layer promoted"), small.err());
-        CliRun noBudget = CliRun.of("quantize", model.toString(), out, "--preset", "a8", "--calib-windows", "2");
+        CliRun noBudget = CliRun.of("quantize", model.toString(), out, "--preset", "a8", "--max-bytes", "none", "--calib-windows", "2");
         assertEquals(2, noBudget.status(), noBudget.err());
-        assertTrue(noBudget.err().contains("--calib-windows") && noBudget.err().contains("--max-bytes"), noBudget.err());
+        assertTrue(noBudget.err().contains("--calib-windows") && noBudget.err().contains("--max-bytes none"), noBudget.err());
+        CliRun typo = CliRun.of("quantize", model.toString(), out, "--no-gptq", "--max-bytes", "nothing");
+        assertEquals(2, typo.status(), typo.err());
+        assertTrue(typo.err().contains("or none"), "the opt-out is named: " + typo.err());
         assertFalse(Files.exists(Path.of(out)));
     }
 }

@@ -32,26 +32,34 @@ class SafetensorsQuantizeTest {
 
     /** A random HF Llama (hidden 128, intermediate 256, 1 layer, 4 heads, 2 KV heads, vocab 512) as float32 tensors. */
     Map<String, float[][]> writeModel(Path model) throws Exception {
+        return writeModel(model, 1, 256);
+    }
+
+    /** As above with {@code layers} blocks of intermediate size {@code intermediate} (the tensors drawn in the same order). */
+    static Map<String, float[][]> writeModel(Path model, int layers, int intermediate) throws Exception {
         Files.createDirectories(model);
         Random rnd = new Random(SEED);
         Map<String, float[][]> t = new LinkedHashMap<>();
         t.put("model.embed_tokens.weight", rand(rnd, 512, 128, 0.1));
-        t.put("model.layers.0.input_layernorm.weight", ones(128));
-        t.put("model.layers.0.self_attn.q_proj.weight", rand(rnd, 128, 128, 0.09));
-        t.put("model.layers.0.self_attn.k_proj.weight", rand(rnd, 64, 128, 0.09));
-        t.put("model.layers.0.self_attn.v_proj.weight", rand(rnd, 64, 128, 0.09));
-        t.put("model.layers.0.self_attn.o_proj.weight", rand(rnd, 128, 128, 0.09));
-        t.put("model.layers.0.post_attention_layernorm.weight", ones(128));
-        t.put("model.layers.0.mlp.gate_proj.weight", rand(rnd, 256, 128, 0.09));
-        t.put("model.layers.0.mlp.up_proj.weight", rand(rnd, 256, 128, 0.09));
-        t.put("model.layers.0.mlp.down_proj.weight", rand(rnd, 128, 256, 0.06));
+        for (int b = 0; b < layers; b++) {
+            String l = "model.layers." + b + ".";
+            t.put(l + "input_layernorm.weight", ones(128));
+            t.put(l + "self_attn.q_proj.weight", rand(rnd, 128, 128, 0.09));
+            t.put(l + "self_attn.k_proj.weight", rand(rnd, 64, 128, 0.09));
+            t.put(l + "self_attn.v_proj.weight", rand(rnd, 64, 128, 0.09));
+            t.put(l + "self_attn.o_proj.weight", rand(rnd, 128, 128, 0.09));
+            t.put(l + "post_attention_layernorm.weight", ones(128));
+            t.put(l + "mlp.gate_proj.weight", rand(rnd, intermediate, 128, 0.09));
+            t.put(l + "mlp.up_proj.weight", rand(rnd, intermediate, 128, 0.09));
+            t.put(l + "mlp.down_proj.weight", rand(rnd, 128, intermediate, 0.06));
+        }
         t.put("model.norm.weight", ones(128));
         Files.writeString(model.resolve("config.json"), """
-                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 128, "intermediate_size": 256,
-                 "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-05,
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 128, "intermediate_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-05,
                  "rope_theta": 10000.0, "max_position_embeddings": 256, "vocab_size": 512, "tie_word_embeddings": true,
                  "torch_dtype": "float32"}
-                """);
+                """.formatted(intermediate, layers));
         StringBuilder json = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
         long offset = 0;
         for (var e : t.entrySet()) {

@@ -21,7 +21,7 @@ final class Fixtures {
     }
 
     /**
-     * An FQ6 W6A8 GGUF written by {@code flexq quantize --no-gptq --head keep} from the HF folder of {@code model}
+     * An FQ6 W6A8 GGUF written by {@code flexq quantize --no-gptq --head keep --max-bytes none} from the HF folder of {@code model}
      * (beside the folder, so the folder's hash stays the one recorded in the file): the clipping-search weights the
      * adapter's quantize-at-load also makes, and the head kept as stored, so both routes hold the same weights. {@code tokenizerBin}: our tokenizer.json reader
      * does not read SentencePiece-style files yet, so the CLI is given the llama2.c vocabulary.
@@ -32,7 +32,7 @@ final class Fixtures {
         if (!Files.isRegularFile(out)) {
             java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
             int rc = io.flexq.plugin.cli.Main.standard().run(new String[]{"quantize", dir.toString(), out.toString(), "--preset", "a8",
-                    "--no-gptq", "--head", "keep", "--tokenizer", shared(tokenizerBin).toString()}, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
+                    "--no-gptq", "--head", "keep", "--max-bytes", "none", "--tokenizer", shared(tokenizerBin).toString()}, new java.io.PrintStream(new java.io.ByteArrayOutputStream()),
                     new java.io.PrintStream(err), false);
             if (rc != 0) {
                 throw new IllegalStateException("flexq quantize failed: " + err);

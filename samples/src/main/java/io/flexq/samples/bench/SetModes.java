@@ -7,6 +7,7 @@ import io.flexq.plugin.fq6.MetadataTypes;
 import io.flexq.plugin.fq6.Preset;
 import io.flexq.plugin.fq6.QuantizedModel;
 import io.flexq.plugin.quant.ActivationMode;
+import io.flexq.plugin.quant.Fq6Layout;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelFiles;
 import io.flexq.runtime.tensor.BuiltinTypes;
@@ -37,7 +38,7 @@ public final class SetModes {
             Map<String, Object> values = new LinkedHashMap<>(in.metadata().asMap());
             values.put(Fq6Keys.PRESET, preset.id());
             for (String t : in.tensors().keySet()) {
-                if (LinearTensors.isLinear(t)) {
+                if (LinearTensors.isLinear(t) && in.tensor(t).type().id() == Fq6Layout.TYPE_ID) {  // a Q8_0 (promoted) linear has no mode
                     values.put(ActivationMode.metadataKey(t), (long) preset.fixedMode(t).bits());
                 }
             }
