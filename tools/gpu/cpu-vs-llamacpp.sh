@@ -96,7 +96,13 @@ for shape in $SHAPES; do
       f16=/tmp/e2e/m-f16.gguf; q8=/tmp/e2e/m-Q8_0.gguf; fq6=/tmp/e2e/m-fq6.gguf
       [ -f "$f16" ] || f16="$W/$shape-f16.gguf"
       [ -f "$q8" ] || q8="$W/$shape-q8_0.gguf"
-      [ -f "$fq6" ] || fq6="$W/$shape-fq6-a8.gguf" ;;
+      [ -f "$fq6" ] || fq6="$W/$shape-fq6-a8.gguf"
+      # e2e-bench.sh quantizes under quantize's default q6_k budget, which may keep some linears Q8_0: reuse only an all-FQ6 file
+      if [ "$fq6" = /tmp/e2e/m-fq6.gguf ] && flexq inspect "$fq6" 2>/dev/null \
+          | awk '$1 ~ /^blk\.[0-9]+\.(attn_[qkv]|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/ && $2 != "FQ6" {n++} END {exit n > 0 ? 0 : 1}'; then
+        echo "$fq6 has linears that are not FQ6 (quantize's default budget): an all-FQ6 file is made instead"
+        fq6="$W/$shape-fq6-a8.gguf"
+      fi ;;
     tiny) sfx=TINY; r=1; d=8; wu=1; pairs="fq6 q8 f16"   # the set-up only
       f16="$W/$shape-f16.gguf"; q8="$W/$shape-q8_0.gguf"; fq6="$W/$shape-fq6-a8.gguf" ;;
     *) echo "unknown shape $shape (ref-27m, llama-3.2-1b, llama-3.1-8b, tiny): skipped"; continue ;;
