@@ -94,18 +94,26 @@ static inline float half_to_float(uint16_t h) {
  * (lane l reads row l's 4 codes), the code sums by vpdpbusd against ones: a short prompt (tens of tokens) reuses each
  * packed block only that often, so the repacking has to cost little next to it.
  */
-TVNNI static void repack(const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr) {
+TVNNI static void repack(int q4, const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr) {
     int valid = rEnd - r < 16 ? rEnd - r : 16;
     __mmask16 m = valid >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << valid) - 1);
     const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                             _mm512_set1_epi32((int) rowBytes));
-    const __m512i ones = _mm512_set1_epi8(1);
+    const __m512i ones = _mm512_set1_epi8(1), low = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
     const uint8_t *base = w + (long) r * rowBytes;
     for (int j = 0; j < nb; j++) {
-        const uint8_t *blk = base + (long) j * 34;
+        const uint8_t *blk = base + (long) j * (q4 ? 18 : 34);
         __m512i sum = _mm512_setzero_si512();
         for (int s = 0; s < 8; s++) {
-            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * s, 1);
+            __m512i v;
+            if (q4) {
+                /* columns 4s..4s+3 are the low nibbles of bytes 4s.. (s < 4), columns 16 + 4(s - 4).. the high ones */
+                __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * (s & 3), 1);
+                v = _mm512_sub_epi8(_mm512_and_si512(s < 4 ? g : _mm512_srli_epi16(g, 4), low), eight);
+                v = _mm512_maskz_mov_epi32(m, v); /* rows past rEnd: zero codes, as the Q8_0 gather leaves them */
+            } else {
+                v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * s, 1);
+            }
             _mm512_storeu_si512(pk + ((long) j * 8 + s) * 64, v);
             sum = _mm512_dpbusd_epi32(sum, ones, v);
         }
@@ -180,8 +188,8 @@ TVNNI static inline __attribute__((always_inline)) void tile(int NB, const uint8
  * y[t * yStride + r] for rows r in [r0, r1) and tokens [0, tokens), from codes xq and scales xd of
  * flexq_q8_quantize (cols a multiple of 32). Returns 0, -1 without AVX-512 VNNI or for bad shapes, -2 out of memory.
  */
-TVNNI int flexq_gemm_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
-                          int tokens, float *y, long yStride) {
+TVNNI static int gemm(int q4, const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
+                      int tokens, float *y, long yStride) {
     if (!vnni() || cols % 32 != 0 || cols <= 0 || r0 < 0 || r1 < r0 || tokens < 1) {
         return -1;
     }
@@ -198,7 +206,7 @@ TVNNI int flexq_gemm_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int
     for (int r = r0; r < r1; r += 32) {
         int NB = r1 - r > 16 ? 2 : 1;
         for (int i = 0; i < NB; i++) {
-            repack(w, rowBytes, nb, r + 16 * i, r1, (uint8_t *) pk[i], (float *) sc[i], (int32_t *) corr[i]);
+            repack(q4, w, rowBytes, nb, r + 16 * i, r1, (uint8_t *) pk[i], (float *) sc[i], (int32_t *) corr[i]);
         }
         int v0 = r1 - r < 16 ? r1 - r : 16, v1 = r1 - r - 16 < 16 ? r1 - r - 16 : 16;
         for (int t = 0; t < tokens; t += 4) {
@@ -215,4 +223,19 @@ TVNNI int flexq_gemm_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int
     }
     free(mem);
     return 0;
+}
+
+TVNNI int flexq_gemm_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
+                          int tokens, float *y, long yStride) {
+    return gemm(0, w, rowBytes, cols, r0, r1, xq, xd, tokens, y, yStride);
+}
+
+/*
+ * The same for Q4_0 rows (18-byte blocks: fp16 d, 16 bytes whose low nibbles are columns 0..15 and high nibbles 16..31,
+ * code nibble - 8): repacked into the same int8 tiles, so the products, sums and epilogue are those above, as llama.cpp
+ * multiplies Q4_0 by Q8_0 activations.
+ */
+TVNNI int flexq_gemm_q4_0(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
+                          int tokens, float *y, long yStride) {
+    return gemm(1, w, rowBytes, cols, r0, r1, xq, xd, tokens, y, yStride);
 }

@@ -13,13 +13,14 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Prompts of Q8_0 weights with 8-bit activations ({@code src/main/c/gemm_q8.c}, AVX-512 VNNI), as llama.cpp
- * multiplies Q8_0: each token's activations are quantized in 32-blocks once per batch ({@link Codes}, a derived form
+ * Prompts of Q8_0 and Q4_0 weights with 8-bit activations ({@code src/main/c/gemm_q8.c}, AVX-512 VNNI), as llama.cpp
+ * multiplies Q8_0 and Q4_0 (Q4_0 rows are repacked into the same int8 tiles): each token's activations are quantized in 32-blocks once per batch ({@link Codes}, a derived form
  * shared by the matrices that read the batch), then integer dot products are scaled per block. This is not
  * bit-identical to the fp32 kernels: a row differs from the fp32 product by the activation rounding (at most
  * d_x / 2 per element), bounded against float64 in NativeQ8GemmTest. Used for batches of at least
  * {@link #MIN_TOKENS} tokens; one-token decode steps keep the fp32 kernels. {@code -Dflexq.cpu.q8Prefill=f32}
- * keeps prompts on the fp32 GEMM.
+ * keeps prompts on the fp32 GEMM. Q4_0 since 2026-12-06: its fp32 prompts ran at 0.55x llama.cpp's (two threads,
+ * bench/results/cpu-vs-llamacpp.md).
  */
 final class NativeQ8 {
 
@@ -37,7 +38,7 @@ final class NativeQ8 {
 
     private static final Key KEY = new Key();
 
-    private record Handles(MethodHandle quantize, MethodHandle gemm) {
+    private record Handles(MethodHandle quantize, MethodHandle gemm, MethodHandle gemmQ4) {
     }
 
     private static final Handles HANDLES = load();
@@ -64,12 +65,13 @@ final class NativeQ8 {
             if ((int) level.invokeExact() < 1) {
                 return null;
             }
+            FunctionDescriptor gemm = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+                    JAVA_INT, ADDRESS, JAVA_LONG);
             return new Handles(
                     linker.downcallHandle(find.findOrThrow("flexq_q8_quantize"),
                             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), Linker.Option.critical(true)),
-                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q8_0"),
-                            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT,
-                                    ADDRESS, JAVA_LONG), Linker.Option.critical(true)));
+                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q8_0"), gemm, Linker.Option.critical(true)),
+                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q4_0"), gemm, Linker.Option.critical(true)));
         } catch (Throwable e) {
             return null;
         }
@@ -128,8 +130,8 @@ final class NativeQ8 {
     /** A thread that never runs: a segment it may access is not confined to any thread. */
     private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> { });
 
-    /** {@code y[t * yStride + r]} for rows [r0, r1) of the Q8_0 rows in w and every token of a. */
-    static void gemm(MemorySegment w, long rowBytes, int cols, int r0, int r1, Codes a, MemorySegment y, long yStride) {
+    /** {@code y[t * yStride + r]} for rows [r0, r1) of the Q8_0 (or, with q4, Q4_0) rows in w and every token of a. */
+    static void gemm(boolean q4, MemorySegment w, long rowBytes, int cols, int r0, int r1, Codes a, MemorySegment y, long yStride) {
         if (r1 > r0 && (w.byteSize() < r1 * rowBytes || a.cols() != cols
                 || y.byteSize() < 4L * ((a.tokens() - 1) * yStride + r1))) {
             throw new IllegalArgumentException("native q8 gemm: rows [" + r0 + ", " + r1 + ") x " + cols + " do not fit");
@@ -139,7 +141,8 @@ final class NativeQ8 {
         }
         int rc;
         try {
-            rc = (int) HANDLES.gemm().invokeExact(w, rowBytes, cols, r0, r1, MemorySegment.ofArray(a.codes()),
+            MethodHandle h = q4 ? HANDLES.gemmQ4() : HANDLES.gemm();
+            rc = (int) h.invokeExact(w, rowBytes, cols, r0, r1, MemorySegment.ofArray(a.codes()),
                     MemorySegment.ofArray(a.scales()), a.tokens(), y, yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native q8 gemm failed", e);

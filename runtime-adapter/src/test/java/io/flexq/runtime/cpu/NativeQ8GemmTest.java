@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Q8_0 prompts with 8-bit activations ({@link NativeQ8}) against float64, on random ragged shapes (rows across the
+ * Q8_0 and Q4_0 prompts with 8-bit activations ({@link NativeQ8}) against float64, on random ragged shapes (rows across the
  * 16- and 32-row tiles, token counts across the 4-token tile, activations of mixed magnitude and all-zero blocks):
  * <ul>
  *   <li>the integer path: float64 of the weights times the activation codes this test computes itself (d = amax / 127
@@ -33,12 +33,13 @@ class NativeQ8GemmTest {
         Random rnd = new Random(seed);
         CpuBackend backend = new CpuBackend(new ForkJoinPool(3));
         try (Arena arena = Arena.ofShared()) {
-            for (int trial = 0; trial < 8; trial++) {
+            for (int trial = 0; trial < 16; trial++) {
+                io.flexq.runtime.spi.TensorType type = trial % 2 == 0 ? QuantTypes.Q8_0 : QuantTypes.Q4_0;
                 int cols = 32 * (1 + rnd.nextInt(40));
                 int rows = 1 + rnd.nextInt(70);
                 int tokens = NativeQ8.MIN_TOKENS + rnd.nextInt(37);
-                KernelCheck.Case c = KernelCheck.Case.random(QuantTypes.Q8_0, rows, cols, rnd);
-                CpuMatrix m = backend.load("w", QuantTypes.Q8_0, rows, cols, c.segment(arena, true));
+                KernelCheck.Case c = KernelCheck.Case.random(type, rows, cols, rnd);
+                CpuMatrix m = backend.load("w", type, rows, cols, c.segment(arena, true));
                 ActivationBatch in = ActivationBatch.allocate(arena, tokens, cols);
                 for (int t = 0; t < tokens; t++) {
                     double scale = Math.pow(10, rnd.nextInt(7) - 3);
@@ -49,7 +50,7 @@ class NativeQ8GemmTest {
                 }
                 ActivationBatch out = ActivationBatch.allocate(arena, tokens, rows);
                 m.matmul(in, out);
-                String ctx = "seed " + seed + ", Q8_0 " + rows + "x" + cols + ", " + tokens + " tokens";
+                String ctx = "seed " + seed + ", " + type.name() + " " + rows + "x" + cols + ", " + tokens + " tokens";
                 check(c, in, out, ctx);
 
                 ActivationBatch ranged = ActivationBatch.allocate(arena, tokens, rows);
