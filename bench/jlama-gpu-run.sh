@@ -69,7 +69,7 @@ row "FlexQ W6A8 flexq-cpu" "$cpu" flexq-a8 "$model"
 if [ "$gpu" = 1 ]; then
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$out/gpumem.txt" 2>&1 &
   sampler=$!; sleep 1
-  for how in shared launch whole; do
+  for how in ${JLAMA_GPU_WAYS:-shared launch whole}; do   # JLAMA_GPU_WAYS: fewer ways when device time is short
     idle=$(tail -1 "$out/gpumem.txt" 2>/dev/null)
     before=$(wc -l < "$out/gpumem.txt")
     row "FlexQ W6A8 flexq-cuda rowRanges=$how" "$all" flexq-a8 "$model" -Dflexq.cuda.rowRanges=$how
