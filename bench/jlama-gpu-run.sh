@@ -50,12 +50,16 @@ opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx
 stderr="$out/stderr.txt"; : > "$stderr"
 echo "# JlamaBench on $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'no GPU'), $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# $("$java" -version 2>&1 | head -1); model $model; 128 prompt, 64 decode, best of 3"
-# the exactness of row ranges on this GPU first (skipped, with the probe's reason, without one)
-timeout 150 "$java" "${opts[@]}" -jar "$(ls "$g"/lib/junit-platform-console-standalone-*.jar)" execute -cp "$all$x/classes/kernels-test" \
-  --select-class io.flexq.cuda.CudaRowRangeGpuTest --details=tree --disable-banner --disable-ansi-colors > "$out/rowrange-junit.txt" 2>&1
-echo "# CudaRowRangeGpuTest: exit $? ($(grep -E '^\[ +[0-9]+ tests (successful|failed|skipped|aborted)' "$out/rowrange-junit.txt" | tr -s ' ' | tr '\n' ' '))"
-grep -m1 -o 'skipped, no usable GPU[^)]*' "$out/rowrange-junit.txt" | sed 's/^/#   /'
-grep -E 'MethodSource|AssertionFailedError|expected:' "$out/rowrange-junit.txt" | head -6 | sed 's/^/#   /'
+# the exactness of row ranges on this GPU first (skipped, with the probe's reason, without one) (JLAMA_ROWRANGE_TEST=0 leaves it out when device time is short)
+if [ "${JLAMA_ROWRANGE_TEST:-1}" = 1 ]; then
+  timeout 150 "$java" "${opts[@]}" -jar "$(ls "$g"/lib/junit-platform-console-standalone-*.jar)" execute -cp "$all$x/classes/kernels-test" \
+    --select-class io.flexq.cuda.CudaRowRangeGpuTest --details=tree --disable-banner --disable-ansi-colors > "$out/rowrange-junit.txt" 2>&1
+  echo "# CudaRowRangeGpuTest: exit $? ($(grep -E '^\[ +[0-9]+ tests (successful|failed|skipped|aborted)' "$out/rowrange-junit.txt" | tr -s ' ' | tr '\n' ' '))"
+  grep -m1 -o 'skipped, no usable GPU[^)]*' "$out/rowrange-junit.txt" | sed 's/^/#   /'
+  grep -E 'MethodSource|AssertionFailedError|expected:' "$out/rowrange-junit.txt" | head -6 | sed 's/^/#   /'
+else
+  echo "# CudaRowRangeGpuTest: not run (JLAMA_ROWRANGE_TEST=0)"
+fi
 if [ ! -f "$model-JQ4/model.safetensors" ]; then
   "$java" "${opts[@]}" -cp "$cpu" io.flexq.jlama.FixturesMain q4 "$model" >>"$stderr" 2>&1 || echo "# Jlama Q4 folder failed (see stderr.txt)"
 fi
