@@ -67,9 +67,11 @@ gpu=0; nvidia-smi -L >/dev/null 2>&1 && gpu=1
 
 echo "| configuration | Jlama operations | prompt tok/s | decode tok/s | RSS MiB | heap MiB |"
 echo "|---|---|---:|---:|---:|---:|"
-row "Jlama F32" "$cpu" f32 "$model"
-row "Jlama Q4 (I8 activations)" "$cpu" q4 "$model-JQ4"
-row "FlexQ W6A8 flexq-cpu" "$cpu" flexq-a8 "$model"
+# JLAMA_CPU_ROWS: which CPU rows to time (f32 q4 flexq-cpu), fewer when device time is short
+has_row() { case " ${JLAMA_CPU_ROWS:-f32 q4 flexq-cpu} " in *" $1 "*) return 0;; esac; return 1; }
+has_row f32 && row "Jlama F32" "$cpu" f32 "$model"
+has_row q4 && row "Jlama Q4 (I8 activations)" "$cpu" q4 "$model-JQ4"
+has_row flexq-cpu && row "FlexQ W6A8 flexq-cpu" "$cpu" flexq-a8 "$model"
 if [ "$gpu" = 1 ]; then
   nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$out/gpumem.txt" 2>&1 &
   sampler=$!; sleep 1
