@@ -40,7 +40,7 @@ final class DefaultBudget {
     static final double WORK_BOUND = 1e14;
 
     /** What the promotion analysis of {@code source} costs with {@code windows} windows of {@code ctx} tokens (at most). */
-    record Estimate(int candidates, long tokenForwards, double flop, long widerBytes) {
+    record Estimate(int candidates, int windowLength, long tokenForwards, double flop, long widerBytes) {
     }
 
     static Estimate estimate(ModelFile source, int windows, int ctx) {
@@ -57,10 +57,10 @@ final class DefaultBudget {
         TensorEntry embedding = source.tensor(HeadQuantizer.EMBEDDING);
         weights += (double) embedding.rows() * embedding.cols();  // the head's matmul: vocab x dim, tied or not
         long blocks = source.metadata().has("llama.block_count") ? source.metadata().getLong("llama.block_count") : 0;
-        int len = Math.min(ctx, source.metadata().getInt("llama.context_length", ctx));
+        int len = QuantizePipeline.windowLength(source, ctx);
         long passes = 2L + candidates;
         double perWindow = (double) len * 2 * weights + (double) blocks * 4 * embedding.cols() * len * (len + 1.0) / 2;
-        return new Estimate(candidates, passes * windows * len, passes * windows * perWindow, widerBytes);
+        return new Estimate(candidates, len, passes * windows * len, passes * windows * perWindow, widerBytes);
     }
 
     /** Why the default budget is not applied to {@code source} for its cost, if it is not. */
@@ -69,7 +69,7 @@ final class DefaultBudget {
         long half = Runtime.getRuntime().maxMemory() / 2;
         if (e.flop() > WORK_BOUND) {
             return Optional.of(String.format(Locale.ROOT, "its analysis (%d windows x %d tokens x %d forward passes = %.3g FLOP) exceeds the default "
-                    + "bound %.2g (about %s on a 2-core machine)", windows, Math.min(ctx, source.metadata().getInt("llama.context_length", ctx)),
+                    + "bound %.2g (about %s on a 2-core machine)", windows, e.windowLength(),
                     2 + e.candidates(), e.flop(), WORK_BOUND, duration(e.flop())));
         }
         if (e.widerBytes() > half) {

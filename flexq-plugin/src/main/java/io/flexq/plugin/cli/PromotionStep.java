@@ -119,7 +119,7 @@ final class PromotionStep {
             return new Planned.Impossible(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
         CalibrationText text = cal.textOrDefault();
-        int ctx = Math.min(cal.ctx(), source.metadata().getInt("llama.context_length", cal.ctx()));
+        int ctx = QuantizePipeline.windowLength(source, cal.ctx());
         List<int[]> windows = SensitivityAnalysis.windows(t.encodeWithBos(text.content(), false), cal.windows(), ctx, t.bos());
         if (windows.isEmpty() || windows.getFirst().length < 2) {
             return new Planned.Impossible("--calib " + text.origin() + ": the text is too short to measure the promotions on");

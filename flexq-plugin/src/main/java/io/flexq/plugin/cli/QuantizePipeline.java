@@ -113,6 +113,11 @@ final class QuantizePipeline {
         return new Weights(layers, h, false);
     }
 
+    /** Tokens per calibration window: the requested length, at most the model's context. */
+    static int windowLength(ModelFile source, int requested) {
+        return Math.min(requested, source.metadata().getInt("llama.context_length", requested));
+    }
+
     /** GPTQ weights for the linears and, when the head is FQ6, for the head (against the final norm's output). */
     static Weights quantizeGptq(ModelFile source, boolean clip, Tokenizer tok, CalibrationText calibText, GptqSettings settings, HeadFormat head,
                                 Console console) throws IOException {
@@ -130,7 +135,7 @@ final class QuantizePipeline {
             throw new CliException(source.path() + ": the vocabulary has no BOS token to start calibration windows with");
         }
         int[] tokens = tok.encodeWithBos(calibText.content(), false);
-        int ctx = Math.min(settings.ctx(), source.metadata().getInt("llama.context_length", settings.ctx()));
+        int ctx = windowLength(source, settings.ctx());
         List<int[]> windows = SensitivityAnalysis.windows(tokens, settings.windows(), ctx, tok.bos());
         if (windows.isEmpty() || windows.getFirst().length < 2) {
             throw new CliException("--calib " + calibText.origin() + ": the text is too short to calibrate GPTQ on (" + tokens.length + " tokens)");
