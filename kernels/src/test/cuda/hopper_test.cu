@@ -152,9 +152,9 @@ struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, 
           HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, \
           HpCfg<WGR, WGC, BN, ST, MINB>::LAUNCH_REGS, EX},
 // the smem-unpack (`_su`) kernels: hopper.cu's FLEXQ_WS_CONFIGS, same entry-point signature, one block per SM
-#define HT_SVAR(n, WGR, BN, ST, UL, PR, EX, DB) \
-    WgVar{#n, n, n##_p, n##_f16, HsCfg<WGR, BN, ST, UL, PR>::ROWS, HsCfg<WGR, BN, ST, UL, PR>::TOKS, \
-          HsCfg<WGR, BN, ST, UL, PR>::THREADS, HsCfg<WGR, BN, ST, UL, PR>::SMEM, 1, HsCfg<WGR, BN, ST, UL, PR>::LAUNCH_REGS, EX},
+#define HT_SVAR(n, WGR, BN, ST, UL, PR, PK, EX, DB) \
+    WgVar{#n, n, n##_p, n##_f16, HsCfg<WGR, BN, ST, UL, PR, PK>::ROWS, HsCfg<WGR, BN, ST, UL, PR, PK>::TOKS, \
+          HsCfg<WGR, BN, ST, UL, PR, PK>::THREADS, HsCfg<WGR, BN, ST, UL, PR, PK>::SMEM, 1, HsCfg<WGR, BN, ST, UL, PR, PK>::LAUNCH_REGS, EX},
 static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR) FLEXQ_WS_CONFIGS(HT_SVAR)}; }
 static void set_smem(const void *fn, int smem) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); }
 // setmaxnreg's register accounting assumes the kernel launches with exactly HpCfg::LAUNCH_REGS registers per thread;

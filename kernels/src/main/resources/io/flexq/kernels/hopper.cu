@@ -552,11 +552,12 @@ FLEXQ_WG_CONFIGS(HP_DEF)
 // (ST - 3 for the double-buffered ones, which hold two stages). The packed area of a stage is overwritten only
 // after empty, i.e. after every producer thread's unpack reads of it (they arrived on full before the consumers
 // could release it).
-template <int WGR, int BN, int ST, int UL, int PRODREGS> struct HsCfg {
+template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG> struct HsCfg {
     static constexpr int ROWS = 64 * WGR, TOKS = BN, TILES = ROWS / 16, NCONS = WGR;
     static constexpr int THREADS = (NCONS + 1) * 128;
-    static constexpr int OFF_A = 0, OFF_W8 = TOKS * 128, OFF_WP = OFF_W8 + ROWS * 128, OFF_SW = OFF_WP + ROWS * 96,
-                         OFF_SA = OFF_SW + ROWS * 2;
+    static constexpr int OFF_A = 0, OFF_W8 = TOKS * 128, OFF_WP = OFF_W8 + ROWS * 128,
+                         OFF_SW = OFF_WP + (PKREG ? 0 : ROWS * 96), OFF_SA = OFF_SW + ROWS * 2;
+    static constexpr int TPW = TILES / 4;  // weight tiles each producer warp unpacks per group
     static constexpr int STAGE = (OFF_SA + TOKS * 4 + 1023) / 1024 * 1024;
     static constexpr int SMEM = ST * STAGE + 1024;
     static constexpr int LAUNCH_REGS = (65536 / THREADS) / 8 * 8 > 255 ? 255 : (65536 / THREADS) / 8 * 8;
@@ -567,6 +568,7 @@ template <int WGR, int BN, int ST, int UL, int PRODREGS> struct HsCfg {
     static_assert(UL >= 1 && UL <= ST - 2, "unpack lag");
     static_assert(SMEM <= 227 * 1024, "shared memory of one sm_90 block");
     static_assert(128 * PROD_REGS + 128 * NCONS * CONS_REGS <= LAUNCH_REGS * THREADS, "setmaxnreg pool");
+    static_assert(TILES % 4 == 0, "whole tiles per producer warp");
 };
 
 __device__ __forceinline__ void hs_st32(u32 smem, u32 v) { asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(smem), "r"(v) : "memory"); }
@@ -596,11 +598,10 @@ __device__ __forceinline__ void hs_wgmma_ss_n16(int (&d)[8], u64 adesc, u64 bdes
         : "memory");
 }
 
-// One warp unpacks 16-row WG tile tl (1536 packed bytes at src) into rows 16 tl .. 16 tl + 15 of the int8 tile at
-// dst (layout above). Also used by the probe.
-__device__ __forceinline__ void hs_unpack_tile(u32 src, u32 dst, int tl, int lane) {
+// One warp unpacks 16-row WG tile tl into rows 16 tl .. 16 tl + 15 of the int8 tile at dst (layout above): w holds
+// the lane's 12 words of the tile (words 0-3 at tile byte lane * 16, 4-7 at 512 + lane * 16, 8-11 at 1024 + lane * 16).
+__device__ __forceinline__ void hs_unpack_words(const uint4 &q0, const uint4 &q1, const uint4 &q2, u32 dst, int tl, int lane) {
     const int gid = lane >> 2, tig = lane & 3;
-    const uint4 q0 = hs_ld128(src + lane * 16), q1 = hs_ld128(src + 512 + lane * 16), q2 = hs_ld128(src + 1024 + lane * 16);
     const u32 w[12] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w};
     const u32 row0 = dst + (u32)(16 * tl + gid) * 128u + (u32)tig * 4u, row1 = row0 + 8 * 128;
 #pragma unroll
@@ -613,13 +614,17 @@ __device__ __forceinline__ void hs_unpack_tile(u32 src, u32 dst, int tl, int lan
         hs_st32(row1 + c1, ((s0 & 0x03030303u) << 2) | ((s1 & 0x03030303u) << 4) | ((s2 & 0x03030303u) << 6));  // T3
     }
 }
+// The same from the packed tile in shared memory (1536 bytes at src). Also used by the probe.
+__device__ __forceinline__ void hs_unpack_tile(u32 src, u32 dst, int tl, int lane) {
+    hs_unpack_words(hs_ld128(src + lane * 16), hs_ld128(src + 512 + lane * 16), hs_ld128(src + 1024 + lane * 16), dst, tl, lane);
+}
 
-template <int WGR, int BN, int ST, int UL, int PRODREGS, bool EXACT, bool DB, bool WITHP, typename OutT>
+template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG, bool EXACT, bool DB, bool WITHP, typename OutT>
 __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
 #if FLEXQ_HOPPER
-    typedef HsCfg<WGR, BN, ST, UL, PRODREGS> C;
+    typedef HsCfg<WGR, BN, ST, UL, PRODREGS, PKREG> C;
     static_assert(BN == 128, "the consumers' wgmma wrapper is m64n128");
     __shared__ __align__(8) u64 bars[3 * ST];  // full[0..ST), empty[0..ST), pfull[0..ST)
     extern __shared__ uint4 hp_dsm[];
@@ -634,7 +639,7 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
         for (int s = 0; s < ST; ++s) {
             hp_bar_init(full0 + 8 * s, 128);
             hp_bar_init(empty0 + 8 * s, 128 * C::NCONS);
-            hp_bar_init(pfull0 + 8 * s, 1);
+            if (!PKREG) hp_bar_init(pfull0 + 8 * s, 1);
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
     }
@@ -655,6 +660,12 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
             hp_bar_wait(pfull0 + 8 * s, (u / ST) & 1);
 #pragma unroll
             for (int tl = pwarp; tl < C::TILES; tl += 4) hs_unpack_tile(sb + C::OFF_WP + tl * 1536, sb + C::OFF_W8, tl, lane);
+        };
+        uint4 cur[C::TPW][3], nxt[C::TPW][3];  // PKREG only
+        auto unpack_regs = [&](int u) {
+            const u32 sb = sbase + (u % ST) * C::STAGE;
+#pragma unroll
+            for (int i = 0; i < C::TPW; ++i) hs_unpack_words(cur[i][0], cur[i][1], cur[i][2], sb + C::OFF_W8, pwarp + 4 * i, lane);
         };
         auto publish = [&](int u) {
             hp_fence_async_smem();  // this thread's st.shared and completed cp.async writes -> visible to wgmma
@@ -679,6 +690,8 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
             const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
             const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
             const uint4 *wsrc = wt + (long long)rt0 * G * 96;
+            // PKREG: this warp's tiles pwarp + 4 i, this lane's three 16-byte words of each (flexq_repack_wg order)
+            const uint4 *wlane = wt + ((long long)(rt0 + pwarp) * G) * 96 + lane;
             for (int g = 0; g < G; ++g, ++it) {
                 const int s = it % ST;
                 if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
@@ -691,22 +704,37 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                 if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
                 if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
                 hp_cp_commit();
-                if (ptid == 0) {
+                if (PKREG) {
+                    // registers, one group deep: load group it's packed words, unpack group it - 1's (loaded one
+                    // iteration ago) into its stage; tiles past N keep stale values (their rows are never stored)
+#pragma unroll
+                    for (int i = 0; i < C::TPW; ++i)
+                        if (rt0 + pwarp + 4 * i < Rt) {
+                            const uint4 *src = wlane + ((long long)4 * i * G + g) * 96;
+                            nxt[i][0] = __ldg(src);
+                            nxt[i][1] = __ldg(src + 32);
+                            nxt[i][2] = __ldg(src + 64);
+                        }
+                    if (it >= 1) unpack_regs(it - 1);
+#pragma unroll
+                    for (int i = 0; i < C::TPW; ++i) { cur[i][0] = nxt[i][0]; cur[i][1] = nxt[i][1]; cur[i][2] = nxt[i][2]; }
+                } else if (ptid == 0) {
                     // expect_tx is part of the arrival, before any copy can complete its bytes
                     hs_bar_arrive_tx(pfull0 + 8 * s, 1536u * (u32)ntl);
                     for (int i = 0; i < ntl; ++i)
                         hp_bulk_g2s(sb + C::OFF_WP + i * 1536, wsrc + ((long long)i * G + g) * 96, 1536u, pfull0 + 8 * s);
                 }
                 if (it >= UL) {
-                    unpack(it - UL);
+                    if (!PKREG) unpack(it - UL);
                     hp_cp_wait<UL>();
                     publish(it - UL);
                 }
             }
         }
+        if (PKREG && it >= 1) unpack_regs(it - 1);
         hp_cp_wait<0>();
         for (int u = it - UL < 0 ? 0 : it - UL; u < it; ++u) {
-            unpack(u);
+            if (!PKREG) unpack(u);
             publish(u);
         }
         return;
@@ -825,19 +853,22 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
 // HsCfg::THREADS threads and HsCfg::SMEM bytes of dynamic shared memory; same arguments and weight layout (WG
 // tiles, flexq_repack_wg) as the kernels above; FMA epilogue unless EXACT. The list is FLEXQ_WS_CONFIGS (a
 // separate list: KernelSpec.WG mirrors FLEXQ_WG_CONFIGS only; no Java caller uses these yet).
-#define HS_DEF_ONE(name, WGR, BN, ST, UL, PR, EXACT, DB, WITHP, OUT) \
+#define HS_DEF_ONE(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, WITHP, OUT) \
     extern "C" __global__ void __launch_bounds__((WGR + 1) * 128, 1) name(GEMM_ARGS_T(OUT)) { \
-        hs_gemm_body<WGR, BN, ST, UL, PR, EXACT, DB, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
-#define HS_DEF(name, WGR, BN, ST, UL, PR, EXACT, DB) \
-    HS_DEF_ONE(name, WGR, BN, ST, UL, PR, EXACT, DB, false, float) \
-    HS_DEF_ONE(name##_p, WGR, BN, ST, UL, PR, EXACT, DB, true, float) \
-    HS_DEF_ONE(name##_f16, WGR, BN, ST, UL, PR, EXACT, DB, false, OutF16) \
-    HS_DEF_ONE(name##_bf16, WGR, BN, ST, UL, PR, EXACT, DB, false, OutBf16)
+        hs_gemm_body<WGR, BN, ST, UL, PR, PKREG, EXACT, DB, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+#define HS_DEF(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB) \
+    HS_DEF_ONE(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, float) \
+    HS_DEF_ONE(name##_p, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, true, float) \
+    HS_DEF_ONE(name##_f16, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, OutF16) \
+    HS_DEF_ONE(name##_bf16, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, OutBf16)
 
-// (name, WGR, BN, STAGES, unpack lag UL, producer registers, exact epilogue, double-buffered accumulators)
+// (name, WGR, BN, STAGES, lag UL, producer registers, packed weights by registers (`_sur`), exact epilogue,
+//  double-buffered accumulators)
 #define FLEXQ_WS_CONFIGS(S) \
-    S(flexq_wg_128x128_su, 2, 128, 5, 3, 56, false, false) \
-    S(flexq_wg_128x128_su_s4, 2, 128, 4, 2, 56, false, false) \
-    S(flexq_wg_128x128_su_db, 2, 128, 5, 2, 56, false, true) \
-    S(flexq_wg_192x128_su, 3, 128, 3, 1, 56, false, false)
+    S(flexq_wg_128x128_su, 2, 128, 5, 3, 56, false, false, false) \
+    S(flexq_wg_128x128_su_s4, 2, 128, 4, 2, 56, false, false, false) \
+    S(flexq_wg_128x128_su_db, 2, 128, 5, 2, 56, false, false, true) \
+    S(flexq_wg_192x128_su, 3, 128, 3, 1, 56, false, false, false) \
+    S(flexq_wg_128x128_sur, 2, 128, 6, 3, 88, true, false, false) \
+    S(flexq_wg_128x128_sur_db, 2, 128, 6, 3, 72, true, false, true)
 FLEXQ_WS_CONFIGS(HS_DEF)
