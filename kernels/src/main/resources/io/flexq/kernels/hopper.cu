@@ -552,6 +552,12 @@ FLEXQ_WG_CONFIGS(HP_DEF)
 // (ST - 3 for the double-buffered ones, which hold two stages). The packed area of a stage is overwritten only
 // after empty, i.e. after every producer thread's unpack reads of it (they arrived on full before the consumers
 // could release it).
+// `_sur` (PKREG): the packed tiles come by ld.global into the producer's registers instead (warp pwarp loads its
+// tiles' words for group it and unpacks group it - 1's, loaded one iteration earlier; no pfull barriers, no packed
+// area, so more stages fit). Why both: shared memory moves 128 bytes a clock per SM, and at m64n128k32 the wgmma
+// operand reads alone take about 96 (A 2 KB + B 4 KB per 64-clock wgmma); per group of a 128 x 128 tile the bulk
+// path adds 12 KB packed write + 12 KB read to the 16 KB activation and 16 KB int8 writes. Which wins is for the
+// GPU run to say.
 template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG> struct HsCfg {
     static constexpr int ROWS = 64 * WGR, TOKS = BN, TILES = ROWS / 16, NCONS = WGR;
     static constexpr int THREADS = (NCONS + 1) * 128;
@@ -651,9 +657,10 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
         const int ptid = tid - 128 * C::NCONS, pwarp = ptid >> 5, lane = tid & 31;
         constexpr int CH_A = C::TOKS * 8, CH_SW = C::TILES * 2, CH_SA = C::TOKS / 4, UA = CH_A / 128;
         static_assert(CH_A % 128 == 0 && UA <= 32 && CH_SW <= 128 && CH_SA <= 128, "copy plan");
-        // finish(u): the producer's part of group u (block count): unpack its weight tiles (warp pwarp takes tiles
-        // pwarp, pwarp + 4, ..), then publish the stage to the consumers. The caller has made this thread's cp.async
-        // copies of group u complete.
+        // unpack(u) (bulk path): wait for group u's packed tiles, unpack them (warp pwarp takes tiles pwarp,
+        // pwarp + 4, ..) into the stage's int8 tile. unpack_regs(u) (PKREG): the same from the words in cur.
+        // publish(u): after the caller has made this thread's cp.async copies of group u complete, hand the stage to
+        // the consumers.
         auto unpack = [&](int u) {
             const int s = u % ST;
             const u32 sb = sbase + s * C::STAGE;
@@ -706,7 +713,7 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                 hp_cp_commit();
                 if (PKREG) {
                     // registers, one group deep: load group it's packed words, unpack group it - 1's (loaded one
-                    // iteration ago) into its stage; tiles past N keep stale values (their rows are never stored)
+                    // iteration ago) into its stage; tiles past N are zeros (their rows are never stored)
 #pragma unroll
                     for (int i = 0; i < C::TPW; ++i)
                         if (rt0 + pwarp + 4 * i < Rt) {
@@ -714,6 +721,8 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                             nxt[i][0] = __ldg(src);
                             nxt[i][1] = __ldg(src + 32);
                             nxt[i][2] = __ldg(src + 64);
+                        } else {
+                            nxt[i][0] = nxt[i][1] = nxt[i][2] = make_uint4(0, 0, 0, 0);
                         }
                     if (it >= 1) unpack_regs(it - 1);
 #pragma unroll
