@@ -698,7 +698,7 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
             const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
             const uint4 *wsrc = wt + (long long)rt0 * G * 96;
             // PKREG: this warp's tiles pwarp + 4 i, this lane's three 16-byte words of each (flexq_repack_wg order)
-            const uint4 *wlane = wt + ((long long)(rt0 + pwarp) * G) * 96 + lane;
+            const uint4 *wlane = wt + lane;
             for (int g = 0; g < G; ++g, ++it) {
                 const int s = it % ST;
                 if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
@@ -713,17 +713,14 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                 hp_cp_commit();
                 if (PKREG) {
                     // registers, one group deep: load group it's packed words, unpack group it - 1's (loaded one
-                    // iteration ago) into its stage; tiles past N are zeros (their rows are never stored)
+                    // iteration ago) into its stage; a tile past N loads the last tile's words instead (its rows are never stored)
 #pragma unroll
-                    for (int i = 0; i < C::TPW; ++i)
-                        if (rt0 + pwarp + 4 * i < Rt) {
-                            const uint4 *src = wlane + ((long long)4 * i * G + g) * 96;
-                            nxt[i][0] = __ldg(src);
-                            nxt[i][1] = __ldg(src + 32);
-                            nxt[i][2] = __ldg(src + 64);
-                        } else {
-                            nxt[i][0] = nxt[i][1] = nxt[i][2] = make_uint4(0, 0, 0, 0);
-                        }
+                    for (int i = 0; i < C::TPW; ++i) {
+                        const uint4 *src = wlane + ((long long)min(rt0 + pwarp + 4 * i, Rt - 1) * G + g) * 96;
+                        nxt[i][0] = __ldg(src);
+                        nxt[i][1] = __ldg(src + 32);
+                        nxt[i][2] = __ldg(src + 64);
+                    }
                     if (it >= 1) unpack_regs(it - 1);
 #pragma unroll
                     for (int i = 0; i < C::TPW; ++i) { cur[i][0] = nxt[i][0]; cur[i][1] = nxt[i][1]; cur[i][2] = nxt[i][2]; }
@@ -878,6 +875,6 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
     S(flexq_wg_128x128_su_s4, 2, 128, 4, 2, 56, false, false, false) \
     S(flexq_wg_128x128_su_db, 2, 128, 5, 2, 56, false, false, true) \
     S(flexq_wg_192x128_su, 3, 128, 3, 1, 56, false, false, false) \
-    S(flexq_wg_128x128_sur, 2, 128, 6, 3, 88, true, false, false) \
+    S(flexq_wg_128x128_sur, 2, 128, 6, 3, 96, true, false, false) \
     S(flexq_wg_128x128_sur_db, 2, 128, 6, 3, 72, true, false, true)
 FLEXQ_WS_CONFIGS(HS_DEF)
