@@ -91,34 +91,41 @@ timeout 20 "$B" probe > "$OUT/probe.log" 2>&1; echo "   probe (one wgmma per k-s
 grep -E "PROBE|CUDA-ERROR" "$OUT/probe.log" | sed 's/^/      /' 
 CONFIGS=${CONFIGS:-$("$B" list)}
 PASSED=""
-# all configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,
-# timeout), the configs are rerun one process each, so the failing one is named and the others still count
-timeout ${T_TEST_ALL:-90} "$B" test $CONFIGS > "$OUT/test-all.log" 2>&1
-rc=$?
-echo "   joint run rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)') ($(el) s)"
-if [ $rc -le 1 ]; then
-  for c in $CONFIGS; do
-    line=$(grep "^TEST $c:" "$OUT/test-all.log" | tail -1)
-    echo "   $line"
-    grep -E "^  $c +A.*(FAIL|NO)" "$OUT/test-all.log" | head -2 | cut -c1-300 | sed 's/^ */      /'
-    grep -E "^  $c +A" "$OUT/test-all.log" | grep -o "max err/bound [0-9.]*" | sort -k3 -n | tail -1 | sed 's/^/      worst /'
-    echo "$line" | grep -q " 0 failed" && PASSED="$PASSED $c"
-  done
-else
-  grep -E "CUDA-ERROR" "$OUT/test-all.log" | head -2 | sed 's/^/      /'
-  HUNG=0
-  for c in $CONFIGS; do
-    if [ $HUNG -ge 2 ] || [ "$(el)" -gt 200 ]; then echo "   TEST $c: skipped (two configs hung, or past 200 s)"; continue; fi
-    timeout ${T_TEST:-25} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
-    rc=$?
-    [ $rc -eq 124 ] && HUNG=$((HUNG + 1))
-    line=$(grep "^TEST " "$OUT/test-$c.log" | tail -1)
-    [ -z "$line" ] && line="TEST $c: no summary (rc=$rc$([ $rc -eq 124 ] && echo ', TIMEOUT: hang?'))"
-    echo "   $line ($(el) s)"
-    grep -E "FAIL|CUDA-ERROR" "$OUT/test-$c.log" | head -3 | cut -c1-260 | sed 's/^/      /'
-    [ $rc -eq 0 ] && PASSED="$PASSED $c"
-  done
-fi
+# one set of configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,
+# timeout), the set's configs are rerun one process each, so the failing one is named and the others still count.
+# Two sets: the `_su` smem-unpack configs, then the others, so a fault in one set costs the other nothing.
+test_set() {  # $1: label, rest: configs
+  local tag=$1; shift
+  [ $# -eq 0 ] && return
+  timeout ${T_TEST_ALL:-90} "$B" test "$@" > "$OUT/test-all-$tag.log" 2>&1
+  local rc=$?
+  echo "   joint run [$tag] rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)') ($(el) s)"
+  if [ $rc -le 1 ]; then
+    for c in "$@"; do
+      line=$(grep "^TEST $c:" "$OUT/test-all-$tag.log" | tail -1)
+      echo "   $line"
+      grep -E "^  $c +A.*(FAIL|NO)" "$OUT/test-all-$tag.log" | head -2 | cut -c1-300 | sed 's/^ */      /'
+      grep -E "^  $c +A" "$OUT/test-all-$tag.log" | grep -o "max err/bound [0-9.]*" | sort -k3 -n | tail -1 | sed 's/^/      worst /'
+      echo "$line" | grep -q " 0 failed" && PASSED="$PASSED $c"
+    done
+  else
+    grep -E "CUDA-ERROR" "$OUT/test-all-$tag.log" | head -2 | sed 's/^/      /'
+    local HUNG=0
+    for c in "$@"; do
+      if [ $HUNG -ge 2 ] || [ "$(el)" -gt 200 ]; then echo "   TEST $c: skipped (two configs hung, or past 200 s)"; continue; fi
+      timeout ${T_TEST:-25} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
+      rc=$?
+      [ $rc -eq 124 ] && HUNG=$((HUNG + 1))
+      line=$(grep "^TEST " "$OUT/test-$c.log" | tail -1)
+      [ -z "$line" ] && line="TEST $c: no summary (rc=$rc$([ $rc -eq 124 ] && echo ', TIMEOUT: hang?'))"
+      echo "   $line ($(el) s)"
+      grep -E "FAIL|CUDA-ERROR" "$OUT/test-$c.log" | head -3 | cut -c1-260 | sed 's/^/      /'
+      [ $rc -eq 0 ] && PASSED="$PASSED $c"
+    done
+  fi
+}
+test_set su $(for c in $CONFIGS; do case $c in *_su*) echo "$c";; esac; done)
+test_set other $(for c in $CONFIGS; do case $c in *_su*) ;; *) echo "$c";; esac; done)
 wait $NVRTC_JOBS 2>/dev/null
 echo "   NVRTC sm_90a: $(grep -E '^NVRTC' "$OUT/nvrtc90.log" | tr '\n' ' ') $(tail -1 "$OUT/nvrtc90.log")"
 grep -E "missing|error" "$OUT/nvrtc90.log" | head -10 | sed 's/^/      /'
