@@ -668,11 +668,22 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
 #pragma unroll
             for (int tl = pwarp; tl < C::TILES; tl += 4) hs_unpack_tile(sb + C::OFF_WP + tl * 1536, sb + C::OFF_W8, tl, lane);
         };
-        uint4 cur[C::TPW][3], nxt[C::TPW][3];  // PKREG only
-        auto unpack_regs = [&](int u) {
+        // PKREG: two register sets, group u's words in set u & 1 (set by static index in both branches below, so
+        // no register copy waits for a load in flight: a load's first use is the unpack one iteration later)
+        uint4 wa[C::TPW][3], wb[C::TPW][3];
+        auto load_regs = [&](uint4 (&w)[C::TPW][3], const uint4 *wlane, int rt0, int g) {
+#pragma unroll
+            for (int i = 0; i < C::TPW; ++i) {
+                const uint4 *src = wlane + ((long long)min(rt0 + pwarp + 4 * i, Rt - 1) * G + g) * 96;
+                w[i][0] = __ldg(src);
+                w[i][1] = __ldg(src + 32);
+                w[i][2] = __ldg(src + 64);
+            }
+        };
+        auto unpack_regs = [&](const uint4 (&w)[C::TPW][3], int u) {
             const u32 sb = sbase + (u % ST) * C::STAGE;
 #pragma unroll
-            for (int i = 0; i < C::TPW; ++i) hs_unpack_words(cur[i][0], cur[i][1], cur[i][2], sb + C::OFF_W8, pwarp + 4 * i, lane);
+            for (int i = 0; i < C::TPW; ++i) hs_unpack_words(w[i][0], w[i][1], w[i][2], sb + C::OFF_W8, pwarp + 4 * i, lane);
         };
         auto publish = [&](int u) {
             hp_fence_async_smem();  // this thread's st.shared and completed cp.async writes -> visible to wgmma
@@ -713,17 +724,15 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                 hp_cp_commit();
                 if (PKREG) {
                     // registers, one group deep: load group it's packed words, unpack group it - 1's (loaded one
-                    // iteration ago) into its stage; a tile past N loads the last tile's words instead (its rows are never stored)
-#pragma unroll
-                    for (int i = 0; i < C::TPW; ++i) {
-                        const uint4 *src = wlane + ((long long)min(rt0 + pwarp + 4 * i, Rt - 1) * G + g) * 96;
-                        nxt[i][0] = __ldg(src);
-                        nxt[i][1] = __ldg(src + 32);
-                        nxt[i][2] = __ldg(src + 64);
+                    // iteration ago) into its stage; a tile past N loads the last tile's words instead (its rows
+                    // are never stored)
+                    if (it & 1) {
+                        load_regs(wb, wlane, rt0, g);
+                        unpack_regs(wa, it - 1);
+                    } else {
+                        load_regs(wa, wlane, rt0, g);
+                        if (it >= 1) unpack_regs(wb, it - 1);
                     }
-                    if (it >= 1) unpack_regs(it - 1);
-#pragma unroll
-                    for (int i = 0; i < C::TPW; ++i) { cur[i][0] = nxt[i][0]; cur[i][1] = nxt[i][1]; cur[i][2] = nxt[i][2]; }
                 } else if (ptid == 0) {
                     // expect_tx is part of the arrival, before any copy can complete its bytes
                     hs_bar_arrive_tx(pfull0 + 8 * s, 1536u * (u32)ntl);
@@ -737,7 +746,10 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
                 }
             }
         }
-        if (PKREG && it >= 1) unpack_regs(it - 1);
+        if (PKREG && it >= 1) {
+            if (it & 1) unpack_regs(wa, it - 1);
+            else unpack_regs(wb, it - 1);
+        }
         hp_cp_wait<0>();
         for (int u = it - UL < 0 ? 0 : it - UL; u < it; ++u) {
             if (!PKREG) unpack(u);
