@@ -519,7 +519,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
         const std::vector<uint32_t> rec = a.a8.get();
         const std::vector<float> sad = a.sa.get();
         for (auto &v : ovs) {
-            if (getenv("HOPPER_NO_OLD") && *getenv("HOPPER_NO_OLD")) break;  // the script's second bench process (the `_su` configs) skips them
+            if (getenv("HOPPER_NO_OLD") && *getenv("HOPPER_NO_OLD")) break;  // hopper-check.sh sets it for its `_su` bench process; the other one times them
             if (!v.gemm && M > 64) continue;
             if (v.gemm && M < 32 && v.toks > 32) continue;
             int gps = G;
