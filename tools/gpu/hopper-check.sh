@@ -9,7 +9,7 @@
 #      (host) and the probes (one wgmma per k-step: register A, then smem A as the `_su` kernels) first
 #   5. benchmark of the configurations that passed, vs cuBLAS FP16 / INT8 and the flexq.cu INT8-MMA kernels; per
 #      shape two processes (the `_su` smem-unpack configs, then the others), so a fault in one set keeps the other's rows
-#   6. (time permitting) ncu figures of the wgmma 128x128 `_su` kernel and the wgmma 128x128 kernel
+#   6. (time permitting) ncu figures of the wgmma 128x128 `_sur`, `_su` and register-A kernels
 # Env: OUT (logs, CSV, tables; small), WORK (build products, default /tmp/hopper-build), CONFIGS (default: all), SHAPES
 # (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1, T_TEST_ALL / T_TEST / T_BENCH (per-process limits, s).
 # ~5 minutes in all with every shape; SHAPES="8B-gateup 70B-gateup" for the gate.
@@ -158,7 +158,7 @@ if [ -n "$PASSED" ]; then
 fi
 
 echo "== 6. ncu ($(el) s)"
-NCU_K=$(for k in flexq_wg_128x128_su flexq_wg_128x128; do echo "$PASSED" | grep -qw $k && echo -n "$k "; done)
+NCU_K=$(for k in flexq_wg_128x128_sur flexq_wg_128x128_su flexq_wg_128x128; do echo "$PASSED" | grep -qw $k && echo -n "$k "; done)
 if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 250 ] && [ -n "$NCU_K" ]; then
   # tensor-pipe metric names differ between ncu versions: take the ones this ncu knows for GH100
   TM=$(ncu --query-metrics --chip gh100 2>/dev/null | awk '{print $1}' \
@@ -166,6 +166,7 @@ if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 250 ] && 
        | sed -E 's/_cycles_active$/_cycles_active.avg.pct_of_peak_sustained_active/; s/^(sm__inst_executed_pipe_tensor[a-z_]*)$/\1.sum/' \
        | tr '\n' ',' | sed 's/,$//')
   for k in $NCU_K; do
+    [ "$(el)" -gt 270 ] && { echo "   $k: skipped (past 270 s)"; continue; }
     timeout 25 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed${TM:+,$TM} \
       -k "regex:^$k\$" -c 1 "$B" one $k 4096 28672 4096 > "$OUT/ncu-$k.log" 2>&1
     echo "   $k (M=4096 N=28672 K=4096): rc=$?"
