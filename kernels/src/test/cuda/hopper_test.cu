@@ -157,6 +157,19 @@ struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, 
           HsCfg<WGR, BN, ST, UL, PR, PK>::THREADS, HsCfg<WGR, BN, ST, UL, PR, PK>::SMEM, 1, HsCfg<WGR, BN, ST, UL, PR, PK>::LAUNCH_REGS, EX},
 static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR) FLEXQ_WS_CONFIGS(HT_SVAR)}; }
 static void set_smem(const void *fn, int smem) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); }
+// the same for a wgmma config and its twins, reported instead of fatal (a config over the device's shared-memory limit
+// is left out; the others still run)
+static bool smem_ok(const WgVar &v) {
+    for (const void *f : {(const void *)v.fn, (const void *)v.fnP, (const void *)v.fnH}) {
+        cudaError_t e = cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem);
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            printf("  %-22s SMEM %d bytes refused (%s): not launched\n", v.name, v.smem, cudaGetErrorString(e));
+            return false;
+        }
+    }
+    return true;
+}
 // setmaxnreg's register accounting assumes the kernel launches with exactly HpCfg::LAUNCH_REGS registers per thread;
 // with fewer the consumers' setmaxnreg.inc would wait forever, so such a build is reported and not launched.
 static bool regs_ok(const WgVar &v) {
@@ -297,17 +310,18 @@ static void host_weights(uint64_t seed, int N, int K, int G, std::vector<int8_t>
 // config), then one "TEST <config>: N passed, N failed" line per config.
 static int run_test(const std::vector<std::string> &cfgs) {
     std::vector<WgVar> sel;
+    int refused = 0;
     for (auto &c : cfgs) {
         bool found = false;
         for (auto &v : wg_variants())
             if (c == v.name) {
                 found = true;
-                if (regs_ok(v)) sel.push_back(v);
-                else printf("TEST %s: 0 passed, 1 failed (REGS MISMATCH, not launched)\n", v.name);
+                if (!regs_ok(v)) { printf("TEST %s: 0 passed, 1 failed (REGS MISMATCH, not launched)\n", v.name); ++refused; }
+                else if (!smem_ok(v)) { printf("TEST %s: 0 passed, 1 failed (SMEM REFUSED, not launched)\n", v.name); ++refused; }
+                else sel.push_back(v);
             }
         if (!found) { printf("unknown config %s\n", c.c_str()); return 2; }
     }
-    for (auto &v : sel) { set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem); }
     std::vector<int> fails(sel.size(), 0), passes(sel.size(), 0);
     CK(cudaDeviceGetAttribute(&g_sms, cudaDevAttrMultiProcessorCount, 0));
     struct C { int M, N, K, ab; };
@@ -385,7 +399,7 @@ static int run_test(const std::vector<std::string> &cfgs) {
         }
         ++seed;
     }
-    int anyFail = 0;
+    int anyFail = refused != 0;  // a config not launched (registers, shared memory) fails too
     for (size_t vi = 0; vi < sel.size(); ++vi) {
         printf("TEST %s: %d passed, %d failed\n", sel[vi].name, passes[vi], fails[vi]);
         anyFail |= fails[vi] != 0;
@@ -464,7 +478,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
     g_sms = prop.multiProcessorCount;
     std::vector<WgVar> wvs;
     for (auto &v : wg_variants())
-        for (auto &c : cfgs) if (c == v.name && regs_ok(v)) { wvs.push_back(v); set_smem((const void *)v.fn, v.smem); }
+        for (auto &c : cfgs) if (c == v.name && regs_ok(v) && smem_ok(v)) wvs.push_back(v);
     auto ovs = old_variants();
     for (auto &v : ovs) if (v.gemm) set_smem((const void *)v.fn, v.smem);
     const uint64_t wseed = 77;
