@@ -5,10 +5,14 @@
 #   1. build kernels/src/test/cuda/hopper_test.cu (compile errors are printed); ptxas register/spill lines
 #   2. SASS: wgmma (GMMA) instruction count per kernel (cuobjdump), proof the wgmma path is what runs
 #   3. NVRTC builds of the Java program (flexq.cu + decoder.cu + hopper.cu) for sm_90a (module load + names) and sm_80
-#   4. exactness of every configuration (one process; rerun one per process if that run dies)
-#   5. benchmark of the configurations that passed, vs cuBLAS FP16 / INT8 and the flexq.cu INT8-MMA kernels
-#   6. (time permitting) ncu figures of the flexq.cu 128x128 kernel and the wgmma 128x128 kernel
-# Env: OUT (logs, CSV, tables; small), WORK (build products, default /tmp/hopper-build), CONFIGS (default: all), SHAPES (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1.
+#   4. exactness of every configuration (one process; rerun one per process if that run dies); the layout models
+#      (host) and the probes (one wgmma per k-step: register A, then smem A as the `_su` kernels) first
+#   5. benchmark of the configurations that passed, vs cuBLAS FP16 / INT8 and the flexq.cu INT8-MMA kernels; per
+#      shape two processes (the `_su` smem-unpack configs, then the others), so a fault in one set keeps the other's rows
+#   6. (time permitting) ncu figures of the wgmma 128x128 `_sur`, `_su` and register-A kernels
+# Env: OUT (logs, CSV, tables; small), WORK (build products, default /tmp/hopper-build), CONFIGS (default: all), SHAPES
+# (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1, T_TEST_ALL / T_TEST / T_BENCH (per-process limits, s).
+# ~5 minutes in all with every shape; SHAPES="8B-gateup 70B-gateup" for the issue's gate.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/hopper-out}; mkdir -p "$OUT"
@@ -87,34 +91,41 @@ timeout 20 "$B" probe > "$OUT/probe.log" 2>&1; echo "   probe (one wgmma per k-s
 grep -E "PROBE|CUDA-ERROR" "$OUT/probe.log" | sed 's/^/      /' 
 CONFIGS=${CONFIGS:-$("$B" list)}
 PASSED=""
-# all configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,
-# timeout), the configs are rerun one process each, so the failing one is named and the others still count
-timeout ${T_TEST_ALL:-60} "$B" test $CONFIGS > "$OUT/test-all.log" 2>&1
-rc=$?
-echo "   joint run rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)') ($(el) s)"
-if [ $rc -le 1 ]; then
-  for c in $CONFIGS; do
-    line=$(grep "^TEST $c:" "$OUT/test-all.log" | tail -1)
-    echo "   $line"
-    grep -E "^  $c +A.*(FAIL|NO)" "$OUT/test-all.log" | head -2 | cut -c1-300 | sed 's/^ */      /'
-    grep -E "^  $c +A" "$OUT/test-all.log" | grep -o "max err/bound [0-9.]*" | sort -k3 -n | tail -1 | sed 's/^/      worst /'
-    echo "$line" | grep -q " 0 failed" && PASSED="$PASSED $c"
-  done
-else
-  grep -E "CUDA-ERROR" "$OUT/test-all.log" | head -2 | sed 's/^/      /'
-  HUNG=0
-  for c in $CONFIGS; do
-    if [ $HUNG -ge 2 ] || [ "$(el)" -gt 170 ]; then echo "   TEST $c: skipped (two configs hung, or past 170 s)"; continue; fi
-    timeout ${T_TEST:-25} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
-    rc=$?
-    [ $rc -eq 124 ] && HUNG=$((HUNG + 1))
-    line=$(grep "^TEST " "$OUT/test-$c.log" | tail -1)
-    [ -z "$line" ] && line="TEST $c: no summary (rc=$rc$([ $rc -eq 124 ] && echo ', TIMEOUT: hang?'))"
-    echo "   $line ($(el) s)"
-    grep -E "FAIL|CUDA-ERROR" "$OUT/test-$c.log" | head -3 | cut -c1-260 | sed 's/^/      /'
-    [ $rc -eq 0 ] && PASSED="$PASSED $c"
-  done
-fi
+# one set of configs in one process (each case's reference computed once); if that run dies (fault, watchdog trap,
+# timeout), the set's configs are rerun one process each, so the failing one is named and the others still count.
+# Two sets: the `_su` smem-unpack configs, then the others, so a fault in one set costs the other nothing.
+test_set() {  # $1: label, rest: configs
+  local tag=$1; shift
+  [ $# -eq 0 ] && return
+  timeout ${T_TEST_ALL:-90} "$B" test "$@" > "$OUT/test-all-$tag.log" 2>&1
+  local rc=$?
+  echo "   joint run [$tag] rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)') ($(el) s)"
+  if [ $rc -le 1 ]; then
+    for c in "$@"; do
+      line=$(grep "^TEST $c:" "$OUT/test-all-$tag.log" | tail -1)
+      echo "   $line"
+      grep -E "^  $c +A.*(FAIL|NO)" "$OUT/test-all-$tag.log" | head -2 | cut -c1-300 | sed 's/^ */      /'
+      grep -E "^  $c +A" "$OUT/test-all-$tag.log" | grep -o "max err/bound [0-9.]*" | sort -k3 -n | tail -1 | sed 's/^/      worst /'
+      echo "$line" | grep -q " 0 failed" && PASSED="$PASSED $c"
+    done
+  else
+    grep -E "CUDA-ERROR" "$OUT/test-all-$tag.log" | head -2 | sed 's/^/      /'
+    local HUNG=0
+    for c in "$@"; do
+      if [ $HUNG -ge 2 ] || [ "$(el)" -gt 200 ]; then echo "   TEST $c: skipped (two configs hung, or past 200 s)"; continue; fi
+      timeout ${T_TEST:-25} "$B" test "$c" > "$OUT/test-$c.log" 2>&1
+      rc=$?
+      [ $rc -eq 124 ] && HUNG=$((HUNG + 1))
+      line=$(grep "^TEST " "$OUT/test-$c.log" | tail -1)
+      [ -z "$line" ] && line="TEST $c: no summary (rc=$rc$([ $rc -eq 124 ] && echo ', TIMEOUT: hang?'))"
+      echo "   $line ($(el) s)"
+      grep -E "FAIL|CUDA-ERROR" "$OUT/test-$c.log" | head -3 | cut -c1-260 | sed 's/^/      /'
+      [ $rc -eq 0 ] && PASSED="$PASSED $c"
+    done
+  fi
+}
+test_set su $(for c in $CONFIGS; do case $c in *_su*) echo "$c";; esac; done)
+test_set other $(for c in $CONFIGS; do case $c in *_su*) ;; *) echo "$c";; esac; done)
 wait $NVRTC_JOBS 2>/dev/null
 echo "   NVRTC sm_90a: $(grep -E '^NVRTC' "$OUT/nvrtc90.log" | tr '\n' ' ') $(tail -1 "$OUT/nvrtc90.log")"
 grep -E "missing|error" "$OUT/nvrtc90.log" | head -10 | sed 's/^/      /'
@@ -124,13 +135,20 @@ grep -E "error" "$OUT/nvrtc80.log" | head -10 | sed 's/^/      /'
 echo "== 5. benchmark ($(el) s): configs that passed:${PASSED:- none}"
 CSV=$OUT/bench.csv; : > "$CSV"
 if [ -n "$PASSED" ]; then
+  P_SU=$(for c in $PASSED; do case $c in *_su*) echo -n "$c ";; esac; done)
+  P_OTHER=$(for c in $PASSED; do case $c in *_su*) ;; *) echo -n "$c ";; esac; done)
   for s in ${SHAPES:-8B-o 8B-qkv 8B-gateup 8B-down 70B-gateup 70B-down}; do
-    if [ "$(el)" -gt 215 ]; then echo "   $s: skipped (past 215 s)"; continue; fi
-    timeout ${T_BENCH:-60} "$B" bench "$CSV" "$s" $PASSED > "$OUT/bench-$s.log" 2>&1
-    rc=$?
-    grep -E "^ROW" "$OUT/bench-$s.log" | sed 's/^ROW /   /'
-    [ $rc -ne 0 ] && { echo "   $s: rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)')"; grep -E "CUDA-ERROR|MISMATCH" "$OUT/bench-$s.log" | head -3; }
-    grep -q MISMATCH "$OUT/bench-$s.log" && grep MISMATCH "$OUT/bench-$s.log" | head -3 | sed 's/^/   /'
+    if [ "$(el)" -gt 240 ]; then echo "   $s: skipped (past 240 s)"; continue; fi
+    # the `_su` set first (without the flexq.cu kernels, which the second process times), then the others
+    for set in su other; do
+      if [ $set = su ]; then cf=$P_SU; log=$OUT/bench-$s-su.log; nold=1; else cf=$P_OTHER; log=$OUT/bench-$s.log; nold=; fi
+      [ -z "$cf" ] && continue
+      HOPPER_NO_OLD=$nold timeout ${T_BENCH:-60} "$B" bench "$CSV" "$s" $cf > "$log" 2>&1
+      rc=$?
+      grep -E "^ROW" "$log" | sed "s/^ROW /   [$set] /"
+      [ $rc -ne 0 ] && { echo "   $s [$set]: rc=$rc$([ $rc -eq 124 ] && echo ' (timeout)')"; grep -E "CUDA-ERROR|MISMATCH" "$log" | head -3; }
+      grep -q MISMATCH "$log" && grep MISMATCH "$log" | head -3 | sed 's/^/   /'
+    done
   done
   echo "   per-config times: $OUT/bench.csv (shape,N,K,M,kernel,us,TOPS,check,device); full lines in $OUT/bench-*.log"
   python3 "$T/hopper_tables.py" "$CSV" > "$OUT/hopper-tables.md" 2>&1 && echo "   markdown tables: $OUT/hopper-tables.md"
@@ -140,19 +158,21 @@ if [ -n "$PASSED" ]; then
 fi
 
 echo "== 6. ncu ($(el) s)"
-if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 190 ] && echo "$PASSED" | grep -qw flexq_wg_128x128; then
+NCU_K=$(for k in flexq_wg_128x128_sur flexq_wg_128x128_su flexq_wg_128x128; do echo "$PASSED" | grep -qw $k && echo -n "$k "; done)
+if [ -z "${NO_NCU:-}" ] && command -v ncu > /dev/null && [ "$(el)" -lt 250 ] && [ -n "$NCU_K" ]; then
   # tensor-pipe metric names differ between ncu versions: take the ones this ncu knows for GH100
   TM=$(ncu --query-metrics --chip gh100 2>/dev/null | awk '{print $1}' \
        | grep -E '^sm__(pipe_tensor[a-z_]*_cycles_active|inst_executed_pipe_tensor[a-z_]*)$' \
        | sed -E 's/_cycles_active$/_cycles_active.avg.pct_of_peak_sustained_active/; s/^(sm__inst_executed_pipe_tensor[a-z_]*)$/\1.sum/' \
        | tr '\n' ',' | sed 's/,$//')
-  for k in flexq_gemm_i8_128x128 flexq_wg_128x128; do
+  for k in $NCU_K; do
+    [ "$(el)" -gt 270 ] && { echo "   $k: skipped (past 270 s)"; continue; }
     timeout 25 ncu --metrics gpu__time_duration.sum,smsp__inst_executed.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed${TM:+,$TM} \
       -k "regex:^$k\$" -c 1 "$B" one $k 4096 28672 4096 > "$OUT/ncu-$k.log" 2>&1
     echo "   $k (M=4096 N=28672 K=4096): rc=$?"
     grep -E "gpu__time|inst_executed|pipe_tensor|sm__throughput|ERROR|rror" "$OUT/ncu-$k.log" | grep -v " 0$\| 0.00$" | head -12 | sed 's/^ */      /'
   done
 else
-  echo "   skipped (NO_NCU, no ncu, over time, or flexq_wg_128x128 failed)"
+  echo "   skipped (NO_NCU, no ncu, over time, or flexq_wg_128x128(_su) failed)"
 fi
 echo "== done in $(el) s; logs in $OUT"

@@ -5,9 +5,11 @@
 // Modes:
 //   list                          the wgmma configurations, one name a line
 //   probe                         one wgmma per k-step on fixed data: checks the operand layouts without a pipeline
+//                                 (register A as the WG kernels; then smem A after hs_unpack_tile as the `_su` kernels)
 //   test <config..>               exactness of the configurations on ragged shapes (the script reruns them one per
 //                                 process if a fault or hang ends the joint run, so one config does not hide the others)
-//   bench <csv> <shape> [config..] cuBLAS FP16 / INT8, the flexq.cu INT8-MMA kernels and the given wgmma configs
+//   bench <csv> <shape> [config..] cuBLAS FP16 / INT8, the flexq.cu INT8-MMA kernels (not with HOPPER_NO_OLD set)
+//                                 and the given wgmma configs
 //   nvrtc <program.cu> <arch>     NVRTC build of the concatenated program (as KernelModule) and name lookup
 // Reference: weight codes and scales come from the same hash as the device generator (host copies, not read back
 // from the kernel under test); activation codes and scales are read back from the quantizer's records (the
@@ -149,8 +151,25 @@ struct WgVar { const char *name; GemmFn fn, fnP; GemmF16Fn fnH; int rows, toks, 
     WgVar{#n, n, n##_p, n##_f16, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, \
           HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, MINB, \
           HpCfg<WGR, WGC, BN, ST, MINB>::LAUNCH_REGS, EX},
-static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR)}; }
+// the smem-unpack (`_su`) kernels: hopper.cu's FLEXQ_WS_CONFIGS, same entry-point signature, one block per SM
+#define HT_SVAR(n, WGR, BN, ST, UL, PR, PK, EX, DB) \
+    WgVar{#n, n, n##_p, n##_f16, HsCfg<WGR, BN, ST, UL, PR, PK>::ROWS, HsCfg<WGR, BN, ST, UL, PR, PK>::TOKS, \
+          HsCfg<WGR, BN, ST, UL, PR, PK>::THREADS, HsCfg<WGR, BN, ST, UL, PR, PK>::SMEM, 1, HsCfg<WGR, BN, ST, UL, PR, PK>::LAUNCH_REGS, EX},
+static std::vector<WgVar> wg_variants() { return {FLEXQ_WG_CONFIGS(HT_VAR) FLEXQ_WS_CONFIGS(HT_SVAR)}; }
 static void set_smem(const void *fn, int smem) { CK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem)); }
+// the same for a wgmma config and its twins, reported instead of fatal (a config over the device's shared-memory limit
+// is left out; the others still run)
+static bool smem_ok(const WgVar &v) {
+    for (const void *f : {(const void *)v.fn, (const void *)v.fnP, (const void *)v.fnH}) {
+        cudaError_t e = cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem);
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            printf("  %-22s SMEM %d bytes refused (%s): not launched\n", v.name, v.smem, cudaGetErrorString(e));
+            return false;
+        }
+    }
+    return true;
+}
 // setmaxnreg's register accounting assumes the kernel launches with exactly HpCfg::LAUNCH_REGS registers per thread;
 // with fewer the consumers' setmaxnreg.inc would wait forever, so such a build is reported and not launched.
 static bool regs_ok(const WgVar &v) {
@@ -291,17 +310,18 @@ static void host_weights(uint64_t seed, int N, int K, int G, std::vector<int8_t>
 // config), then one "TEST <config>: N passed, N failed" line per config.
 static int run_test(const std::vector<std::string> &cfgs) {
     std::vector<WgVar> sel;
+    int refused = 0;
     for (auto &c : cfgs) {
         bool found = false;
         for (auto &v : wg_variants())
             if (c == v.name) {
                 found = true;
-                if (regs_ok(v)) sel.push_back(v);
-                else printf("TEST %s: 0 passed, 1 failed (REGS MISMATCH, not launched)\n", v.name);
+                if (!regs_ok(v)) { printf("TEST %s: 0 passed, 1 failed (REGS MISMATCH, not launched)\n", v.name); ++refused; }
+                else if (!smem_ok(v)) { printf("TEST %s: 0 passed, 1 failed (SMEM REFUSED, not launched)\n", v.name); ++refused; }
+                else sel.push_back(v);
             }
         if (!found) { printf("unknown config %s\n", c.c_str()); return 2; }
     }
-    for (auto &v : sel) { set_smem((const void *)v.fn, v.smem); set_smem((const void *)v.fnP, v.smem); set_smem((const void *)v.fnH, v.smem); }
     std::vector<int> fails(sel.size(), 0), passes(sel.size(), 0);
     CK(cudaDeviceGetAttribute(&g_sms, cudaDevAttrMultiProcessorCount, 0));
     struct C { int M, N, K, ab; };
@@ -379,7 +399,7 @@ static int run_test(const std::vector<std::string> &cfgs) {
         }
         ++seed;
     }
-    int anyFail = 0;
+    int anyFail = refused != 0;  // a config not launched (registers, shared memory) fails too
     for (size_t vi = 0; vi < sel.size(); ++vi) {
         printf("TEST %s: %d passed, %d failed\n", sel[vi].name, passes[vi], fails[vi]);
         anyFail |= fails[vi] != 0;
@@ -458,7 +478,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
     g_sms = prop.multiProcessorCount;
     std::vector<WgVar> wvs;
     for (auto &v : wg_variants())
-        for (auto &c : cfgs) if (c == v.name && regs_ok(v)) { wvs.push_back(v); set_smem((const void *)v.fn, v.smem); }
+        for (auto &c : cfgs) if (c == v.name && regs_ok(v) && smem_ok(v)) wvs.push_back(v);
     auto ovs = old_variants();
     for (auto &v : ovs) if (v.gemm) set_smem((const void *)v.fn, v.smem);
     const uint64_t wseed = 77;
@@ -513,6 +533,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
         const std::vector<uint32_t> rec = a.a8.get();
         const std::vector<float> sad = a.sa.get();
         for (auto &v : ovs) {
+            if (getenv("HOPPER_NO_OLD") && *getenv("HOPPER_NO_OLD")) break;  // hopper-check.sh sets it for its `_su` bench process; the other one times them
             if (!v.gemm && M > 64) continue;
             if (v.gemm && M < 32 && v.toks > 32) continue;
             int gps = G;
@@ -544,6 +565,7 @@ static int run_bench(const char *csvPath, const char *shapeName, const std::vect
             }
         // compact (the script's stdout is read from its tail): kernel names without the flexq_ prefix
         auto shortName = [](const std::string &n) { return n.rfind("flexq_", 0) == 0 ? n.substr(6) : n; };
+        if (best_old > 1e29) best_old = NAN;  // none run (HOPPER_NO_OLD) or none passed
         printf("ROW %-10s M=%-4d fp16 %8.1f int8 %8.1f | old %8.1f %-17s | wg %8.1f %-22s %5.0f TOPS | x_fp16 %4.2f x_int8 %4.2f x_old %4.2f\n",
                s.name, M, f16us, i8us, best_old, shortName(best_old_name).c_str(), best_wg, shortName(best_wg_name).c_str(),
                ops / best_wg / 1e6, f16us / best_wg, i8us / best_wg, best_old / best_wg);
@@ -591,6 +613,71 @@ __global__ void __launch_bounds__(128) probe_kernel(const int8_t *A, const uint8
         }
     }
 #endif
+}
+
+// The `_su` kernels' operands without a pipeline: four WG tiles (64 rows x one group, flexq_repack_wg's output) are
+// unpacked by hs_unpack_tile (one warp per tile) into the 128-byte-swizzled int8 tile, 16 activation records are
+// stored swizzled as in probe_kernel, and one wgmma m64n16k32 with both operands from descriptors runs per k-step j
+// (A: hp_desc_sw128(tile) + 2j, B: hp_desc_sw128(records) + 2j). D_j[m][n] must equal
+// sum_q 4 * code(m, kperm(32j + q)) * rec[n][32j + q] with the codes from the host generator.
+__global__ void __launch_bounds__(128) probe_su_kernel(const uint4 *wg, const uint8_t *rec, int *D) {
+#if FLEXQ_HOPPER
+    __shared__ __align__(1024) uint8_t sRaw[64 * 128 + 4 * 1536 + 16 * 128 + 1024];
+    const u32 raw = (u32)__cvta_generic_to_shared(sRaw), al = (raw + 1023u) & ~1023u;
+    const u32 sA = al, sP = al + 64 * 128, sB = sP + 4 * 1536;  // int8 tile, packed tiles, records (all 1024-aligned)
+    uint8_t *pB = sRaw + (sB - raw), *pP = sRaw + (sP - raw);
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, gid = lane >> 2, tig = lane & 3;
+    for (int i = tid; i < 4 * 96; i += 128) reinterpret_cast<uint4 *>(pP)[i] = wg[i];  // tiles rt = 0..3 of group 0 (G = 1)
+    for (int i = tid; i < 16 * 8; i += 128) {
+        const int n = i >> 3, c = i & 7;
+        for (int b = 0; b < 16; ++b) pB[n * 128 + ((c ^ (n & 7)) << 4) + b] = rec[n * 128 + c * 16 + b];
+    }
+    __syncthreads();
+    hs_unpack_tile(sP + warp * 1536, sA, warp, lane);
+    hp_fence_async_smem();
+    __syncthreads();
+    for (int j = 0; j < 4; ++j) {
+        int d[8];
+        for (int i = 0; i < 8; ++i) d[i] = 0;
+        hp_wgmma_fence();
+        hs_wgmma_ss_n16(d, hp_desc_sw128(sA) + 2 * j, hp_desc_sw128(sB) + 2 * j, 0);
+        hp_wgmma_commit();
+        hp_wgmma_wait<0>();
+        for (int i = 0; i < 8; ++i) {
+            const int jj = i >> 2, h = (i >> 1) & 1, e = i & 1;
+            D[(j * 64 + 16 * warp + gid + 8 * h) * 16 + 8 * jj + 2 * tig + e] = d[i];
+        }
+    }
+#endif
+}
+
+static int run_probe_su() {
+    const uint64_t seed = 4242;
+    Weights w(64, 128, seed, 1, false);
+    std::vector<uint8_t> rec(16 * 128);
+    for (size_t i = 0; i < rec.size(); ++i) rec[i] = (uint8_t)(mix64(i + 9191) & 0xFF);
+    DBuf<uint8_t> dR(rec.size()); DBuf<int> dD(4 * 64 * 16);
+    CK(cudaMemcpy(dR.p, rec.data(), rec.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemset(dD.p, 0xFF, dD.bytes()));
+    probe_su_kernel<<<1, 128>>>((const uint4 *)w.wg[0].p, dR.p, dD.p);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    auto D = dD.get();
+    auto kperm = [](int p) { return ((p >> 3) & 3) * 32 + ((p >> 2) & 1) * 16 + (p >> 5) * 4 + (p & 3); };
+    int bad = 0;
+    for (int j = 0; j < 4; ++j) {
+        int badj = 0; char first[160] = "";
+        for (int m = 0; m < 64; ++m)
+            for (int n = 0; n < 16; ++n) {
+                int want = 0;
+                for (int q = 0; q < 32; ++q) want += 4 * wcode(seed, m, kperm(32 * j + q), 128) * (int)(int8_t)rec[n * 128 + 32 * j + q];
+                int got = D[(j * 64 + m) * 16 + n];
+                if (got != want && badj++ == 0) snprintf(first, sizeof first, "D[%d][%d] got %d want %d", m, n, got, want);
+            }
+        printf("PROBE smem-A (su) k-step %d: %s %s\n", j, badj ? "FAIL" : "ok", first);
+        bad += badj;
+    }
+    return bad ? 1 : 0;
 }
 
 static int run_probe() {
@@ -674,7 +761,7 @@ static int run_nvrtc(const char *path, const char *arch) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: hopper_test list | test <cfg> | bench <csv> <shape> [cfg..] | nvrtc <file> <arch>\n"); return 2; }
     std::string mode = argv[1];
-    if (mode == "probe") return run_probe();
+    if (mode == "probe") { int a = run_probe(); return run_probe_su() | a; }
     if (mode == "list") { for (auto &v : wg_variants()) printf("%s\n", v.name); return 0; }
     if (mode == "test" && argc >= 3) {
         std::vector<std::string> cfgs;

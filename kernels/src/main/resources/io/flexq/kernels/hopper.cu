@@ -506,3 +506,387 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_64x64_b2, 1, 1, 64, 6, 2, false, false, false) \
     X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false, false)
 FLEXQ_WG_CONFIGS(HP_DEF)
+
+// ============================================================================ smem-unpack (`_su`) kernels
+// The kernels above unpack the 6-bit weights into wgmma's register A operand on the consumer warps, and ncu put
+// the tensor pipe at 28.6% busy at M = 4096 (115 instructions per wgmma). The `_su` configurations move the unpack
+// to the producer warpgroup: it brings the packed WG tiles of a group into shared memory with cp.async.bulk, unpacks
+// them into an int8 weight tile in the same 128-byte-swizzle K-major form as the activation records, and the
+// consumers issue wgmma with BOTH operands from shared-memory descriptors; their only other work is the per-group
+// epilogue (the same FMA or exact forms as above, the same bound).
+//
+// int8 weight tile of a stage (the wgmma A operand): ROWS rows of 128 bytes; row m (block row) byte p holds
+//   A[m][p] = 4 * code(m, g*128 + kperm(p))                                      (int8, codes << 2)
+// i.e. the group position order of the activation records, so for every k-step j and q in 0..31 the A byte
+// 32j + q of row m and the B byte 32j + q of token n name the same k (kperm(32j + q)), and sum_p A[m][p] B[n][p] =
+// 4 * P[m][n]. Storage: byte p of row m at  m * 128 + (((p >> 4) ^ (m & 7)) << 4) + (p & 15)  (16-byte chunk c of
+// row m at chunk c ^ (m & 7)): the 128-byte swizzle, exactly as the activation records are stored.
+// From the WG tile: lane (gid, tig) of the unpacking warp gets, for k-step j, the words T0..T3 (hp layout comment
+// above): byte b of Tn is A[16 tl + gid + 8 (n & 1)][32 j + 16 (n >> 1) + 4 tig + b], so Tn is stored as one 32-bit
+// word at row m = 16 tl + gid + 8 (n & 1), chunk c = 2 j + (n >> 1), byte 4 tig in the chunk; m & 7 = gid. One warp
+// store (fixed j, n) hits bank ((c ^ gid) * 4 + tig) mod 32: 32 distinct banks, no conflict.
+//
+// Shared-memory matrix descriptor (hp_desc_sw128, the same one as for the activations; PTX ISA "matrix descriptor
+// format"): bits 0-13 start address >> 4; bits 16-29 leading byte offset >> 4 (unused by a swizzled K-major
+// operand whose k-step stays inside one 128-byte row: set to 1); bits 32-45 stride byte offset >> 4 = 1024 >> 4
+// (the distance between 8-row core-matrix groups: 8 rows x 128 bytes); bits 49-51 base offset 0 (every tile
+// base is 1024-aligned); bits 62-63 layout 1 = 128-byte swizzle. The hardware computes the unswizzled address
+// start + (m >> 3) * 1024 + (m & 7) * 128 + q for row m, byte q of the k-step, then XORs address bits 4-6 with
+// bits 7-9 (= m & 7 because the base is 1024-aligned). k-step j starts at start + 32 j (descriptor + 2 j): the
+// XOR then gives chunk (2 j + (q >> 4)) ^ (m & 7) of row m, which is where byte p = 32 j + q was stored.
+// A (weights): start = the warpgroup's first row (64 cr rows * 128 bytes, 8192-aligned), 64 rows; B (tokens):
+// start = the activation area, BN rows. wg_layout_model.py replays this address arithmetic on the host.
+//
+// Block: NCONS = WGR consumer warpgroups (64 rows each) + one producer warpgroup; tile ROWS = 64 WGR weights x
+// TOKS = BN tokens (each consumer m64nBN, the same BN tokens). Stage layout (bytes, base 1024-aligned):
+//   OFF_A  = 0                 TOKS * 128  activation records (cp.async 16 bytes, swizzled)
+//   OFF_W8 = TOKS * 128        ROWS * 128  int8 weight tile (written by the producer's unpack, swizzled)
+//   OFF_WP = OFF_W8 + ROWS*128 ROWS * 96   packed WG tiles (cp.async.bulk, 1536 bytes per 16-row tile)
+//   OFF_SW = OFF_WP + ROWS*96  ROWS * 2    weight scales;  OFF_SA = OFF_SW + ROWS * 2: TOKS * 4 activation scales
+// stage size rounded up to 1024; dynamic shared memory ST * stage + 1024.
+// Barriers per stage: pfull (count 1 + the bulk bytes: producer thread 0 arrives with expect_tx), full (count 128:
+// every producer thread, after its unpack stores and its cp.async copies, fence.proxy.async, arrive), empty (count
+// 128 * NCONS). Producer iteration it (the block's group number): wait empty (stage reuse), issue the group's
+// cp.async copies and bulk copies, then finish group it - UL: wait its pfull, unpack, cp.async.wait_group UL,
+// fence.proxy.async, arrive full. UL <= ST - 2 keeps one unpacked stage ahead of single-buffered consumers
+// (ST - 3 for the double-buffered ones, which hold two stages). The packed area of a stage is overwritten only
+// after empty, i.e. after every producer thread's unpack reads of it (they arrived on full before the consumers
+// could release it).
+// `_sur` (PKREG): the packed tiles come by ld.global into the producer's registers instead (warp pwarp loads its
+// tiles' words for group it and unpacks group it - 1's, loaded one iteration earlier; no pfull barriers, no packed
+// area, so more stages fit). Why both: shared memory moves 128 bytes a clock per SM, and at m64n128k32 the wgmma
+// operand reads alone take about 96 (A 2 KB + B 4 KB per 64-clock wgmma); per group of a 128 x 128 tile the bulk
+// path adds 12 KB packed write + 12 KB read to the 16 KB activation and 16 KB int8 writes. Which wins is for the
+// GPU run to say.
+template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG> struct HsCfg {
+    static constexpr int ROWS = 64 * WGR, TOKS = BN, TILES = ROWS / 16, NCONS = WGR;
+    static constexpr int THREADS = (NCONS + 1) * 128;
+    static constexpr int OFF_A = 0, OFF_W8 = TOKS * 128, OFF_WP = OFF_W8 + ROWS * 128,
+                         OFF_SW = OFF_WP + (PKREG ? 0 : ROWS * 96), OFF_SA = OFF_SW + ROWS * 2;
+    static constexpr int TPW = TILES / 4;  // weight tiles each producer warp unpacks per group
+    static constexpr int STAGE = (OFF_SA + TOKS * 4 + 1023) / 1024 * 1024;
+    static constexpr int SMEM = ST * STAGE + 1024;
+    static constexpr int LAUNCH_REGS = (65536 / THREADS) / 8 * 8 > 255 ? 255 : (65536 / THREADS) / 8 * 8;
+    static constexpr int PROD_REGS = PRODREGS;
+    static constexpr int CONS_REGS_RAW = (LAUNCH_REGS * THREADS - 128 * PROD_REGS) / (128 * NCONS) / 8 * 8;
+    static constexpr int CONS_REGS = CONS_REGS_RAW > 240 ? 240 : CONS_REGS_RAW;
+    static_assert(OFF_W8 % 1024 == 0 && (64 * 128) % 1024 == 0, "descriptor bases must be 1024-aligned");
+    static_assert(UL >= 1 && UL <= ST - 2, "unpack lag");
+    static_assert(SMEM <= 227 * 1024, "shared memory of one sm_90 block");
+    static_assert(128 * PROD_REGS + 128 * NCONS * CONS_REGS <= LAUNCH_REGS * THREADS, "setmaxnreg pool");
+    static_assert(TILES % 4 == 0, "whole tiles per producer warp");
+};
+
+__device__ __forceinline__ void hs_st32(u32 smem, u32 v) { asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(smem), "r"(v) : "memory"); }
+__device__ __forceinline__ uint4 hs_ld128(u32 smem) {
+    uint4 v;
+    asm volatile("ld.shared.v4.b32 {%0, %1, %2, %3}, [%4];\n" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(smem) : "memory");
+    return v;
+}
+__device__ __forceinline__ void hs_bar_arrive_tx(u32 bar, u32 bytes) {
+    asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.expect_tx.shared::cta.b64 st, [%0], %1;\n}\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+
+// wgmma m64n128k32 s32 += s8 (A: descriptor) x s8 (B: descriptor); scaleD = 0 overwrites d.
+__device__ __forceinline__ void hs_wgmma_ss_n128(int (&d)[64], u64 adesc, u64 bdesc, int scaleD) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p;\n}\n"
+        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7]), "+r"(d[8]), "+r"(d[9]), "+r"(d[10]), "+r"(d[11]), "+r"(d[12]), "+r"(d[13]), "+r"(d[14]), "+r"(d[15]), "+r"(d[16]), "+r"(d[17]), "+r"(d[18]), "+r"(d[19]), "+r"(d[20]), "+r"(d[21]), "+r"(d[22]), "+r"(d[23]), "+r"(d[24]), "+r"(d[25]), "+r"(d[26]), "+r"(d[27]), "+r"(d[28]), "+r"(d[29]), "+r"(d[30]), "+r"(d[31]), "+r"(d[32]), "+r"(d[33]), "+r"(d[34]), "+r"(d[35]), "+r"(d[36]), "+r"(d[37]), "+r"(d[38]), "+r"(d[39]), "+r"(d[40]), "+r"(d[41]), "+r"(d[42]), "+r"(d[43]), "+r"(d[44]), "+r"(d[45]), "+r"(d[46]), "+r"(d[47]), "+r"(d[48]), "+r"(d[49]), "+r"(d[50]), "+r"(d[51]), "+r"(d[52]), "+r"(d[53]), "+r"(d[54]), "+r"(d[55]), "+r"(d[56]), "+r"(d[57]), "+r"(d[58]), "+r"(d[59]), "+r"(d[60]), "+r"(d[61]), "+r"(d[62]), "+r"(d[63])
+        : "l"(adesc), "l"(bdesc), "r"(scaleD)
+        : "memory");
+}
+// wgmma m64n16k32, both operands from descriptors (the probe's smem-A check)
+__device__ __forceinline__ void hs_wgmma_ss_n16(int (&d)[8], u64 adesc, u64 bdesc, int scaleD) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n16k32.s32.s8.s8 {%0, %1, %2, %3, %4, %5, %6, %7}, %8, %9, p;\n}\n"
+        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]), "+r"(d[7])
+        : "l"(adesc), "l"(bdesc), "r"(scaleD)
+        : "memory");
+}
+
+// One warp unpacks 16-row WG tile tl into rows 16 tl .. 16 tl + 15 of the int8 tile at dst (layout above): w holds
+// the lane's 12 words of the tile (words 0-3 at tile byte lane * 16, 4-7 at 512 + lane * 16, 8-11 at 1024 + lane * 16).
+__device__ __forceinline__ void hs_unpack_words(const uint4 &q0, const uint4 &q1, const uint4 &q2, u32 dst, int tl, int lane) {
+    const int gid = lane >> 2, tig = lane & 3;
+    const u32 w[12] = {q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w, q2.x, q2.y, q2.z, q2.w};
+    const u32 row0 = dst + (u32)(16 * tl + gid) * 128u + (u32)tig * 4u, row1 = row0 + 8 * 128;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const u32 s0 = w[3 * j], s1 = w[3 * j + 1], s2 = w[3 * j + 2];
+        const u32 c0 = (u32)((2 * j) ^ gid) << 4, c1 = (u32)((2 * j + 1) ^ gid) << 4;
+        hs_st32(row0 + c0, s0 & 0xFCFCFCFCu);                                                            // T0
+        hs_st32(row1 + c0, s1 & 0xFCFCFCFCu);                                                            // T1
+        hs_st32(row0 + c1, s2 & 0xFCFCFCFCu);                                                            // T2
+        hs_st32(row1 + c1, ((s0 & 0x03030303u) << 2) | ((s1 & 0x03030303u) << 4) | ((s2 & 0x03030303u) << 6));  // T3
+    }
+}
+// The same from the packed tile in shared memory (1536 bytes at src). Also used by the probe.
+__device__ __forceinline__ void hs_unpack_tile(u32 src, u32 dst, int tl, int lane) {
+    hs_unpack_words(hs_ld128(src + lane * 16), hs_ld128(src + 512 + lane * 16), hs_ld128(src + 1024 + lane * 16), dst, tl, lane);
+}
+
+template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG, bool EXACT, bool DB, bool WITHP, typename OutT>
+__device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
+                                             const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
+                                             OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+#if FLEXQ_HOPPER
+    typedef HsCfg<WGR, BN, ST, UL, PRODREGS, PKREG> C;
+    static_assert(BN == 128, "the consumers' wgmma wrapper is m64n128");
+    __shared__ __align__(8) u64 bars[3 * ST];  // full[0..ST), empty[0..ST), pfull[0..ST)
+    extern __shared__ uint4 hp_dsm[];
+    const u32 sraw = (u32)__cvta_generic_to_shared(hp_dsm);
+    const u32 sbase = (sraw + 1023u) & ~1023u;
+    const u32 full0 = (u32)__cvta_generic_to_shared(bars), empty0 = full0 + 8 * ST, pfull0 = full0 + 16 * ST;
+    const int tid = threadIdx.x, wg = tid >> 7;
+    const int Rt = (N + 15) >> 4;
+    const int RB = (N + C::ROWS - 1) / C::ROWS, TB = (M + C::TOKS - 1) / C::TOKS, tiles = RB * TB;
+    const int blocks = gridDim.x * gridDim.y, first = blockIdx.y * gridDim.x + blockIdx.x;
+    if (tid == 0) {
+        for (int s = 0; s < ST; ++s) {
+            hp_bar_init(full0 + 8 * s, 128);
+            hp_bar_init(empty0 + 8 * s, 128 * C::NCONS);
+            if (!PKREG) hp_bar_init(pfull0 + 8 * s, 1);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+
+    if (wg == C::NCONS) {
+        // ------------------------------------------------------------------------------ producer
+        hp_setmaxnreg_dec<C::PROD_REGS>();
+        const int ptid = tid - 128 * C::NCONS, pwarp = ptid >> 5, lane = tid & 31;
+        constexpr int CH_A = C::TOKS * 8, CH_SW = C::TILES * 2, CH_SA = C::TOKS / 4, UA = CH_A / 128;
+        static_assert(CH_A % 128 == 0 && UA <= 32 && CH_SW <= 128 && CH_SA <= 128, "copy plan");
+        // unpack(u) (bulk path): wait for group u's packed tiles, unpack them (warp pwarp takes tiles pwarp,
+        // pwarp + 4, ..) into the stage's int8 tile. unpack_regs(u) (PKREG): the same from the words in cur.
+        // publish(u): after the caller has made this thread's cp.async copies of group u complete, hand the stage to
+        // the consumers.
+        auto unpack = [&](int u) {
+            const int s = u % ST;
+            const u32 sb = sbase + s * C::STAGE;
+            hp_bar_wait(pfull0 + 8 * s, (u / ST) & 1);
+#pragma unroll
+            for (int tl = pwarp; tl < C::TILES; tl += 4) hs_unpack_tile(sb + C::OFF_WP + tl * 1536, sb + C::OFF_W8, tl, lane);
+        };
+        // PKREG: two register sets, group u's words in set u & 1 (set by static index in both branches below, so
+        // no register copy waits for a load in flight: a load's first use is the unpack one iteration later)
+        uint4 wa[C::TPW][3], wb[C::TPW][3];
+        auto load_regs = [&](uint4 (&w)[C::TPW][3], const uint4 *wlane, int rt0, int g) {
+#pragma unroll
+            for (int i = 0; i < C::TPW; ++i) {
+                const uint4 *src = wlane + ((long long)min(rt0 + pwarp + 4 * i, Rt - 1) * G + g) * 96;
+                w[i][0] = __ldg(src);
+                w[i][1] = __ldg(src + 32);
+                w[i][2] = __ldg(src + 64);
+            }
+        };
+        auto unpack_regs = [&](const uint4 (&w)[C::TPW][3], int u) {
+            const u32 sb = sbase + (u % ST) * C::STAGE;
+#pragma unroll
+            for (int i = 0; i < C::TPW; ++i) hs_unpack_words(w[i][0], w[i][1], w[i][2], sb + C::OFF_W8, pwarp + 4 * i, lane);
+        };
+        auto publish = [&](int u) {
+            hp_fence_async_smem();  // this thread's st.shared and completed cp.async writes -> visible to wgmma
+            hp_bar_arrive(full0 + 8 * (u % ST));
+        };
+        int it = 0;
+        for (int tile = first; tile < tiles; tile += blocks) {
+            int rb, tbk;
+            hp_tile(tile, RB, TB, rb, tbk);
+            const int rt0 = rb * C::TILES, t0 = tbk * C::TOKS;
+            const int ntl = min(C::TILES, Rt - rt0);  // packed tiles that exist (rows past N: stale int8, never stored)
+            u32 aoff[UA], valid = 0;
+#pragma unroll
+            for (int u = 0; u < UA; ++u) {
+                const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
+                const bool ok = t0 + tt < M;
+                valid |= (u32)ok << u;
+                aoff[u] = (u32)((ok ? t0 + tt : 0) * G) * 8u + (u32)c;
+            }
+            const bool sok = ptid < CH_SW && rt0 + (ptid >> 1) < Rt;
+            const uint4 *ssrc = reinterpret_cast<const uint4 *>(ws) + ((long long)(sok ? rt0 + (ptid >> 1) : 0) * G) * 2 + (ptid & 1);
+            const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
+            const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
+            const uint4 *wsrc = wt + (long long)rt0 * G * 96;
+            // PKREG: this warp's tiles pwarp + 4 i, this lane's three 16-byte words of each (flexq_repack_wg order)
+            const uint4 *wlane = wt + lane;
+            for (int g = 0; g < G; ++g, ++it) {
+                const int s = it % ST;
+                if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
+                const u32 sb = sbase + s * C::STAGE;
+#pragma unroll
+                for (int u = 0; u < UA; ++u) {
+                    const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
+                    hp_cp16(sb + C::OFF_A + tt * 128 + ((c ^ (tt & 7)) << 4), act + aoff[u] + (u32)g * 8u, (valid >> u) & 1);
+                }
+                if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
+                if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
+                hp_cp_commit();
+                if (PKREG) {
+                    // registers, one group deep: load group it's packed words, unpack group it - 1's (loaded one
+                    // iteration ago) into its stage; a tile past N loads the last tile's words instead (its rows
+                    // are never stored)
+                    if (it & 1) {
+                        load_regs(wb, wlane, rt0, g);
+                        unpack_regs(wa, it - 1);
+                    } else {
+                        load_regs(wa, wlane, rt0, g);
+                        if (it >= 1) unpack_regs(wb, it - 1);
+                    }
+                } else if (ptid == 0) {
+                    // expect_tx is part of the arrival, before any copy can complete its bytes
+                    hs_bar_arrive_tx(pfull0 + 8 * s, 1536u * (u32)ntl);
+                    for (int i = 0; i < ntl; ++i)
+                        hp_bulk_g2s(sb + C::OFF_WP + i * 1536, wsrc + ((long long)i * G + g) * 96, 1536u, pfull0 + 8 * s);
+                }
+                if (it >= UL) {
+                    if (!PKREG) unpack(it - UL);
+                    hp_cp_wait<UL>();
+                    publish(it - UL);
+                }
+            }
+        }
+        if (PKREG && it >= 1) {
+            if (it & 1) unpack_regs(wa, it - 1);
+            else unpack_regs(wb, it - 1);
+        }
+        hp_cp_wait<0>();
+        for (int u = it - UL < 0 ? 0 : it - UL; u < it; ++u) {
+            if (!PKREG) unpack(u);
+            publish(u);
+        }
+        return;
+    }
+
+    // ---------------------------------------------------------------------------------- consumers
+    hp_setmaxnreg_inc<C::CONS_REGS>();
+    const int lane = tid & 31, warp = (tid >> 5) & 3, gid = lane >> 2, tig = lane & 3;
+    const int cr = wg;                     // this warpgroup's 64 rows: cr * 64 ..
+    const int tl = cr * 4 + warp;          // this warp's 16-row tile within the block
+    int t0 = 0, r0 = 0;
+    float acc[BN / 2];
+    auto issue = [&](int it, int (&d)[BN / 2]) {
+        const int s = it % ST;
+        hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
+        const u32 sb = sbase + s * C::STAGE;
+        const u64 adesc = hp_desc_sw128(sb + C::OFF_W8 + cr * 64 * 128), bdesc = hp_desc_sw128(sb + C::OFF_A);
+        hp_wgmma_fence();
+#pragma unroll
+        for (int j = 0; j < 4; ++j) hs_wgmma_ss_n128(d, adesc + 2 * j, bdesc + 2 * j, j);
+        hp_wgmma_commit();
+    };
+    auto finish = [&](int it, int g, const int (&d)[BN / 2]) {
+        const int s = it % ST;
+        const unsigned char *sbp = reinterpret_cast<const unsigned char *>(hp_dsm) + (sbase + s * C::STAGE - sraw);
+        const u16 *sws = reinterpret_cast<const u16 *>(sbp + C::OFF_SW + tl * 32);
+        const float sw0 = h2f(sws[gid]), sw1 = h2f(sws[gid + 8]);
+        const float nm0 = -12582912.0f * sw0, nm1 = -12582912.0f * sw1;  // exact: 2 + 11 significant bits
+        const float *sas = reinterpret_cast<const float *>(sbp + C::OFF_SA) + 2 * tig;
+#pragma unroll
+        for (int jj = 0; jj < BN / 8; ++jj) {
+            const float2 sv = *reinterpret_cast<const float2 *>(sas + 8 * jj);
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const int i = 4 * jj + 2 * h + e;
+                    const float sav = e ? sv.y : sv.x;
+                    if (EXACT) {
+                        acc[i] = __fadd_rn(acc[i], __fmul_rn(exact_i2f(d[i]), __fmul_rn(h ? sw1 : sw0, sav)));
+                    } else {
+                        const float u = __fmaf_rn(__int_as_float(d[i] + 0x4B400000), h ? sw1 : sw0, h ? nm1 : nm0);
+                        acc[i] = __fmaf_rn(u, sav, acc[i]);
+                    }
+                    if (WITHP) {
+                        const int r = r0 + 8 * h, t = t0 + 8 * jj + 2 * tig + e;
+                        if (r < N && t < M) P[((long long)t * N + r) * G + g] = d[i] >> 2;
+                    }
+                }
+        }
+        hp_bar_arrive(empty0 + 8 * s);
+    };
+    int it = 0;
+    int d0[BN / 2], d1[BN / 2];
+    hp_fence_regs(d0);
+    if (DB) hp_fence_regs(d1);
+    for (int tile = first; tile < tiles; tile += blocks) {
+        int rb, tbk;
+        hp_tile(tile, RB, TB, rb, tbk);
+        t0 = tbk * C::TOKS;
+        r0 = (rb * C::TILES + tl) * 16 + gid;
+#pragma unroll
+        for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+        if (!DB) {
+            for (int g = 0; g < G; ++g, ++it) {
+                issue(it, d0);
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d0);
+                finish(it, g, d0);
+            }
+        } else {
+            // as hp_gemm_body's _db path: group g+1's wgmmas run during group g's epilogue
+            issue(it, d0);
+            int g = 0;
+            for (; g + 2 < G; g += 2) {
+                issue(it + g + 1, d1);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+                issue(it + g + 2, d0);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d1);
+                finish(it + g + 1, g + 1, d1);
+            }
+            if (g + 1 < G) {
+                issue(it + g + 1, d1);
+                hp_wgmma_wait<1>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d1);
+                finish(it + g + 1, g + 1, d1);
+            } else {
+                hp_wgmma_wait<0>();
+                hp_fence_regs(d0);
+                finish(it + g, g, d0);
+            }
+            it += G;
+        }
+#pragma unroll
+        for (int jj = 0; jj < BN / 8; ++jj)
+#pragma unroll
+            for (int h = 0; h < 2; ++h)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const int r = r0 + 8 * h, t = t0 + 8 * jj + 2 * tig + e;
+                    if (r < N && t < M) store_out(y, (long long)t * N + r, acc[4 * jj + 2 * h + e] * 0.25f);
+                }
+    }
+#else
+    __trap();
+#endif
+}
+
+// Entry points: flexq_wg_ROWSxTOKS_su[_db][_sST] (+ `_p`, `_f16`, `_bf16` twins, as HP_DEF), launched with
+// HsCfg::THREADS threads and HsCfg::SMEM bytes of dynamic shared memory; same arguments and weight layout (WG
+// tiles, flexq_repack_wg) as the kernels above; FMA epilogue unless EXACT. The list is FLEXQ_WS_CONFIGS (a
+// separate list: KernelSpec.WG mirrors FLEXQ_WG_CONFIGS only; no Java caller uses these yet).
+#define HS_DEF_ONE(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, WITHP, OUT) \
+    extern "C" __global__ void __launch_bounds__((WGR + 1) * 128, 1) name(GEMM_ARGS_T(OUT)) { \
+        hs_gemm_body<WGR, BN, ST, UL, PR, PKREG, EXACT, DB, WITHP, OUT>(wt, ws, act, sa, ldsa, y, P, M, N, G); }
+#define HS_DEF(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB) \
+    HS_DEF_ONE(name, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, float) \
+    HS_DEF_ONE(name##_p, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, true, float) \
+    HS_DEF_ONE(name##_f16, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, OutF16) \
+    HS_DEF_ONE(name##_bf16, WGR, BN, ST, UL, PR, PKREG, EXACT, DB, false, OutBf16)
+
+// (name, WGR, BN, STAGES, lag UL, producer registers, packed weights by registers (`_sur`), exact epilogue,
+//  double-buffered accumulators)
+#define FLEXQ_WS_CONFIGS(S) \
+    S(flexq_wg_128x128_su, 2, 128, 5, 3, 56, false, false, false) \
+    S(flexq_wg_128x128_su_s4, 2, 128, 4, 2, 56, false, false, false) \
+    S(flexq_wg_128x128_su_db, 2, 128, 5, 2, 56, false, false, true) \
+    S(flexq_wg_192x128_su, 3, 128, 3, 1, 56, false, false, false) \
+    S(flexq_wg_128x128_sur, 2, 128, 6, 3, 96, true, false, false) \
+    S(flexq_wg_128x128_sur_db, 2, 128, 6, 3, 72, true, false, true)
+FLEXQ_WS_CONFIGS(HS_DEF)
