@@ -78,7 +78,7 @@ if [ "$gpu" = 1 ]; then
   for how in ${JLAMA_GPU_WAYS:-shared launch whole}; do   # JLAMA_GPU_WAYS: fewer ways when device time is short
     idle=$(tail -1 "$out/gpumem.txt" 2>/dev/null)
     before=$(wc -l < "$out/gpumem.txt")
-    row "FlexQ W6A8 flexq-cuda rowRanges=$how" "$all" flexq-a8 "$model" -Dflexq.cuda.rowRanges=$how
+    row "FlexQ W6A8 flexq-cuda rowRanges=$how" "$all" flexq-a8 "$model" -Dflexq.cuda.rowRanges=$how -Dflexq.device=cuda
     peak=$(tail -n +"$((before + 1))" "$out/gpumem.txt" | sort -n | tail -1)
     echo "    GPU memory used: peak ${peak:-?} MiB during the run, ${idle:-?} MiB before it (nvidia-smi, every 200 ms)"
   done

@@ -54,6 +54,11 @@ public final class FlexqCudaBackend implements WeightBackend, AutoCloseable {
     }
 
     @Override
+    public boolean onDevice() {
+        return true;
+    }
+
+    @Override
     public synchronized Availability availability() {
         if (availability == null) {
             availability = CudaProbe.probe(ordinal);

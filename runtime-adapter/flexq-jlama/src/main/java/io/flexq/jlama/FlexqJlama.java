@@ -68,7 +68,8 @@ public final class FlexqJlama {
             return f;
         }
         ClassLoader cl = FlexqJlama.class.getClassLoader();
-        Backends backends = Backends.discover(cl, line -> { });
+        Placement backends = Placement.fromProperties(Backends.discover(cl, line -> { }));
+        backends.describe(System.err::println);
         TensorType fq6 = BuiltinTypes.registry(cl).require(Fq6Layout.TYPE_ID, "flexq-jlama");
         Optional<Path> file = fq6File(dir.toPath());
         Fq6Weights source = file.isPresent() ? Fq6GgufWeights.open(file.get(), dir.toPath(), mode, backends, fq6)

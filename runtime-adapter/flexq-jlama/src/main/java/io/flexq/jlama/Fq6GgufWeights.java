@@ -7,7 +7,6 @@ import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.FlexqWeights;
 import io.flexq.runtime.model.ModelFormatException;
 import io.flexq.runtime.model.TensorEntry;
-import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.spi.WeightSource;
@@ -47,13 +46,13 @@ final class Fq6GgufWeights implements Fq6Weights {
 
     private final Fq6File file;
     private final Mode mode;
-    private final Backends backends;
+    private final Placement backends;
     private final TensorType fq6;
     private final int heads;
     private final int kvHeads;
     private final int headDim;
 
-    private Fq6GgufWeights(Fq6File file, Mode mode, Backends backends, TensorType fq6) {
+    private Fq6GgufWeights(Fq6File file, Mode mode, Placement backends, TensorType fq6) {
         this.file = file;
         this.mode = mode;
         this.backends = backends;
@@ -64,7 +63,7 @@ final class Fq6GgufWeights implements Fq6Weights {
         this.headDim = md.getInt("llama.embedding_length") / heads;
     }
 
-    static Fq6GgufWeights open(Path fq6File, Path dir, Mode mode, Backends backends, TensorType fq6) {
+    static Fq6GgufWeights open(Path fq6File, Path dir, Mode mode, Placement backends, TensorType fq6) {
         Fq6File f = Fq6File.open(fq6File, BuiltinTypes.registry(Fq6GgufWeights.class.getClassLoader()));
         try {
             var md = f.gguf().metadata();

@@ -4,7 +4,6 @@ import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.FloatBufferTensor;
 import io.flexq.plugin.quant.ActivationMode;
 import io.flexq.plugin.quant.WeightQuantizer;
-import io.flexq.runtime.spi.Backends;
 import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.spi.WeightSource;
@@ -22,11 +21,11 @@ import java.util.function.Supplier;
 final class QuantizeAtLoad implements Fq6Weights {
 
     private final Mode mode;
-    private final Backends backends;
+    private final Placement backends;
     private final TensorType fq6;
     private final WeightQuantizer quantizer = WeightQuantizer.clipping();
 
-    QuantizeAtLoad(Mode mode, Backends backends, TensorType fq6) {
+    QuantizeAtLoad(Mode mode, Placement backends, TensorType fq6) {
         this.mode = mode;
         this.backends = backends;
         this.fq6 = fq6;

@@ -69,7 +69,7 @@ class RefusalsTest {
         }
         Files.delete(other.resolve("README.md"));
         Files.writeString(other.resolve("README.md"), "another model\n");
-        Backends backends = Backends.discover(getClass().getClassLoader(), s -> { });
+        Placement backends = Placement.fromProperties(Backends.discover(getClass().getClassLoader(), s -> { }));
         var fq6Type = BuiltinTypes.registry(getClass().getClassLoader()).require(1030, "test");
         var e = assertThrows(ModelFormatException.class, () -> Fq6GgufWeights.open(fq6, other, Mode.A8, backends, fq6Type));
         assertTrue(e.getMessage().contains("was made from a model with sha256") && e.getMessage().contains(other.toString()), e.getMessage());

@@ -22,6 +22,14 @@ public interface WeightBackend {
     WeightMatrix load(WeightSource source);
 
     /**
+     * Whether its matrices live on an accelerator (flexq-cuda), so that a caller holding activations in host memory
+     * pays a host -> device -> host round trip per product. Host backends return false.
+     */
+    default boolean onDevice() {
+        return false;
+    }
+
+    /**
      * This backend with its CPU matmuls on the given threads (a run's {@code --threads}: every CPU backend of the
      * run shares them, so one set of threads serves the whole model). A backend that runs no CPU matmuls of its
      * own returns itself.
