@@ -3,7 +3,9 @@
  * 16 float lanes (io.flexq.runtime.cpu.F16Kernel, BF16Kernel, Q8_0Kernel, Q4_0Kernel, Q6_KKernel; AVX-512): every
  * row keeps their order of operations,
  *
- *   F16, BF16: s = 0; for each 16 columns: s = fma(f32(w), x, s);  r = lane_sum(s);  tail: r = r + f32(w) * x
+ *   F16: s0..s3 = 0; for each 64 columns: s_k = fma(f32(w), x, s_k) for the k-th 16 of them (four independent
+ *        chains); then each remaining 16 columns into s0; r = lane_sum((s0 + s1) + (s2 + s3)); tail: r = r + f32(w) * x
+ *   BF16: s = 0; for each 16 columns: s = fma(f32(w), x, s);  r = lane_sum(s);  tail: r = r + f32(w) * x
  *   Q8_0: acc = 0; per block of 32: sum = fma(q[0..15], x, 0); sum = fma(q[16..31], x, sum); acc = fma(sum, d, acc);
  *         r = lane_sum(acc)
  *   Q4_0: the same with q = low nibbles - 8 (elements 0..15), then high nibbles - 8 (16..31)
@@ -47,15 +49,22 @@ T512 int flexq_gemv_f16(const uint8_t *w, long rowBytes, int cols, int r0, int r
     if (flexq_rt_level() < 2) {
         return -1;
     }
-    int body = cols / 16 * 16;
+    int body4 = cols / 64 * 64, body = cols / 16 * 16;
     int r = r0;
     for (; r < r1; r++) {
         const uint8_t *w0 = w + (size_t) r * rowBytes;
-        __m512 s0 = _mm512_setzero_ps();
-        for (int i = 0; i < body; i += 16) {
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i < body4; i += 64) {
+            s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
+            s1 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 32), _mm512_loadu_ps(x + i + 16), s1);
+            s2 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 64), _mm512_loadu_ps(x + i + 32), s2);
+            s3 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 96), _mm512_loadu_ps(x + i + 48), s3);
+        }
+        for (; i < body; i += 16) {
             s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
         }
-        float o = lane_sum16(s0);
+        float o = lane_sum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
         for (int i = body; i < cols; i++) {
             uint16_t h;
             memcpy(&h, w0 + 2 * i, 2);
