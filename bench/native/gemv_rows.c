@@ -80,6 +80,19 @@ static int pf_dist = 1024;
         for (int k = 0; k < R; k++) y[r + k] = lsum(s[k]); } \
     return r < r1 ? flexq_gemv_f16(w, rb, cols, r, r1, x, y) : 0; }
 F16P(1) F16P(2) F16P(4)
+/* the library's F16 order (four chains) with a software prefetch pf_dist bytes ahead, one a 64-byte line */
+T512 static int f16_pf4(const uint8_t *w, long rb, int cols, int r0, int r1, const float *x, float *y) {
+    long d = pf_dist;
+    for (int r = r0; r < r1; r++) { const uint8_t *w0 = w + (size_t) r * rb;
+        __m512 a = _mm512_setzero_ps(), b = a, c = a, e = a;
+        for (int i = 0; i < cols; i += 64) {
+            _mm_prefetch((const char *) (w0 + 2 * i + d), _MM_HINT_T0); _mm_prefetch((const char *) (w0 + 2 * i + 64 + d), _MM_HINT_T0);
+            a = _mm512_fmadd_ps(LF16(w0 + 2 * i), _mm512_loadu_ps(x + i), a);
+            b = _mm512_fmadd_ps(LF16(w0 + 2 * i + 32), _mm512_loadu_ps(x + i + 16), b);
+            c = _mm512_fmadd_ps(LF16(w0 + 2 * i + 64), _mm512_loadu_ps(x + i + 32), c);
+            e = _mm512_fmadd_ps(LF16(w0 + 2 * i + 96), _mm512_loadu_ps(x + i + 48), e); }
+        y[r] = lsum(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, e))); }
+    return 0; }
 /* not the library's order: 4 chains in one row (the ceiling of one stream) */
 T512 static int f16_acc4(const uint8_t *w, long rb, int cols, int r0, int r1, const float *x, float *y) {
     for (int r = r0; r < r1; r++) { const uint8_t *w0 = w + (size_t) r * rb;
@@ -119,6 +132,22 @@ Q8R(2) Q8R(4)
         __m512 t = a[0]; for (int k = 1; k < A; k++) t = _mm512_add_ps(t, a[k]); y[r] = lsum(t); } \
     return 0; }
 Q8A(2) Q8A(4)
+/* the library's Q8_0 order (two accumulators, even and odd blocks) with a software prefetch pf_dist bytes ahead */
+T512 static inline __m512 q8b(const uint8_t *w0, int b, const float *x, __m512 acc) {
+    const uint8_t *blk = w0 + 34 * b;
+    __m512 sm = _mm512_fmadd_ps(LQ(blk + 2), _mm512_loadu_ps(x + 32 * b), _mm512_setzero_ps());
+    sm = _mm512_fmadd_ps(LQ(blk + 18), _mm512_loadu_ps(x + 32 * b + 16), sm);
+    return _mm512_fmadd_ps(sm, _mm512_set1_ps(h2f(blk)), acc);
+}
+static int pf_q8 = 2048;
+T512 static int q8_pf(const uint8_t *w, long rb, int cols, int r0, int r1, const float *x, float *y) {
+    int nb = cols / 32, pairs = nb / 2 * 2; long d = pf_q8;
+    for (int r = r0; r < r1; r++) { const uint8_t *w0 = w + (size_t) r * rb; __m512 a0 = _mm512_setzero_ps(), a1 = a0; int b = 0;
+        for (; b < pairs; b += 2) { _mm_prefetch((const char *) (w0 + 34 * b + d), _MM_HINT_T0);
+            a0 = q8b(w0, b, x, a0); a1 = q8b(w0, b + 1, x, a1); }
+        if (b < nb) a0 = q8b(w0, b, x, a0);
+        y[r] = lsum(_mm512_add_ps(a0, a1)); }
+    return 0; }
 
 static uint8_t *ring; static long mbytes, rb; static int nmat, rows, cols, nth; static double secs;
 static gemv_fn fn; static float *x, *y;
@@ -192,8 +221,9 @@ int main(int argc, char **argv) {
         printf(", 2 rows %.1f GB/s", run(f16 ? f16_r2 : q8_r2));
         printf(", 4 rows %.1f GB/s", run(f16 ? f16_r4 : q8_r4));
         if (f16) { printf(", 4 chains (not exact) %.1f", run(f16_acc4));
-            for (pf_dist = 1024; pf_dist <= 4096; pf_dist *= 2) printf(", pf %d: 1 row %.1f 2 rows %.1f 4 rows %.1f", pf_dist, run(f16_p1), run(f16_p2), run(f16_p4)); }
-        if (!f16) printf(", 2 accs (not exact) %.1f, 4 accs %.1f", run(q8_acc2), run(q8_acc4));
+            for (pf_dist = 2048; pf_dist <= 16384; pf_dist *= 2) printf(", pf %d: %.1f", pf_dist, run(f16_pf4)); }
+        if (!f16) { printf(", 2 accs (not exact) %.1f, 4 accs %.1f", run(q8_acc2), run(q8_acc4));
+            for (pf_q8 = 2048; pf_q8 <= 16384; pf_q8 *= 2) printf(", pf %d: %.1f", pf_q8, run(q8_pf)); }
         printf("\n");
         fflush(stdout);
         if (file) munmap(ring, total); else free(ring);
