@@ -17,7 +17,10 @@
  * with lane_sum the butterfly of Simd.sum (lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1). binary16 -> fp32 (vcvtph2ps)
  * and int8 -> fp32 are exact, as in Java. One row at a time: two or four rows per pass (one x load for several
  * rows) were 1.3-2x faster with the weights in cache but 2-3x slower streaming them from memory on the development
- * machine (AMD EPYC, KVM), where a decode matmul reads them (alternating C runs, 1536 x 512, ring of 32 MB).
+ * machine (AMD EPYC, KVM), where a decode matmul reads them (alternating C runs, 1536 x 512, ring of 32 MB; again at
+ * 4096 x 4096 over 1 GB, bench/native/gemv_rows.c). So F16 and Q8_0 break a row's FMA chain inside the row instead:
+ * with one accumulator a row was one chain of dependent FMAs (4 cycles each), which held a thread at about 31 GB/s
+ * (F16) and 29 GB/s (Q8_0) against a 39 GB/s read; four (F16) and two (Q8_0, with a prefetch) reach 36-38.
  *
  * Layout: row r starts at w + r * rowBytes (the GGUF bytes, mapped); x is cols floats; y[r] is written for r in [r0, r1).
  */
