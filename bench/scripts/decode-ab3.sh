@@ -6,16 +6,18 @@
 # at depth PROMPT after the prompt).
 #
 # usage: bench/scripts/decode-ab3.sh --llama-bench PATH --cp-a CLASSPATH --cp-b CLASSPATH --file GGUF
-#          [--threads 2] [--rounds 5] [--prompt 16] [--decode 32] [--warmup 4]
+#          [--llama-file GGUF] [--threads 2] [--rounds 5] [--prompt 16] [--decode 32] [--warmup 4]
+# --llama-file: llama-bench reads this file instead of --file (ours FQ6 against llama.cpp's Q8_0 of the same weights)
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
-llama=""; cpa=""; cpb=""; file=""; threads=2; rounds=5; prompt=16; decode=32; warmup=4
+llama=""; cpa=""; cpb=""; file=""; lfile=""; threads=2; rounds=5; prompt=16; decode=32; warmup=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --llama-bench) llama="$2"; shift 2 ;;
     --cp-a) cpa="$2"; shift 2 ;;
     --cp-b) cpb="$2"; shift 2 ;;
     --file) file="$2"; shift 2 ;;
+    --llama-file) lfile="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --prompt) prompt="$2"; shift 2 ;;
@@ -24,7 +26,8 @@ while [ $# -gt 0 ]; do
     *) echo "decode-ab3: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ -x "$llama" ] && [ -n "$cpa" ] && [ -n "$cpb" ] && [ -f "$file" ] || { sed -n '2,10p' "$0"; exit 2; }
+[ -x "$llama" ] && [ -n "$cpa" ] && [ -n "$cpb" ] && [ -f "$file" ] || { sed -n '2,12p' "$0"; exit 2; }
+[ -n "$lfile" ] || lfile="$file"
 source "$here/bin/find-java"
 
 ours() { # CLASSPATH -> decode tok/s
@@ -34,14 +37,14 @@ ours() { # CLASSPATH -> decode tok/s
     | awk -F'|' '/^\| / && $10 ~ /[0-9]/ {split($10, b, " "); print b[1]}' | tail -1
 }
 lc() {
-  "$llama" -m "$file" -t "$threads" -p 0 -n "$decode" -d "$prompt" -r 1 -o csv 2>/dev/null \
+  "$llama" -m "$lfile" -t "$threads" -p 0 -n "$decode" -d "$prompt" -r 1 -o csv 2>/dev/null \
     | python3 -c 'import csv, sys; print([r["avg_ts"] for r in csv.DictReader(sys.stdin)][0])'
 }
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'), file: $file, threads $threads, prompt $prompt, decode $decode, our warm-up passes $warmup"
 echo "A: $cpa"
 echo "B: $cpb"
-echo "llama-bench: $llama -m $file -t $threads -p 0 -n $decode -d $prompt -r 1"
+echo "llama-bench: $llama -m $lfile -t $threads -p 0 -n $decode -d $prompt -r 1"
 lines=""
 for r in $(seq "$rounds"); do
   l0="$(cut -d' ' -f1 /proc/loadavg)"; t0=$(date +%s)
