@@ -3,10 +3,13 @@
  * 16 float lanes (io.flexq.runtime.cpu.F16Kernel, BF16Kernel, Q8_0Kernel, Q4_0Kernel, Q6_KKernel; AVX-512): every
  * row keeps their order of operations,
  *
- *   F16, BF16: s = 0; for each 16 columns: s = fma(f32(w), x, s);  r = lane_sum(s);  tail: r = r + f32(w) * x
- *   Q8_0: acc = 0; per block of 32: sum = fma(q[0..15], x, 0); sum = fma(q[16..31], x, sum); acc = fma(sum, d, acc);
- *         r = lane_sum(acc)
- *   Q4_0: the same with q = low nibbles - 8 (elements 0..15), then high nibbles - 8 (16..31)
+ *   F16: s0..s3 = 0; for each 64 columns: s_k = fma(f32(w), x, s_k) for the k-th 16 of them (four independent
+ *        chains); then each remaining 16 columns into s0; r = lane_sum((s0 + s1) + (s2 + s3)); tail: r = r + f32(w) * x
+ *   BF16: s = 0; for each 16 columns: s = fma(f32(w), x, s);  r = lane_sum(s);  tail: r = r + f32(w) * x
+ *   Q8_0: acc0 = acc1 = 0; per block of 32: sum = fma(q[0..15], x, 0); sum = fma(q[16..31], x, sum);
+ *         acc = fma(sum, d, acc) with acc0 for even blocks, acc1 for odd ones; r = lane_sum(acc0 + acc1)
+ *   Q4_0: as Q8_0 with one accumulator (acc = fma(sum, d, acc); r = lane_sum(acc)) and q = low nibbles - 8
+ *         (elements 0..15), then high nibbles - 8 (16..31)
  *   Q6_K: per super-block of 256, w = (u - 32) * (d * scale) (one rounding each, as ggml dequantizes), two
  *         accumulators over alternate runs of 16 (s0: elements 32i..32i+15, s1: 32i+16..32i+31, i ascending),
  *         r = r + lane_sum(s0 + s1) (r from 0, super-blocks ascending)
@@ -14,7 +17,10 @@
  * with lane_sum the butterfly of Simd.sum (lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1). binary16 -> fp32 (vcvtph2ps)
  * and int8 -> fp32 are exact, as in Java. One row at a time: two or four rows per pass (one x load for several
  * rows) were 1.3-2x faster with the weights in cache but 2-3x slower streaming them from memory on the development
- * machine (AMD EPYC, KVM), where a decode matmul reads them (alternating C runs, 1536 x 512, ring of 32 MB).
+ * machine (AMD EPYC, KVM), where a decode matmul reads them (alternating C runs, 1536 x 512, ring of 32 MB; again at
+ * 4096 x 4096 over 1 GB, bench/native/gemv_rows.c). So F16 and Q8_0 break a row's FMA chain inside the row instead:
+ * with one accumulator a row was one chain of dependent FMAs (4 cycles each), which held a thread at about 31 GB/s
+ * (F16) and 29 GB/s (Q8_0) against a 39 GB/s read; four (F16) and two (Q8_0, with a prefetch) reach 36-38.
  *
  * Layout: row r starts at w + r * rowBytes (the GGUF bytes, mapped); x is cols floats; y[r] is written for r in [r0, r1).
  */
@@ -47,15 +53,22 @@ T512 int flexq_gemv_f16(const uint8_t *w, long rowBytes, int cols, int r0, int r
     if (flexq_rt_level() < 2) {
         return -1;
     }
-    int body = cols / 16 * 16;
+    int body4 = cols / 64 * 64, body = cols / 16 * 16;
     int r = r0;
     for (; r < r1; r++) {
         const uint8_t *w0 = w + (size_t) r * rowBytes;
-        __m512 s0 = _mm512_setzero_ps();
-        for (int i = 0; i < body; i += 16) {
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i < body4; i += 64) {
+            s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
+            s1 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 32), _mm512_loadu_ps(x + i + 16), s1);
+            s2 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 64), _mm512_loadu_ps(x + i + 32), s2);
+            s3 = _mm512_fmadd_ps(load_f16(w0 + 2 * i + 96), _mm512_loadu_ps(x + i + 48), s3);
+        }
+        for (; i < body; i += 16) {
             s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
         }
-        float o = lane_sum16(s0);
+        float o = lane_sum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
         for (int i = body; i < cols; i++) {
             uint16_t h;
             memcpy(&h, w0 + 2 * i, 2);
@@ -78,20 +91,34 @@ T512 static inline __m512 q8_block(const uint8_t *wr, int b, const float *x, __m
     return _mm512_fmadd_ps(sum, _mm512_set1_ps(half_to_float(dh)), acc);
 }
 
+/*
+ * Bytes ahead of the block pair being read that each pair prefetches (one 64-byte line per 68 bytes; a prefetch never
+ * faults, so past the end of the matrix it is harmless). Without it one thread streamed Q8_0 rows from memory at
+ * about 30 GB/s against 39 GB/s for a plain read; 8-16 KB ahead it reached 37-39 (bench/native/gemv_rows.c,
+ * 2026-12-07 section of bench/results/cpu-vs-llamacpp.md).
+ */
+#define Q8_PREFETCH 16384
+
 /* cols a multiple of 32 (Q8_0 rows are whole blocks). Returns 0, or -1 without AVX-512F. */
 T512 int flexq_gemv_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const float *x, float *y) {
     if (flexq_rt_level() < 2 || cols % 32 != 0) {
         return -1;
     }
-    int blocks = cols / 32;
+    int blocks = cols / 32, pairs = blocks / 2 * 2;
     int r = r0;
     for (; r < r1; r++) {
         const uint8_t *w0 = w + (size_t) r * rowBytes;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int b = 0; b < blocks; b++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        int b = 0;
+        for (; b < pairs; b += 2) {
+            _mm_prefetch((const char *) (w0 + (size_t) b * 34 + Q8_PREFETCH), _MM_HINT_T0);
+            a0 = q8_block(w0, b, x, a0);
+            a1 = q8_block(w0, b + 1, x, a1);
+        }
+        if (b < blocks) {
             a0 = q8_block(w0, b, x, a0);
         }
-        y[r] = lane_sum16(a0);
+        y[r] = lane_sum16(_mm512_add_ps(a0, a1));
     }
     return 0;
 }

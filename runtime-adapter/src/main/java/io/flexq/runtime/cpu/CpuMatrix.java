@@ -45,6 +45,12 @@ public final class CpuMatrix implements WeightMatrix {
      * so a 256 x 512 decode matmul (a small model's key/value projection) is worth splitting.
      */
     static final long TEAM_SERIAL_WORK = 1 << 15;
+    /**
+     * Chunks per thread of a one-token matmul (where the work allows): a thread that finishes its last chunk waits for
+     * the others' last ones, on average about half a chunk: with four chunks a thread (the prompt's split) that is about
+     * a sixteenth of a two-thread matmul with one core idle, at 8B (decode matmuls of 1-30 ms) hundreds of microseconds.
+     */
+    static final int DECODE_CHUNKS = 16;
     /** Each parallel chunk should hold at least this many multiply-adds. */
     static final long CHUNK_WORK = 1 << 16;
 
@@ -168,12 +174,12 @@ public final class CpuMatrix implements WeightMatrix {
 
     /**
      * Rows per parallel chunk for a batch of {@code tokens}: at least {@link #CHUNK_WORK} multiply-adds, at least four
-     * chunks per pool thread, a multiple of {@code align}.
+     * chunks per pool thread ({@value #DECODE_CHUNKS} for one token), a multiple of {@code align}.
      */
     private int grain(int tokens, int align) {
         long perRow = (long) cols * tokens;
         int byWork = (int) Math.min(rows, Math.max(1, CHUNK_WORK / perRow));
-        int byBalance = Math.ceilDiv(rows, 4 * pool.getParallelism());
+        int byBalance = Math.ceilDiv(rows, (tokens == 1 ? DECODE_CHUNKS : 4) * pool.getParallelism());
         return roundUp(Math.max(byWork, byBalance), align);
     }
 
