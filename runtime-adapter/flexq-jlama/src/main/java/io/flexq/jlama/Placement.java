@@ -5,8 +5,8 @@ import io.flexq.runtime.spi.WeightBackend;
 import io.flexq.runtime.spi.WeightMatrix;
 import io.flexq.runtime.spi.WeightSource;
 
-import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -31,12 +31,15 @@ final class Placement {
 
     private final Backends all;
     private final Backends host;
+    /** The first available device backend of {@code all}, looked up once. */
+    private final Optional<WeightBackend> device;
     private final Where where;
     private final long gpuMinBytes;
 
-    private Placement(Backends all, Backends host, Where where, long gpuMinBytes) {
+    private Placement(Backends all, Where where, long gpuMinBytes) {
         this.all = all;
-        this.host = host;
+        this.host = new Backends(all.all().stream().filter(b -> !b.onDevice()).toList(), line -> { });
+        this.device = all.all().stream().filter(b -> b.onDevice() && b.availability().available()).findFirst();
         this.where = where;
         this.gpuMinBytes = gpuMinBytes;
     }
@@ -63,9 +66,8 @@ final class Placement {
                 throw new IllegalArgumentException("flexq-jlama: -D" + GPU_MIN_BYTES + "=" + m + ": must be a byte count >= 0");
             }
         }
-        List<WeightBackend> hostOnly = all.all().stream().filter(b -> !b.onDevice()).toList();
-        Placement p = new Placement(all, new Backends(hostOnly, line -> { }), where, min);
-        if (where == Where.CUDA && p.deviceBackend().isEmpty()) {
+        Placement p = new Placement(all, where, min);
+        if (where == Where.CUDA && p.device.isEmpty()) {
             throw new IllegalStateException("flexq-jlama: -D" + DEVICE + "=cuda: no device backend is available ("
                     + p.reasons() + ")");
         }
@@ -82,26 +84,22 @@ final class Placement {
         return switch (where) {
             case CPU -> false;
             case CUDA -> true;
-            case AUTO -> bytes >= gpuMinBytes && deviceBackend().isPresent();
+            case AUTO -> bytes >= gpuMinBytes && device.isPresent();
         };
     }
 
     /** One line for stderr at load: where matrices go and how to change it. */
     void describe(Consumer<String> out) {
-        String device = deviceBackend().map(WeightBackend::name).orElse(null);
+        String name = device.map(WeightBackend::name).orElse(null);
         String rule = switch (where) {
             case CPU -> "every FQ6 matrix on the CPU";
-            case CUDA -> "every FQ6 matrix on " + device;
-            case AUTO -> device == null ? "every FQ6 matrix on the CPU (no device backend: " + reasons() + ")"
+            case CUDA -> "every FQ6 matrix on " + name;
+            case AUTO -> name == null ? "every FQ6 matrix on the CPU (no device backend: " + reasons() + ")"
                     : String.format(Locale.ROOT, "FQ6 matrices of %,d bytes or more on %s (one round trip per product), "
-                    + "smaller ones on the CPU", gpuMinBytes, device);
+                    + "smaller ones on the CPU", gpuMinBytes, name);
         };
         out.accept("flexq-jlama: placement " + where.name().toLowerCase(Locale.ROOT) + ": " + rule + " (-D" + DEVICE
                 + "=auto|cpu|cuda, -D" + GPU_MIN_BYTES + "=BYTES)");
-    }
-
-    private java.util.Optional<WeightBackend> deviceBackend() {
-        return all.all().stream().filter(b -> b.onDevice() && b.availability().available()).findFirst();
     }
 
     private String reasons() {
