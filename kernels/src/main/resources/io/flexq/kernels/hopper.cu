@@ -59,6 +59,13 @@
 #else
 #define FLEXQ_HOPPER 0
 #endif
+// Diagnostics only (never in the Java program or the tests): tools/gpu/hopper-diag.sh builds the harness with
+// FLEXQ_HOPPER_DIAG = 1 (the register-A consumers skip the epilogue's arithmetic), 2 (they wait for the full barrier
+// of their first ST groups only, then reuse whatever the stages hold: no wait on memory) or 3 (both), so the time
+// of each part is the difference to the real kernel. The outputs are wrong by design.
+#ifndef FLEXQ_HOPPER_DIAG
+#define FLEXQ_HOPPER_DIAG 0
+#endif
 
 // ------------------------------------------------------------------------------- WG repacker
 // One warp per weight tile (rt, g), from the FQ6 bytes (flexq.cu's fq6_code); ws (optional) gets the scale
@@ -306,6 +313,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
             const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
             const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
             for (int g = 0; g < G; ++g, ++it) {
+                if ((FLEXQ_HOPPER_DIAG & 2) && it >= ST) break;  // diagnostics: the first ST groups only
                 const int s = it % ST;
                 if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
                 const u32 sb = sbase + s * C::STAGE;
@@ -333,6 +341,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                     hp_bar_arrive(full0 + 8 * ((it - C::LAG) % ST));
                 }
             }
+            if ((FLEXQ_HOPPER_DIAG & 2) && it >= ST) break;
         }
         hp_cp_wait<0>();
         hp_fence_async_smem();
@@ -353,7 +362,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     // caller's wgmma wait, the epilogue of group g (the tile's group in that stage) from d, then release the stage.
     auto issue = [&](int it, int (&d)[BN / 2]) {
         const int s = it % ST;
-        hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
+        if (!(FLEXQ_HOPPER_DIAG & 2) || it < ST) hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
         const u32 sb = sbase + s * C::STAGE;
         const uint4 *tile = reinterpret_cast<const uint4 *>(reinterpret_cast<const unsigned char *>(hp_dsm) + (sb - sraw) + C::OFF_W + tl * 1536);
         const uint4 q0 = tile[lane], q1 = tile[32 + lane], q2 = tile[64 + lane];
@@ -381,7 +390,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         const float nm0 = -12582912.0f * sw0, nm1 = -12582912.0f * sw1;  // exact: 2 + 11 significant bits
         const float *sas = reinterpret_cast<const float *>(sbp + C::OFF_SA) + tb + 2 * tig;
 #pragma unroll
-        for (int jj = 0; jj < BN / 8; ++jj) {
+        for (int jj = 0; jj < ((FLEXQ_HOPPER_DIAG & 1) ? 0 : BN / 8); ++jj) {
             const float2 sv = *reinterpret_cast<const float2 *>(sas + 8 * jj);
 #pragma unroll
             for (int h = 0; h < 2; ++h)
@@ -487,6 +496,9 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
 
 // The configurations (name, WGR, WGC, BN, STAGES, MINB, exact epilogue, double-buffered accumulators, weights by
 // cp.async.bulk); the test harness (hopper_test.cu) reads this list, KernelSpec.WG mirrors it.
+#if FLEXQ_HOPPER_DIAG  // diagnostics builds (hopper-diag.sh): the configs they time, so a build takes less device time
+#define FLEXQ_WG_CONFIGS(X) X(flexq_wg_128x128, 2, 1, 128, 4, 1, false, false, false) X(flexq_wg_64x128_b2, 1, 1, 128, 4, 2, false, false, false) X(flexq_wg_128x64_db, 2, 1, 64, 6, 1, false, true, false)
+#else
 #define FLEXQ_WG_CONFIGS(X) \
     X(flexq_wg_128x128, 2, 1, 128, 4, 1, false, false, false) \
     X(flexq_wg_128x128_x, 2, 1, 128, 4, 1, true, false, false) \
@@ -505,6 +517,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_64x32_b2, 1, 1, 32, 8, 2, false, false, false) \
     X(flexq_wg_64x64_b2, 1, 1, 64, 6, 2, false, false, false) \
     X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false, false)
+#endif
 FLEXQ_WG_CONFIGS(HP_DEF)
 
 // ============================================================================ smem-unpack (`_su`) kernels
@@ -882,6 +895,9 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
 
 // (name, WGR, BN, STAGES, lag UL, producer registers, packed weights by registers (`_sur`), exact epilogue,
 //  double-buffered accumulators)
+#if FLEXQ_HOPPER_DIAG
+#define FLEXQ_WS_CONFIGS(S)
+#else
 #define FLEXQ_WS_CONFIGS(S) \
     S(flexq_wg_128x128_su, 2, 128, 5, 3, 56, false, false, false) \
     S(flexq_wg_128x128_su_s4, 2, 128, 4, 2, 56, false, false, false) \
@@ -889,4 +905,5 @@ __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const
     S(flexq_wg_192x128_su, 3, 128, 3, 1, 56, false, false, false) \
     S(flexq_wg_128x128_sur, 2, 128, 6, 3, 96, true, false, false) \
     S(flexq_wg_128x128_sur_db, 2, 128, 6, 3, 72, true, false, true)
+#endif
 FLEXQ_WS_CONFIGS(HS_DEF)

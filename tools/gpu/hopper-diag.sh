@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# What each part of the round-1 wgmma kernels costs: the harness built three more times with FLEXQ_HOPPER_DIAG
+# (hopper.cu: 1 = no epilogue arithmetic, 2 = no wait for memory after the first stages, 3 = both), each timed beside
+# the real kernels on one shape. The diagnostic outputs are wrong by design (their check column says so); only their
+# times are read. GPU host, from the repository root:   OUT=/tmp/out bash tools/gpu/hopper-diag.sh
+# Env: DIAG_SHAPE (default 8B-gateup), DIAG_MS (default 256,1024,4096), DIAG_CONFIGS (default the three configs of
+# hopper.cu's diagnostics list), WORK (default /tmp/hopper-build; the real harness there is reused when current).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-/tmp/hopper-diag}; mkdir -p "$OUT"
+START=$(date +%s)
+el() { echo $(( $(date +%s) - START )); }
+for d in /usr/local/cuda-13.0 /usr/local/cuda /usr/local/cuda-13; do [ -x "$d/bin/nvcc" ] && { CUDA=$d; break; }; done
+CUDA=${CUDA:-$(dirname "$(dirname "$(command -v nvcc)")")}
+export PATH=$CUDA/bin:$PATH
+export LD_LIBRARY_PATH=$CUDA/lib64:$CUDA/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+T=$ROOT/kernels/src/test/cuda
+W=${WORK:-/tmp/hopper-build}; mkdir -p "$W"
+build() {  # $1: binary, $2: extra flags
+  ( cd "$T" && nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -ffp-contract=off $2 -cudart static \
+      -o "$1" hopper_test.cu -ldl -lpthread ) > "$1.log" 2>&1 || { echo "   build $1 FAILED"; grep -m5 error "$1.log"; }
+}
+B=$W/hopper_test
+fresh() { [ -x "$1" ] && [ -z "$(find "$T" "$ROOT/kernels/src/main/resources/io/flexq/kernels" -newer "$1" -name '*.cu' 2>/dev/null)" ]; }
+fresh "$B" || build "$B" "" &
+for d in 1 2 3; do fresh "$W/hopper_diag$d" || build "$W/hopper_diag$d" "-DFLEXQ_HOPPER_DIAG=$d" & done
+wait
+echo "== hopper-diag: built ($(el) s)"
+CF=${DIAG_CONFIGS:-flexq_wg_128x128 flexq_wg_64x128_b2 flexq_wg_128x64_db}
+for bin in hopper_test hopper_diag1 hopper_diag2 hopper_diag3; do
+  [ -x "$W/$bin" ] || continue
+  csv=$OUT/diag-$bin.csv; : > "$csv"
+  HOPPER_NO_OLD=1 HOPPER_MS=${DIAG_MS:-256,1024,4096} timeout 120 "$W/$bin" bench "$csv" "${DIAG_SHAPE:-8B-gateup}" $CF > "$OUT/diag-$bin.log" 2>&1
+  echo "   $bin rc=$? ($(el) s)"
+  awk -F, '{printf "      %-10s M=%-5s %-26s %10.1f us %8.1f TOPS\n", "'"$bin"'" == "hopper_test" ? "real" : substr("'"$bin"'", 8), $4, $5, $6, $7}' "$csv"
+done
+echo "== done in $(el) s"
