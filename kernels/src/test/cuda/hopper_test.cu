@@ -224,13 +224,17 @@ struct Weights {  // one N x K FQ6 weight, `copies` times in the WG and I8 layou
 
 struct Acts {  // M tokens quantized to int8 records (A8 or A6 codes)
     int M, K, G, ldsa, abits;
-    DBuf<float> x; DBuf<uint32_t> a8; DBuf<float> sa;
+    DBuf<float> x; DBuf<uint32_t> a8, a8n; DBuf<float> sa, san;  // a8n, san: natural-order records (the `_nat` quantizers)
     Acts(int m, int k, int ab, uint64_t seed) : M(m), K(k), G((k + 127) / 128), ldsa((m + 3) / 4 * 4), abits(ab),
-        x((size_t)m * k), a8((size_t)m * G * 32), sa((size_t)G * ldsa) {
+        x((size_t)m * k), a8((size_t)m * G * 32), a8n((size_t)m * G * 32), sa((size_t)G * ldsa), san((size_t)G * ldsa) {
         gen_x<<<cdiv((long long)M * K, 256), 256>>>(x.p, M, K, seed);
         CK(cudaMemset(sa.p, 0, sa.bytes()));
+        CK(cudaMemset(san.p, 0, san.bytes()));
         auto fn = ab == 6 ? flexq_quantize_a6 : flexq_quantize_a8;
         fn<<<cdiv((long long)M * G * 32, 256), 256>>>(x.p, K, M, K, G, a8.p, nullptr, sa.p, ldsa);
+        CK(cudaGetLastError());
+        auto fnn = ab == 6 ? flexq_quantize_a6_nat : flexq_quantize_a8_nat;
+        fnn<<<cdiv((long long)M * G * 32, 256), 256>>>(x.p, K, M, K, G, a8n.p, nullptr, san.p, ldsa);
         CK(cudaGetLastError());
         CK(cudaDeviceSynchronize());
     }
@@ -334,8 +338,22 @@ static int run_test(const std::vector<std::string> &cfgs) {
     for (auto &c : cases) {
         auto t0 = std::chrono::steady_clock::now();
         const int G = (c.K + 127) / 128;
-        Weights w(c.N, c.K, seed, 1, false);
+        Weights w(c.N, c.K, seed, 1, true);
         Acts a(c.M, c.K, c.ab, seed * 7 + 1);
+        // natural-order records: the same codes at byte p = k, and the same scales
+        long badNat = 0;
+        {
+            auto r = a.a8.get(), rn = a.a8n.get(); auto s1 = a.sa.get(), s2 = a.san.get();
+            for (int t = 0; t < c.M && !badNat; ++t)
+                for (int g = 0; g < G; ++g)
+                    for (int p = 0; p < 128; ++p) {
+                        int tig = p >> 5, ks = (p >> 3) & 3, h = (p >> 2) & 1, bb = p & 3;
+                        const uint8_t *b = (const uint8_t *)&r[((size_t)t * G + g) * 32], *bn = (const uint8_t *)&rn[((size_t)t * G + g) * 32];
+                        if (bn[ks * 32 + h * 16 + tig * 4 + bb] != b[p]) ++badNat;
+                    }
+            if (memcmp(s1.data(), s2.data(), s1.size() * 4) != 0) ++badNat;
+            printf("  natural-order records A%d M=%d K=%d: %s\n", c.ab, c.M, c.K, badNat ? "FAIL (codes or scales differ)" : "same codes and scales");
+        }
         std::vector<int8_t> wc, ac; std::vector<float> sw, sa;
         host_weights(seed, c.N, c.K, G, wc, sw);
         a.host(ac, sa);
@@ -359,6 +377,15 @@ static int run_test(const std::vector<std::string> &cfgs) {
             launch_wg(v, w, 0, a, y2.p, nullptr);
             launch_wg(v, w, 0, a, y4.p, nullptr, 0, true);        // persistent blocks: same values as the full grid
             launch_wg(v, w, 0, a, y5.p, P2.p, 0, true);
+            // the same kernel on the I8 tiles (flexq_repack) with natural-order records: the decoder's form, no WG copy
+            DBuf<float> y6((size_t)c.M * c.N); DBuf<int> P6((size_t)c.M * c.N * G);
+            CK(cudaMemset(y6.p, 0xFF, y6.bytes())); CK(cudaMemset(P6.p, 0xFF, P6.bytes()));
+            {
+                dim3 grid = wg_grid(v, w.N, a.M, false);
+                v.fnP<<<grid, v.threads, v.smem>>>((const uint4 *)w.i8[0].p, w.ws[0].p, (const uint4 *)a.a8n.p, a.san.p, a.ldsa, y6.p, P6.p,
+                                                   a.M, w.N, w.G, w.G);
+                CK(cudaGetLastError());
+            }
             {
                 dim3 grid(cdiv(w.N, v.rows), cdiv(a.M, v.toks));
                 v.fnH<<<grid, v.threads, v.smem>>>((const uint4 *)w.wg[0].p, w.ws[0].p, (const uint4 *)a.a8.p, a.sa.p, a.ldsa,
@@ -367,7 +394,12 @@ static int run_test(const std::vector<std::string> &cfgs) {
             }
             CK(cudaDeviceSynchronize());
             auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get(); auto h3 = y3.get(); auto h4 = y4.get(); auto hp2 = P2.get();
-            long badP = 0, badY = 0, badSame = 0, badH = 0, badPers = 0; char first[300] = "";
+            auto hp6 = P6.get(); auto h6 = y6.get();
+            long badP = 0, badY = 0, badSame = 0, badH = 0, badPers = 0, badI8 = badNat; char first[300] = "";
+            for (size_t i = 0; i < hp.size(); ++i)
+                if (hp6[i] != Pref[i] && badI8++ == 0) snprintf(first, sizeof first, "I8 tiles + natural records: P at %zu got %d want %d", i, hp6[i], Pref[i]);
+            for (size_t i = 0; i < h1.size(); ++i)
+                if (memcmp(&h6[i], &h1[i], 4) != 0 && badI8++ == 0) snprintf(first, sizeof first, "I8 tiles + natural records: y at %zu %.9g vs %.9g", i, h6[i], h1[i]);
             for (size_t i = 0; i < hp.size(); ++i) {
                 if (hp[i] != Pref[i] && badP++ < 1) {
                     size_t g = i % G, r = (i / G) % c.N, t = i / G / c.N;
@@ -390,10 +422,11 @@ static int run_test(const std::vector<std::string> &cfgs) {
                 if (h3[i] != f2h_rne_host(h2[i]) && badH++ == 0 && !badP && !badY && !badSame)
                     snprintf(first, sizeof first, "f16 y at %zu: 0x%04x, want RNE(%.9g) = 0x%04x", i, h3[i], h2[i], f2h_rne_host(h2[i]));
             }
-            bool ok = !badP && !badY && !badSame && !badH && !badPers;
-            printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  persistent %s  %.1fs %s\n",
+            bool ok = !badP && !badY && !badSame && !badH && !badPers && !badI8;
+            printf("  %-22s A%d M=%-5d N=%-6d K=%-5d P %s (%ld bad)  y %s (%ld bad, max err/bound %.3f)  prod==_p %s  f16 %s  persistent %s  i8+natural %s  %.1fs %s\n",
                    v.name, c.ab, c.M, c.N, c.K, badP ? "FAIL" : "exact", badP, badY ? "FAIL" : (v.exact ? "exact" : "bounded"), badY, worst,
-                   badSame ? "NO" : "yes", badH ? "FAIL" : "ok", badPers ? "FAIL" : "same", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
+                   badSame ? "NO" : "yes", badH ? "FAIL" : "ok", badPers ? "FAIL" : "same", badI8 ? "FAIL" : "same",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), first);
             fflush(stdout);
             ok ? ++passes[vi] : ++fails[vi];
         }

@@ -34,9 +34,12 @@ __device__ __forceinline__ u16 f2h(float f) {
 
 // One warp's (token, group) record in the int8 form for A6 (qbits 6) or A8 (otherwise): flexq.cu's quantize_warp with
 // the code range the bits select, for the decoder kernels that emit the next matmul's activations.
+// qbits | QBITS_NATURAL writes the natural-order record (flexq.cu), the input of hopper.cu's wgmma kernels.
+#define QBITS_NATURAL 0x100
 __device__ __forceinline__ void quantize_record(int qbits, const float (&v)[4], int lane, u32 *__restrict__ rec, float *__restrict__ sa) {
-    if (qbits == 6) quantize_warp<31>(v, lane, rec, nullptr, sa);
-    else quantize_warp<127>(v, lane, rec, nullptr, sa);
+    const bool natural = (qbits & QBITS_NATURAL) != 0;
+    if ((qbits & 0xFF) == 6) quantize_warp<31>(v, lane, rec, nullptr, sa, natural);
+    else quantize_warp<127>(v, lane, rec, nullptr, sa, natural);
 }
 
 // Block-wide sum of doubles (blockDim.x a multiple of 32, at most 1024); every thread gets the total.

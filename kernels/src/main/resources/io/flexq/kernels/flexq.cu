@@ -37,6 +37,10 @@
 //   int8:   byte p = tig*32 + ks*8 + h*4 + b holds acode[t][g*128 + ks*32 + h*16 + tig*4 + b]
 //     (tig, ks in 0..3, h in 0..1, b in 0..3), so lane (gid, tig) finds its mma B fragments for all four
 //     k-steps in the 32 contiguous bytes at tig*32.
+//   int8, natural order (the `_nat` quantizers; qbits | QBITS_NATURAL in decoder.cu): byte p holds
+//     acode[t][g*128 + p]. This is what hopper.cu's wgmma kernels read with the I8 weight tiles above: a
+//     wgmma k-step j takes bytes 32j .. 32j+31 of each token's record as its k = 32j .. 32j+31, and the I8 tile's
+//     words of k-step j are the register A fragment of the same k (see hopper.cu).
 // Activation scales: float sa[g * ldsa + t], ldsa >= M and a multiple of 4.
 // Output: y[t * N + r], float (every kernel) or fp16 / bf16 bits (the `_f16` / `_bf16` twins of the INT8-MMA
 // kernels, see "Output types" below). Optional partials: int P[(t * N + r) * G + g].
@@ -243,7 +247,7 @@ __device__ __forceinline__ void store_out(OutBf16 *y, long long i, float v) {
 // The decoder's fused kernels (decoder.cu: RMSNorm, SwiGLU) call it on values they computed themselves.
 template <int Q>
 __device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32 *__restrict__ a8rec,
-                                              u32 *__restrict__ aprec, float *__restrict__ sa) {
+                                              u32 *__restrict__ aprec, float *__restrict__ sa, bool natural = false) {
     float amax = 0.0f;
 #pragma unroll
     for (int i = 0; i < 4; ++i) amax = fmaxf(amax, fabsf(v[i]));
@@ -277,7 +281,19 @@ __device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32
         }
         aprec[lane] = word;
     }
-    if (a8rec != nullptr) {
+    if (a8rec != nullptr && natural) {
+        // lane writes word L, whose byte b is code k = 4L + b, i.e. value L >> 3 of lane 4 * (L & 7) + b
+        u32 word = 0;
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+#pragma unroll
+            for (int b = 0; b < 4; ++b) {
+                const int code = __shfl_sync(FULL_MASK, c[i], 4 * (lane & 7) + b);
+                if (i == (lane >> 3)) word |= ((u32)code & 0xFFu) << (8 * b);
+            }
+        }
+        a8rec[lane] = word;
+    } else if (a8rec != nullptr) {
         // lane writes word L = tig*8 + ks*2 + h, whose byte b is code k = ks*32 + h*16 + tig*4 + b,
         // i.e. value ks of lane h*16 + tig*4 + b.
         const int tig = lane >> 3, ks = (lane >> 1) & 3, h = lane & 1;
@@ -294,7 +310,7 @@ __device__ __forceinline__ void quantize_warp(const float (&v)[4], int lane, u32
     }
 }
 
-template <int Q>
+template <int Q, bool NATURAL = false>
 __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int ldx, int M, int K, int G,
                                               u32 *__restrict__ a8, u32 *__restrict__ ap,
                                               float *__restrict__ sa, int ldsa) {
@@ -311,7 +327,8 @@ __device__ __forceinline__ void quantize_body(const float *__restrict__ x, int l
         v[i] = k < K ? x[(long long)t * ldx + k] : 0.0f;
     }
     const long long rec = ((long long)t * G + g) * 32;  // record (t, g) in 32-bit words
-    quantize_warp<Q>(v, lane, a8 == nullptr ? nullptr : a8 + rec, ap == nullptr ? nullptr : ap + rec, sa + (long long)g * ldsa + t);
+    quantize_warp<Q>(v, lane, a8 == nullptr ? nullptr : a8 + rec, ap == nullptr ? nullptr : ap + rec, sa + (long long)g * ldsa + t,
+                     NATURAL);
 }
 
 // ------------------------------------------------------------------------------- weight repacker
@@ -857,6 +874,15 @@ extern "C" __global__ void __launch_bounds__(256) flexq_quantize_a6(const float 
 extern "C" __global__ void __launch_bounds__(256) flexq_quantize_a8(const float *__restrict__ x, int ldx, int M, int K, int G,
         u32 *__restrict__ a8, u32 *__restrict__ ap, float *__restrict__ sa, int ldsa) {
     quantize_body<127>(x, ldx, M, K, G, a8, ap, sa, ldsa);
+}
+// natural-order int8 records (the wgmma kernels' input; ap must be null: the planes form has one order)
+extern "C" __global__ void __launch_bounds__(256) flexq_quantize_a6_nat(const float *__restrict__ x, int ldx, int M, int K, int G,
+        u32 *__restrict__ a8, u32 *__restrict__ ap, float *__restrict__ sa, int ldsa) {
+    quantize_body<31, true>(x, ldx, M, K, G, a8, ap, sa, ldsa);
+}
+extern "C" __global__ void __launch_bounds__(256) flexq_quantize_a8_nat(const float *__restrict__ x, int ldx, int M, int K, int G,
+        u32 *__restrict__ a8, u32 *__restrict__ ap, float *__restrict__ sa, int ldsa) {
+    quantize_body<127, true>(x, ldx, M, K, G, a8, ap, sa, ldsa);
 }
 extern "C" __global__ void __launch_bounds__(256) flexq_repack(const u8 *__restrict__ fq6, int R, int K, int G,
         u32 *__restrict__ wbtc, u32 *__restrict__ wi8, u16 *__restrict__ ws) {
