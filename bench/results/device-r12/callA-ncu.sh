@@ -1,21 +1,18 @@
 #!/usr/bin/env bash
 # session 12, call A (no carry): issue 10.
-#  1. exactness of every wgmma config, now also on the I8 tiles with natural-order activation records (the decoder's
+#  1. where the round-1 kernels lose their time at the 8B gate+up shape: hopper-diag.sh (builds the harness and three
+#     diagnostic builds, times them: no epilogue arithmetic / no wait on memory)
+#  2. exactness of every wgmma config, now also on the I8 tiles with natural-order activation records (the decoder's
 #     weights, no WG copy) against the WG-layout run, bit for bit; the Java program through NVRTC
-#  2. where the round-1 kernels lose their time at the 8B gate+up shape: hopper-diag.sh (no epilogue arithmetic / no
-#     wait on memory), then ncu --set full with stall reasons and per-SASS stall samples at M = 4096.
+#  3. ncu --set full with stall reasons and per-SASS stall samples at M = 4096.
 T0=$(date +%s)
-OUT=$OUT bash tools/gpu/hopper-diag.sh > $OUT/diag.txt 2>&1 &
-DIAG=$!
+OUT=$OUT bash tools/gpu/hopper-diag.sh 2>&1 | tail -40
 W=/tmp/hopper-build; B=$W/hopper_test; K=kernels/src/main/resources/io/flexq/kernels
-for i in $(seq 1 120); do [ -x $B ] && [ ! -s $B.log ] || [ -x $B ] && break; sleep 2; done
-sleep 1
 echo "== test ($(( $(date +%s) - T0 )) s)"
 timeout 150 $B test $($B list) > $OUT/test-all.log 2>&1; echo "test rc=$?"
 grep -E "^TEST|natural-order" $OUT/test-all.log | sort | uniq -c | sort -rn | head -40
 grep -E "FAIL" $OUT/test-all.log | head -5 | cut -c1-300
 { cat $K/flexq.cu; echo; cat $K/decoder.cu; echo; cat $K/hopper.cu; } > $W/program.cu
 timeout 120 $B nvrtc $W/program.cu sm_90a 2>&1 | tail -3
-wait $DIAG; cat $OUT/diag.txt
 echo "== ncu ($(( $(date +%s) - T0 )) s)"
 OUT=$OUT bash tools/gpu/hopper-ncu.sh 2>&1 | tail -120
