@@ -387,8 +387,9 @@ final class CudaModel implements DecoderOffload.DeviceModel {
         for (int l = 0; l < layers.size(); l++) {
             Layer L = layers.get(l);
             int qb = L.qkv().primaryBits();
-            norm(m, r, L.attnNorm(), qb, "attention norm");
-            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb);
+            boolean qn = L.qkv().primaryNatural(m);  // records in the order the first consumer reads (LayerInput)
+            norm(m, r, L.attnNorm(), qb, qn, "attention norm");
+            LayerInput in = new LayerInput(w, w.xn.address(), dim, m).producedAs(qb, qn);
             Projection p = L.qkv();
             Fq6Linear fusedQkv = fuseRope && p.stacked() && p.parts().getFirst() instanceof Fq6Linear f && f.ordered(m) ? f : null;
             if (skips("qkv")) {
@@ -407,36 +408,40 @@ final class CudaModel implements DecoderOffload.DeviceModel {
                 mark("rope + kv store");
             }
             int ob = DecoderKernels.mergeQuantizes(hd) ? L.wo().bits() : 0;
+            boolean on = L.wo().natural(m);
             if (!skipOther && !skips("attention")) {
                 long act = ob == 0 ? 0 : w.act(ob).address(), sa = ob == 0 ? 0 : w.sa(ob).address();
                 d.attention(w.rows.address(), m, p.out(w.qkvOut, 0), p.ld(0), l, c.heads(), c.kvHeads(), hd, scale, w.partials.address(),
-                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, ob, act, sa,
+                        chunks, ch, onePrompt, separate, w.attentionCounters.address(), w.att.address(), qDim, DecoderKernels.qbits(ob, on), act, sa,
                         trace == null ? 0 : trace.address(l));
                 if (d.mergesInAttention(m, hd, onePrompt)) {
                     mark("attention (+merge, quantize)");
                 } else {
                     mark("attention");
-                    d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim, ob, act, sa);
+                    d.attentionMerge(w.rows.address(), m, w.partials.address(), chunks, ch, c.heads(), hd, w.att.address(), qDim,
+                            DecoderKernels.qbits(ob, on), act, sa);
                     mark("attention merge (+quantize)");
                 }
             }
-            r = skips("o") ? r : addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob), "o matmul");
+            r = skips("o") ? r : addToResidual(m, L.wo(), new LayerInput(w, w.att.address(), qDim, m).producedAs(ob, on), "o matmul");
             int gb = L.gateUp().primaryBits();
-            norm(m, r, L.ffnNorm(), gb, "ffn norm");
+            boolean gn = L.gateUp().primaryNatural(m);
+            norm(m, r, L.ffnNorm(), gb, gn, "ffn norm");
             Projection gu = L.gateUp();
             if (!skipGemv && !skips("gateup")) {
-                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb), w.gateUpOut);
+                gu.run(k, d, new LayerInput(w, w.xn.address(), dim, m).producedAs(gb, gn), w.gateUpOut);
                 mark("gate+up matmul");
             }
             int db = L.down().bits();
+            boolean dn = L.down().natural(m);
             if (!skipOther && !skips("swiglu")) {
                 d.swiglu(m, gu.out(w.gateUpOut, 0), gu.ld(0), gu.out(w.gateUpOut, 1), gu.ld(1), c.hiddenDim(), w.h.address(),
-                        db, db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
+                        DecoderKernels.qbits(db, dn), db == 0 ? 0 : w.act(db).address(), db == 0 ? 0 : w.sa(db).address());
                 mark("swiglu (+quantize)");
             }
-            r = skips("down") ? r : addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db), "down matmul");
+            r = skips("down") ? r : addToResidual(m, L.down(), new LayerInput(w, w.h.address(), c.hiddenDim(), m).producedAs(db, dn), "down matmul");
         }
-        norm(m, r, outNorm, 0, "final norm");
+        norm(m, r, outNorm, 0, false, "final norm");
         if (h == Head.NONE) {
             return;
         }
@@ -459,20 +464,24 @@ final class CudaModel implements DecoderOffload.DeviceModel {
      */
     private enum Residual { ADD_PROJ, PARTS, COMPLETE }
 
-    /** xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none) for the next matmul, from wherever x stands. */
-    private void norm(int m, Residual r, DeviceBuffer weight, int bits, String stage) {
+    /**
+     * xn = RMSNorm(x) * weight, quantized to {@code bits} (0: none; natural-order records if {@code natural}) for the next
+     * matmul, from wherever x stands.
+     */
+    private void norm(int m, Residual r, DeviceBuffer weight, int bits, boolean natural, String stage) {
         if (skipOther || skips("norm")) {
             return;
         }
         DecoderWork w = work;
         long act = bits == 0 ? 0 : w.act(bits).address(), sa = bits == 0 ? 0 : w.sa(bits).address();
+        int qbits = DecoderKernels.qbits(bits, natural);
         if (r == Residual.PARTS) {
-            d.rmsNormParts(m, w.x.address(), c.dim(), w.normParts.address(), w.normTiles, weight.address(), c.rmsEps(), w.xn.address(), bits,
+            d.rmsNormParts(m, w.x.address(), c.dim(), w.normParts.address(), w.normTiles, weight.address(), c.rmsEps(), w.xn.address(), qbits,
                     act, sa);
             mark(stage + " (quantize)");
         } else {
             d.addRmsNorm(m, w.x.address(), r == Residual.ADD_PROJ ? w.proj.address() : 0, c.dim(), weight.address(), c.rmsEps(),
-                    w.xn.address(), bits, act, sa);
+                    w.xn.address(), qbits, act, sa);
             mark(stage + " (+add, quantize)");
         }
     }

@@ -47,6 +47,17 @@ final class DecoderKernels {
     private final boolean genericAttention = "generic".equals(System.getProperty("flexq.cuda.attention"));
     /** Query heads per key/value head the attention kernel takes (ATT_MAXG), and the largest head size. */
     static final int MAX_GROUP = 8, MAX_HEAD_SIZE = 256;
+    /**
+     * Or-ed into a kernel's qbits (decoder.cu QBITS_NATURAL): the records are written in natural k order, for a
+     * wgmma consumer ({@link LayerInput}).
+     */
+    static final int QBITS_NATURAL = 0x100;
+
+    /** qbits for a producer kernel: {@code bits} (0, 6 or 8), natural order if {@code natural} and bits is not 0. */
+    static int qbits(int bits, boolean natural) {
+        return bits != 0 && natural ? bits | QBITS_NATURAL : bits;
+    }
+
     /** Bits of the decode attention kernels' opts (decoder.cu). */
     private static final int ATT_EARLY_VALUES = 1, ATT_PRELOAD = 2, ATT_FIT_MERGE = 4;
     /** Bytes of one RowInfo: token, pos, capacity, pad (ints) and the cache address (long). */

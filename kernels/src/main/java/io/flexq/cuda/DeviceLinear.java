@@ -21,6 +21,11 @@ sealed interface DeviceLinear extends AutoCloseable permits Fq6Linear, FloatLine
 
     void run(FlexqKernels k, DecoderKernels d, LayerInput in, long y);
 
+    /** Whether a forward of {@code m} rows reads natural-order int8 records (a wgmma kernel; see {@link LayerInput}). */
+    default boolean natural(int m) {
+        return false;
+    }
+
     /** Makes what a forward of {@code m} rows needs beyond the resident form (outside graph capture); most need nothing. */
     default void prepare(FlexqKernels k, DecoderKernels d, int m) {
     }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Picks the kernel (and K-splits) for a product of M tokens by an N x K weight from a table measured
@@ -33,11 +34,21 @@ public final class Dispatcher {
     private static final int MAX_ORDERED_SHARED = 112 * 1024;
 
     private final List<Entry> table;
+    private final List<Entry> wgTable;
     private final int smCount;
     private final boolean orderedEnabled = !"false".equals(System.getProperty("flexq.cuda.ordered"));
 
     public Dispatcher(List<Entry> table, int smCount) {
+        this(table, List.of(), smCount);
+    }
+
+    /**
+     * @param wgTable the wgmma rows ({@code dispatch-sm90-wg.tsv}): per measured shape and M the wgmma config that beat
+     *                every INT8-MMA kernel, or {@code none}; empty where the device has no wgmma kernels
+     */
+    public Dispatcher(List<Entry> table, List<Entry> wgTable, int smCount) {
         this.table = List.copyOf(table);
+        this.wgTable = List.copyOf(wgTable);
         this.smCount = smCount;
     }
 
@@ -51,7 +62,32 @@ public final class Dispatcher {
                 throw new UncheckedIOException("-Dflexq.cuda.dispatch=" + file, e);
             }
         }
-        return new Dispatcher(cc == 90 ? readTable("dispatch-sm90.tsv") : List.of(), smCount);
+        boolean wg = cc == 90 && !"false".equals(System.getProperty("flexq.cuda.wgmma"));
+        return new Dispatcher(cc == 90 ? readTable("dispatch-sm90.tsv") : List.of(), wg ? readTable("dispatch-sm90-wg.tsv") : List.of(), smCount);
+    }
+
+    /**
+     * The wgmma kernel (hopper.cu) for a product of M tokens by an N x K weight held in the I8 tiles, if one was
+     * measured faster than the INT8-MMA kernels there: the row of the measured shape nearest in N * K, at the next
+     * larger measured M (the largest for M beyond). Its activations must be natural-order records
+     * ({@link FlexqKernels#quantize(int, boolean, DeviceBuffer, int, int, int, DeviceBuffer, DeviceBuffer, DeviceBuffer)}).
+     * Empty for decode sizes (the ordered GEMV), off sm_90, or with {@code -Dflexq.cuda.wgmma=false}.
+     */
+    public Optional<Choice> wgmma(int m, int n, int k) {
+        if (wgTable.isEmpty() || useOrdered(m, k)) {
+            return Optional.empty();
+        }
+        double size = Math.log((double) n * k);
+        Entry nearestShape = wgTable.stream().min(Comparator.comparingDouble(e -> Math.abs(Math.log((double) e.n * e.k) - size))).orElseThrow();
+        List<Entry> shape = wgTable.stream().filter(e -> e.n == nearestShape.n && e.k == nearestShape.k)
+                .sorted(Comparator.comparingInt(Entry::m)).toList();
+        Entry pick = shape.stream().filter(e -> e.m >= m).findFirst().orElse(shape.getLast());
+        if (pick.kernel.equals("none")) {
+            return Optional.empty();
+        }
+        KernelSpec spec = KernelSpec.byName(pick.kernel).filter(s -> s.path() == KernelSpec.Path.WG)
+                .orElseThrow(() -> new IllegalStateException("dispatch-sm90-wg.tsv names " + pick.kernel + ", which is no wgmma kernel"));
+        return Optional.of(new Choice(spec, 1));
     }
 
     public List<Entry> table() {
@@ -62,8 +98,8 @@ public final class Dispatcher {
         if (useOrdered(m, k)) {
             return new Choice(ORDERED, 1);
         }
-        // WG (wgmma) kernels read the WG weight layout, which no caller of choose() holds yet: their table rows
-        // (measured by tools/gpu/hopper-check.sh) are skipped here until the matrices keep that layout.
+        // WG (wgmma) kernels need natural-order records: callers that make them ask wgmma() first
+        // (Fq6Linear); rows naming them are skipped here.
         List<Entry> rows = table.stream().filter(e -> e.bits == bits
                 && KernelSpec.byName(e.kernel).filter(s -> s.path() != KernelSpec.Path.WG).isPresent()).toList();
         if (!rows.isEmpty()) {

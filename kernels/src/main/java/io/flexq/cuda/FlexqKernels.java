@@ -99,11 +99,23 @@ public final class FlexqKernels {
 
     /** Quantizes {@code x} (M rows of ldx floats) to A6 or A8: int8 records and/or plane records, and scales. */
     public void quantize(int bits, DeviceBuffer x, int ldx, int tokens, int cols, DeviceBuffer int8, DeviceBuffer planes, DeviceBuffer sa) {
+        quantize(bits, false, x, ldx, tokens, cols, int8, planes, sa);
+    }
+
+    /**
+     * As above; {@code natural} writes the int8 records in natural k order (flexq.cu's {@code _nat} quantizers), the
+     * form the wgmma kernels read together with the I8 weight tiles. The planes form has one order only.
+     */
+    public void quantize(int bits, boolean natural, DeviceBuffer x, int ldx, int tokens, int cols, DeviceBuffer int8, DeviceBuffer planes,
+                         DeviceBuffer sa) {
+        if (natural && planes != null) {
+            throw new IllegalArgumentException("natural-order records exist for the int8 form only, not for bit planes");
+        }
         String name = switch (bits) {
             case 6 -> "flexq_quantize_a6";
             case 8 -> "flexq_quantize_a8";
             default -> throw new IllegalArgumentException("activation bits must be 6 or 8, got " + bits);
-        };
+        } + (natural ? "_nat" : "");
         int g = groups(cols);
         long warps = (long) tokens * g;
         launch(name, 0, (int) ((warps * 32 + 255) / 256), 1, 1, 256,

@@ -1,5 +1,6 @@
 package io.flexq.cuda;
 
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -34,11 +35,21 @@ record Fq6Linear(String name, int rows, int cols, int activationBits, DeviceBuff
             k.w6a16(raw, rows, cols, xb, cols, yb, m);
             return;
         }
+        Optional<Dispatcher.Choice> wg = dispatcher.wgmma(m, rows, cols);
+        if (wg.isPresent()) {  // Hopper, prompt sizes: the wgmma kernel on the same I8 tiles, natural-order records
+            k.gemm(wg.get().spec(), 1, tiles, scales, in.records(k, activationBits, true), in.scales(activationBits), yb, null, m, rows, cols);
+            return;
+        }
         Dispatcher.Choice c = dispatcher.choose(m, rows, cols, activationBits);
         if (c.spec().path().planes()) {
             c = dispatcher.int8Rule(m, rows, cols);  // the decoder keeps the int8 layout only (it wins on Hopper)
         }
         k.gemm(c.spec(), c.splits(), tiles, scales, in.records(k, activationBits), in.scales(activationBits), yb, null, m, rows, cols);
+    }
+
+    @Override
+    public boolean natural(int m) {
+        return activationBits != 16 && dispatcher.wgmma(m, rows, cols).isPresent();
     }
 
     /** Whether a forward of m rows runs the ordered GEMV (the kernel the fused decode launches below extend). */

@@ -25,6 +25,11 @@ record Projection(List<DeviceLinear> parts, int[] widths) implements AutoCloseab
         return parts.getFirst().bits();
     }
 
+    /** Whether the first part reads natural-order records for m rows (the order the producing kernel should write). */
+    boolean primaryNatural(int m) {
+        return parts.getFirst().natural(m);
+    }
+
     void run(FlexqKernels k, DecoderKernels d, LayerInput in, List<DeviceBuffer> outs) {
         for (int i = 0; i < parts.size(); i++) {
             parts.get(i).run(k, d, in, outs.get(i).address());
