@@ -280,6 +280,58 @@ class CudaDecoderGpuTest {
         }
     }
 
+    /**
+     * On Hopper a prompt's matmuls of 32 rows and more take the wgmma kernels where dispatch-sm90-wg.tsv measured them
+     * faster (Dispatcher.wgmma): the same I8 weight tiles, natural-order records written by the norm, attention-merge
+     * and SwiGLU kernels (or quantized again where a consumer wants the other order, LayerInput). A 200-token prompt in
+     * one forward: logits within the FQ6 bounds of the one-token test against the host, and not bit for bit those of
+     * the INT8-MMA kernels ({@code -Dflexq.cuda.wgmma=false}), which proves the wgmma path ran: its FMA epilogue rounds
+     * otherwise than their exact one (hopper.cu), and over 200 x 512 logits some of them move.
+     */
+    @Test
+    void aPromptOnHopperTakesTheWgmmaKernelsWithinTheBounds(@TempDir Path dir) throws Exception {
+        try (CudaDevice dev = CudaDevice.open(0)) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(dev.computeCapability() == 90,
+                    () -> "skipped: the wgmma kernels need compute capability 9.0, device has " + dev.computeCapability());
+        }
+        int[] prompt = new int[200];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = 1 + (i * 53) % 500;
+        }
+        for (ActivationMode mode : new ActivationMode[]{ActivationMode.A8, ActivationMode.A6}) {
+            Path p = fq6(dir, mode);
+            float[][] host, wg, mma;
+            try (ModelFile f = ModelFiles.open(p, types()); Llama h = host(f); LlamaSession s = h.newSession(256, 256)) {
+                host = s.forwardAll(prompt, 0, prompt.length);
+            }
+            try (ModelFile f = ModelFiles.open(p, types()); Llama d = device(f); LlamaSession s = d.newSession(256, 256)) {
+                wg = s.forwardAll(prompt, 0, prompt.length);
+            }
+            System.setProperty("flexq.cuda.wgmma", "false");
+            try (ModelFile f = ModelFiles.open(p, types()); Llama d = device(f); LlamaSession s = d.newSession(256, 256)) {
+                mma = s.forwardAll(prompt, 0, prompt.length);
+            } finally {
+                System.clearProperty("flexq.cuda.wgmma");
+            }
+            boolean a8 = mode == ActivationMode.A8;
+            double worst = 0, kl = 0, worstMma = 0;
+            long differ = 0;
+            for (int t = 0; t < prompt.length; t++) {
+                for (int v = 0; v < host[t].length; v++) {
+                    worst = Math.max(worst, Math.abs(host[t][v] - wg[t][v]));
+                    worstMma = Math.max(worstMma, Math.abs(host[t][v] - mma[t][v]));
+                    differ += Float.floatToRawIntBits(wg[t][v]) != Float.floatToRawIntBits(mma[t][v]) ? 1 : 0;
+                }
+                kl += kld(host[t], wg[t]) / prompt.length;
+            }
+            System.out.printf("[decoder] 200-token FQ6 W6%s prompt: wgmma max |dlogit| %.3g (INT8-MMA kernels %.3g), mean KLD %.3g, %d of %d logits differ from the INT8-MMA run%n",
+                    mode, worst, worstMma, kl, differ, (long) prompt.length * host[0].length);
+            assertTrue(worst <= (a8 ? 1.0 : 3.0), mode + " max |dlogit| " + worst);
+            assertTrue(kl <= (a8 ? 2e-3 : 2e-2), mode + " mean KLD " + kl);
+            assertTrue(differ > 0, mode + ": the logits equal the INT8-MMA kernels' bit for bit, so the wgmma path did not run");
+        }
+    }
+
     @Test
     void aLongPromptCrossesAttentionChunksAndCacheGrowth() throws Exception {
         try (ModelFile f = ModelFiles.open(SharedData.require("models/stories260K-f32.gguf"), types());
