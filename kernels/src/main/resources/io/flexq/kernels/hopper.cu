@@ -26,6 +26,14 @@
 // Memory: the WG layout replaces the I8 tiles on sm_90 (same 0.75 bytes per weight + 1/64 byte of scale); kept
 // beside them it costs another 0.75 bytes per weight.
 //
+// The same kernels on the I8 tiles (what the decoder holds; no second copy). The WG layout pairs weight word
+// position (j, n, tig, b) with record byte q = 32j + 16*(n >> 1) + 4*tig + b, whatever k the two hold; it puts
+// wcode[kperm(q)] there because the INT8-MMA record holds acode[kperm(q)] at byte q. The I8 tile holds wcode[32j + q']
+// at that word position (q' = q - 32j: the mma.sync A fragment of k-step j in natural k order), so with a
+// natural-order record (flexq.cu, byte q = acode[q]) every wgmma product pairs the same k in weights and
+// activations: the same exact group partials P, the same epilogue, the same y bit for bit (hopper_test.cu checks
+// it for every config). The decoder's prompt path does this (Dispatcher.wgmma, LayerInput).
+//
 // Products: the int8 MMA of codes << 2 yields D = 4 * P exactly (|4P| <= 2^21), one group (4 k-steps) at a time,
 // the group's first wgmma overwriting the accumulator (scale-d 0), so the int32 group partial is exact before any
 // float step; `_p` twins store P = D >> 2.
