@@ -55,9 +55,12 @@ typedef unsigned char u8;
 typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
-// NVRTC compiles this program with no headers, so math.h's INFINITY is not there (nvcc has it).
+// NVRTC compiles this program with no headers, so math.h's INFINITY and NAN are not there (nvcc has them).
 #ifndef INFINITY
 #define INFINITY __int_as_float(0x7f800000)
+#endif
+#ifndef NAN
+#define NAN __int_as_float(0x7fffffff)
 #endif
 
 // Programmatic dependent launch (sm_90+). A kernel launched with the programmatic-serialization attribute (the

@@ -23,6 +23,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Properties of the CUDA backend that hold on any machine, with or without a GPU (these run on CI). */
 class CudaBackendWithoutGpuTest {
 
+    /**
+     * NVRTC compiles the kernel program with no include path, so a math.h name it uses must be defined in the program
+     * itself (nvcc finds math.h, so only an NVRTC build, which runs on GPU hosts only, would fail: decoder.cu used NAN
+     * undefined until session 12).
+     */
+    @Test
+    void theKernelProgramDefinesTheHeaderConstantsItUses() throws IOException {
+        StringBuilder program = new StringBuilder();
+        for (String r : new String[] {KernelModule.SOURCE, KernelModule.DECODER_SOURCE, KernelModule.HOPPER_SOURCE}) {
+            try (InputStream in = getClass().getClassLoader().getResourceAsStream(r)) {
+                assertNotNull(in, r + " on the class path");
+                program.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            }
+        }
+        String code = program.toString().replaceAll("//[^\n]*", "");
+        for (String name : new String[] {"NAN", "INFINITY", "FLT_MAX", "M_PI", "HUGE_VALF"}) {
+            if (Pattern.compile("\\b" + name + "\\b").matcher(code.replace("#define " + name, "")).find()) {
+                assertTrue(code.contains("#define " + name + " "), name + " is used but not defined in the kernel program");
+            }
+        }
+    }
+
     @Test
     void availabilityNeverThrowsAndAlwaysGivesAReason() {
         List<String> log = new ArrayList<>();
