@@ -22,16 +22,28 @@ build() {  # $1: binary, $2: extra flags
 }
 B=$W/hopper_test
 fresh() { [ -x "$1" ] && [ -z "$(find "$T" "$ROOT/kernels/src/main/resources/io/flexq/kernels" -newer "$1" -name '*.cu' 2>/dev/null)" ]; }
+# DIAG_BUILDS: "name=flags;..." (FLEXQ_HOPPER_DIAG=4 builds the diagnostics' config list with the real kernels, for flag
+# variants such as FLEXQ_HOPPER_NO_WATCHDOG or FLEXQ_HOPPER_SUSPEND_NS)
+BUILDS=${DIAG_BUILDS:-"diag1=-DFLEXQ_HOPPER_DIAG=1;diag2=-DFLEXQ_HOPPER_DIAG=2;diag3=-DFLEXQ_HOPPER_DIAG=3"}
 fresh "$B" || build "$B" "" &
-for d in 1 2 3; do fresh "$W/hopper_diag$d" || build "$W/hopper_diag$d" "-DFLEXQ_HOPPER_DIAG=$d" & done
+NAMES=""
+IFS=';' read -ra BL <<< "$BUILDS"
+for b in "${BL[@]}"; do
+  n=${b%%=*}; f=${b#*=}; NAMES="$NAMES $n"
+  # a variant's flags are part of its binary's name in the log only: rebuild whenever asked
+  build "$W/hopper_$n" "$f" &
+done
 wait
-echo "== hopper-diag: built ($(el) s)"
+echo "== hopper-diag: built ($(el) s): real$NAMES"
 CF=${DIAG_CONFIGS:-flexq_wg_128x128 flexq_wg_64x128_b2 flexq_wg_128x64_db}
-for bin in hopper_test hopper_diag1 hopper_diag2 hopper_diag3; do
+for round in ${DIAG_ROUNDS:-1}; do
+for n in real $NAMES; do
+  bin=hopper_$n; [ $n = real ] && bin=hopper_test
   [ -x "$W/$bin" ] || continue
-  csv=$OUT/diag-$bin.csv; : > "$csv"
-  HOPPER_NO_OLD=1 HOPPER_MS=${DIAG_MS:-256,1024,4096} timeout 120 "$W/$bin" bench "$csv" "${DIAG_SHAPE:-8B-gateup}" $CF > "$OUT/diag-$bin.log" 2>&1
-  echo "   $bin rc=$? ($(el) s)"
-  awk -F, '{printf "      %-10s M=%-5s %-26s %10.1f us %8.1f TOPS\n", "'"$bin"'" == "hopper_test" ? "real" : substr("'"$bin"'", 8), $4, $5, $6, $7}' "$csv"
+  csv=$OUT/diag-$n-r$round.csv; : > "$csv"
+  HOPPER_NO_OLD=1 HOPPER_MS=${DIAG_MS:-256,1024,4096} timeout 120 "$W/$bin" bench "$csv" "${DIAG_SHAPE:-8B-gateup}" $CF > "$OUT/diag-$n-r$round.log" 2>&1
+  echo "   $n round $round rc=$? ($(el) s)"
+  awk -F, '$5 !~ /persist/ {printf "      %-8s M=%-5s %-26s %10.1f us %8.1f TOPS\n", "'"$n"'", $4, $5, $6, $7}' "$csv"
+done
 done
 echo "== done in $(el) s"

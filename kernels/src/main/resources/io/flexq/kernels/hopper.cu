@@ -135,8 +135,13 @@ __device__ __forceinline__ void hp_bar_wait(u32 bar, u32 parity) {
     u64 start = 0;
 #endif
     do {
+#ifdef FLEXQ_HOPPER_SUSPEND_NS  // diagnostics (hopper-diag.sh): ask the hardware to suspend the waiting thread longer
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2, %3;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done) : "r"(bar), "r"(parity), "n"(FLEXQ_HOPPER_SUSPEND_NS) : "memory");
+#else
         asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+#endif
 #ifndef FLEXQ_HOPPER_NO_WATCHDOG
         if (!done && (++spins & 1023u) == 0) {
             u64 now;
