@@ -791,10 +791,124 @@ static int run_nvrtc(const char *path, const char *arch) {
     return bad ? 1 : 0;
 }
 
+// ------------------------------------------------------------------------------------------- tma
+// hopper.cu's `_tma` configs (activations by one TMA box per group): the tensor map over natural-order records is
+// encoded here with the driver's cuTensorMapEncodeTiled. Test: P bit for bit against the CPU reference, y bit for
+// bit against the config without `_tma` on the same I8 tiles and records. Bench: both, alternating, 8B gate+up.
+typedef void (*TmaFn)(const uint4 *, const u16 *, const uint4 *, const float *, int, float *, int *, int, int, int, int, HpTensorMap);
+struct TmaVar { const char *name; TmaFn fn, fnP; int rows, toks, threads, smem, launchRegs; };
+#define HT_TVAR(n, WGR, WGC, BN, ST, MINB) \
+    TmaVar{#n, n, n##_p, HpCfg<WGR, WGC, BN, ST, MINB>::ROWS, HpCfg<WGR, WGC, BN, ST, MINB>::TOKS, HpCfg<WGR, WGC, BN, ST, MINB>::THREADS, \
+           HpCfg<WGR, WGC, BN, ST, MINB>::SMEM, HpCfg<WGR, WGC, BN, ST, MINB>::LAUNCH_REGS},
+static std::vector<TmaVar> tma_variants() { return {FLEXQ_WT_CONFIGS(HT_TVAR)}; }
+typedef CUresult (*encodeTiled_t)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *, const cuuint64_t *,
+                                  const cuuint32_t *, const cuuint32_t *, CUtensorMapInterleave, CUtensorMapSwizzle,
+                                  CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+static HpTensorMap act_map(const void *records, int M, int G, int toks) {
+    static encodeTiled_t enc = nullptr;
+    if (!enc) {
+        void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+        enc = h ? (encodeTiled_t)dlsym(h, "cuTensorMapEncodeTiled") : nullptr;
+        if (!enc) { printf("CUDA-ERROR cuTensorMapEncodeTiled not found\n"); exit(1); }
+    }
+    CUtensorMap m;
+    cuuint64_t dims[2] = {(cuuint64_t)G * 128, (cuuint64_t)M}, strides[1] = {(cuuint64_t)G * 128};
+    cuuint32_t box[2] = {128, (cuuint32_t)toks}, es[2] = {1, 1};
+    CUresult r = enc(&m, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void *>(records), dims, strides, box, es,
+                     CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                     CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) { printf("CUDA-ERROR cuTensorMapEncodeTiled rc=%d (M=%d G=%d toks=%d)\n", (int)r, M, G, toks); exit(1); }
+    HpTensorMap out;
+    static_assert(sizeof(out) == sizeof(m), "CUtensorMap is 128 bytes");
+    memcpy(&out, &m, sizeof m);
+    return out;
+}
+static const WgVar *twin_of(const TmaVar &t) {
+    static std::vector<WgVar> all = wg_variants();
+    std::string n = t.name; n = n.substr(0, n.size() - 4);
+    for (auto &v : all) if (n == v.name) return &v;
+    return nullptr;
+}
+static int run_tma() {
+    int fails = 0;
+    CK(cudaDeviceGetAttribute(&g_sms, cudaDevAttrMultiProcessorCount, 0));
+    for (auto &t : tma_variants()) {
+        for (const void *f : {(const void *)t.fn, (const void *)t.fnP}) set_smem(f, t.smem);
+        const WgVar *tw = twin_of(t);
+        if (!tw || !smem_ok(*tw)) { printf("TMA %s: no twin\n", t.name); ++fails; continue; }
+        cudaFuncAttributes at; CK(cudaFuncGetAttributes(&at, (const void *)t.fn));
+        if (at.numRegs != t.launchRegs) { printf("TMA %s: REGS MISMATCH %d vs %d\n", t.name, at.numRegs, t.launchRegs); ++fails; continue; }
+        struct C { int M, N, K, ab; };
+        int pass = 0, fail = 0;
+        for (C c : std::vector<C>{{16, 128, 128, 8}, {17, 200, 200, 8}, {100, 3000, 777, 8}, {255, 520, 1100, 6}, {513, 1040, 2048, 8}, {4096, 384, 1100, 8}}) {
+            uint64_t seed = 777 + c.M;
+            const int G = (c.K + 127) / 128;
+            Weights w(c.N, c.K, seed, 1, true);
+            Acts a(c.M, c.K, c.ab, seed * 7 + 1);
+            std::vector<int8_t> wc, ac; std::vector<float> sw, sa;
+            host_weights(seed, c.N, c.K, G, wc, sw);
+            a.host(ac, sa);
+            HpTensorMap map = act_map(a.a8n.p, c.M, G, t.toks);
+            DBuf<float> y1((size_t)c.M * c.N), y2((size_t)c.M * c.N); DBuf<int> P((size_t)c.M * c.N * G);
+            CK(cudaMemset(y1.p, 0xFF, y1.bytes())); CK(cudaMemset(y2.p, 0xFF, y2.bytes())); CK(cudaMemset(P.p, 0xFF, P.bytes()));
+            dim3 grid(cdiv(w.N, t.rows), cdiv(a.M, t.toks));
+            t.fnP<<<grid, t.threads, t.smem>>>((const uint4 *)w.i8[0].p, w.ws[0].p, (const uint4 *)a.a8n.p, a.san.p, a.ldsa, y1.p, P.p, a.M, w.N, w.G, w.G, map);
+            CK(cudaGetLastError());
+            tw->fn<<<wg_grid(*tw, w.N, a.M, false), tw->threads, tw->smem>>>((const uint4 *)w.i8[0].p, w.ws[0].p, (const uint4 *)a.a8n.p, a.san.p,
+                                                                              a.ldsa, y2.p, nullptr, a.M, w.N, w.G, w.G);
+            CK(cudaGetLastError());
+            CK(cudaDeviceSynchronize());
+            auto hp = P.get(); auto h1 = y1.get(); auto h2 = y2.get();
+            long badP = 0, badY = 0;
+            for (int tt = 0; tt < c.M; ++tt)
+                for (int r = 0; r < c.N; ++r) {
+                    int32_t pr[256]; float yr; double mag;
+                    if (G > 256) break;
+                    if ((tt * 131 + r * 7) % 5 != 0 && c.M * c.N > 200000) continue;  // a sample on the large cases
+                    ref_one(&wc[(size_t)r * G * 128], &sw[(size_t)r * G], &ac[(size_t)tt * G * 128], &sa[(size_t)tt * G], G, pr, yr, mag);
+                    for (int g = 0; g < G; ++g) badP += hp[((size_t)tt * c.N + r) * G + g] != pr[g];
+                    badY += memcmp(&h1[(size_t)tt * c.N + r], &h2[(size_t)tt * c.N + r], 4) != 0;
+                }
+            bool ok = !badP && !badY;
+            ok ? ++pass : ++fail;
+            printf("  %-24s A%d M=%-5d N=%-5d K=%-5d P %s (%ld bad)  y vs %s %s (%ld differ)\n", t.name, c.ab, c.M, c.N, c.K,
+                   badP ? "FAIL" : "exact", badP, tw->name, badY ? "FAIL" : "same", badY);
+        }
+        printf("TMA %s: %d passed, %d failed\n", t.name, pass, fail);
+        fails += fail;
+        // bench: 8B gate+up, the twin and the TMA config alternating
+        const int N = 28672, K = 4096, G = K / 128;
+        Weights w(N, K, 77, 2, true);
+        Timer timer(64);
+        for (int M : {256, 1024, 4096}) {
+            Acts a(M, K, 8, 6);
+            HpTensorMap map = act_map(a.a8n.p, M, G, t.toks);
+            DBuf<float> y((size_t)M * N);
+            dim3 grid(cdiv(N, t.rows), cdiv(M, t.toks));
+            const double ops = 2.0 * M * N * K;
+            double tt[2][3];
+            for (int round = 0; round < 3; ++round) {
+                tt[0][round] = timer.median_us(3, 10, [&](int i) {
+                    tw->fn<<<wg_grid(*tw, N, M, false), tw->threads, tw->smem>>>((const uint4 *)w.i8[i % 2].p, w.ws[i % 2].p, (const uint4 *)a.a8n.p,
+                                                                                  a.san.p, a.ldsa, y.p, nullptr, M, N, G, G); });
+                tt[1][round] = timer.median_us(3, 10, [&](int i) {
+                    t.fn<<<grid, t.threads, t.smem>>>((const uint4 *)w.i8[i % 2].p, w.ws[i % 2].p, (const uint4 *)a.a8n.p, a.san.p, a.ldsa, y.p,
+                                                      nullptr, M, N, G, G, map); });
+            }
+            CK(cudaGetLastError());
+            for (int v = 0; v < 2; ++v) std::sort(tt[v], tt[v] + 3);
+            printf("TMABENCH 8B-gateup M=%-5d %-22s %8.1f us %6.0f TOPS | %-24s %8.1f us %6.0f TOPS | x %.3f\n", M, tw->name, tt[0][1],
+                   ops / tt[0][1] / 1e6, t.name, tt[1][1], ops / tt[1][1] / 1e6, tt[0][1] / tt[1][1]);
+        }
+    }
+    return fails != 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: hopper_test list | test <cfg> | bench <csv> <shape> [cfg..] | nvrtc <file> <arch>\n"); return 2; }
     std::string mode = argv[1];
     if (mode == "probe") { int a = run_probe(); return run_probe_su() | a; }
+    if (mode == "tma") return run_tma();
     if (mode == "list") { for (auto &v : wg_variants()) printf("%s\n", v.name); return 0; }
     if (mode == "test" && argc >= 3) {
         std::vector<std::string> cfgs;

@@ -163,6 +163,15 @@ __device__ __forceinline__ void hp_bulk_g2s(u32 smem, const void *gmem, u32 byte
     asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n"
                  ::"r"(smem), "l"(gmem), "r"(bytes), "r"(bar) : "memory");
 }
+// A TMA tensor map (the driver's CUtensorMap: 128 bytes, 64-byte aligned), passed by value as a __grid_constant__
+// kernel parameter; the `_tma` kernels read the activation records through one.
+struct __align__(64) HpTensorMap { unsigned long long w[16]; };
+// One 2D box of the map (inner coordinate c0, outer c1) into shared memory, swizzled as the map says, completing as
+// transaction bytes (the whole box: rows past the tensor's end arrive as zeros) on an mbarrier.
+__device__ __forceinline__ void hp_tma_2d(u32 smem, const HpTensorMap *map, int c0, int c1, u32 bar) {
+    asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n"
+                 ::"r"(smem), "l"(reinterpret_cast<u64>(map)), "r"(c0), "r"(c1), "r"(bar) : "memory");
+}
 __device__ __forceinline__ void hp_bar_expect_tx(u32 bar, u32 bytes) {
     asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
 }
@@ -261,10 +270,14 @@ template <int WGR, int WGC, int BN, int ST, int MINB> struct HpCfg {
                   "setmaxnreg asks for more registers than the block holds");
 };
 
-template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool BULK, bool WITHP, typename OutT>
+// TMA: the activation records come as one TMA box per group (tmA: natural-order records viewed as M rows of G * 128
+// bytes, box 128 bytes x TOKS rows, 128-byte swizzle: the hardware places chunk c of row r at c ^ (r & 7), the layout
+// the cp.async path writes by hand), so the producer issues one copy for them instead of TOKS * 8 16-byte copies.
+template <int WGR, int WGC, int BN, int ST, int MINB, bool EXACT, bool DB, bool BULK, bool WITHP, typename OutT, bool TMA = false>
 __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
-                                             OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+                                             OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G,
+                                             const HpTensorMap *tmA = nullptr) {
 #if FLEXQ_HOPPER
     typedef HpCfg<WGR, WGC, BN, ST, MINB> C;
     __shared__ __align__(8) u64 bars[2 * ST];  // full[0..ST), empty[0..ST)
@@ -296,7 +309,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         // BULK: the weight tiles (1536 contiguous bytes each) come by cp.async.bulk, one per tile, completing as
         // transaction bytes on the stage's full barrier (thread 0 announces them with expect_tx before its own
         // arrival, so the phase cannot complete first); tiles past N are not copied (their rows are never stored).
-        constexpr int UA = (CH_A + 127) / 128, UW = BULK ? 0 : (CH_W + 127) / 128;
+        constexpr int UA = TMA ? 0 : (CH_A + 127) / 128, UW = BULK ? 0 : (CH_W + 127) / 128;
         static_assert(UA + UW <= 32, "copy plan validity bits");
         // Copy plan, fixed for a tile's K loop: chunk u of a region is chunk ptid + 128 u; sources are kept as 32-bit
         // offsets (in 16-byte units) of group 0, plus one validity bit each (zero fill past N or M), so the producer
@@ -306,7 +319,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
             int rb, tbk;
             hp_tile(tile, RB, TB, rb, tbk);
             const int rt0 = rb * C::TILES, t0 = tbk * C::TOKS;
-            u32 aoff[UA], woff[UW > 0 ? UW : 1], valid = 0;
+            u32 aoff[UA > 0 ? UA : 1], woff[UW > 0 ? UW : 1], valid = 0;
 #pragma unroll
             for (int u = 0; u < UA; ++u) {
                 const int q = ptid + u * 128, tt = q >> 3, c = q & 7;
@@ -340,10 +353,12 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                 for (int u = 0; u < UW; ++u)
                     if ((u + 1) * 128 <= CH_W || ptid + u * 128 < CH_W)
                         hp_cp16(sb + C::OFF_W + (ptid + u * 128) * 16, wt + woff[u] + (u32)g * 96u, (valid >> (UA + u)) & 1);
-                if (BULK) {
-                    if (ptid == 0) hp_bar_expect_tx(full0 + 8 * s, 1536u * (u32)min(C::TILES, Rt - rt0));
-                    if (ptid < C::TILES && rt0 + ptid < Rt)
+                if (BULK || TMA) {
+                    if (ptid == 0)
+                        hp_bar_expect_tx(full0 + 8 * s, (BULK ? 1536u * (u32)min(C::TILES, Rt - rt0) : 0u) + (TMA ? 128u * C::TOKS : 0u));
+                    if (BULK && ptid < C::TILES && rt0 + ptid < Rt)
                         hp_bulk_g2s(sb + C::OFF_W + ptid * 1536, wt + ((long long)(rt0 + ptid) * G + g) * 96, 1536u, full0 + 8 * s);
+                    if (TMA && ptid == 0) hp_tma_2d(sb + C::OFF_A, tmA, g * 128, t0, full0 + 8 * s);
                 }
                 if (ptid < CH_SW) hp_cp16(sb + C::OFF_SW + ptid * 16, ssrc + (long long)g * 2, sok);
                 if (ptid < CH_SA) hp_cp16(sb + C::OFF_SA + ptid * 16, sasrc + (long long)g * ldsa, aaok);
@@ -532,6 +547,20 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     X(flexq_wg_256x32, 4, 1, 32, 6, 1, false, false, false)
 #endif
 FLEXQ_WG_CONFIGS(HP_DEF)
+
+// The `_tma` configs: as the config they name without the suffix, activations by TMA (natural-order records only: the
+// map's rows are the records as they lie), weights by cp.async.bulk; entry points `name` and `name_p` (float y) with
+// one more parameter, the tensor map. Measured by hopper_test's `tma` mode; no Java caller yet (the host would have to
+// encode a map per activation buffer). Same argument order as HP_DEF.
+#define HT_DEF_ONE(name, WGR, WGC, BN, ST, MINB, WITHP) \
+    extern "C" __global__ void __launch_bounds__((WGR * WGC + 1) * 128, MINB) name(GEMM_ARGS_T(float), const __grid_constant__ HpTensorMap tmA) { \
+        hp_gemm_body<WGR, WGC, BN, ST, MINB, false, false, true, WITHP, float, true>(wt, ws, act, sa, ldsa, y, P, M, N, G, &tmA); }
+#define HT_DEF(name, WGR, WGC, BN, ST, MINB) HT_DEF_ONE(name, WGR, WGC, BN, ST, MINB, false) HT_DEF_ONE(name##_p, WGR, WGC, BN, ST, MINB, true)
+#define FLEXQ_WT_CONFIGS(T) \
+    T(flexq_wg_64x128_b2_tma, 1, 1, 128, 4, 2) \
+    T(flexq_wg_128x128_tma, 2, 1, 128, 4, 1) \
+    T(flexq_wg_128x64_tma, 2, 1, 64, 6, 1)
+FLEXQ_WT_CONFIGS(HT_DEF)
 
 // ============================================================================ smem-unpack (`_su`) kernels
 // The kernels above unpack the 6-bit weights into wgmma's register A operand on the consumer warps, and ncu put
