@@ -18,8 +18,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * shared by the matrices that read the batch), then integer dot products are scaled per block. This is not
  * bit-identical to the fp32 kernels: a row differs from the fp32 product by the activation rounding (at most
  * d_x / 2 per element), bounded against float64 in NativeQ8GemmTest. Used for batches of at least
- * {@link #MIN_TOKENS} tokens; one-token decode steps keep the fp32 kernels. {@code -Dflexq.cpu.q8Prefill=f32}
- * keeps prompts on the fp32 GEMM. Q4_0 since 2026-12-06: its fp32 prompts ran at 0.55x llama.cpp's (two threads,
+ * {@link #MIN_TOKENS} tokens; one-token Q4_0 and Q6_K steps use the same codes ({@link Int8Gemv}), other one-token steps
+ * keep the fp32 kernels. {@code -Dflexq.cpu.q8Prefill=f32} keeps prompts on the fp32 GEMM (and, by default, those
+ * one-token steps on the fp32 kernels). Q4_0 since 2026-12-06: its fp32 prompts ran at 0.55x llama.cpp's (two threads,
  * bench/results/cpu-vs-llamacpp.md).
  */
 final class NativeQ8 {
@@ -46,14 +47,14 @@ final class NativeQ8 {
     private NativeQ8() {
     }
 
+    private static final boolean PROMPTS = "int8".equalsIgnoreCase(System.getProperty(PROPERTY, "int8"));
+
+    /** Whether prompts run here with 8-bit activations: the native kernels load and the property allows. */
     static boolean available() {
-        return HANDLES != null;
+        return PROMPTS && HANDLES != null;
     }
 
     private static Handles load() {
-        if (!"int8".equalsIgnoreCase(System.getProperty(PROPERTY, "int8"))) {
-            return null;
-        }
         NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeQ8.class);
         if (lib.lookup().isEmpty()) {
             return null;
@@ -116,6 +117,10 @@ final class NativeQ8 {
     }
 
     private static void quantize(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {
+        if (HANDLES == null) {
+            quantizeJava(x, tokens, cols, codes, scales);
+            return;
+        }
         int rc;
         try {
             rc = (int) HANDLES.quantize().invokeExact(x, tokens, cols, codes, scales);
@@ -124,6 +129,43 @@ final class NativeQ8 {
         }
         if (rc != 0) {
             throw new IllegalStateException("native q8 quantize returned " + rc + " for " + tokens + " x " + cols);
+        }
+    }
+
+    /**
+     * flexq_q8_quantize's rule in Java, the same bits (Int8GemvTest), for {@link Int8Gemv}'s loops where the native
+     * library is absent: d = amax / 127, q = round-half-even(x * (1 / d)) clamped to +-127, stored q + 128; a block
+     * of amax 0 gives d 0, one with a NaN or infinity d NaN, both with codes 128.
+     */
+    static void quantizeJava(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {
+        if (cols % 32 != 0) {
+            throw new IllegalArgumentException("q8 quantize: " + cols + " columns is not a multiple of 32");
+        }
+        for (long t = 0; t < tokens; t++) {
+            for (int j = 0; j < cols / 32; j++) {
+                long at = t * cols + 32L * j;
+                float amax = 0;
+                boolean nan = false;
+                for (int i = 0; i < 32; i++) {
+                    float v = x.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at + i);
+                    nan |= Float.isNaN(v);
+                    amax = Math.max(amax, Math.abs(v));
+                }
+                long sAt = t * (cols / 32) + j;
+                if (nan || !(amax <= Float.MAX_VALUE) || amax == 0f) {
+                    codes.asSlice(at, 32).fill((byte) 128);
+                    scales.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, sAt, amax == 0f && !nan ? 0f : Float.NaN);
+                    continue;
+                }
+                float d = amax / 127f;
+                float id = 1f / d;
+                for (int i = 0; i < 32; i++) {
+                    float v = x.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at + i) * id;
+                    int q = (int) Math.max(-127, Math.min(127, Math.rint(v)));
+                    codes.set(ValueLayout.JAVA_BYTE, at + i, (byte) (q + 128));
+                }
+                scales.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, sAt, d);
+            }
         }
     }
 
