@@ -19,10 +19,14 @@
  *
  * How the integer sums are formed: the first operand of vpdpbusd is unsigned, so the weights go there as unsigned
  * codes (Q4_0 nibbles n in 0..15, Q6_K u in 0..63) and the activations as signed q (code ^ 0x80); the offsets come back
- * through the activations' block sums, computed once per call: sum (n - 8) q = sum n q - 8 sum q. A zmm covers 64
- * consecutive columns (two Q4_0 blocks, or a Q6_K quarter); each 128-bit chunk of a vpdpbusd result then holds the 4
- * partial sums of one 16-column run (Q6_K: one 16-block), and four such vectors reduce to one vector of 16 run sums by
- * a transpose (lane 4c + l <- chunk c of vector l), permuted back to run order.
+ * through the activations' block sums, computed once per call: sum (n - 8) q = sum n q - 8 sum q. Each 128-bit chunk
+ * of a vpdpbusd result holds the 4 partial sums of one run: a Q4_0 block (4 blocks a vector: their nibble bytes
+ * gathered by one word permute, the token's codes reordered to match once per call), or a Q6_K 16-block (64
+ * consecutive columns a vector). Four such vectors reduce to one vector of 16 run sums by a transpose (lane 4c + l <-
+ * chunk c of vector l), permuted back to run order. One thread, weights from DRAM (4096 x 4096, DecodeBandwidth):
+ * Q4_0 0.87-0.91 of the read bandwidth and Q6_K about 1.0, against 0.36-0.38 for the fp32 loops of gemv.c; a first
+ * Q4_0 version with two blocks a vector (masked broadcasts) and a gather of the 16 block scales reached 0.70, scalar
+ * scale loads 0.81 (bench/results/cpu-vs-llamacpp.md, 2026-12-07 04:25 UTC).
  *
  * Layout: row r at w + r * rowBytes (the GGUF bytes, mapped); xq cols codes and xd cols / 32 scales of the token;
  * y[r] written for r in [r0, r1).
@@ -37,7 +41,7 @@
 int flexq_q8_level(void);
 
 /* Bytes ahead of the current position each row prefetches (as Q8_PREFETCH in gemv.c). */
-#define Q8D_PREFETCH 16384
+#define Q8D_PREFETCH 32768
 
 TVNNI static inline float lane_sum16(__m512 v) {
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -78,13 +82,34 @@ TVNNI static int8_t *prepare(const uint8_t *xq, int cols, int len, int mul, int3
     return xs;
 }
 
-/* Q4_0 block products of two consecutive blocks at blk (18 bytes apart) against xs (64 signed codes): chunk c = run c. */
-TVNNI static inline __m512i q4_pair(const uint8_t *blk, const int8_t *xs) {
+/*
+ * Products of 4 consecutive Q4_0 blocks at blk (72 bytes) against xs, 128 codes in quad order (prepare_q4): chunk c of the
+ * result = the 4 partial sums of block c. The 16 nibble bytes of block c are words 9c + 1 .. 9c + 8 of the 72 bytes
+ * (blocks are 18 bytes, so every field is word-aligned), gathered into chunk c by one word permute.
+ */
+TVNNI static inline __m512i q4_quad(const uint8_t *blk, const int8_t *xs) {
     const __m512i low = _mm512_set1_epi8(0x0F);
-    __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) (blk + 2)));
-    v = _mm512_mask_broadcast_i32x4(v, 0xFF00, _mm_loadu_si128((const __m128i *) (blk + 20)));
-    v = _mm512_mask_srli_epi16(v, 0xFF00FF00, v, 4); /* chunks 1 and 3: the high nibbles (columns 16..31) */
-    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v, low), _mm512_loadu_si512(xs));
+    const __m512i idx = _mm512_set_epi16(35, 34, 33, 32, 31, 30, 29, 28, 26, 25, 24, 23, 22, 21, 20, 19,
+                                         17, 16, 15, 14, 13, 12, 11, 10, 8, 7, 6, 5, 4, 3, 2, 1);
+    __m512i a = _mm512_loadu_si512(blk);
+    __m512i b = _mm512_maskz_loadu_epi64(0x01, blk + 64); /* bytes 64..71 only: never past the matrix */
+    __m512i q = _mm512_permutex2var_epi16(a, idx, b);
+    __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low), _mm512_loadu_si512(xs));
+    return _mm512_dpbusd_epi32(p, _mm512_and_si512(_mm512_srli_epi16(q, 4), low), _mm512_loadu_si512(xs + 64));
+}
+
+/* The Q4_0 activations of the first `quads` 4-block quads in quad order: per 128 columns, the low halves (columns 32c..32c+15
+   of block c) then the high halves (32c+16..32c+31), as q4_quad's two runs of 64 read them. */
+static void prepare_q4(int8_t *xs, int quads) {
+    int8_t t[128];
+    for (int k = 0; k < quads; k++) {
+        int8_t *x = xs + 128 * k;
+        for (int c = 0; c < 4; c++) {
+            memcpy(t + 16 * c, x + 32 * c, 16);
+            memcpy(t + 64 + 16 * c, x + 32 * c + 16, 16);
+        }
+        memcpy(x, t, 128);
+    }
 }
 
 /* Q4_0 (cols a multiple of 32). Returns 0, -1 without AVX-512 VNNI (and VL) or for bad shapes, -2 out of memory. */
@@ -99,8 +124,7 @@ TVNNI int flexq_gemv_q4_0_q8(const uint8_t *w, long rowBytes, int cols, int r0, 
         return -2;
     }
     int nb = cols / 32, groups = nb / 16, rest = nb % 16;
-    const __m512i dwAt = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                            _mm512_set1_epi32(18));
+    prepare_q4(xs, 4 * groups);
     for (int r = r0; r < r1; r++) {
         const uint8_t *wr = w + (size_t) r * rowBytes;
         __m512 acc = _mm512_setzero_ps();
@@ -111,17 +135,15 @@ TVNNI int flexq_gemv_q4_0_q8(const uint8_t *w, long rowBytes, int cols, int r0, 
                 _mm_prefetch((const char *) (gb + p + Q8D_PREFETCH), _MM_HINT_T0);
             }
             __m512i q[4];
-            for (int k = 0; k < 4; k++) {
-                /* blocks 4k..4k+3: run c of q[k] is block 4k + c */
-                __m512i a = q4_pair(gb + 18 * (4 * k), gx + 128 * k);
-                __m512i b = q4_pair(gb + 18 * (4 * k + 2), gx + 128 * k + 64);
-                /* a: chunks 0,1 block 4k, chunks 2,3 block 4k + 1; b likewise for 4k + 2, 4k + 3 */
-                q[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
-                                        _mm512_shuffle_i32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+            for (int k = 0; k < 4; k++) { /* run c of q[k] is block 4k + c */
+                q[k] = q4_quad(gb + 72 * k, gx + 128 * k);
             }
             __m512i I = _mm512_sub_epi32(run_sums(q[0], q[1], q[2], q[3]), _mm512_loadu_si512(b8 + 16 * g));
-            __m512i dh = _mm512_i32gather_epi32(dwAt, gb, 1);
-            __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dh));
+            uint16_t dh[16];
+            for (int l = 0; l < 16; l++) {
+                memcpy(dh + l, gb + 18 * l, 2);
+            }
+            __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) dh));
             __m512 s = _mm512_mul_ps(dw, _mm512_loadu_ps(xd + 16 * g));
             acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), s, acc);
         }
