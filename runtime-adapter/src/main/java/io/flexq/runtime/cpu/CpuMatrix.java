@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
  * number of threads (chunks start at multiples of the row block). With 16-lane vectors and the native library the
  * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
- * Q8_0 and Q4_0 prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
+ * Q8_0, Q4_0 and Q6_K prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
  * AVX-512 VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits), and one-token Q4_0 and Q6_K steps
  * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels).
  *
@@ -68,7 +68,7 @@ public final class CpuMatrix implements WeightMatrix {
     /** Runs one-token matmuls when the lease has one, else {@link #pool} does. */
     private final SpinTeam team;
     private final int panel;
-    /** Q8_0 and Q4_0 prompts run with 8-bit activations ({@link NativeQ8}) instead of the fp32 GEMM. */
+    /** Q8_0, Q4_0 and Q6_K prompts run with 8-bit activations ({@link NativeQ8}) instead of the fp32 GEMM. */
     private final boolean int8Prompts;
     /** One-token Q4_0 and Q6_K steps run with 8-bit activations ({@link Int8Gemv}) instead of the fp32 kernels. */
     private final boolean int8Decode;
@@ -86,7 +86,7 @@ public final class CpuMatrix implements WeightMatrix {
         this.team = hold.team();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
-        this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel) && NativeQ8.available();
+        this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel || kernel instanceof Q6_KKernel) && NativeQ8.available();
         this.int8Decode = Int8Gemv.runs(type);
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
@@ -155,19 +155,18 @@ public final class CpuMatrix implements WeightMatrix {
     }
 
     /**
-     * A Q8_0 or Q4_0 prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
+     * A Q8_0, Q4_0 or Q6_K prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
      * rows split over the team or else the pool.
      */
     private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
         NativeQ8.Codes a = NativeQ8.codes(in, team);
         long rowBytes = type.rowBytes(cols);
-        boolean q4 = kernel instanceof Q4_0Kernel;
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
-            NativeQ8.gemm(q4, data, rowBytes, cols, 0, rows, a, out.data(), rows);
+            NativeQ8.gemm(type, data, rowBytes, cols, 0, rows, a, out.data(), rows);
         } else {
             int grain = grain(in.tokens(), 2 * ROW_BLOCK);
             intoShareable(out, in.tokens(), y -> {
-                RowRange into = (r0, r1) -> NativeQ8.gemm(q4, data, rowBytes, cols, r0, r1, a, y, rows);
+                RowRange into = (r0, r1) -> NativeQ8.gemm(type, data, rowBytes, cols, r0, r1, a, y, rows);
                 if (team != null) {
                     int[] bounds = chunkBounds(rows, grain);
                     team.run(bounds.length - 1, i -> into.run(bounds[i], bounds[i + 1]));
@@ -215,7 +214,7 @@ public final class CpuMatrix implements WeightMatrix {
             throw new IllegalArgumentException(name + ": input and output batches share memory");
         }
         if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
-            NativeQ8.gemm(kernel instanceof Q4_0Kernel, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
+            NativeQ8.gemm(type, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
         } else if (rowFrom < rowTo) {
             NativeQ8.Codes codes = int8Decode && in.tokens() == 1 ? NativeQ8.codes(in, null) : null;
             compute(rowFrom, rowTo, in.data(), in.tokens(), out.data(), codes);

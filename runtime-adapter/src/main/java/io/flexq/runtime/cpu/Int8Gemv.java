@@ -29,10 +29,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * rounding (at most d_x / 2 per element) plus the fp32 epilogue's few roundings per block: llama.cpp's numerics, not
  * the bits of the fp32 kernels ({@link Q4_0Kernel}, {@link Q6_KKernel}).
  *
- * <p>Decode and prompt: a Q4_0 prompt ({@link NativeQ8}) sees the same activation codes and the same exact block
- * sums I_j; only the order of its fp32 epilogue differs (one chain per row in block order there), so one token
- * alone and the same token inside a prompt agree to a few fp32 roundings of sum_j |I_j d_w,j d_x,j|. Q6_K prompts
- * keep the fp32 GEMM (no 8-bit Q6_K prompt kernel yet): there decode and prompt differ by the activation rounding.
+ * <p>Decode and prompt: a Q4_0 or Q6_K prompt ({@link NativeQ8}) sees the same activation codes and the same exact
+ * block sums (I_j, T_m); only the order of its fp32 epilogue differs (one chain per row in block order there), so one
+ * token alone and the same token inside a prompt agree to a few fp32 roundings of sum_j |I_j d_w,j d_x,j|
+ * (Int8GemvTest checks that bound). Batches of 2-3 tokens still take the fp32 kernels.
  *
  * <p>{@value #PROPERTY}: {@code auto} (default: on where the 8-bit prompts are, i.e. the CPU has AVX-512 VNNI and
  * {@code -Dflexq.cpu.q8Prefill=f32} is not given, so decode and prompt switch together), {@code int8} (also

@@ -100,6 +100,69 @@ class Int8GemvTest {
         }
     }
 
+    /**
+     * A token alone (this one-token loop) and the same token inside a prompt (NativeQ8's GEMM) share codes and exact block
+     * sums and differ only in the epilogue order: within the sum of the two epilogue bounds, (k + 6) u and (blocks + 2) u
+     * times sum_j |I_j d_w d_x|.
+     */
+    @Test
+    void aTokenAloneAndInsideAPromptAgreeWithinTheEpilogueBounds() {
+        Assumptions.assumeTrue(Int8Gemv.runs(QuantTypes.Q4_0) && NativeQ8.available(), "8-bit prompts and decode are not both on here");
+        Random rnd = new Random(SEED + 3);
+        CpuBackend backend = new CpuBackend(new ForkJoinPool(2));
+        try (Arena arena = Arena.ofShared()) {
+            for (TensorType type : new TensorType[]{QuantTypes.Q4_0, QuantTypes.Q6_K}) {
+                int cols = type == QuantTypes.Q4_0 ? 1376 : 768, rows = 45, tokens = NativeQ8.MIN_TOKENS + 1;
+                KernelCheck.Case c = KernelCheck.Case.random(type, rows, cols, rnd);
+                CpuMatrix m = backend.load("w", type, rows, cols, c.segment(arena, true));
+                ActivationBatch prompt = ActivationBatch.allocate(arena, tokens, cols);
+                float[][] x = new float[tokens][];
+                for (int t = 0; t < tokens; t++) {
+                    x[t] = activations(rnd, cols, t);
+                    for (int i = 0; i < cols; i++) {
+                        prompt.set(t, i, x[t][i]);
+                    }
+                }
+                ActivationBatch promptOut = ActivationBatch.allocate(arena, tokens, rows);
+                m.matmul(prompt, promptOut);
+                for (int t = 0; t < tokens; t++) {
+                    ActivationBatch one = ActivationBatch.allocate(arena, 1, cols);
+                    for (int i = 0; i < cols; i++) {
+                        one.set(0, i, x[t][i]);
+                    }
+                    ActivationBatch oneOut = ActivationBatch.allocate(arena, 1, rows);
+                    m.matmul(one, oneOut);
+                    int nb = cols / 32, perLane = type == QuantTypes.Q4_0 ? (nb + 15) / 16 : cols / 256;
+                    for (int r = 0; r < rows; r++) {
+                        double bound = (perLane + 6 + nb + 2) * 0x1p-24 * codesMagnitude(c.w()[r], x[t]) + nb * 0x1p-139;
+                        double diff = Math.abs(oneOut.get(0, r) - promptOut.get(t, r));
+                        assertTrue(diff <= bound, "seed " + (SEED + 3) + ", " + type.name() + " token " + t + " row " + r + ": alone "
+                                + oneOut.get(0, r) + ", in the prompt " + promptOut.get(t, r) + ", bound " + bound);
+                    }
+                }
+            }
+        }
+    }
+
+    /** sum_j |d_x,j sum_{i in j} w_i q_i| with this test's own codes (the scale of both epilogue bounds). */
+    private static double codesMagnitude(double[] w, float[] x) {
+        double mag = 0;
+        for (int j = 0; j < x.length / 32; j++) {
+            float amax = 0;
+            for (int i = 32 * j; i < 32 * j + 32; i++) {
+                amax = Math.max(amax, Math.abs(x[i]));
+            }
+            float d = amax / 127f;
+            float id = amax == 0 ? 0 : 1f / d;
+            double block = 0;
+            for (int i = 32 * j; i < 32 * j + 32; i++) {
+                block += w[i] * (int) Math.max(-127, Math.min(127, Math.rint(x[i] * id)));
+            }
+            mag += Math.abs(block * d);
+        }
+        return mag;
+    }
+
     @Test
     void aNonFiniteActivationGivesNaN() {
         Random rnd = new Random(SEED + 2);
