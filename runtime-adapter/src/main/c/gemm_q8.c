@@ -9,7 +9,9 @@
  *   y   = 0;  for j in order:  y = fma((float) I_j, d_w,j * d_x,j, y)
  *
  * So a row differs from the fp32 product only by the activation rounding (at most d_x / 2 per element) and the fp32
- * epilogue; NativeQ8GemmTest bounds both against float64. Decode (one token) keeps the fp32 kernels.
+ * epilogue; NativeQ8GemmTest bounds both against float64. Q4_0 and Q6_K rows (at the end of this file) are repacked
+ * into the same tiles. One-token Q4_0 and Q6_K steps (gemv_q8.c) use the same codes and the same exact block sums, in
+ * another epilogue order; one-token Q8_0 steps keep the fp32 kernels.
  *
  * Weights are the GGUF rows (34-byte blocks: fp16 d, 32 int8 codes), row r at w + r * rowBytes. A worker repacks 32
  * rows at a time into the layout of the FQ6 kernel (docs/FQ6.md): per 16-row block and 32-column block, 8 steps of 64
@@ -93,8 +95,14 @@ static inline float half_to_float(uint16_t h) {
  * -128 * the sum of its 32 codes (the accumulator's start, cancelling the activation offset). One gather per step
  * (lane l reads row l's 4 codes), the code sums by vpdpbusd against ones: a short prompt (tens of tokens) reuses each
  * packed block only that often, so the repacking has to cost little next to it.
+ *
+ * Q6_K (kind 2): the codes u - 32 of 32-block j = 8b + m of the row (elements 32m.. of super-block b), sc the
+ * super-block's d; corr covers columns 0..15 of the block (16-block 2m) and corr1 columns 16..31 (16-block 2m + 1), and
+ * isc0 / isc1 are those 16-blocks' int8 scales, which the tile applies to the two halves' exact sums.
  */
-TVNNI static void repack(int q4, const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr) {
+TVNNI static void repack(int kind, const uint8_t *w, long rowBytes, int nb, int r, int rEnd, uint8_t *pk, float *sc, int32_t *corr,
+                         int32_t *corr1, int32_t *isc0, int32_t *isc1) {
+    int q4 = kind == 1, q6 = kind == 2;
     int valid = rEnd - r < 16 ? rEnd - r : 16;
     __mmask16 m = valid >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << valid) - 1);
     const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
@@ -102,11 +110,20 @@ TVNNI static void repack(int q4, const uint8_t *w, long rowBytes, int nb, int r,
     const __m512i ones = _mm512_set1_epi8(1), low = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
     const uint8_t *base = w + (long) r * rowBytes;
     for (int j = 0; j < nb; j++) {
-        const uint8_t *blk = base + (long) j * (q4 ? 18 : 34);
-        __m512i sum = _mm512_setzero_si512();
+        const uint8_t *blk = base + (q6 ? (long) (j / 8) * 210 : (long) j * (q4 ? 18 : 34));
+        int m6 = j % 8, h6 = m6 / 4, k6 = m6 % 4;
+        __m512i sum = _mm512_setzero_si512(), sum1 = sum;
         for (int s = 0; s < 8; s++) {
             __m512i v;
-            if (q4) {
+            if (q6) {
+                /* element 32 k6 + 4s + i of half h6: nibble of ql[64 h6 + 32 (k6 & 1) + 4s + i] (high for k6 >= 2), bits 2 k6 of qh */
+                __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 64 * h6 + 32 * (k6 & 1) + 4 * s, 1);
+                __m512i gh = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 128 + 32 * h6 + 4 * s, 1);
+                __m512i nib = _mm512_and_si512(k6 < 2 ? g : _mm512_srli_epi16(g, 4), low);
+                __m512i hb = _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(gh, 2 * k6), _mm512_set1_epi8(3)), 4);
+                v = _mm512_sub_epi8(_mm512_or_si512(nib, hb), _mm512_set1_epi8(32));
+                v = _mm512_maskz_mov_epi32(m, v);
+            } else if (q4) {
                 /* columns 4s..4s+3 are the low nibbles of bytes 4s.. (s < 4), columns 16 + 4(s - 4).. the high ones */
                 __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * (s & 3), 1);
                 v = _mm512_sub_epi8(_mm512_and_si512(s < 4 ? g : _mm512_srli_epi16(g, 4), low), eight);
@@ -115,22 +132,34 @@ TVNNI static void repack(int q4, const uint8_t *w, long rowBytes, int nb, int r,
                 v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, rows, blk + 2 + 4 * s, 1);
             }
             _mm512_storeu_si512(pk + ((long) j * 8 + s) * 64, v);
-            sum = _mm512_dpbusd_epi32(sum, ones, v);
+            if (q6 && s >= 4) {
+                sum1 = _mm512_dpbusd_epi32(sum1, ones, v);
+            } else {
+                sum = _mm512_dpbusd_epi32(sum, ones, v);
+            }
         }
         _mm512_storeu_si512(corr + j * 16, _mm512_mullo_epi32(sum, _mm512_set1_epi32(-128)));
+        if (q6) {
+            _mm512_storeu_si512(corr1 + j * 16, _mm512_mullo_epi32(sum1, _mm512_set1_epi32(-128)));
+        }
         for (int l = 0; l < 16; l++) {
             uint16_t dh = 0;
             if (l < valid) {
-                memcpy(&dh, blk + (long) l * rowBytes, 2);
+                memcpy(&dh, blk + (long) l * rowBytes + (q6 ? 208 : 0), 2);
             }
             sc[j * 16 + l] = l < valid ? half_to_float(dh) : 0.0f;
+            if (q6) {
+                const int8_t *scales = (const int8_t *) (blk + (long) l * rowBytes + 192);
+                isc0[j * 16 + l] = l < valid ? scales[2 * m6] : 0;
+                isc1[j * 16 + l] = l < valid ? scales[2 * m6 + 1] : 0;
+            }
         }
     }
 }
 
 /* NB packed row blocks x 4 tokens (from xq, token u at xq + u * cols; missing tokens repeat the last, nt valid). */
-TVNNI static inline __attribute__((always_inline)) void tile(int NB, const uint8_t *const pk[2], const float *const sc[2],
-        const int32_t *const corr[2], int nb, const uint8_t *xq, const float *xd, int cols, int nt, float *y, long yStride,
+TVNNI static inline __attribute__((always_inline)) void tile(int NB, int q6, const uint8_t *const pk[2], const float *const sc[2],
+        const int32_t *const corr[2], const int32_t *const corr1[2], const int32_t *const isc0[2], const int32_t *const isc1[2], int nb, const uint8_t *xq, const float *xd, int cols, int nt, float *y, long yStride,
         int rowsValid0, int rowsValid1) {
     const uint8_t *xs[4];
     const float *ds[4];
@@ -153,7 +182,17 @@ TVNNI static inline __attribute__((always_inline)) void tile(int NB, const uint8
                 acc[i][u] = c;
             }
         }
+        __m512i first[2][4];
         for (int s = 0; s < 8; s++) {
+            if (q6 && s == 4) { /* Q6_K: the first 16-block's exact sum times its scale; the second starts from its own offset */
+                for (int i = 0; i < NB; i++) {
+                    __m512i sc0 = _mm512_loadu_si512(isc0[i] + 16 * j), c1 = _mm512_loadu_si512(corr1[i] + 16 * j);
+                    for (int u = 0; u < 4; u++) {
+                        first[i][u] = _mm512_mullo_epi32(acc[i][u], sc0);
+                        acc[i][u] = c1;
+                    }
+                }
+            }
             __m512i wv[2];
             for (int i = 0; i < NB; i++) {
                 wv[i] = _mm512_loadu_si512(pk[i] + ((long) j * 8 + s) * 64);
@@ -164,6 +203,14 @@ TVNNI static inline __attribute__((always_inline)) void tile(int NB, const uint8
                 __m512i xb = _mm512_set1_epi32(four);
                 for (int i = 0; i < NB; i++) {
                     acc[i][u] = _mm512_dpbusd_epi32(acc[i][u], xb, wv[i]);
+                }
+            }
+        }
+        if (q6) { /* I_j = sc_2m * sum_first + sc_2m+1 * sum_second, exact (|I_j| < 2^24) */
+            for (int i = 0; i < NB; i++) {
+                __m512i sc1 = _mm512_loadu_si512(isc1[i] + 16 * j);
+                for (int u = 0; u < 4; u++) {
+                    acc[i][u] = _mm512_add_epi32(first[i][u], _mm512_mullo_epi32(acc[i][u], sc1));
                 }
             }
         }
@@ -188,25 +235,38 @@ TVNNI static inline __attribute__((always_inline)) void tile(int NB, const uint8
  * y[t * yStride + r] for rows r in [r0, r1) and tokens [0, tokens), from codes xq and scales xd of
  * flexq_q8_quantize (cols a multiple of 32). Returns 0, -1 without AVX-512 VNNI or for bad shapes, -2 out of memory.
  */
-TVNNI static int gemm(int q4, const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
+TVNNI static int gemm(int kind, const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
                       int tokens, float *y, long yStride) {
     if (!vnni() || cols % 32 != 0 || cols <= 0 || r0 < 0 || r1 < r0 || tokens < 1) {
         return -1;
     }
     int nb = cols / 32;
     size_t pkBytes = (size_t) nb * 8 * 64, scBytes = (size_t) nb * 16 * 4;
-    uint8_t *mem = aligned_alloc(64, 2 * (pkBytes + 2 * scBytes));
+    if (kind == 2 && cols % 256 != 0) {
+        return -1;
+    }
+    /* per packed block i: pk, then 5 arrays of nb * 16 four-byte values: sc, corr, corr1, isc0, isc1 (the last three Q6_K's) */
+    uint8_t *mem = aligned_alloc(64, 2 * (pkBytes + 5 * scBytes));
     if (!mem) {
         return -2;
     }
-    const uint8_t *pk[2] = {mem, mem + pkBytes};
-    const float *sc[2] = {(const float *) (mem + 2 * pkBytes), (const float *) (mem + 2 * pkBytes + scBytes)};
-    const int32_t *corr[2] = {(const int32_t *) (mem + 2 * pkBytes + 2 * scBytes),
-                              (const int32_t *) (mem + 2 * pkBytes + 3 * scBytes)};
+    const uint8_t *pk[2];
+    const float *sc[2];
+    const int32_t *corr[2], *corr1[2], *isc0[2], *isc1[2];
+    for (int i = 0; i < 2; i++) {
+        uint8_t *b = mem + i * (pkBytes + 5 * scBytes);
+        pk[i] = b;
+        sc[i] = (const float *) (b + pkBytes);
+        corr[i] = (const int32_t *) (b + pkBytes + scBytes);
+        corr1[i] = (const int32_t *) (b + pkBytes + 2 * scBytes);
+        isc0[i] = (const int32_t *) (b + pkBytes + 3 * scBytes);
+        isc1[i] = (const int32_t *) (b + pkBytes + 4 * scBytes);
+    }
     for (int r = r0; r < r1; r += 32) {
         int NB = r1 - r > 16 ? 2 : 1;
         for (int i = 0; i < NB; i++) {
-            repack(q4, w, rowBytes, nb, r + 16 * i, r1, (uint8_t *) pk[i], (float *) sc[i], (int32_t *) corr[i]);
+            repack(kind, w, rowBytes, nb, r + 16 * i, r1, (uint8_t *) pk[i], (float *) sc[i], (int32_t *) corr[i], (int32_t *) corr1[i],
+                   (int32_t *) isc0[i], (int32_t *) isc1[i]);
         }
         int v0 = r1 - r < 16 ? r1 - r : 16, v1 = r1 - r - 16 < 16 ? r1 - r - 16 : 16;
         for (int t = 0; t < tokens; t += 4) {
@@ -214,10 +274,16 @@ TVNNI static int gemm(int q4, const uint8_t *w, long rowBytes, int cols, int r0,
             const uint8_t *xt = xq + (long) t * cols;
             const float *dt = xd + (long) t * nb;
             float *yt = y + (long) t * yStride + r;
-            if (NB == 2) {
-                tile(2, pk, sc, corr, nb, xt, dt, cols, nt, yt, yStride, v0, v1);
+            if (kind == 2) {
+                if (NB == 2) {
+                    tile(2, 1, pk, sc, corr, corr1, isc0, isc1, nb, xt, dt, cols, nt, yt, yStride, v0, v1);
+                } else {
+                    tile(1, 1, pk, sc, corr, corr1, isc0, isc1, nb, xt, dt, cols, nt, yt, yStride, v0, 0);
+                }
+            } else if (NB == 2) {
+                tile(2, 0, pk, sc, corr, corr1, isc0, isc1, nb, xt, dt, cols, nt, yt, yStride, v0, v1);
             } else {
-                tile(1, pk, sc, corr, nb, xt, dt, cols, nt, yt, yStride, v0, 0);
+                tile(1, 0, pk, sc, corr, corr1, isc0, isc1, nb, xt, dt, cols, nt, yt, yStride, v0, 0);
             }
         }
     }
@@ -238,4 +304,15 @@ TVNNI int flexq_gemm_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int
 TVNNI int flexq_gemm_q4_0(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
                           int tokens, float *y, long yStride) {
     return gemm(1, w, rowBytes, cols, r0, r1, xq, xd, tokens, y, yStride);
+}
+
+/*
+ * The same for Q6_K rows (210-byte super-blocks): each 32-block's codes u - 32 (-32..31) repacked into the same int8
+ * tiles, its two 16-blocks summed apart and scaled by their int8 scales in int32, then the epilogue above with d_w the
+ * super-block's d: I_j = sc_2m * sum_{first 16} (u - 32) q + sc_2m+1 * sum_{second 16} (u - 32) q, the integers of the
+ * one-token loop (gemv_q8.c). cols a multiple of 256.
+ */
+TVNNI int flexq_gemm_q6_k(const uint8_t *w, long rowBytes, int cols, int r0, int r1, const uint8_t *xq, const float *xd,
+                          int tokens, float *y, long yStride) {
+    return gemm(2, w, rowBytes, cols, r0, r1, xq, xd, tokens, y, yStride);
 }

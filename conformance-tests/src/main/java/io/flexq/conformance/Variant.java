@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * One way of running a type: the model metadata a backend is given with the matrix, and the error model a
- * conforming result satisfies. Built-in types have one variant (fp32 activations; for Q8_0 and Q4_0 also 8-bit
- * activations in 32-blocks, as llama.cpp's Q8_0 and Q4_0 matmuls and the CPU backend's prompts). FQ6 has three, selected
+ * conforming result satisfies. Built-in types have one variant (fp32 activations; for Q8_0, Q4_0 and Q6_K also 8-bit
+ * activations in 32-blocks, as llama.cpp's Q8_0, Q4_0 and Q6_K matmuls, the CPU backend's Q8_0 and Q4_0 prompts and its
+ * one-token Q4_0 and Q6_K steps). FQ6 has three, selected
  * by {@code flexq.act_bits.<tensor name>} (docs/FQ6.md section 8): W6A6, W6A8, W6A16.
  *
  * @param label    short name for reports ("fp32 act", "W6A8")
@@ -26,15 +27,18 @@ public record Variant(String label, Map<String, Object> metadata, ErrorModel mod
     static final int Q8_0_ID = 8;
     /** GGUF's Q4_0 type id. */
     static final int Q4_0_ID = 2;
+    /** GGUF's Q6_K type id. */
+    static final int Q6_K_ID = 14;
 
     /** The variants of {@code type}. */
     public static List<Variant> forType(TensorType type) {
         if (type.id() == Fq6Layout.TYPE_ID) {
             return List.of(fq6(ActivationMode.A6), fq6(ActivationMode.A8), fq6(ActivationMode.A16));
         }
-        if (type.id() == Q8_0_ID || type.id() == Q4_0_ID) {
+        if (type.id() == Q8_0_ID || type.id() == Q4_0_ID || type.id() == Q6_K_ID) {
             // fp32 activations, or llama.cpp's Q8_0 activations (32-blocks, codes +-127, d = amax / 127), which the CPU
-            // backend uses for Q8_0 and Q4_0 prompts of 4+ tokens (NativeQ8): the quantized model's bound contains the fp32 one
+            // backend uses for Q8_0 and Q4_0 prompts of 4+ tokens (NativeQ8) and one-token Q4_0 and Q6_K steps (Int8Gemv;
+            // llama.cpp's Q6_K decode uses 256-blocks, a coarser grid): the quantized model's bound contains the fp32 one
             return List.of(new Variant("fp32/q8 act", Map.of(), new ErrorModel.QuantizedActivations(127, 32)));
         }
         return List.of(new Variant("fp32 act", Map.of(), new ErrorModel.FloatDot()));

@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  * fp32: each output is a sum of per-panel vector-lane partial sums, in an order that does not depend on the
  * number of threads (chunks start at multiples of the row block). With 16-lane vectors and the native library the
  * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
- * Q8_0 and Q4_0 prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
- * AVX-512 VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits).
+ * Q8_0, Q4_0 and Q6_K prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
+ * AVX-512 VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits), and one-token Q4_0 and Q6_K steps
+ * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels).
  *
  * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
  * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
@@ -67,8 +68,10 @@ public final class CpuMatrix implements WeightMatrix {
     /** Runs one-token matmuls when the lease has one, else {@link #pool} does. */
     private final SpinTeam team;
     private final int panel;
-    /** Q8_0 and Q4_0 prompts run with 8-bit activations ({@link NativeQ8}) instead of the fp32 GEMM. */
+    /** Q8_0, Q4_0 and Q6_K prompts run with 8-bit activations ({@link NativeQ8}) instead of the fp32 GEMM. */
     private final boolean int8Prompts;
+    /** One-token Q4_0 and Q6_K steps run with 8-bit activations ({@link Int8Gemv}) instead of the fp32 kernels. */
+    private final boolean int8Decode;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
@@ -83,7 +86,8 @@ public final class CpuMatrix implements WeightMatrix {
         this.team = hold.team();
         int align = kernel.panelAlign();
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
-        this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel) && NativeQ8.available();
+        this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel || kernel instanceof Q6_KKernel) && NativeQ8.available();
+        this.int8Decode = Int8Gemv.runs(type);
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
@@ -111,7 +115,8 @@ public final class CpuMatrix implements WeightMatrix {
 
     @Override
     public String describe() {
-        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + ", " + Simd.describe()
+        return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (int8Decode ? ", int8-activation decode" + (Int8Gemv.nativeFor(type) ? " (native)" : " (Java)")
+                : fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + ", " + Simd.describe()
                 + ", " + pool.getParallelism() + " threads)";
     }
 
@@ -128,8 +133,10 @@ public final class CpuMatrix implements WeightMatrix {
             return;
         }
         boolean onTeam = team != null;
+        // one token of Q4_0 / Q6_K: its 8-bit codes, once for every row chunk (and every matrix that reads this batch)
+        NativeQ8.Codes codes = int8Decode && tokens == 1 ? NativeQ8.codes(in, null) : null;
         if (work < (onTeam ? TEAM_SERIAL_WORK : SERIAL_WORK) || pool.getParallelism() <= 1 || !shareable(data)) {
-            compute(0, rows, in.data(), tokens, out.data());
+            compute(0, rows, in.data(), tokens, out.data(), codes);
         } else {
             // pool threads cannot touch a confined segment: stage such activations through heap copies
             MemorySegment x = shareable(in.data()) ? in.data() : heapCopy(in.data(), 4L * tokens * cols);
@@ -138,9 +145,9 @@ public final class CpuMatrix implements WeightMatrix {
                 if (onTeam) {
                     // the same row ranges as the fork-join split, handed to the spinning team (no wake-ups per matmul)
                     int[] bounds = chunkBounds(rows, grain);
-                    team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y));
+                    team.run(bounds.length - 1, i -> compute(bounds[i], bounds[i + 1], x, tokens, y, codes));
                 } else {
-                    pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y), 0, rows, grain));
+                    pool.invoke(new Chunk((r0, r1) -> compute(r0, r1, x, tokens, y, codes), 0, rows, grain));
                 }
             });
         }
@@ -148,19 +155,18 @@ public final class CpuMatrix implements WeightMatrix {
     }
 
     /**
-     * A Q8_0 or Q4_0 prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
+     * A Q8_0, Q4_0 or Q6_K prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
      * rows split over the team or else the pool.
      */
     private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
         NativeQ8.Codes a = NativeQ8.codes(in, team);
         long rowBytes = type.rowBytes(cols);
-        boolean q4 = kernel instanceof Q4_0Kernel;
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
-            NativeQ8.gemm(q4, data, rowBytes, cols, 0, rows, a, out.data(), rows);
+            NativeQ8.gemm(type, data, rowBytes, cols, 0, rows, a, out.data(), rows);
         } else {
             int grain = grain(in.tokens(), 2 * ROW_BLOCK);
             intoShareable(out, in.tokens(), y -> {
-                RowRange into = (r0, r1) -> NativeQ8.gemm(q4, data, rowBytes, cols, r0, r1, a, y, rows);
+                RowRange into = (r0, r1) -> NativeQ8.gemm(type, data, rowBytes, cols, r0, r1, a, y, rows);
                 if (team != null) {
                     int[] bounds = chunkBounds(rows, grain);
                     team.run(bounds.length - 1, i -> into.run(bounds[i], bounds[i + 1]));
@@ -208,16 +214,22 @@ public final class CpuMatrix implements WeightMatrix {
             throw new IllegalArgumentException(name + ": input and output batches share memory");
         }
         if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
-            NativeQ8.gemm(kernel instanceof Q4_0Kernel, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
+            NativeQ8.gemm(type, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
         } else if (rowFrom < rowTo) {
-            compute(rowFrom, rowTo, in.data(), in.tokens(), out.data());
+            NativeQ8.Codes codes = int8Decode && in.tokens() == 1 ? NativeQ8.codes(in, null) : null;
+            compute(rowFrom, rowTo, in.data(), in.tokens(), out.data(), codes);
         }
         out.changed();
     }
 
-    /** Rows [r0, r1) of the product: fused dot products for one token, the blocked GEMM for more. */
-    private void compute(int r0, int r1, MemorySegment x, int tokens, MemorySegment y) {
-        if (tokens == 1) {
+    /**
+     * Rows [r0, r1) of the product: fused dot products for one token (with 8-bit activations when {@code codes}, the
+     * token's, are given), the blocked GEMM for more.
+     */
+    private void compute(int r0, int r1, MemorySegment x, int tokens, MemorySegment y, NativeQ8.Codes codes) {
+        if (codes != null) {
+            Int8Gemv.gemv(type, data, type.rowBytes(cols), cols, r0, r1, codes, y);
+        } else if (tokens == 1) {
             gemv(r0, r1, x, y);
         } else {
             gemm(r0, r1, x, tokens, y);

@@ -17,6 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * outputs native or heap segments. Why native for BF16, Q4_0 and Q6_K too: their Vector API
  * loops reached 0.11-0.24 (Q4_0, Q6_K) and 0.34-0.55 (BF16) of the read bandwidth in decode, the native ones 1.3-2.7x
  * more, and 27M-model decode rose 1.8x (Q4_0) and 2.3x (Q6_K) (bench/results/cpu-vs-llamacpp.md, 2026-12-06 22:50 UTC).
+ * Since 2026-12-07 one-token Q4_0 and Q6_K steps run with 8-bit activations ({@link Int8Gemv}) where the CPU has AVX-512
+ * VNNI; these fp32 loops run them with {@code -Dflexq.cpu.q8Decode=f32} or {@code -Dflexq.cpu.q8Prefill=f32}.
  */
 final class NativeGemv {
 

@@ -1,6 +1,10 @@
 package io.flexq.runtime.cpu;
 
 import io.flexq.runtime.spi.ActivationBatch;
+import io.flexq.runtime.spi.TensorType;
+import io.flexq.runtime.tensor.Q4_0Type;
+import io.flexq.runtime.tensor.Q6_KType;
+import io.flexq.runtime.tensor.Q8_0Type;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -13,14 +17,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Prompts of Q8_0 and Q4_0 weights with 8-bit activations ({@code src/main/c/gemm_q8.c}, AVX-512 VNNI), as llama.cpp
- * multiplies Q8_0 and Q4_0 (Q4_0 rows are repacked into the same int8 tiles): each token's activations are quantized in 32-blocks once per batch ({@link Codes}, a derived form
+ * Prompts of Q8_0, Q4_0 and Q6_K weights with 8-bit activations ({@code src/main/c/gemm_q8.c}, AVX-512 VNNI), as llama.cpp
+ * multiplies them (Q4_0 and Q6_K rows are repacked into the same int8 tiles; Q6_K's two 16-blocks of a 32-block are
+ * summed apart and scaled by their int8 scales in int32): each token's activations are quantized in 32-blocks once per batch ({@link Codes}, a derived form
  * shared by the matrices that read the batch), then integer dot products are scaled per block. This is not
  * bit-identical to the fp32 kernels: a row differs from the fp32 product by the activation rounding (at most
  * d_x / 2 per element), bounded against float64 in NativeQ8GemmTest. Used for batches of at least
- * {@link #MIN_TOKENS} tokens; one-token decode steps keep the fp32 kernels. {@code -Dflexq.cpu.q8Prefill=f32}
- * keeps prompts on the fp32 GEMM. Q4_0 since 2026-12-06: its fp32 prompts ran at 0.55x llama.cpp's (two threads,
- * bench/results/cpu-vs-llamacpp.md).
+ * {@link #MIN_TOKENS} tokens; one-token Q4_0 and Q6_K steps use the same codes ({@link Int8Gemv}), other one-token steps
+ * keep the fp32 kernels. {@code -Dflexq.cpu.q8Prefill=f32} keeps prompts on the fp32 GEMM (and, by default, those
+ * one-token steps on the fp32 kernels). Q4_0 since 2026-12-06: its fp32 prompts ran at 0.55x llama.cpp's (two threads,
+ * bench/results/cpu-vs-llamacpp.md); Q6_K since 2026-12-07, so that its prompts and its one-token steps share numerics.
  */
 final class NativeQ8 {
 
@@ -38,7 +44,7 @@ final class NativeQ8 {
 
     private static final Key KEY = new Key();
 
-    private record Handles(MethodHandle quantize, MethodHandle gemm, MethodHandle gemmQ4) {
+    private record Handles(MethodHandle quantize, MethodHandle gemm, MethodHandle gemmQ4, MethodHandle gemmQ6K) {
     }
 
     private static final Handles HANDLES = load();
@@ -46,14 +52,14 @@ final class NativeQ8 {
     private NativeQ8() {
     }
 
+    private static final boolean PROMPTS = "int8".equalsIgnoreCase(System.getProperty(PROPERTY, "int8"));
+
+    /** Whether prompts run here with 8-bit activations: the native kernels load and the property allows. */
     static boolean available() {
-        return HANDLES != null;
+        return PROMPTS && HANDLES != null;
     }
 
     private static Handles load() {
-        if (!"int8".equalsIgnoreCase(System.getProperty(PROPERTY, "int8"))) {
-            return null;
-        }
         NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeQ8.class);
         if (lib.lookup().isEmpty()) {
             return null;
@@ -71,7 +77,8 @@ final class NativeQ8 {
                     linker.downcallHandle(find.findOrThrow("flexq_q8_quantize"),
                             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), Linker.Option.critical(true)),
                     linker.downcallHandle(find.findOrThrow("flexq_gemm_q8_0"), gemm, Linker.Option.critical(true)),
-                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q4_0"), gemm, Linker.Option.critical(true)));
+                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q4_0"), gemm, Linker.Option.critical(true)),
+                    linker.downcallHandle(find.findOrThrow("flexq_gemm_q6_k"), gemm, Linker.Option.critical(true)));
         } catch (Throwable e) {
             return null;
         }
@@ -116,6 +123,10 @@ final class NativeQ8 {
     }
 
     private static void quantize(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {
+        if (HANDLES == null) {
+            quantizeJava(x, tokens, cols, codes, scales);
+            return;
+        }
         int rc;
         try {
             rc = (int) HANDLES.quantize().invokeExact(x, tokens, cols, codes, scales);
@@ -127,11 +138,48 @@ final class NativeQ8 {
         }
     }
 
+    /**
+     * flexq_q8_quantize's rule in Java, the same bits (Int8GemvTest), for {@link Int8Gemv}'s loops where the native
+     * library is absent: d = amax / 127, q = round-half-even(x * (1 / d)) clamped to +-127, stored q + 128; a block
+     * of amax 0 gives d 0, one with a NaN or infinity d NaN, both with codes 128.
+     */
+    static void quantizeJava(MemorySegment x, int tokens, int cols, MemorySegment codes, MemorySegment scales) {
+        if (cols % 32 != 0) {
+            throw new IllegalArgumentException("q8 quantize: " + cols + " columns is not a multiple of 32");
+        }
+        for (long t = 0; t < tokens; t++) {
+            for (int j = 0; j < cols / 32; j++) {
+                long at = t * cols + 32L * j;
+                float amax = 0;
+                boolean nan = false;
+                for (int i = 0; i < 32; i++) {
+                    float v = x.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at + i);
+                    nan |= Float.isNaN(v);
+                    amax = Math.max(amax, Math.abs(v));
+                }
+                long sAt = t * (cols / 32) + j;
+                if (nan || !(amax <= Float.MAX_VALUE) || amax == 0f) {
+                    codes.asSlice(at, 32).fill((byte) 128);
+                    scales.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, sAt, amax == 0f && !nan ? 0f : Float.NaN);
+                    continue;
+                }
+                float d = amax / 127f;
+                float id = 1f / d;
+                for (int i = 0; i < 32; i++) {
+                    float v = x.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at + i) * id;
+                    int q = (int) Math.max(-127, Math.min(127, Math.rint(v)));
+                    codes.set(ValueLayout.JAVA_BYTE, at + i, (byte) (q + 128));
+                }
+                scales.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, sAt, d);
+            }
+        }
+    }
+
     /** A thread that never runs: a segment it may access is not confined to any thread. */
     private static final Thread PROBE = Thread.ofVirtual().unstarted(() -> { });
 
-    /** {@code y[t * yStride + r]} for rows [r0, r1) of the Q8_0 (or, with q4, Q4_0) rows in w and every token of a. */
-    static void gemm(boolean q4, MemorySegment w, long rowBytes, int cols, int r0, int r1, Codes a, MemorySegment y, long yStride) {
+    /** {@code y[t * yStride + r]} for rows [r0, r1) of the Q8_0, Q4_0 or Q6_K rows in w and every token of a. */
+    static void gemm(TensorType type, MemorySegment w, long rowBytes, int cols, int r0, int r1, Codes a, MemorySegment y, long yStride) {
         if (r1 > r0 && (w.byteSize() < r1 * rowBytes || a.cols() != cols
                 || y.byteSize() < 4L * ((a.tokens() - 1) * yStride + r1))) {
             throw new IllegalArgumentException("native q8 gemm: rows [" + r0 + ", " + r1 + ") x " + cols + " do not fit");
@@ -141,7 +189,12 @@ final class NativeQ8 {
         }
         int rc;
         try {
-            MethodHandle h = q4 ? HANDLES.gemmQ4() : HANDLES.gemm();
+            MethodHandle h = switch (type) {
+                case Q4_0Type t -> HANDLES.gemmQ4();
+                case Q6_KType t -> HANDLES.gemmQ6K();
+                case Q8_0Type t -> HANDLES.gemm();
+                default -> throw new IllegalArgumentException("native q8 gemm: no kernel for " + type.name());
+            };
             rc = (int) h.invokeExact(w, rowBytes, cols, r0, r1, MemorySegment.ofArray(a.codes()),
                     MemorySegment.ofArray(a.scales()), a.tokens(), y, yStride);
         } catch (Throwable e) {

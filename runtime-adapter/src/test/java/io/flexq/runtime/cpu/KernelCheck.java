@@ -74,7 +74,9 @@ public final class KernelCheck {
     /** Compares {@code out} with the float64 product; returns failure lines (empty when every element is in bounds). */
     static List<String> compare(Case c, ActivationBatch in, ActivationBatch out, String what) {
         List<String> failures = new ArrayList<>();
-        boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available();
+        boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type
+                || c.type() instanceof io.flexq.runtime.tensor.Q6_KType) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available()
+                || in.tokens() == 1 && Int8Gemv.runs(c.type());
         for (int t = 0; t < in.tokens(); t++) {
             for (int r = 0; r < c.rows(); r++) {
                 double exact = 0;
@@ -99,7 +101,8 @@ public final class KernelCheck {
     }
 
     /**
-     * Q8_0 and Q4_0 prompts with 8-bit activations ({@link NativeQ8}) round each activation to a multiple of its 32-block's
+     * Q8_0, Q4_0 and Q6_K prompts with 8-bit activations ({@link NativeQ8}), and one-token Q4_0 and Q6_K steps ({@link Int8Gemv}),
+     * round each activation to a multiple of its 32-block's
      * d = amax / 127, within d / 2 (plus the fp32 rounding of x * (1 / d)): the product moves by at most
      * sum_c |w_c| * d(c) * (1/2 + 2^-16).
      */

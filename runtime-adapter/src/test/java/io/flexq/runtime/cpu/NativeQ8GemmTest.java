@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Q8_0 and Q4_0 prompts with 8-bit activations ({@link NativeQ8}) against float64, on random ragged shapes (rows across the
+ * Q8_0, Q4_0 and Q6_K prompts with 8-bit activations ({@link NativeQ8}) against float64, on random ragged shapes (rows across the
  * 16- and 32-row tiles, token counts across the 4-token tile, activations of mixed magnitude and all-zero blocks):
  * <ul>
  *   <li>the integer path: float64 of the weights times the activation codes this test computes itself (d = amax / 127
@@ -33,9 +33,9 @@ class NativeQ8GemmTest {
         Random rnd = new Random(seed);
         CpuBackend backend = new CpuBackend(new ForkJoinPool(3));
         try (Arena arena = Arena.ofShared()) {
-            for (int trial = 0; trial < 16; trial++) {
-                io.flexq.runtime.spi.TensorType type = trial % 2 == 0 ? QuantTypes.Q8_0 : QuantTypes.Q4_0;
-                int cols = 32 * (1 + rnd.nextInt(40));
+            for (int trial = 0; trial < 24; trial++) {
+                io.flexq.runtime.spi.TensorType type = trial % 3 == 0 ? QuantTypes.Q8_0 : trial % 3 == 1 ? QuantTypes.Q4_0 : QuantTypes.Q6_K;
+                int cols = type == QuantTypes.Q6_K ? 256 * (1 + rnd.nextInt(5)) : 32 * (1 + rnd.nextInt(40));
                 int rows = 1 + rnd.nextInt(70);
                 int tokens = NativeQ8.MIN_TOKENS + rnd.nextInt(37);
                 KernelCheck.Case c = KernelCheck.Case.random(type, rows, cols, rnd);

@@ -105,8 +105,10 @@ class RowRangeMatmulTest {
 
     private static List<String> compareRange(KernelCheck.Case c, ActivationBatch in, ActivationBatch out, int from, int to, String what) {
         List<String> failures = new ArrayList<>();
-        // Q8_0 and Q4_0 prompts with 8-bit activations (NativeQ8) add the activation rounding to the fp32 bound
-        boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available();
+        // Q8_0 and Q4_0 prompts with 8-bit activations (NativeQ8), and one-token Q4_0 / Q6_K steps (Int8Gemv), add the activation rounding
+        boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type
+                || c.type() instanceof io.flexq.runtime.tensor.Q6_KType) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available()
+                || in.tokens() == 1 && Int8Gemv.runs(c.type());
         for (int t = 0; t < in.tokens(); t++) {
             for (int r = from; r < to; r++) {
                 double exact = 0, magnitude = 0;
