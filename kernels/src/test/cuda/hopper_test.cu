@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "../../main/resources/io/flexq/kernels/flexq.cu"
+#define FLEXQ_HOPPER_TMA 1  // the `_tma` configs (harness only, see hopper.cu)
 #include "../../main/resources/io/flexq/kernels/hopper.cu"
 
 static void ck(cudaError_t e, const char *what, int line) {
