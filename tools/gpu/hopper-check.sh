@@ -14,17 +14,8 @@
 # (default: all six), HOPPER_MS (default 16,...,4096), NO_NCU=1, T_TEST_ALL / T_TEST / T_BENCH (per-process limits, s).
 # ~5 minutes in all with every shape; SHAPES="8B-gateup 70B-gateup" for the issue's gate.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/hopper-out}; mkdir -p "$OUT"
-START=$(date +%s)
-el() { echo $(( $(date +%s) - START )); }
-for d in /usr/local/cuda-13.0 /usr/local/cuda /usr/local/cuda-13; do [ -x "$d/bin/nvcc" ] && { CUDA=$d; break; }; done
-CUDA=${CUDA:-$(dirname "$(dirname "$(command -v nvcc)")")}
-export PATH=$CUDA/bin:$PATH
-export LD_LIBRARY_PATH=$CUDA/lib64:$CUDA/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
+source "$(dirname "$0")/hopper-env.sh" /tmp/hopper-out
 K=$ROOT/kernels/src/main/resources/io/flexq/kernels
-T=$ROOT/kernels/src/test/cuda
-W=${WORK:-/tmp/hopper-build}; mkdir -p "$W"   # binary, SASS dump, NVRTC program: large, kept out of $OUT
 B=$W/hopper_test
 echo "== hopper-check $(date -u +%FT%TZ) on $(nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=csv,noheader 2>&1 | head -1); $(nvcc --version | tail -1)"
 git -C "$ROOT" log --oneline -1 2>/dev/null | sed 's/^/   commit /'

@@ -6,16 +6,7 @@
 # Env: DIAG_SHAPE (default 8B-gateup), DIAG_MS (default 256,1024,4096), DIAG_CONFIGS (default the three configs of
 # hopper.cu's diagnostics list), WORK (default /tmp/hopper-build; the real harness there is reused when current).
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/hopper-diag}; mkdir -p "$OUT"
-START=$(date +%s)
-el() { echo $(( $(date +%s) - START )); }
-for d in /usr/local/cuda-13.0 /usr/local/cuda /usr/local/cuda-13; do [ -x "$d/bin/nvcc" ] && { CUDA=$d; break; }; done
-CUDA=${CUDA:-$(dirname "$(dirname "$(command -v nvcc)")")}
-export PATH=$CUDA/bin:$PATH
-export LD_LIBRARY_PATH=$CUDA/lib64:$CUDA/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
-T=$ROOT/kernels/src/test/cuda
-W=${WORK:-/tmp/hopper-build}; mkdir -p "$W"
+source "$(dirname "$0")/hopper-env.sh" /tmp/hopper-diag
 build() {  # $1: binary, $2: extra flags
   ( cd "$T" && nvcc -O2 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -ffp-contract=off $2 -cudart static \
       -o "$1" hopper_test.cu -ldl -lpthread ) > "$1.log" 2>&1 || { echo "   build $1 FAILED"; grep -m5 error "$1.log"; }

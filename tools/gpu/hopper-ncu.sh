@@ -8,16 +8,7 @@
 # hopper-check.sh from the same sources is reused). Writes per kernel: ncu-K-details.txt (every section's table),
 # ncu-K-stalls.txt (stall reasons summed over the kernel, the hottest SASS lines, the samples per opcode).
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/hopper-ncu}; mkdir -p "$OUT"
-START=$(date +%s)
-el() { echo $(( $(date +%s) - START )); }
-for d in /usr/local/cuda-13.0 /usr/local/cuda /usr/local/cuda-13; do [ -x "$d/bin/nvcc" ] && { CUDA=$d; break; }; done
-CUDA=${CUDA:-$(dirname "$(dirname "$(command -v nvcc)")")}
-export PATH=$CUDA/bin:$PATH
-export LD_LIBRARY_PATH=$CUDA/lib64:$CUDA/targets/x86_64-linux/lib:${LD_LIBRARY_PATH:-}
-T=$ROOT/kernels/src/test/cuda
-W=${WORK:-/tmp/hopper-build}; mkdir -p "$W"
+source "$(dirname "$0")/hopper-env.sh" /tmp/hopper-ncu
 B=$W/hopper_test
 echo "== hopper-ncu $(date -u +%FT%TZ) on $(nvidia-smi --query-gpu=name,clocks.max.sm,driver_version --format=csv,noheader 2>&1 | head -1)"
 if [ ! -x "$B" ] || [ -n "$(find "$T" "$ROOT/kernels/src/main/resources/io/flexq/kernels" -newer "$B" -name '*.cu' 2>/dev/null)" ]; then

@@ -69,18 +69,12 @@ final class Int8Gemv {
     }
 
     private static MethodHandle handle(String name) {
-        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", Int8Gemv.class);
-        if (lib.lookup().isEmpty()) {
+        var find = NativeQ8.int8Symbols(Int8Gemv.class);
+        if (find == null) {
             return null;
         }
         try {
-            Linker linker = Linker.nativeLinker();
-            var find = lib.lookup().get();
-            MethodHandle level = linker.downcallHandle(find.findOrThrow("flexq_q8_level"), FunctionDescriptor.of(JAVA_INT));
-            if ((int) level.invokeExact() < 1) {
-                return null;
-            }
-            return linker.downcallHandle(find.findOrThrow(name),
+            return Linker.nativeLinker().downcallHandle(find.findOrThrow(name),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
                     Linker.Option.critical(true));
         } catch (Throwable e) {

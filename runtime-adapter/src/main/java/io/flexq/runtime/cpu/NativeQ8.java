@@ -59,18 +59,31 @@ final class NativeQ8 {
         return PROMPTS && HANDLES != null;
     }
 
-    private static Handles load() {
-        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeQ8.class);
+    /**
+     * The runtime library's symbols where its int8 kernels can run ({@code flexq_q8_level() >= 1}: AVX-512 VNNI), else
+     * null (no library, or a CPU without those instructions).
+     */
+    static java.lang.foreign.SymbolLookup int8Symbols(Class<?> caller) {
+        NativeLibrary lib = NativeLibrary.open("libflexq_runtime", caller);
         if (lib.lookup().isEmpty()) {
             return null;
         }
         try {
-            Linker linker = Linker.nativeLinker();
             var find = lib.lookup().get();
-            MethodHandle level = linker.downcallHandle(find.findOrThrow("flexq_q8_level"), FunctionDescriptor.of(JAVA_INT));
-            if ((int) level.invokeExact() < 1) {
-                return null;
-            }
+            MethodHandle level = Linker.nativeLinker().downcallHandle(find.findOrThrow("flexq_q8_level"), FunctionDescriptor.of(JAVA_INT));
+            return (int) level.invokeExact() < 1 ? null : find;
+        } catch (Throwable e) {
+            return null;
+        }
+    }
+
+    private static Handles load() {
+        var find = int8Symbols(NativeQ8.class);
+        if (find == null) {
+            return null;
+        }
+        try {
+            Linker linker = Linker.nativeLinker();
             FunctionDescriptor gemm = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
                     JAVA_INT, ADDRESS, JAVA_LONG);
             return new Handles(
