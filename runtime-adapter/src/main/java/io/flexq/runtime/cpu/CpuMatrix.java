@@ -278,13 +278,14 @@ public final class CpuMatrix implements WeightMatrix {
     }
 
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y, boolean nativePanels) {
-        float[] w = new float[ROW_BLOCK * panel];
-        float[] acc = new float[tokens * ROW_BLOCK];
+        GemmScratch scratch = GEMM_SCRATCH.get();
+        float[] w = scratch.panel(ROW_BLOCK * panel);
+        float[] acc = scratch.acc(tokens * ROW_BLOCK);
         long xRow = 4L * cols;
         long yRow = 4L * rows;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int nr = Math.min(ROW_BLOCK, r1 - rb);
-            Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0, tokens * ROW_BLOCK, 0);
             for (int k0 = 0; k0 < cols; k0 += panel) {
                 int kn = Math.min(panel, cols - k0);
                 for (int i = 0; i < nr; i++) {
@@ -317,6 +318,33 @@ public final class CpuMatrix implements WeightMatrix {
             for (int t = 0; t < tokens; t++) {
                 MemorySegment.copy(acc, t * ROW_BLOCK, y, ValueLayout.JAVA_FLOAT_UNALIGNED, t * yRow + 4L * rb, nr);
             }
+        }
+    }
+
+    /**
+     * Each thread's panel and accumulator arrays, kept between calls: allocated per call (64 KiB for a 512-token
+     * chunk, about 8 chunks a matmul) they made the young generation fill every few matmuls, and every collection
+     * stops both threads of a prompt. Both arrays are written before they are read (the panel rows by the decoder,
+     * the accumulators by the fill of each row block), so what a previous call left in them does not matter.
+     */
+    private static final ThreadLocal<GemmScratch> GEMM_SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
+
+    private static final class GemmScratch {
+        private float[] panel = new float[0];
+        private float[] acc = new float[0];
+
+        float[] panel(int floats) {
+            if (panel.length < floats) {
+                panel = new float[floats];
+            }
+            return panel;
+        }
+
+        float[] acc(int floats) {
+            if (acc.length < floats) {
+                acc = new float[floats];
+            }
+            return acc;
         }
     }
 
