@@ -28,7 +28,9 @@ import java.util.function.Consumer;
  * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
  * Q8_0, Q4_0 and Q6_K prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
  * AVX-512 VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits), and one-token Q4_0 and Q6_K steps
- * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels).
+ * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels);
+ * BF16 prompts of at least {@value NativeBf16#MIN_TOKENS} tokens with bf16 activations where the CPU has AVX-512 BF16
+ * ({@link NativeBf16}: likewise llama.cpp's numerics).
  *
  * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
  * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
@@ -72,6 +74,8 @@ public final class CpuMatrix implements WeightMatrix {
     private final boolean int8Prompts;
     /** One-token Q4_0 and Q6_K steps run with 8-bit activations ({@link Int8Gemv}) instead of the fp32 kernels. */
     private final boolean int8Decode;
+    /** BF16 prompts run with bf16 activations ({@link NativeBf16}) instead of the fp32 GEMM. */
+    private final boolean bf16Prompts;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
@@ -88,6 +92,7 @@ public final class CpuMatrix implements WeightMatrix {
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
         this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel || kernel instanceof Q6_KKernel) && NativeQ8.available();
         this.int8Decode = Int8Gemv.runs(type);
+        this.bf16Prompts = kernel instanceof BF16Kernel && NativeBf16.available();
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
@@ -116,7 +121,7 @@ public final class CpuMatrix implements WeightMatrix {
     @Override
     public String describe() {
         return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (int8Decode ? ", int8-activation decode" + (Int8Gemv.nativeFor(type) ? " (native)" : " (Java)")
-                : fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + ", " + Simd.describe()
+                : fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + (bf16Prompts ? ", bf16-activation prompts" : "") + ", " + Simd.describe()
                 + ", " + pool.getParallelism() + " threads)";
     }
 
@@ -129,7 +134,13 @@ public final class CpuMatrix implements WeightMatrix {
         int tokens = in.tokens();
         long work = (long) rows * cols * tokens;
         if (int8Prompts && tokens >= NativeQ8.MIN_TOKENS) {
-            matmulInt8(in, out, work);
+            NativeQ8.Codes a = NativeQ8.codes(in, team);
+            matmulNative(in, out, work, (r0, r1, y) -> NativeQ8.gemm(type, data, type.rowBytes(cols), cols, r0, r1, a, y, rows));
+            return;
+        }
+        if (bf16Prompts && tokens >= NativeBf16.MIN_TOKENS) {
+            NativeBf16.Activations a = NativeBf16.activations(in, team);
+            matmulNative(in, out, work, (r0, r1, y) -> NativeBf16.gemm(data, type.rowBytes(cols), cols, r0, r1, a, y, rows));
             return;
         }
         boolean onTeam = team != null;
@@ -154,19 +165,24 @@ public final class CpuMatrix implements WeightMatrix {
         out.changed();
     }
 
+    /** Rows [r0, r1) of a prompt's product, written into y (token t's row r at float {@code t * rows + r}). */
+    @FunctionalInterface
+    private interface PromptRows {
+        void run(int r0, int r1, MemorySegment y);
+    }
+
     /**
-     * A Q8_0, Q4_0 or Q6_K prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
-     * rows split over the team or else the pool.
+     * A prompt on a native kernel with its own activation form (Q8_0, Q4_0 or Q6_K with 8-bit activations, {@link NativeQ8};
+     * BF16 with bf16 activations, {@link NativeBf16}), made once per batch by the caller: rows split over the team or
+     * else the pool.
      */
-    private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
-        NativeQ8.Codes a = NativeQ8.codes(in, team);
-        long rowBytes = type.rowBytes(cols);
+    private void matmulNative(ActivationBatch in, ActivationBatch out, long work, PromptRows body) {
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
-            NativeQ8.gemm(type, data, rowBytes, cols, 0, rows, a, out.data(), rows);
+            body.run(0, rows, out.data());
         } else {
             int grain = grain(in.tokens(), 2 * ROW_BLOCK);
             intoShareable(out, in.tokens(), y -> {
-                RowRange into = (r0, r1) -> NativeQ8.gemm(type, data, rowBytes, cols, r0, r1, a, y, rows);
+                RowRange into = (r0, r1) -> body.run(r0, r1, y);
                 if (team != null) {
                     int[] bounds = chunkBounds(rows, grain);
                     team.run(bounds.length - 1, i -> into.run(bounds[i], bounds[i + 1]));
@@ -215,6 +231,8 @@ public final class CpuMatrix implements WeightMatrix {
         }
         if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
             NativeQ8.gemm(type, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
+        } else if (rowFrom < rowTo && bf16Prompts && in.tokens() >= NativeBf16.MIN_TOKENS) {
+            NativeBf16.gemm(data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeBf16.activations(in, null), out.data(), rows);
         } else if (rowFrom < rowTo) {
             NativeQ8.Codes codes = int8Decode && in.tokens() == 1 ? NativeQ8.codes(in, null) : null;
             compute(rowFrom, rowTo, in.data(), in.tokens(), out.data(), codes);
