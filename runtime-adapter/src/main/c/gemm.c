@@ -20,14 +20,15 @@
  * 64-byte load of it spans two cache lines. The tile loop then ran at 139 GFLOP/s on one thread (4096 x 2048 x 512
  * tokens, bench/native/gemm_panel_rate.c), 161 with the loop below and 223 aligned, of the 262 GFLOP/s of 2 FMAs a
  * cycle here (AMD EPYC, Zen 5): see bench/results/cpu-vs-llamacpp.md, 2026-12-07 f16pre section. The copy moves
- * 4 * nr4 * kn bytes, against nr4 * kn * tokens FMAs, so it is made from COPY_MIN_TOKENS tokens on.
+ * 4 * nr4 * kn bytes, against nr4 * kn * tokens FMAs, so it is made from COPY_MIN_TOKENS tokens on. F16 and BF16
+ * panels skip the Java array: flexq_gemm_panel_halves widens the mapped rows straight into the aligned buffer.
  */
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
 #include "lane_sums.h"
 
-#define T512 __attribute__((target("avx512f")))
+#define T512 __attribute__((target("avx512f,f16c")))
 
 int flexq_rt_level(void);
 
@@ -111,6 +112,47 @@ T512 static void panel(const float *w, long wStride, int nr4, const float *x, lo
             }
         }
     }
+}
+
+/* Half-precision weights whose panels are decoded here (flexq_gemm_panel_halves), by their GGUF type id. */
+#define KIND_F16 1
+#define KIND_BF16 30
+
+/* n values of F16 (kind 1) or BF16 (kind 30) at src -> fp32 at dst: exact widenings, as Simd.halfToFloat / bf16ToFloat. */
+T512 static void widen(int kind, const uint16_t *src, int n, float *dst) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) {
+        __m256i h = _mm256_loadu_si256((const __m256i *) (src + c));
+        _mm512_store_ps(dst + c, kind == KIND_F16 ? _mm512_cvtph_ps(h) : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)));
+    }
+    for (; c < n; c++) {
+        dst[c] = kind == KIND_F16 ? _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(src[c])))
+                                  : _mm_cvtss_f32(_mm_castsi128_ps(_mm_cvtsi32_si128((int) src[c] << 16)));
+    }
+}
+
+/*
+ * flexq_gemm_panel for F16 or BF16 weights read in place (the GGUF rows, row i at wq + i * rowBytes, the panel's
+ * columns from k0 on): the nr4 rows' panel is widened here into the aligned buffer instead of by CpuMatrix into a
+ * Java float[] (the same fp32 values: the widening is exact), then the same tiles run. Returns 0, or -1 without
+ * AVX-512F, for nr4 not a multiple of 4, another kind, or a panel of more than COPY_FLOATS / 4 columns.
+ */
+T512 int flexq_gemm_panel_halves(const uint8_t *wq, long rowBytes, int kind, int nr4, int k0, const float *x, long xStride,
+                                 int tokens, int kn, float *acc, int accStride) {
+    long stride = (kn + 15) / 16 * 16;
+    if (flexq_rt_level() < 2 || nr4 % 4 != 0 || (kind != KIND_F16 && kind != KIND_BF16) || 4 * stride > COPY_FLOATS) {
+        return -1;
+    }
+    float buf[COPY_FLOATS] __attribute__((aligned(64)));
+    int rowsPerCopy = (int) (COPY_FLOATS / stride) / 4 * 4;
+    for (int i0 = 0; i0 < nr4; i0 += rowsPerCopy) {
+        int n = nr4 - i0 < rowsPerCopy ? nr4 - i0 : rowsPerCopy;
+        for (int i = 0; i < n; i++) {
+            widen(kind, (const uint16_t *) (wq + (i0 + i) * rowBytes) + k0, kn, buf + i * stride);
+        }
+        panel(buf, stride, n, x, xStride, tokens, kn, acc + i0, accStride);
+    }
+    return 0;
 }
 
 /* Returns 0, or -1 without AVX-512F or for nr4 not a multiple of 4. */

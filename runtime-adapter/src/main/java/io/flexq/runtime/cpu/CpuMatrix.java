@@ -76,6 +76,12 @@ public final class CpuMatrix implements WeightMatrix {
     private final boolean int8Decode;
     /** BF16 prompts run with bf16 activations ({@link NativeBf16}) instead of the fp32 GEMM. */
     private final boolean bf16Prompts;
+    /**
+     * F16 or BF16 weights whose fp32 GEMM panels the native code widens from the mapped rows (NativeGemm.halves): their
+     * GGUF type id, else 0. Decoding them into a Java array took 8% of a one-thread F16 prompt, and, under the Vector
+     * API, kept prompts slow until the JIT had compiled the decoder (bench/results/cpu-vs-llamacpp.md, 2026-12-07 f16pre).
+     */
+    private final int halfKind;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
@@ -93,6 +99,7 @@ public final class CpuMatrix implements WeightMatrix {
         this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel || kernel instanceof Q6_KKernel) && NativeQ8.available();
         this.int8Decode = Int8Gemv.runs(type);
         this.bf16Prompts = kernel instanceof BF16Kernel && NativeBf16.available();
+        this.halfKind = kernel instanceof F16Kernel ? NativeGemm.F16 : kernel instanceof BF16Kernel ? NativeGemm.BF16 : 0;
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
@@ -306,13 +313,22 @@ public final class CpuMatrix implements WeightMatrix {
             Arrays.fill(acc, 0, tokens * ROW_BLOCK, 0);
             for (int k0 = 0; k0 < cols; k0 += panel) {
                 int kn = Math.min(panel, cols - k0);
-                for (int i = 0; i < nr; i++) {
-                    kernel.decode(data, rb + i, k0, kn, w, i * panel);
-                }
                 int done = 0;
-                if (nativePanels && NativeGemm.available()) {
+                if (nativePanels && halfKind != 0 && NativeGemm.available()) {
+                    // F16/BF16: the native code widens the 4-row groups' panel itself; only the rows left decode here
                     done = nr / 4 * 4;
-                    NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    NativeGemm.halves(data, type.rowBytes(cols), halfKind, rb, done, k0, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    for (int i = done; i < nr; i++) {
+                        kernel.decode(data, rb + i, k0, kn, w, i * panel);
+                    }
+                } else {
+                    for (int i = 0; i < nr; i++) {
+                        kernel.decode(data, rb + i, k0, kn, w, i * panel);
+                    }
+                    if (nativePanels && NativeGemm.available()) {
+                        done = nr / 4 * 4;
+                        NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    }
                 }
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
