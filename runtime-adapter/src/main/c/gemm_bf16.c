@@ -88,8 +88,17 @@ TBF16 static inline void tile(const uint8_t *w, long rowBytes, int nr, const uin
             a[4 * j + 3] = _mm512_dpbf16_ps(a[4 * j + 3], v3, xv);
         }
     }
+    __m512 sums = lane_sums16(a);
+    if (nr == 4 && nt == 4 && body == cols) {
+        /* token j's 4 rows are lanes 4j..4j+3: stored at once */
+        for (int j = 0; j < 4; j++) {
+            _mm_storeu_ps(y + j * yStride, _mm512_extractf32x4_ps(sums, 0));
+            sums = _mm512_shuffle_f32x4(sums, sums, _MM_SHUFFLE(0, 3, 2, 1));
+        }
+        return;
+    }
     float r[16];
-    _mm512_storeu_ps(r, lane_sums16(a));
+    _mm512_storeu_ps(r, sums);
     for (int j = 0; j < nt; j++) {
         for (int i = 0; i < nr; i++) {
             float s = r[4 * j + i];
