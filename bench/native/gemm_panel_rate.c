@@ -10,7 +10,10 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: gemm_panel_rate ROWS COLS TOKENS (COLS a multiple of 512)\n"); return 2; }
     int rows = atoi(argv[1]), cols = atoi(argv[2]), tokens = atoi(argv[3]);
-    float *w = malloc(4L * 16 * 512), *x = malloc(4L * tokens * cols), *acc = calloc((size_t) tokens * 16, 4);
+    /* as CpuMatrix calls it: the panel in a Java float[] (elements 16 bytes past a 64-byte boundary at best), the
+     * activations 64-byte aligned (ActivationBatch.allocate) */
+    float *w = (float *) ((char *) aligned_alloc(64, 4L * 16 * 512 + 64) + 16), *x = aligned_alloc(64, 4L * tokens * cols),
+          *acc = calloc((size_t) tokens * 16, 4);
     for (long i = 0; i < 16L * 512; i++) w[i] = rand() / (float) RAND_MAX;
     for (long i = 0; i < (long) tokens * cols; i++) x[i] = rand() / (float) RAND_MAX;
     int it = 0; double t0 = now(), t;

@@ -48,6 +48,36 @@ public sealed interface ErrorModel {
     }
 
     /**
+     * Activations rounded to nearest to a float of {@code bits} significant bits (bf16: 8, as llama.cpp's BF16 matmuls
+     * and the CPU backend's BF16 prompts of 4+ tokens, NativeBf16), then an fp32 dot of the rounded values. Rounding
+     * moves each activation by at most {@code 2^-bits |x|}, so
+     * <pre>
+     *   |y - y64| <= 2^-bits sum |w x| + (n + 8) u (1 + 2^-bits) sum |w x| + sum_{|w| < 2^-126} |w x| (1 + 2^-bits)
+     * </pre>
+     * the last term for dot-product instructions that read subnormal inputs as zero ({@code vdpbf16ps}). The bound
+     * contains {@link FloatDot}'s, so an fp32 backend passes it too. No spread check: a round-to-nearest grid this fine
+     * is not told apart from a coarser one by the error's size over a few shapes.
+     */
+    record RoundedActivations(int bits) implements ErrorModel {
+        @Override
+        public Allowance allowance(float[] w, int wOff, float[] x, int xOff, int cols) {
+            double s = 0, flushed = 0;
+            for (int k = 0; k < cols; k++) {
+                double p = Math.abs((double) w[wOff + k] * x[xOff + k]);
+                s += p;
+                flushed += Math.abs(w[wOff + k]) < 0x1p-126 ? p : 0;
+            }
+            double r = Math.scalb(1.0, -bits);
+            return new Allowance(r * s + (cols + 8) * U * (1 + r) * s + flushed * (1 + r) + TINY, 0);
+        }
+
+        @Override
+        public String toString() {
+            return "activations rounded to " + bits + " significant bits, |e| <= 2^-" + bits + " sum|w x| + fp32 terms";
+        }
+    }
+
+    /**
      * Activations quantized per token per {@code group} elements to {@code [-(Q+1), Q]} with
      * {@code sa = amax / Q} (docs/FQ6.md section 3), then an exact integer dot and an fp32 epilogue.
      *

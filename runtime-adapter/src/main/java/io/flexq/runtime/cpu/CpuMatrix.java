@@ -28,7 +28,9 @@ import java.util.function.Consumer;
  * 4-row groups run in {@link NativeGemm} instead (4 rows x 4 tokens a step, the same order of operations, the same bits).
  * Q8_0, Q4_0 and Q6_K prompts of at least {@value NativeQ8#MIN_TOKENS} tokens run with 8-bit activations where the CPU has
  * AVX-512 VNNI ({@link NativeQ8}: llama.cpp's numerics, not the fp32 GEMM's bits), and one-token Q4_0 and Q6_K steps
- * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels).
+ * with the same 8-bit codes of the token ({@link Int8Gemv}; {@code -Dflexq.cpu.q8Decode=f32} keeps the fp32 kernels);
+ * BF16 prompts of at least {@value NativeBf16#MIN_TOKENS} tokens with bf16 activations where the CPU has AVX-512 BF16
+ * ({@link NativeBf16}: likewise llama.cpp's numerics).
  *
  * <p>Pool threads must be able to read the segments: activations in a confined arena are copied to and from
  * heap buffers around a parallel call (O(tokens * (rows + cols)), small next to the product); weights in a
@@ -72,6 +74,14 @@ public final class CpuMatrix implements WeightMatrix {
     private final boolean int8Prompts;
     /** One-token Q4_0 and Q6_K steps run with 8-bit activations ({@link Int8Gemv}) instead of the fp32 kernels. */
     private final boolean int8Decode;
+    /** BF16 prompts run with bf16 activations ({@link NativeBf16}) instead of the fp32 GEMM. */
+    private final boolean bf16Prompts;
+    /**
+     * F16 or BF16 weights whose fp32 GEMM panels the native code widens from the mapped rows (NativeGemm.halves): their
+     * GGUF type id, else 0. Decoding them into a Java array took 8% of a one-thread F16 prompt, and, under the Vector
+     * API, kept prompts slow until the JIT had compiled the decoder (bench/results/cpu-vs-llamacpp.md, 2026-12-07 f16pre).
+     */
+    private final int halfKind;
 
     CpuMatrix(String name, TensorType type, int rows, int cols, MemorySegment data, PoolLease.Hold hold) {
         this.name = name;
@@ -88,6 +98,8 @@ public final class CpuMatrix implements WeightMatrix {
         // a panel is a whole number of blocks: PANEL (a multiple of 256) when blocks are small, else the whole row
         this.int8Prompts = (kernel instanceof Q8_0Kernel || kernel instanceof Q4_0Kernel || kernel instanceof Q6_KKernel) && NativeQ8.available();
         this.int8Decode = Int8Gemv.runs(type);
+        this.bf16Prompts = kernel instanceof BF16Kernel && NativeBf16.available();
+        this.halfKind = kernel instanceof F16Kernel ? NativeGemm.F16 : kernel instanceof BF16Kernel ? NativeGemm.BF16 : 0;
         this.panel = cols <= PANEL || align > PANEL || PANEL % align != 0 ? cols : PANEL;
     }
 
@@ -116,7 +128,7 @@ public final class CpuMatrix implements WeightMatrix {
     @Override
     public String describe() {
         return "cpu " + type.name() + " " + rows + "x" + cols + " (" + kernel.kind() + (int8Decode ? ", int8-activation decode" + (Int8Gemv.nativeFor(type) ? " (native)" : " (Java)")
-                : fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + ", " + Simd.describe()
+                : fastGemv != null ? ", native one-token loop" : "") + (int8Prompts ? ", int8-activation prompts" : "") + (bf16Prompts ? ", bf16-activation prompts" : "") + ", " + Simd.describe()
                 + ", " + pool.getParallelism() + " threads)";
     }
 
@@ -129,7 +141,13 @@ public final class CpuMatrix implements WeightMatrix {
         int tokens = in.tokens();
         long work = (long) rows * cols * tokens;
         if (int8Prompts && tokens >= NativeQ8.MIN_TOKENS) {
-            matmulInt8(in, out, work);
+            NativeQ8.Codes a = NativeQ8.codes(in, team);
+            matmulNative(in, out, work, (r0, r1, y) -> NativeQ8.gemm(type, data, type.rowBytes(cols), cols, r0, r1, a, y, rows));
+            return;
+        }
+        if (bf16Prompts && tokens >= NativeBf16.MIN_TOKENS) {
+            NativeBf16.Activations a = NativeBf16.activations(in, team);
+            matmulNative(in, out, work, (r0, r1, y) -> NativeBf16.gemm(data, type.rowBytes(cols), cols, r0, r1, a, y, rows));
             return;
         }
         boolean onTeam = team != null;
@@ -154,19 +172,24 @@ public final class CpuMatrix implements WeightMatrix {
         out.changed();
     }
 
+    /** Rows [r0, r1) of a prompt's product, written into y (token t's row r at float {@code t * rows + r}). */
+    @FunctionalInterface
+    private interface PromptRows {
+        void run(int r0, int r1, MemorySegment y);
+    }
+
     /**
-     * A Q8_0, Q4_0 or Q6_K prompt with 8-bit activations ({@link NativeQ8}): quantized once per batch (by token ranges on the team),
-     * rows split over the team or else the pool.
+     * A prompt on a native kernel with its own activation form (Q8_0, Q4_0 or Q6_K with 8-bit activations, {@link NativeQ8};
+     * BF16 with bf16 activations, {@link NativeBf16}), made once per batch by the caller: rows split over the team or
+     * else the pool.
      */
-    private void matmulInt8(ActivationBatch in, ActivationBatch out, long work) {
-        NativeQ8.Codes a = NativeQ8.codes(in, team);
-        long rowBytes = type.rowBytes(cols);
+    private void matmulNative(ActivationBatch in, ActivationBatch out, long work, PromptRows body) {
         if (work < SERIAL_WORK || pool.getParallelism() <= 1 || !shareable(data)) {
-            NativeQ8.gemm(type, data, rowBytes, cols, 0, rows, a, out.data(), rows);
+            body.run(0, rows, out.data());
         } else {
             int grain = grain(in.tokens(), 2 * ROW_BLOCK);
             intoShareable(out, in.tokens(), y -> {
-                RowRange into = (r0, r1) -> NativeQ8.gemm(type, data, rowBytes, cols, r0, r1, a, y, rows);
+                RowRange into = (r0, r1) -> body.run(r0, r1, y);
                 if (team != null) {
                     int[] bounds = chunkBounds(rows, grain);
                     team.run(bounds.length - 1, i -> into.run(bounds[i], bounds[i + 1]));
@@ -215,6 +238,8 @@ public final class CpuMatrix implements WeightMatrix {
         }
         if (rowFrom < rowTo && int8Prompts && in.tokens() >= NativeQ8.MIN_TOKENS) {
             NativeQ8.gemm(type, data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeQ8.codes(in, null), out.data(), rows);
+        } else if (rowFrom < rowTo && bf16Prompts && in.tokens() >= NativeBf16.MIN_TOKENS) {
+            NativeBf16.gemm(data, type.rowBytes(cols), cols, rowFrom, rowTo, NativeBf16.activations(in, null), out.data(), rows);
         } else if (rowFrom < rowTo) {
             NativeQ8.Codes codes = int8Decode && in.tokens() == 1 ? NativeQ8.codes(in, null) : null;
             compute(rowFrom, rowTo, in.data(), in.tokens(), out.data(), codes);
@@ -278,22 +303,32 @@ public final class CpuMatrix implements WeightMatrix {
     }
 
     private void gemm(int r0, int r1, MemorySegment x, int tokens, MemorySegment y, boolean nativePanels) {
-        float[] w = new float[ROW_BLOCK * panel];
-        float[] acc = new float[tokens * ROW_BLOCK];
+        GemmScratch scratch = GEMM_SCRATCH.get();
+        float[] w = scratch.panel(ROW_BLOCK * panel);
+        float[] acc = scratch.acc(tokens * ROW_BLOCK);
         long xRow = 4L * cols;
         long yRow = 4L * rows;
         for (int rb = r0; rb < r1; rb += ROW_BLOCK) {
             int nr = Math.min(ROW_BLOCK, r1 - rb);
-            Arrays.fill(acc, 0);
+            Arrays.fill(acc, 0, tokens * ROW_BLOCK, 0);
             for (int k0 = 0; k0 < cols; k0 += panel) {
                 int kn = Math.min(panel, cols - k0);
-                for (int i = 0; i < nr; i++) {
-                    kernel.decode(data, rb + i, k0, kn, w, i * panel);
-                }
                 int done = 0;
-                if (nativePanels && NativeGemm.available()) {
+                if (nativePanels && halfKind != 0 && NativeGemm.available()) {
+                    // F16/BF16: the native code widens the 4-row groups' panel itself; only the rows left decode here
                     done = nr / 4 * 4;
-                    NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    NativeGemm.halves(data, type.rowBytes(cols), halfKind, rb, done, k0, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    for (int i = done; i < nr; i++) {
+                        kernel.decode(data, rb + i, k0, kn, w, i * panel);
+                    }
+                } else {
+                    for (int i = 0; i < nr; i++) {
+                        kernel.decode(data, rb + i, k0, kn, w, i * panel);
+                    }
+                    if (nativePanels && NativeGemm.available()) {
+                        done = nr / 4 * 4;
+                        NativeGemm.panel(w, panel, done, x, 4L * k0, cols, tokens, kn, acc, ROW_BLOCK);
+                    }
                 }
                 for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
                     int t1 = Math.min(tokens, t0 + TOKEN_TILE);
@@ -317,6 +352,33 @@ public final class CpuMatrix implements WeightMatrix {
             for (int t = 0; t < tokens; t++) {
                 MemorySegment.copy(acc, t * ROW_BLOCK, y, ValueLayout.JAVA_FLOAT_UNALIGNED, t * yRow + 4L * rb, nr);
             }
+        }
+    }
+
+    /**
+     * Each thread's panel and accumulator arrays, kept between calls: allocated per call (64 KiB for a 512-token
+     * chunk, about 8 chunks a matmul) they made the young generation fill every few matmuls, and every collection
+     * stops both threads of a prompt. Both arrays are written before they are read (the panel rows by the decoder,
+     * the accumulators by the fill of each row block), so what a previous call left in them does not matter.
+     */
+    private static final ThreadLocal<GemmScratch> GEMM_SCRATCH = ThreadLocal.withInitial(GemmScratch::new);
+
+    private static final class GemmScratch {
+        private float[] panel = new float[0];
+        private float[] acc = new float[0];
+
+        float[] panel(int floats) {
+            if (panel.length < floats) {
+                panel = new float[floats];
+            }
+            return panel;
+        }
+
+        float[] acc(int floats) {
+            if (acc.length < floats) {
+                acc = new float[floats];
+            }
+            return acc;
         }
     }
 

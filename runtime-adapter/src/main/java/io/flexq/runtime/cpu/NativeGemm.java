@@ -20,17 +20,20 @@ final class NativeGemm {
     /** System property that keeps prompts on the Vector API loop ({@code false}), for A/B runs. */
     static final String PROPERTY = "flexq.cpu.nativeGemm";
 
-    /** The handle, or null where the library, AVX-512F or 16-lane vectors are missing, or it is turned off. */
-    private static final MethodHandle PANEL = load();
+    /** The handles, or null where the library, AVX-512F or 16-lane vectors are missing, or it is turned off. */
+    private record Handles(MethodHandle panel, MethodHandle halves) {
+    }
+
+    private static final Handles HANDLES = load();
 
     private NativeGemm() {
     }
 
     static boolean available() {
-        return PANEL != null;
+        return HANDLES != null;
     }
 
-    private static MethodHandle load() {
+    private static Handles load() {
         if (Simd.L != 16 || "false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))) {
             return null; // another lane count sums in another order
         }
@@ -46,7 +49,10 @@ final class NativeGemm {
             }
             FunctionDescriptor fd = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT,
                     ADDRESS, JAVA_INT);
-            return linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_gemm_panel"), fd, Linker.Option.critical(true));
+            FunctionDescriptor halves = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS,
+                    JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+            return new Handles(linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_gemm_panel"), fd, Linker.Option.critical(true)),
+                    linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_gemm_panel_halves"), halves, Linker.Option.critical(true)));
         } catch (Throwable e) {
             return null;
         }
@@ -65,13 +71,43 @@ final class NativeGemm {
         }
         int rc;
         try {
-            rc = (int) PANEL.invokeExact(MemorySegment.ofArray(w), wStride, rows4, x.asSlice(xOff), xRowFloats, tokens, kn,
+            rc = (int) HANDLES.panel().invokeExact(MemorySegment.ofArray(w), wStride, rows4, x.asSlice(xOff), xRowFloats, tokens, kn,
                     MemorySegment.ofArray(acc), accStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native gemm failed", e);
         }
         if (rc != 0) {
             throw new IllegalStateException("native gemm returned " + rc);
+        }
+    }
+
+    /** GGUF type ids of the half-precision weights {@link #halves} widens itself. */
+    static final int F16 = 1;
+    static final int BF16 = 30;
+    /** The widest panel {@link #halves} takes (its aligned buffer holds 4 rows of it). */
+    static final int HALVES_MAX_COLS = 2048;
+
+    /**
+     * {@link #panel} for F16 or BF16 ({@code kind}) rows read in place: rows [row0, row0 + rows4) of {@code w}
+     * ({@code rowBytes} apart), columns [k0, k0 + kn), widened to fp32 by the native code (exactly, as the Java decoders
+     * do) instead of into a Java array, then the same tiles: the same bits as decoding and calling {@link #panel}.
+     */
+    static void halves(MemorySegment w, long rowBytes, int kind, int row0, int rows4, int k0, MemorySegment x, long xOff,
+                       long xRowFloats, int tokens, int kn, float[] acc, int accStride) {
+        if (rows4 % 4 != 0 || kn > HALVES_MAX_COLS || (rows4 > 0 && (row0 + rows4 - 1) * rowBytes + 2L * (k0 + kn) > w.byteSize())
+                || xOff + 4L * ((tokens - 1) * xRowFloats + kn) > x.byteSize()
+                || (long) (tokens - 1) * accStride + rows4 > acc.length) {
+            throw new IllegalArgumentException("native gemm: " + rows4 + " half rows x " + tokens + " tokens x " + kn + " columns do not fit");
+        }
+        int rc;
+        try {
+            rc = (int) HANDLES.halves().invokeExact(w.asSlice(row0 * rowBytes), rowBytes, kind, rows4, k0, x.asSlice(xOff), xRowFloats,
+                    tokens, kn, MemorySegment.ofArray(acc), accStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native gemm failed", e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native gemm (halves) returned " + rc);
         }
     }
 }

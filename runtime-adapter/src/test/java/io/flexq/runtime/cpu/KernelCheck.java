@@ -77,6 +77,7 @@ public final class KernelCheck {
         boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type
                 || c.type() instanceof io.flexq.runtime.tensor.Q6_KType) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available()
                 || in.tokens() == 1 && Int8Gemv.runs(c.type());
+        boolean bf16 = c.type() instanceof io.flexq.runtime.tensor.BF16Type && in.tokens() >= NativeBf16.MIN_TOKENS && NativeBf16.available();
         for (int t = 0; t < in.tokens(); t++) {
             for (int r = 0; r < c.rows(); r++) {
                 double exact = 0;
@@ -89,6 +90,9 @@ public final class KernelCheck {
                 double tol = (c.cols() + 32) * 0x1p-24 * magnitude + c.cols() * 0x1p-140;
                 if (int8) {
                     tol += activationRounding(c.w()[r], in, t);
+                }
+                if (bf16) { // NativeBf16 rounds each activation to bf16: 8 significant bits, within 2^-8 of |x|
+                    tol += 0x1p-8 * magnitude;
                 }
                 double got = out.get(t, r);
                 if (!(Math.abs(got - exact) <= tol) && failures.size() < 5) {

@@ -109,6 +109,8 @@ class RowRangeMatmulTest {
         boolean int8 = (c.type() instanceof io.flexq.runtime.tensor.Q8_0Type || c.type() instanceof io.flexq.runtime.tensor.Q4_0Type
                 || c.type() instanceof io.flexq.runtime.tensor.Q6_KType) && in.tokens() >= NativeQ8.MIN_TOKENS && NativeQ8.available()
                 || in.tokens() == 1 && Int8Gemv.runs(c.type());
+        // BF16 prompts with bf16 activations (NativeBf16) add their rounding, 2^-8 of each |x|
+        boolean bf16 = c.type() instanceof io.flexq.runtime.tensor.BF16Type && in.tokens() >= NativeBf16.MIN_TOKENS && NativeBf16.available();
         for (int t = 0; t < in.tokens(); t++) {
             for (int r = from; r < to; r++) {
                 double exact = 0, magnitude = 0;
@@ -120,6 +122,9 @@ class RowRangeMatmulTest {
                 double tol = (c.cols() + 32) * 0x1p-24 * magnitude + c.cols() * 0x1p-140;
                 if (int8) {
                     tol += KernelCheck.activationRounding(c.w()[r], in, t);
+                }
+                if (bf16) {
+                    tol += 0x1p-8 * magnitude;
                 }
                 if (!(Math.abs(out.get(t, r) - exact) <= tol)) {
                     failures.add(what + ": token " + t + " row " + r + " got " + out.get(t, r) + ", float64 " + exact);
