@@ -147,20 +147,30 @@ class Int8GemvTest {
     /** sum_j |d_x,j sum_{i in j} w_i q_i| with this test's own codes (the scale of both epilogue bounds). */
     private static double codesMagnitude(double[] w, float[] x) {
         double mag = 0;
+        int[] q = new int[32];
         for (int j = 0; j < x.length / 32; j++) {
-            float amax = 0;
-            for (int i = 32 * j; i < 32 * j + 32; i++) {
-                amax = Math.max(amax, Math.abs(x[i]));
-            }
-            float d = amax / 127f;
-            float id = amax == 0 ? 0 : 1f / d;
+            float d = blockCodes(x, j, q);
             double block = 0;
             for (int i = 32 * j; i < 32 * j + 32; i++) {
-                block += w[i] * (int) Math.max(-127, Math.min(127, Math.rint(x[i] * id)));
+                block += w[i] * q[i - 32 * j];
             }
             mag += Math.abs(block * d);
         }
         return mag;
+    }
+
+    /** This test's own 8-bit codes of x's 32-block j into q (d = amax / 127, round to nearest, clamp to +-127); returns d. */
+    private static float blockCodes(float[] x, int j, int[] q) {
+        float amax = 0;
+        for (int i = 32 * j; i < 32 * j + 32; i++) {
+            amax = Math.max(amax, Math.abs(x[i]));
+        }
+        float d = amax / 127f;
+        float id = amax == 0 ? 0 : 1f / d;
+        for (int i = 32 * j; i < 32 * j + 32; i++) {
+            q[i - 32 * j] = (int) Math.max(-127, Math.min(127, Math.rint(x[i] * id)));
+        }
+        return d;
     }
 
     @Test
@@ -215,17 +225,12 @@ class Int8GemvTest {
         int cols = x.length, nb = cols / 32;
         int perLane = type == QuantTypes.Q4_0 ? (nb + 15) / 16 : cols / 256;
         double viaCodes = 0, codesMag = 0, exact = 0, productMag = 0, rounding = 0;
+        int[] q = new int[32];
         for (int j = 0; j < nb; j++) {
-            float amax = 0;
-            for (int i = 32 * j; i < 32 * j + 32; i++) {
-                amax = Math.max(amax, Math.abs(x[i]));
-            }
-            float d = amax / 127f;
-            float id = amax == 0 ? 0 : 1f / d;
+            float d = blockCodes(x, j, q);
             double block = 0;
             for (int i = 32 * j; i < 32 * j + 32; i++) {
-                int q = (int) Math.max(-127, Math.min(127, Math.rint(x[i] * id)));
-                block += w[i] * q;
+                block += w[i] * q[i - 32 * j];
                 exact += w[i] * x[i];
                 productMag += Math.abs(w[i] * x[i]);
                 rounding += Math.abs(w[i]) * d * (0.5 + 0x1p-16);

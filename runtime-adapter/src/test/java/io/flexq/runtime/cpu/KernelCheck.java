@@ -5,6 +5,7 @@ import io.flexq.runtime.spi.TensorType;
 import io.flexq.runtime.tensor.BuiltinTypes;
 import io.flexq.runtime.tensor.RandomWeights;
 import io.flexq.runtime.tensor.SpecDecoder;
+import org.junit.jupiter.api.Assertions;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -69,6 +70,24 @@ public final class KernelCheck {
             }
         }
         return b;
+    }
+
+    /**
+     * Asserts that the matmul of {@code in} split at a random multiple of 16 rows into two row ranges writes {@code whole}
+     * (the unsplit result) bit for bit.
+     */
+    static void assertRowRangesEqualWhole(CpuMatrix m, ActivationBatch in, ActivationBatch whole, Arena arena, Random rnd, String ctx) {
+        int tokens = whole.tokens(), rows = whole.dim();
+        ActivationBatch ranged = ActivationBatch.allocate(arena, tokens, rows);
+        int cut = 16 * rnd.nextInt(rows / 16 + 1);
+        m.matmul(in, ranged, 0, cut);
+        m.matmul(in, ranged, cut, rows);
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                Assertions.assertEquals(Float.floatToRawIntBits(whole.get(t, r)), Float.floatToRawIntBits(ranged.get(t, r)),
+                        ctx + ", split at " + cut + ", token " + t + " row " + r);
+            }
+        }
     }
 
     /** Compares {@code out} with the float64 product; returns failure lines (empty when every element is in bounds). */

@@ -9,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.util.Random;
 import java.util.concurrent.ForkJoinPool;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -51,17 +50,7 @@ class NativeBf16GemmTest {
                 m.matmul(in, out);
                 String ctx = "seed " + seed + ", trial " + trial + ", BF16 " + rows + "x" + cols + ", " + tokens + " tokens";
                 check(c, in, out, ctx);
-
-                ActivationBatch ranged = ActivationBatch.allocate(arena, tokens, rows);
-                int cut = 16 * rnd.nextInt(rows / 16 + 1);
-                m.matmul(in, ranged, 0, cut);
-                m.matmul(in, ranged, cut, rows);
-                for (int t = 0; t < tokens; t++) {
-                    for (int r = 0; r < rows; r++) {
-                        assertEquals(Float.floatToRawIntBits(out.get(t, r)), Float.floatToRawIntBits(ranged.get(t, r)),
-                                ctx + ", split at " + cut + ", token " + t + " row " + r);
-                    }
-                }
+                KernelCheck.assertRowRangesEqualWhole(m, in, out, arena, rnd, ctx);
             }
         }
     }
