@@ -77,11 +77,7 @@ public final class Dispatcher {
         if (wgTable.isEmpty() || useOrdered(m, k)) {
             return Optional.empty();
         }
-        double size = Math.log((double) n * k);
-        Entry nearestShape = wgTable.stream().min(Comparator.comparingDouble(e -> Math.abs(Math.log((double) e.n * e.k) - size))).orElseThrow();
-        List<Entry> shape = wgTable.stream().filter(e -> e.n == nearestShape.n && e.k == nearestShape.k)
-                .sorted(Comparator.comparingInt(Entry::m)).toList();
-        Entry pick = shape.stream().filter(e -> e.m >= m).findFirst().orElse(shape.getLast());
+        Entry pick = measured(wgTable, m, n, k);
         if (pick.kernel.equals("none")) {
             return Optional.empty();
         }
@@ -103,11 +99,7 @@ public final class Dispatcher {
         List<Entry> rows = table.stream().filter(e -> e.bits == bits
                 && KernelSpec.byName(e.kernel).filter(s -> s.path() != KernelSpec.Path.WG).isPresent()).toList();
         if (!rows.isEmpty()) {
-            double size = Math.log((double) n * k);
-            Entry nearestShape = rows.stream().min(Comparator.comparingDouble(e -> Math.abs(Math.log((double) e.n * e.k) - size))).orElseThrow();
-            List<Entry> shape = rows.stream().filter(e -> e.n == nearestShape.n && e.k == nearestShape.k)
-                    .sorted(Comparator.comparingInt(Entry::m)).toList();
-            Entry pick = shape.stream().filter(e -> e.m >= m).findFirst().orElse(shape.getLast());
+            Entry pick = measured(rows, m, n, k);
             KernelSpec spec = KernelSpec.byName(pick.kernel).orElseThrow();
             if (!spec.gemm() && m > 64) {
                 return rule(m, n, k, bits);  // never stretch a GEMV entry to prefill sizes
@@ -129,6 +121,15 @@ public final class Dispatcher {
      */
     private boolean useOrdered(int m, int k) {
         return orderedEnabled && m <= KernelSpec.ORDERED_MAX_TOKENS && KernelSpec.orderedSharedBytes(m, k) <= MAX_ORDERED_SHARED;
+    }
+
+    /** The row of {@code rows} (not empty) for the measured shape nearest in N * K, at the next larger measured M (the largest beyond). */
+    private static Entry measured(List<Entry> rows, int m, int n, int k) {
+        double size = Math.log((double) n * k);
+        Entry nearestShape = rows.stream().min(Comparator.comparingDouble(e -> Math.abs(Math.log((double) e.n * e.k) - size))).orElseThrow();
+        List<Entry> shape = rows.stream().filter(e -> e.n == nearestShape.n && e.k == nearestShape.k)
+                .sorted(Comparator.comparingInt(Entry::m)).toList();
+        return shape.stream().filter(e -> e.m >= m).findFirst().orElse(shape.getLast());
     }
 
     /** Keeps the table's work per warp when the shape differs: splits * rowTiles stays about the same. */
