@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# What each part of the round-1 wgmma kernels costs: the harness built three more times with FLEXQ_HOPPER_DIAG
-# (hopper.cu: 1 = no epilogue arithmetic, 2 = no wait for memory after the first stages, 3 = both), each timed beside
-# the real kernels on one shape. The diagnostic outputs are wrong by design (their check column says so); only their
+# What the epilogue of the round-1 wgmma kernels costs: the harness built again with FLEXQ_HOPPER_DIAG=1 (hopper.cu: no
+# epilogue arithmetic), timed beside the real kernels on one shape (and flag variants, DIAG_BUILDS). The diagnostic outputs are wrong by design (their check column says so); only their
 # times are read. GPU host, from the repository root:   OUT=/tmp/out bash tools/gpu/hopper-diag.sh
 # Env: DIAG_SHAPE (default 8B-gateup), DIAG_MS (default 256,1024,4096), DIAG_CONFIGS (default the three configs of
 # hopper.cu's diagnostics list), WORK (default /tmp/hopper-build; the real harness there is reused when current).
@@ -14,8 +13,8 @@ build() {  # $1: binary, $2: extra flags
 B=$W/hopper_test
 fresh() { [ -x "$1" ] && [ -z "$(find "$T" "$ROOT/kernels/src/main/resources/io/flexq/kernels" -newer "$1" -name '*.cu' 2>/dev/null)" ]; }
 # DIAG_BUILDS: "name=flags;..." (FLEXQ_HOPPER_DIAG=4 builds the diagnostics' config list with the real kernels, for flag
-# variants such as FLEXQ_HOPPER_NO_WATCHDOG or FLEXQ_HOPPER_SUSPEND_NS)
-BUILDS=${DIAG_BUILDS:-"diag1=-DFLEXQ_HOPPER_DIAG=1;diag2=-DFLEXQ_HOPPER_DIAG=2;diag3=-DFLEXQ_HOPPER_DIAG=3"}
+# variants such as FLEXQ_HOPPER_NO_WATCHDOG)
+BUILDS=${DIAG_BUILDS:-"diag1=-DFLEXQ_HOPPER_DIAG=1"}
 fresh "$B" || build "$B" "" &
 NAMES=""
 IFS=';' read -ra BL <<< "$BUILDS"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # session 12, call A (no carry): issue 10.
 #  1. where the round-1 kernels lose their time at the 8B gate+up shape: hopper-diag.sh (builds the harness and three
-#     diagnostic builds, times them: no epilogue arithmetic / no wait on memory)
+#     diagnostic builds, times them: no epilogue arithmetic / no wait on memory; the last two were removed after
+#     this run, hopper-gemm-h100.md round 3, so hopper-diag.sh now builds the first only)
 #  2. exactness of every wgmma config, now also on the I8 tiles with natural-order activation records (the decoder's
 #     weights, no WG copy) against the WG-layout run, bit for bit; the Java program through NVRTC
 #  3. ncu --set full with stall reasons and per-SASS stall samples at M = 4096.

@@ -68,9 +68,11 @@
 #define FLEXQ_HOPPER 0
 #endif
 // Diagnostics only (never in the Java program or the tests): tools/gpu/hopper-diag.sh builds the harness with
-// FLEXQ_HOPPER_DIAG = 1 (the register-A consumers skip the epilogue's arithmetic), 2 (they wait for the full barrier
-// of their first ST groups only, then reuse whatever the stages hold: no wait on memory) or 3 (both), so the time
-// of each part is the difference to the real kernel. The outputs are wrong by design.
+// FLEXQ_HOPPER_DIAG = 1 (the register-A consumers skip the epilogue's arithmetic; outputs wrong by design), so the
+// epilogue's time is the difference to the real kernel; any other nonzero value builds the real kernels of the
+// diagnostics' config list (for flag variants such as FLEXQ_HOPPER_NO_WATCHDOG). Session 12 also tried a "no wait on
+// memory" build (the consumers reusing stale stages): it timed above the H100's int8 peak, so it measured nothing and
+// was removed (hopper-gemm-h100.md, round 3).
 #ifndef FLEXQ_HOPPER_DIAG
 #define FLEXQ_HOPPER_DIAG 0
 #endif
@@ -135,13 +137,8 @@ __device__ __forceinline__ void hp_bar_wait(u32 bar, u32 parity) {
     u64 start = 0;
 #endif
     do {
-#ifdef FLEXQ_HOPPER_SUSPEND_NS  // diagnostics (hopper-diag.sh): ask the hardware to suspend the waiting thread longer
-        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2, %3;\nselp.u32 %0, 1, 0, p;\n}\n"
-                     : "=r"(done) : "r"(bar), "r"(parity), "n"(FLEXQ_HOPPER_SUSPEND_NS) : "memory");
-#else
         asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
                      : "=r"(done) : "r"(bar), "r"(parity) : "memory");
-#endif
 #ifndef FLEXQ_HOPPER_NO_WATCHDOG
         if (!done && (++spins & 1023u) == 0) {
             u64 now;
@@ -339,7 +336,6 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
             const bool aaok = ptid < CH_SA && t0 + 4 * ptid < ldsa;
             const float *sasrc = sa + (aaok ? t0 + 4 * ptid : 0);
             for (int g = 0; g < G; ++g, ++it) {
-                if ((FLEXQ_HOPPER_DIAG & 2) && it >= ST) break;  // diagnostics: the first ST groups only
                 const int s = it % ST;
                 if (it >= ST) hp_bar_wait(empty0 + 8 * s, ((it / ST) - 1) & 1);
                 const u32 sb = sbase + s * C::STAGE;
@@ -369,7 +365,6 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                     hp_bar_arrive(full0 + 8 * ((it - C::LAG) % ST));
                 }
             }
-            if ((FLEXQ_HOPPER_DIAG & 2) && it >= ST) break;
         }
         hp_cp_wait<0>();
         hp_fence_async_smem();
@@ -390,7 +385,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
     // caller's wgmma wait, the epilogue of group g (the tile's group in that stage) from d, then release the stage.
     auto issue = [&](int it, int (&d)[BN / 2]) {
         const int s = it % ST;
-        if (!(FLEXQ_HOPPER_DIAG & 2) || it < ST) hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
+        hp_bar_wait(full0 + 8 * s, (it / ST) & 1);
         const u32 sb = sbase + s * C::STAGE;
         const uint4 *tile = reinterpret_cast<const uint4 *>(reinterpret_cast<const unsigned char *>(hp_dsm) + (sb - sraw) + C::OFF_W + tl * 1536);
         const uint4 q0 = tile[lane], q1 = tile[32 + lane], q2 = tile[64 + lane];
@@ -418,7 +413,7 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
         const float nm0 = -12582912.0f * sw0, nm1 = -12582912.0f * sw1;  // exact: 2 + 11 significant bits
         const float *sas = reinterpret_cast<const float *>(sbp + C::OFF_SA) + tb + 2 * tig;
 #pragma unroll
-        for (int jj = 0; jj < ((FLEXQ_HOPPER_DIAG & 1) ? 0 : BN / 8); ++jj) {
+        for (int jj = 0; jj < (FLEXQ_HOPPER_DIAG == 1 ? 0 : BN / 8); ++jj) {
             const float2 sv = *reinterpret_cast<const float2 *>(sas + 8 * jj);
 #pragma unroll
             for (int h = 0; h < 2; ++h)
