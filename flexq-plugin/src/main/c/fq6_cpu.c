@@ -15,7 +15,7 @@
  * Padding rows/columns hold code 0 (stored 32) and scale 0.
  *
  * Exactness: the offset weight w + 32 is unsigned, as vpdpbusd / vpmaddubsw need for their first operand; it
- * adds 32 * sum_k a[k] to each group sum, which starts the accumulator at -32 * asum[t][g] instead of 0. Every
+ * adds 32 * sum_k a[k] to each group sum, which starts the accumulator at -32 * asum[t][g] instead of 0 (asum: the sum of the group's activation codes). Every
  * value is an integer below 2^31 (|P| <= 128 * 63 * 128), so P[t][r][g] is exact in any order. vpmaddubsw
  * (AVX2) saturates at 16 bits, but a pair sum is at most 2 * 63 * 128 = 16128. The epilogue is the reference's:
  *
@@ -60,8 +60,8 @@ int fq6_cpu_level(void) {
     return LEVEL_NONE;
 }
 
-/* asum[t * groups + g] = -32 * sum of the group's activation codes (the start value of each accumulator) */
-static void offset_sums(const int8_t *a, int tokens, int padded, int groups, int32_t *asum) {
+/* asum[t * groups + g] = sum of the group's activation codes (-32 times it is each accumulator's start value) */
+static void code_sums(const int8_t *a, int tokens, int padded, int groups, int32_t *asum) {
     for (int t = 0; t < tokens; t++) {
         for (int g = 0; g < groups; g++) {
             const int8_t *p = a + (size_t) t * padded + (size_t) g * G;
@@ -69,7 +69,7 @@ static void offset_sums(const int8_t *a, int tokens, int padded, int groups, int
             for (int k = 0; k < G; k++) {
                 s += p[k];
             }
-            asum[t * groups + g] = -32 * s;
+            asum[t * groups + g] = s;
         }
     }
 }
@@ -106,7 +106,7 @@ T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
     for (int g = 0; g < groups; g++) { \
         __m512i acc[4][4], acc2[4]; \
         for (int u = 0; u < NT; u++) { \
-            __m512i start = _mm512_set1_epi32(asum[(t0 + u) * groups + g]); \
+            __m512i start = _mm512_set1_epi32(-32 * asum[(t0 + u) * groups + g]); \
             for (int i = 0; i < NB; i++) { \
                 acc[i][u] = start; \
             } \
@@ -207,7 +207,7 @@ T512P void tile512p(T512_ARGS) {
     const uint8_t *w0 = w + (size_t) b0 * groups * GBYTES, *w1 = w0 + (size_t) groups * GBYTES; \
     const uint8_t *w2 = w1 + (size_t) groups * GBYTES, *w3 = w2 + (size_t) groups * GBYTES; \
     for (int g = 0; g < groups; g++, ag += G, w0 += GBYTES, w1 += GBYTES, w2 += GBYTES, w3 += GBYTES) { \
-        __m512i c0 = _mm512_set1_epi32(asum[t0 * groups + g]), c1 = c0, c2 = c0, c3 = c0; \
+        __m512i c0 = _mm512_set1_epi32(-32 * asum[t0 * groups + g]), c1 = c0, c2 = c0, c3 = c0; \
         __m512i d0 = _mm512_setzero_si512(), d1 = d0, d2 = d0, d3 = d0; \
         for (int s = 0; s < 32; s += 2) { \
             __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ag + 4 * s)); \
@@ -276,7 +276,7 @@ T256 void tile256(const uint8_t *w, const float *sw, int groups, int b0, int NB,
     for (int g = 0; g < groups; g++) {
         __m256i acc[2][4][2];
         for (int u = 0; u < NT; u++) {
-            __m256i start = _mm256_set1_epi32(asum[(t0 + u) * groups + g]);
+            __m256i start = _mm256_set1_epi32(-32 * asum[(t0 + u) * groups + g]);
             for (int i = 0; i < NB; i++) {
                 acc[i][u][0] = start;
                 acc[i][u][1] = start;
@@ -334,21 +334,29 @@ typedef void (*tile_fn)(const uint8_t *, const float *, int, int, const int8_t *
 /*
  * y[t * ystride + r - lo] for tokens [0, tokens) and the rows r in [lo, hi) of blocks [bfrom, bto);
  * partials (may be NULL): P at ((t * rows + r) * groups + g) for every row r < rows of those blocks.
- * a: tokens x padded activation codes; sa: tokens x groups scales. level: LEVEL_AVX512_VBMI (w in the packed
- * layout), LEVEL_AVX512_VNNI or LEVEL_AVX2 (w in the byte layout).
- * Returns 0, or -1 for a level this library or CPU cannot run, -2 when out of memory.
+ * a: tokens x padded activation codes; sa: tokens x groups scales; sums (may be NULL): tokens x groups sums of the
+ * codes, as fq6_quantize_sums writes them (a prompt's matmul runs as one call per chunk of rows on each thread:
+ * summing every token's codes again in each call took as long as a chunk's products on 16 threads at 27M);
+ * NULL: summed here. level: LEVEL_AVX512_VBMI (w in the packed layout), LEVEL_AVX512_VNNI or LEVEL_AVX2 (w in the
+ * byte layout). Returns 0, or -1 for a level this library or CPU cannot run, -2 when out of memory.
  */
-int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, const int8_t *a, const float *sa,
-             int tokens, int padded, float *y, long ystride, int lo, int hi, int rows, int32_t *partials, int level) {
+int fq6_gemm_sums(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, const int8_t *a, const float *sa,
+                  const int32_t *sums, int tokens, int padded, float *y, long ystride, int lo, int hi, int rows,
+                  int32_t *partials, int level) {
     if (level > fq6_cpu_level() || level < LEVEL_AVX2) {
         return -1;
     }
     int32_t stack_sums[256];
-    int32_t *asum = tokens * groups <= 256 ? stack_sums : malloc(sizeof(int32_t) * (size_t) tokens * groups);
+    int32_t *own = NULL;
+    const int32_t *asum = sums;
     if (!asum) {
-        return -2;
+        own = tokens * groups <= 256 ? stack_sums : malloc(sizeof(int32_t) * (size_t) tokens * groups);
+        if (!own) {
+            return -2;
+        }
+        code_sums(a, tokens, padded, groups, own);
+        asum = own;
     }
-    offset_sums(a, tokens, padded, groups, asum);
     int wide = level >= LEVEL_AVX512_VNNI, packed = level == LEVEL_AVX512_VBMI;
     /* decode tiles: 4 (512) or 2 (256) blocks x 1 token; multi-token: 2 blocks x 4 tokens */
     int nbDecode = wide ? 4 : 2;
@@ -360,8 +368,8 @@ int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, 
     if (packed && tokens >= 4) {
         scratch = aligned_alloc(64, (size_t) 2 * groups * GROUP_BYTES);
         if (!scratch) {
-            if (asum != stack_sums) {
-                free(asum);
+            if (own != stack_sums) {
+                free(own);
             }
             return -2;
         }
@@ -403,10 +411,16 @@ int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, 
         b += nb;
     }
     free(scratch);
-    if (asum != stack_sums) {
-        free(asum);
+    if (own != stack_sums) {
+        free(own);
     }
     return 0;
+}
+
+/* fq6_gemm_sums summing the codes itself (the entry point of bench/native's rate programs). */
+int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, const int8_t *a, const float *sa,
+             int tokens, int padded, float *y, long ystride, int lo, int hi, int rows, int32_t *partials, int level) {
+    return fq6_gemm_sums(w, sw, groups, bfrom, bto, a, sa, NULL, tokens, padded, y, ystride, lo, hi, rows, partials, level);
 }
 
 /* ---------------------------------------------------------------- activation quantizer */
@@ -418,10 +432,11 @@ int fq6_gemm(const uint8_t *w, const float *sw, int groups, int bfrom, int bto, 
  * roundHalfAwayFromZero(v) = trunc(v) + sign(v) when |v - trunc(v)| >= 0.5 (v - trunc(v) is exact in fp32), which
  * equals the reference's floor(|v| + 0.5) taken in double for every float, infinities included.
  * x: tokens rows of cols floats; codes: tokens rows of padded bytes (the padding is left as it is, zero);
- * scales: tokens x groups. Returns -1 without AVX-512 (the caller then runs the Java quantizer).
+ * scales: tokens x groups; sums (may be NULL): tokens x groups sums of the codes, for fq6_gemm_sums.
+ * Returns -1 without AVX-512 (the caller then runs the Java quantizer).
  */
-__attribute__((target("avx512f,avx512bw"))) int fq6_quantize(const float *x, int tokens, int cols, int q, int8_t *codes,
-                                                              float *scales) {
+__attribute__((target("avx512f,avx512bw"))) int fq6_quantize_sums(const float *x, int tokens, int cols, int q, int8_t *codes,
+                                                                   float *scales, int32_t *sums) {
     if (fq6_cpu_level() < LEVEL_AVX512_VNNI) {
         return -1;
     }
@@ -448,10 +463,14 @@ __attribute__((target("avx512f,avx512bw"))) int fq6_quantize(const float *x, int
                 for (int i = 0; i < n; i++) {
                     cp[i] = 0;
                 }
+                if (sums) {
+                    sums[t * groups + g] = 0;
+                }
                 continue;
             }
             float inv = (float) q / amax;
             __m512 vinv = _mm512_set1_ps(inv);
+            __m512i total = _mm512_setzero_si512();
             for (int i = 0; i < n; i += 16) {
                 __mmask16 m = n - i >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - i)) - 1);
                 __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xp + i), vinv);
@@ -464,10 +483,20 @@ __attribute__((target("avx512f,avx512bw"))) int fq6_quantize(const float *x, int
                 __mmask16 isnan = _mm512_cmp_ps_mask(r, r, _CMP_UNORD_Q);
                 r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
                 r = _mm512_mask_mov_ps(r, isnan, _mm512_setzero_ps());
-                _mm512_mask_cvtepi32_storeu_epi8(cp + i, m, _mm512_cvttps_epi32(r));
+                __m512i ci = _mm512_maskz_cvttps_epi32(m, r);
+                total = _mm512_add_epi32(total, ci);
+                _mm512_mask_cvtepi32_storeu_epi8(cp + i, m, ci);
             }
             scales[t * groups + g] = amax / (float) q;
+            if (sums) {
+                sums[t * groups + g] = _mm512_reduce_add_epi32(total);
+            }
         }
     }
     return 0;
+}
+
+/* fq6_quantize_sums without the sums. */
+int fq6_quantize(const float *x, int tokens, int cols, int q, int8_t *codes, float *scales) {
+    return fq6_quantize_sums(x, tokens, cols, q, codes, scales, NULL);
 }

@@ -290,17 +290,18 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
                 && q.cols() == cols ? q : null;
         byte[] codes = old != null ? old.codesArray() : new byte[Math.multiplyExact(tokens, groups * 128)];
         float[] scales = old != null ? old.scalesArray() : new float[tokens * groups];
+        int[] sums = old != null && old.codeSumsArray() != null ? old.codeSumsArray() : new int[tokens * groups];
         int chunks = team == null || team.threads() < 2 || tokens < PARALLEL_QUANTIZE_TOKENS ? 1 : Math.min(tokens, 4 * team.threads());
         java.util.function.IntConsumer range = i -> {
             int t0 = (int) ((long) tokens * i / chunks), t1 = (int) ((long) tokens * (i + 1) / chunks);
-            NativeFq6.get().quantize(x, t0, t1, cols, mode.qmax(), codes, scales);
+            NativeFq6.get().quantize(x, t0, t1, cols, mode.qmax(), codes, scales, sums);
         };
         if (chunks == 1) {
             range.accept(0);
         } else {
             team.run(chunks, range);
         }
-        QuantizedActivations made = ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales);
+        QuantizedActivations made = ActivationQuantizer.fromCodes(mode, tokens, cols, codes, scales, sums);
         if (reuse) {
             b.keepSpare(spareKey, made);
         }

@@ -102,12 +102,12 @@ public final class NativeFq6 {
             SymbolLookup symbols = lib.lookup().get();
             Linker linker = Linker.nativeLinker();
             MethodHandle levelFn = linker.downcallHandle(symbols.findOrThrow("fq6_cpu_level"), FunctionDescriptor.of(JAVA_INT));
-            MethodHandle gemm = linker.downcallHandle(symbols.findOrThrow("fq6_gemm"),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS,
+            MethodHandle gemm = linker.downcallHandle(symbols.findOrThrow("fq6_gemm_sums"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                             JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
                     Linker.Option.critical(true));
-            MethodHandle quantize = linker.downcallHandle(symbols.findOrThrow("fq6_quantize"),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            MethodHandle quantize = linker.downcallHandle(symbols.findOrThrow("fq6_quantize_sums"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
                     Linker.Option.critical(true));
             int lv = (int) levelFn.invokeExact();
             Level level = Level.values()[Math.max(0, Math.min(lv, Level.values().length - 1))];
@@ -156,25 +156,29 @@ public final class NativeFq6 {
         if ((long) tokens * cols > x.length) {
             throw new IllegalArgumentException("native quantizer: " + tokens + " x " + cols + " does not fit the arrays");
         }
-        quantize(MemorySegment.ofArray(x), 0, tokens, cols, qmax, codes, scales);
+        quantize(MemorySegment.ofArray(x), 0, tokens, cols, qmax, codes, scales, null);
     }
 
     /**
      * As above for tokens [t0, t1) only: rows t of x (floats at {@code 4 * t * cols}), codes and scales (each token is
-     * quantized alone, so token ranges on several threads give the bits of one call).
+     * quantized alone, so token ranges on several threads give the bits of one call); {@code sums} (or null): each
+     * (token, group)'s sum of codes at {@code t * groups + g}, which {@link #gemm} then need not compute again.
      */
-    void quantize(MemorySegment x, int t0, int t1, int cols, int qmax, byte[] codes, float[] scales) {
+    void quantize(MemorySegment x, int t0, int t1, int cols, int qmax, byte[] codes, float[] scales, int[] sums) {
         int groups = Math.ceilDiv(cols, 128);
-        if (t0 < 0 || t0 > t1 || 4L * t1 * cols > x.byteSize() || (long) t1 * groups * 128 > codes.length || (long) t1 * groups > scales.length) {
+        if (t0 < 0 || t0 > t1 || 4L * t1 * cols > x.byteSize() || (long) t1 * groups * 128 > codes.length || (long) t1 * groups > scales.length
+                || (sums != null && (long) t1 * groups > sums.length)) {
             throw new IllegalArgumentException("native quantizer: tokens [" + t0 + ", " + t1 + ") x " + cols + " do not fit the arrays");
         }
         if (quantize == null) {
             throw new IllegalStateException("native fq6_quantize cannot run: " + why);
         }
+        MemorySegment sumsOut = sums == null ? MemorySegment.NULL : MemorySegment.ofArray(sums).asSlice(4L * t0 * groups);
         int rc;
         try {
             rc = (int) Bound.HOT.quantize().invokeExact(x.asSlice(4L * t0 * cols), t1 - t0, cols, qmax,
-                    MemorySegment.ofArray(codes).asSlice((long) t0 * groups * 128), MemorySegment.ofArray(scales).asSlice(4L * t0 * groups));
+                    MemorySegment.ofArray(codes).asSlice((long) t0 * groups * 128), MemorySegment.ofArray(scales).asSlice(4L * t0 * groups),
+                    sumsOut);
         } catch (Throwable e) {
             throw new IllegalStateException("native fq6_quantize failed", e);
         }
@@ -193,19 +197,19 @@ public final class NativeFq6 {
     }
 
     /**
-     * fq6_gemm (see the C file): rows of blocks [bfrom, bto) for every token, outputs of rows [lo, hi) at
-     * {@code y + 4 * (t * ystride + r - lo)}; partials may be {@link MemorySegment#NULL}.
+     * fq6_gemm_sums (see the C file): rows of blocks [bfrom, bto) for every token, outputs of rows [lo, hi) at
+     * {@code y + 4 * (t * ystride + r - lo)}; sums (the codes' group sums) and partials may be {@link MemorySegment#NULL}.
      */
     void gemm(MemorySegment w, MemorySegment sw, int groups, int bfrom, int bto, MemorySegment a, MemorySegment sa,
-              int tokens, int padded, MemorySegment y, long ystride, int lo, int hi, int rows, MemorySegment partials,
-              Level at) {
+              MemorySegment sums, int tokens, int padded, MemorySegment y, long ystride, int lo, int hi, int rows,
+              MemorySegment partials, Level at) {
         if (gemm == null) {
             throw new IllegalStateException("native fq6_gemm cannot run: " + why);
         }
         int rc;
         try {
-            rc = (int) Bound.HOT.gemm().invokeExact(w, sw, groups, bfrom, bto, a, sa, tokens, padded, y, ystride, lo, hi, rows,
-                    partials, at.ordinal());
+            rc = (int) Bound.HOT.gemm().invokeExact(w, sw, groups, bfrom, bto, a, sa, sums, tokens, padded, y, ystride, lo, hi,
+                    rows, partials, at.ordinal());
         } catch (Throwable e) {
             throw new IllegalStateException("native fq6_gemm failed", e);
         }

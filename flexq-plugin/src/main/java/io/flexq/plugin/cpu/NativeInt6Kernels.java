@@ -113,13 +113,15 @@ final class NativeInt6Kernels {
         if (from < 0 || to > tasks || from > to || lo < 0 || hi > rows || lo > hi
                 || (tokens > 0 && hi > lo && 4L * ((tokens - 1) * ystride + hi - lo) > y.byteSize())
                 || (long) tokens * padded > a.codesArray().length || (long) tokens * groups > a.scalesArray().length
-                || (partials != null && (long) tokens * rows * groups > partials.length)) {
+                || (partials != null && (long) tokens * rows * groups > partials.length)
+                || (a.codeSumsArray() != null && (long) tokens * groups > a.codeSumsArray().length)) {
             throw new IllegalArgumentException("native FQ6 gemm: blocks [" + from + ", " + to + ") of " + tasks
                     + ", rows [" + lo + ", " + hi + ") of " + rows + ", " + tokens + " tokens, output of "
                     + y.byteSize() + " bytes with stride " + ystride + ": out of bounds");
         }
+        MemorySegment sums = a.codeSumsArray() == null ? MemorySegment.NULL : MemorySegment.ofArray(a.codeSumsArray());
         lib.gemm(w, sw, groups, from, to, MemorySegment.ofArray(a.codesArray()), MemorySegment.ofArray(a.scalesArray()),
-                a.tokens(), padded, y, ystride, lo, hi, rows,
+                sums, a.tokens(), padded, y, ystride, lo, hi, rows,
                 partials == null ? MemorySegment.NULL : MemorySegment.ofArray(partials), level);
     }
 }

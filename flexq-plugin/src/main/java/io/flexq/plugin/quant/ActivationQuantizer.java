@@ -57,13 +57,22 @@ public final class ActivationQuantizer {
      * {@code codes} rows of the padded width, {@code scales} index {@code t * groups + g}; the arrays are kept.
      */
     public static QuantizedActivations fromCodes(ActivationMode mode, int tokens, int cols, byte[] codes, float[] scales) {
+        return fromCodes(mode, tokens, cols, codes, scales, null);
+    }
+
+    /**
+     * As above with each (token, group)'s sum of codes at {@code t * groups + g} (or null), which the caller vouches
+     * for: the native quantizer computes them with the codes, and the integer kernel trusts them.
+     */
+    public static QuantizedActivations fromCodes(ActivationMode mode, int tokens, int cols, byte[] codes, float[] scales, int[] codeSums) {
         int groups = Fq6Layout.groups(cols);
         if (!mode.quantized() || tokens <= 0 || codes.length != (long) tokens * groups * Fq6Layout.GROUP
-                || scales.length != (long) tokens * groups) {
+                || scales.length != (long) tokens * groups || (codeSums != null && codeSums.length != (long) tokens * groups)) {
             throw new IllegalArgumentException(mode + " activations of " + tokens + " x " + cols + ": " + codes.length
-                    + " codes and " + scales.length + " scales do not match");
+                    + " codes, " + scales.length + " scales" + (codeSums != null ? " and " + codeSums.length + " code sums" : "")
+                    + " do not match");
         }
-        return new QuantizedActivations(mode, tokens, cols, codes, scales);
+        return new QuantizedActivations(mode, tokens, cols, codes, scales, codeSums);
     }
 
     /** Quantizes {@code x[from, to)} into {@code codes[dst ..]} and returns {@code sa}. */

@@ -32,14 +32,20 @@ public final class QuantizedActivations {
     private final int groups;
     private final byte[] codes;
     private final float[] scales;
+    private final int[] codeSums;
 
     QuantizedActivations(ActivationMode mode, int tokens, int cols, byte[] codes, float[] scales) {
+        this(mode, tokens, cols, codes, scales, null);
+    }
+
+    QuantizedActivations(ActivationMode mode, int tokens, int cols, byte[] codes, float[] scales, int[] codeSums) {
         this.mode = mode;
         this.tokens = tokens;
         this.cols = cols;
         this.groups = Fq6Layout.groups(cols);
         this.codes = codes;
         this.scales = scales;
+        this.codeSums = codeSums;
     }
 
     public ActivationMode mode() {
@@ -79,5 +85,13 @@ public final class QuantizedActivations {
     /** The scales, index {@code t * groups + g}; shared, do not modify. */
     public float[] scalesArray() {
         return scales;
+    }
+
+    /**
+     * Each (token, group)'s sum of codes, index {@code t * groups + g}, where the quantizer computed them (the native
+     * one does, for its integer kernel's offset term), else null; shared, do not modify.
+     */
+    public int[] codeSumsArray() {
+        return codeSums;
     }
 }

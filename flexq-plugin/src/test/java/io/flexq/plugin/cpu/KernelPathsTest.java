@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +20,8 @@ import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -106,6 +109,42 @@ class KernelPathsTest {
         }
     }
 
+    /**
+     * The integer kernel with the quantizer's group sums and with none (it sums the codes itself, as for activations
+     * quantized in Java): both equal the reference bit for bit on every level.
+     */
+    @Test
+    void theKernelGivesTheSameBitsWithTheQuantizersSumsAndWithout() {
+        Assumptions.assumeTrue(NativeFq6.get().quantizes(), "native quantizer: " + NativeFq6.get().why());
+        long seed = 1307L;
+        Random rnd = new Random(seed);
+        for (int trial = 0; trial < 8; trial++) {
+            int cols = new int[]{100, 128, 300, 1000}[trial % 4], tokens = new int[]{1, 5, 9, 70}[trial / 2 % 4], rows = 16 + rnd.nextInt(90);
+            ActivationMode mode = trial % 2 == 0 ? ActivationMode.A8 : ActivationMode.A6;
+            FlexqWeights w = TestData.weights(rnd, rows, cols);
+            float[] x = TestData.activations(rnd, tokens, cols);
+            QuantizedActivations java = ActivationQuantizer.quantize(x, tokens, cols, mode);
+            float[] want = IntegerReference.matmul(w, java);
+            for (NativeFq6.Level level : levels()) {
+                if (level == NativeFq6.Level.NONE) {
+                    continue; // the Java kernel: no native gemm to hand sums to
+                }
+                String ctx = "seed " + seed + ", trial " + trial + ": " + tokens + " x " + rows + " x " + cols + ", " + mode + ", " + level;
+                try (Arena arena = Arena.ofConfined()) {
+                    QuantizedActivations nat = FlexqCpuMatrix.nativeQuantize(FastPathTest.batch(arena, x, tokens, cols), mode);
+                    assertNotNull(nat.codeSumsArray(), ctx);
+                    assertNull(java.codeSumsArray(), ctx);
+                    NativeInt6Kernels k = new NativeInt6Kernels(w, NativeFq6.get(), level, arena);
+                    for (QuantizedActivations a : new QuantizedActivations[]{nat, java}) {
+                        float[] y = new float[tokens * rows];
+                        k.gemm(a, 0, k.tasks, MemorySegment.ofArray(y), rows, 0, rows, null);
+                        assertBits(want, y, ctx + (a == nat ? ", with sums" : ", without"));
+                    }
+                }
+            }
+        }
+    }
+
     /** Largest products (-32 * -128) and both code extremes: the unsigned offset and 16-bit pair sums at their bounds. */
     @Test
     void extremeCodesStayExactOnEveryPath() {
@@ -170,6 +209,18 @@ class KernelPathsTest {
                 assertEquals(want.scalesArray().length, got.scalesArray().length, ctx);
                 for (int i = 0; i < want.scalesArray().length; i++) {
                     assertEquals(Float.floatToRawIntBits(want.scalesArray()[i]), Float.floatToRawIntBits(got.scalesArray()[i]), ctx + ", scale " + i);
+                }
+                // the group sums it hands the integer kernel: summed here from the Java quantizer's codes
+                int groups = want.groups();
+                assertEquals(tokens * groups, got.codeSumsArray().length, ctx);
+                for (int t = 0; t < tokens; t++) {
+                    for (int g = 0; g < groups; g++) {
+                        int sum = 0;
+                        for (int k = 0; k < 128; k++) {
+                            sum += want.codesArray()[t * want.paddedCols() + g * 128 + k];
+                        }
+                        assertEquals(sum, got.codeSumsArray()[t * groups + g], ctx + ", sum of token " + t + " group " + g);
+                    }
                 }
             }
         }

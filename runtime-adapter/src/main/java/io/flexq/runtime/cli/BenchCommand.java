@@ -2,6 +2,8 @@ package io.flexq.runtime.cli;
 
 import io.flexq.runtime.llama.Llama;
 import io.flexq.runtime.llama.LlamaConfig;
+import io.flexq.runtime.llama.PromptProfile;
+import io.flexq.runtime.cpu.SpinTeam;
 import io.flexq.runtime.llama.Throughput;
 import io.flexq.runtime.model.ModelFile;
 import io.flexq.runtime.model.ModelFiles;
@@ -138,6 +140,9 @@ final class BenchCommand {
                 }
                 if (!warm) {
                     measured.add(m);
+                } else if (i == warmup - 1 && PromptProfile.enabled()) {
+                    PromptProfile.reset();
+                    SpinTeam.counts(true);
                 }
             }
             String backend = llama.onDevice() ? llama.describe().getFirst().replaceFirst("^model: ", "").split(",")[0] + " (whole model on the device)"
@@ -152,6 +157,10 @@ final class BenchCommand {
                     decodeTokens == 0 ? "-" : summary(measured.stream().mapToDouble(Throughput.Measurement::decodeTokensPerSecond).toArray()),
                     weightBytes(file));
             out.flush();
+            if (PromptProfile.enabled()) {
+                err.print(PromptProfile.table());
+                err.println(SpinTeam.counts(false));
+            }
             cli.info(threads.backends().summary());
             return 0;
         }

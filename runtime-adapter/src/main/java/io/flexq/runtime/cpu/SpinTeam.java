@@ -52,6 +52,10 @@ public final class SpinTeam implements AutoCloseable {
     /** Back-off state (heuristic: plain fields, a lost update between two callers only shifts when it ends). */
     private int strikes;
     private int serialJobs;
+    /** Counts over every team of the process, for diagnostics ({@link #counts}). */
+    private static final java.util.concurrent.atomic.LongAdder JOBS = new java.util.concurrent.atomic.LongAdder(),
+            BACKED_OFF = new java.util.concurrent.atomic.LongAdder(), STRIKES = new java.util.concurrent.atomic.LongAdder(),
+            WAKE_UPS = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param threads   threads a job runs on, the caller included ({@code threads - 1} workers)
@@ -102,6 +106,7 @@ public final class SpinTeam implements AutoCloseable {
         if (chunks == 1 || workers.length == 0 || closed || serialJobs > 0) {
             if (serialJobs > 0) {
                 serialJobs--;
+                BACKED_OFF.increment();
             }
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
@@ -112,6 +117,7 @@ public final class SpinTeam implements AutoCloseable {
             start();
         }
         Job j = new Job(body, chunks);
+        JOBS.increment();
         long t0 = System.nanoTime();
         job = j;
         boolean woke = false;
@@ -127,6 +133,7 @@ public final class SpinTeam implements AutoCloseable {
         long waited = System.nanoTime() - t1;
         if (woke) {
             // a parked worker's wake-up (tens of microseconds in a VM) delayed its first chunk: not a busy machine
+            WAKE_UPS.increment();
         } else if (isStall(t1 - t0, waited, mine, chunks)) {
             strike();
         } else if (strikes > 0) {
@@ -153,6 +160,7 @@ public final class SpinTeam implements AutoCloseable {
 
     /** Records a stalled job: the next {@code 2 << strikes} jobs run on the caller alone. */
     void strike() {
+        STRIKES.increment();
         strikes = Math.min(strikes + 1, MAX_STRIKES);
         serialJobs = 2 << strikes;
     }
@@ -177,6 +185,22 @@ public final class SpinTeam implements AutoCloseable {
                 LockSupport.unpark(w);
             }
         }
+    }
+
+    /**
+     * Since the process started (or the last reset): jobs handed to workers, jobs a team ran on the caller alone
+     * because of earlier stalls, stalls (strikes), and jobs that had to wake a parked worker.
+     */
+    public static String counts(boolean reset) {
+        String s = "team jobs " + JOBS.sum() + ", run on the caller after stalls " + BACKED_OFF.sum() + ", stalls "
+                + STRIKES.sum() + ", jobs that woke a parked worker " + WAKE_UPS.sum();
+        if (reset) {
+            JOBS.reset();
+            BACKED_OFF.reset();
+            STRIKES.reset();
+            WAKE_UPS.reset();
+        }
+        return s;
     }
 
     /** The worker threads (empty before the first job), for tests and diagnostics. */

@@ -123,7 +123,28 @@ public final class Llama implements AutoCloseable {
      * it are computed as asked (no extra RoPE scaling), and the model has never seen them.
      */
     public LlamaSession newSession(int contextLength) {
-        return newSession(contextLength, Math.min(contextLength, 256));
+        return newSession(contextLength, Math.min(contextLength, promptBatch()));
+    }
+
+    /** System property: the tokens of a prompt run as one batch (default {@value #DEFAULT_PROMPT_BATCH}). */
+    public static final String PROMPT_BATCH_PROPERTY = "flexq.promptBatch";
+    static final int DEFAULT_PROMPT_BATCH = 256;
+
+    /** {@code -Dflexq.promptBatch} (1 .. 65536), else {@value #DEFAULT_PROMPT_BATCH}. */
+    static int promptBatch() {
+        String v = System.getProperty(PROMPT_BATCH_PROPERTY);
+        if (v == null) {
+            return DEFAULT_PROMPT_BATCH;
+        }
+        try {
+            int b = Integer.parseInt(v.strip());
+            if (b >= 1 && b <= 65536) {
+                return b;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-D" + PROMPT_BATCH_PROPERTY + "=" + v + ": expected a token count 1..65536");
     }
 
     /** As {@link #newSession(int)}, with prompts processed in chunks of at most {@code batchCapacity} tokens. */

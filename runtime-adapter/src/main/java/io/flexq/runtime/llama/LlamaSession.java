@@ -180,14 +180,18 @@ public final class LlamaSession implements AutoCloseable {
             return runOnDevice(tokens, off, n, all);
         }
         float[][] result = new float[all ? n : 1][];
+        // the cache rows of the whole prompt at once: chunk by chunk, each chunk would copy the rows before it again
+        cache.ensure(position + n);
         for (int done = 0; done < n; ) {
             int chunk = Math.min(batchCapacity, n - done);
-            runChunk(tokens, off + done, chunk);
+            PromptProfile p = PromptProfile.start(chunk);
+            runChunk(tokens, off + done, chunk, p);
             if (all) {
                 logits(chunk, 0, result, done);
             } else if (done + chunk == n) {
                 logits(1, chunk - 1, result, 0);
             }
+            lap(p, PromptProfile.Stage.HEAD);
             done += chunk;
         }
         return result;
@@ -217,7 +221,7 @@ public final class LlamaSession implements AutoCloseable {
     }
 
     /** Runs n tokens at [position, position + n) through the blocks, leaving the residual stream in x. */
-    private void runChunk(int[] tokens, int off, int n) {
+    private void runChunk(int[] tokens, int off, int n, PromptProfile p) {
         int dim = c.dim();
         for (int t = 0; t < n; t++) {
             weights.embed(tokens[off + t], x, t * dim);
@@ -228,13 +232,14 @@ public final class LlamaSession implements AutoCloseable {
                 rope.angles(position + t, cos, sin, t * rope.pairs());
             }
         });
+        lap(p, PromptProfile.Stage.EMBED_ROPE);
         for (int l = 0; l < c.layers(); l++) {
-            block(weights.blocks().get(l), l, n);
+            block(weights.blocks().get(l), l, n, p);
         }
         position += n;
     }
 
-    private void block(LlamaWeights.Block w, int layer, int n) {
+    private void block(LlamaWeights.Block w, int layer, int n, PromptProfile p) {
         int dim = c.dim();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
@@ -251,9 +256,11 @@ public final class LlamaSession implements AutoCloseable {
             }
         });
         xb.changed();
+        lap(p, PromptProfile.Stage.NORM);
         w.wq().matmul(xb, q);
         w.wk().matmul(xb, k);
         w.wv().matmul(xb, v);
+        lap(p, PromptProfile.Stage.QKV);
         perTokens(n, (t0, t1) -> {
             store(q, qh, t0, t1);
             store(k, kh, t0, t1);
@@ -264,11 +271,14 @@ public final class LlamaSession implements AutoCloseable {
             }
             cache.write(layer, kh, vh, position, t0, t1);
         });
+        lap(p, PromptProfile.Stage.ROTATE_CACHE);
         cache.attend(layer, qh, n, position, atth, team);
         att.setTokens(n);
         perTokens(n, (t0, t1) -> load(att, atth, t0, t1));
         att.changed();
+        lap(p, PromptProfile.Stage.ATTENTION);
         w.wo().matmul(att, proj);
+        lap(p, PromptProfile.Stage.WO);
 
         // SwiGLU MLP (the residual add of the attention output, then the norm)
         xb.setTokens(n);
@@ -279,8 +289,10 @@ public final class LlamaSession implements AutoCloseable {
             }
         });
         xb.changed();
+        lap(p, PromptProfile.Stage.NORM);
         w.gate().matmul(xb, gate);
         w.up().matmul(xb, up);
+        lap(p, PromptProfile.Stage.GATE_UP);
         perTokens(n, (t0, t1) -> {
             if (gateh == null) {
                 // in place on the batches: the native loop reads them as it reads heap arrays (the same bits)
@@ -293,8 +305,16 @@ public final class LlamaSession implements AutoCloseable {
             }
         });
         gate.changed();
+        lap(p, PromptProfile.Stage.SWIGLU);
         w.down().matmul(gate, proj);
         perTokens(n, (t0, t1) -> VectorMath.add(proj.data(), x, t0 * dim, t1 * dim));
+        lap(p, PromptProfile.Stage.DOWN);
+    }
+
+    private static void lap(PromptProfile p, PromptProfile.Stage stage) {
+        if (p != null) {
+            p.lap(stage);
+        }
     }
 
     /** Tokens of a prompt at least this long spread their per-token steps (norms, RoPE, residual adds) over the team. */
