@@ -94,12 +94,16 @@ final class Attention {
      * Contiguous ranges of the tasks, one native call each, on the team or else the common pool. A prompt's tasks
      * grow with the token (causal: token t reads pos + t + 1 rows), so its last range is the largest; 16 ranges per
      * thread keep that one below a few percent of the work (with 4 per thread, by the sizes of the ranges, one of two
-     * threads could wait for about an eighth of a 512-token prompt's attention).
+     * threads could wait for about an eighth of a 512-token prompt's attention). Threads claim ranges in the order
+     * of their index, so range i is the i-th from the end: the largest go first and the small ones fill the gaps.
      */
     private static void onTasks(int tasks, SpinTeam team, TaskRange range) {
         int perThread = tasks >= 64 * 16 ? 16 : 4;
         int chunks = Math.min(tasks, perThread * (team != null ? team.threads() : Runtime.getRuntime().availableProcessors()));
-        IntConsumer chunk = i -> range.run((int) ((long) tasks * i / chunks), (int) ((long) tasks * (i + 1) / chunks));
+        IntConsumer chunk = i -> {
+            int r = chunks - 1 - i;
+            range.run((int) ((long) tasks * r / chunks), (int) ((long) tasks * (r + 1) / chunks));
+        };
         if (team != null) {
             team.run(chunks, chunk);
         } else {

@@ -29,13 +29,25 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
 
     /** A cache for {@code layers} layers of config c, at most {@code capacity} positions, of the type asked for. */
     static KvCache create(LlamaConfig c, int layers, int capacity) {
+        return typeFor(c).equals("f16") ? new F16(c, layers, capacity) : new F32(c, layers, capacity);
+    }
+
+    /** The element type {@link #create} picks for config c now: "f16" or "f32". */
+    static String typeFor(LlamaConfig c) {
         String type = System.getProperty(PROPERTY, DEFAULT);
         return switch (type) {
-            case "f32" -> new F32(c, layers, capacity);
-            case "f16" -> NativeLlamaCpu.get().runs(c.headSize()) ? new F16(c, layers, capacity) : new F32(c, layers, capacity);
+            case "f32" -> "f32";
+            case "f16" -> NativeLlamaCpu.get().runs(c.headSize()) ? "f16" : "f32";
             default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + type + ": expected f16 or f32");
         };
     }
+
+    /**
+     * Whether a new session of config c with {@code layers} layers and {@code capacity} positions can take this cache
+     * over from a closed one (same shape and element type): its rows are kept, not cleared, because a session reads
+     * only rows it has written ({@link #attend} reads rows [0, pos + n) after {@link #write} of rows [pos, pos + n)).
+     */
+    boolean reusableFor(LlamaConfig c, int layers, int capacity);
 
     /** Grows every layer's rows to hold at least {@code rows} positions. */
     void ensure(int rows);
@@ -111,6 +123,11 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
         public String type() {
             return "f32";
         }
+
+        @Override
+        public boolean reusableFor(LlamaConfig config, int layers, int capacity) {
+            return config.equals(c) && keys.length == layers && this.capacity == capacity && typeFor(config).equals(type());
+        }
     }
 
     final class F16 implements KvCache {
@@ -176,6 +193,11 @@ sealed interface KvCache permits KvCache.F32, KvCache.F16 {
         @Override
         public String type() {
             return "f16";
+        }
+
+        @Override
+        public boolean reusableFor(LlamaConfig config, int layers, int capacity) {
+            return config.equals(c) && keys.length == layers && this.capacity == capacity && typeFor(config).equals(type());
         }
     }
 }

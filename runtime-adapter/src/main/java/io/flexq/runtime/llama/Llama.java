@@ -123,18 +123,25 @@ public final class Llama implements AutoCloseable {
      * it are computed as asked (no extra RoPE scaling), and the model has never seen them.
      */
     public LlamaSession newSession(int contextLength) {
-        return newSession(contextLength, Math.min(contextLength, promptBatch()));
+        return newSession(contextLength, Math.min(contextLength, promptBatch(device != null)));
     }
 
-    /** System property: the tokens of a prompt run as one batch (default {@value #DEFAULT_PROMPT_BATCH}). */
+    /** System property: the most tokens of a prompt that run as one batch. */
     public static final String PROMPT_BATCH_PROPERTY = "flexq.promptBatch";
-    static final int DEFAULT_PROMPT_BATCH = 256;
+    /**
+     * Default prompt batch on the CPU: llama.cpp's default micro-batch. On 16 cores a 512-token prompt of the 27M
+     * model ran 3-4% faster in one batch than in two of 256 (bench/results/cpu-vs-llamacpp.md, session 13): half the
+     * hand-offs to the team, and each matmul twice the work per hand-off.
+     */
+    static final int DEFAULT_CPU_PROMPT_BATCH = 512;
+    /** Default prompt batch on a device (the decoder's buffers are sized by it; measured with it). */
+    static final int DEFAULT_DEVICE_PROMPT_BATCH = 256;
 
-    /** {@code -Dflexq.promptBatch} (1 .. 65536), else {@value #DEFAULT_PROMPT_BATCH}. */
-    static int promptBatch() {
+    /** {@code -Dflexq.promptBatch} (1 .. 65536), else the CPU or device default. */
+    static int promptBatch(boolean onDevice) {
         String v = System.getProperty(PROMPT_BATCH_PROPERTY);
         if (v == null) {
-            return DEFAULT_PROMPT_BATCH;
+            return onDevice ? DEFAULT_DEVICE_PROMPT_BATCH : DEFAULT_CPU_PROMPT_BATCH;
         }
         try {
             int b = Integer.parseInt(v.strip());
@@ -158,8 +165,19 @@ public final class Llama implements AutoCloseable {
                     + config.contextLength() + " are outside its training");
         }
         DecoderOffload.Sequence sequence = device == null ? null : device.newSequence(contextLength);
-        return new LlamaSession(config, weights, rope, sequence, contextLength, Math.min(batchCapacity, contextLength));
+        int layers = device == null ? config.layers() : 0;
+        KvCache spare = spareCache.getAndSet(null);
+        KvCache cache = spare != null && spare.reusableFor(config, layers, contextLength) ? spare : null;
+        return new LlamaSession(config, weights, rope, sequence, contextLength, Math.min(batchCapacity, contextLength),
+                cache, spareCache::set);
     }
+
+    /**
+     * The KV cache of the last closed CPU session, which the next session of the same context length takes over
+     * instead of allocating and zeroing its own (a server's request after request; llama.cpp keeps one cache per
+     * context likewise). Only a closed session's cache is kept, so no two open sessions share one.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<KvCache> spareCache = new java.util.concurrent.atomic.AtomicReference<>();
 
     /** Whether the model runs on a device (a {@link DecoderOffload} accepted it). */
     public boolean onDevice() {

@@ -52,7 +52,16 @@ public final class LlamaSession implements AutoCloseable {
     /** Heap copies of gate and up for the Java SwiGLU (null where the native one runs in place on the batches). */
     private final float[] gateh, uph;
 
-    LlamaSession(LlamaConfig c, LlamaWeights weights, Rope rope, DecoderOffload.Sequence device, int capacity, int batchCapacity) {
+    /** Where the KV cache goes when the session closes (the model keeps one for its next session), or null. */
+    private final java.util.function.Consumer<KvCache> cacheReturn;
+    private boolean closed;
+
+    /**
+     * @param cache       a KV cache that fits (layers, capacity) and that no open session uses, or null for a new one
+     * @param cacheReturn receives the cache at {@link #close()} (null: dropped)
+     */
+    LlamaSession(LlamaConfig c, LlamaWeights weights, Rope rope, DecoderOffload.Sequence device, int capacity, int batchCapacity,
+                 KvCache cache, java.util.function.Consumer<KvCache> cacheReturn) {
         this.c = c;
         this.weights = weights;
         this.rope = rope;
@@ -64,7 +73,8 @@ public final class LlamaSession implements AutoCloseable {
         this.batchCapacity = batchCapacity;
         // on a device the host needs none of the working buffers below: keep them minimal
         int b = device == null ? batchCapacity : 1;
-        this.cache = KvCache.create(c, device == null ? c.layers() : 0, capacity);
+        this.cache = cache != null ? cache : KvCache.create(c, device == null ? c.layers() : 0, capacity);
+        this.cacheReturn = cacheReturn;
         xb = ActivationBatch.allocate(arena, b, c.dim());
         q = ActivationBatch.allocate(arena, b, c.qDim());
         k = ActivationBatch.allocate(arena, b, c.kvDim());
@@ -176,6 +186,9 @@ public final class LlamaSession implements AutoCloseable {
 
     private float[][] run(int[] tokens, int off, int n, boolean all) {
         check(tokens, off, n);
+        if (closed) {
+            throw new IllegalStateException("the session is closed");
+        }
         if (device != null) {
             return runOnDevice(tokens, off, n, all);
         }
@@ -388,6 +401,13 @@ public final class LlamaSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (cacheReturn != null && device == null) {
+            cacheReturn.accept(cache);
+        }
         arena.close();
         if (device != null) {
             device.close();

@@ -43,7 +43,7 @@ public final class Throughput {
 
     /**
      * Prefills {@code prompt} then decodes {@code decodeTokens} tokens in a new session of exactly
-     * prompt + decode positions (prompts longer than 256 tokens go in chunks of 256, as {@link Llama#newSession(int)}
+     * prompt + decode positions (prompts longer than the prompt batch, 512 tokens on the CPU, go in chunks, as {@link Llama#newSession(int)}
      * does for every caller).
      */
     public static Measurement measure(Llama llama, int[] prompt, int decodeTokens) {
