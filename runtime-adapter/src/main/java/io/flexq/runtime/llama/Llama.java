@@ -166,8 +166,8 @@ public final class Llama implements AutoCloseable {
         }
         DecoderOffload.Sequence sequence = device == null ? null : device.newSequence(contextLength);
         int layers = device == null ? config.layers() : 0;
-        KvCache spare = spareCache.getAndSet(null);
-        KvCache cache = spare != null && spare.reusableFor(config, layers, contextLength) ? spare : null;
+        KvCache spare = spareCache.get();
+        KvCache cache = spare != null && spare.reusableFor(config, layers, contextLength) && spareCache.compareAndSet(spare, null) ? spare : null;
         return new LlamaSession(config, weights, rope, sequence, contextLength, Math.min(batchCapacity, contextLength),
                 cache, spareCache::set);
     }

@@ -107,6 +107,11 @@ public final class LlamaSession implements AutoCloseable {
         return position;
     }
 
+    /** The KV cache (tests: which session's cache a new session took over). */
+    KvCache kvCache() {
+        return cache;
+    }
+
     /** Positions this session can hold. */
     public int capacity() {
         return capacity;
