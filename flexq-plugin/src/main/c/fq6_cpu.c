@@ -102,10 +102,17 @@ T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
     return _mm512_dpbusd_epi32(acc, w, a);
 }
 
-/* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the running outputs. One body,
+/* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the outputs' start and end (in
+ * registers between). One body,
  * two instantiations: tile512 on the byte layout, tile512p on the packed one (LOADW widens a step, GBYTES is the
  * (block, group) stride). */
 #define TILE512_BODY(LOADW, GBYTES) \
+    __m512 yv[4][4]; /* the running outputs in registers over the groups (yacc holds their start and their end) */ \
+    for (int i = 0; i < NB; i++) { \
+        for (int u = 0; u < NT; u++) { \
+            yv[i][u] = _mm512_loadu_ps(yacc + (i * NT + u) * RB); \
+        } \
+    } \
     for (int g = 0; g < groups; g++) { \
         __m512i acc[4][4], acc2[4]; \
         for (int u = 0; u < NT; u++) { \
@@ -153,14 +160,18 @@ T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
             for (int u = 0; u < NT; u++) { \
                 __m512 s = _mm512_mul_ps(swv, _mm512_set1_ps(sa[(t0 + u) * groups + g])); \
                 __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][u]), s); \
-                float *ya = yacc + (i * NT + u) * RB; \
-                _mm512_storeu_ps(ya, _mm512_add_ps(_mm512_loadu_ps(ya), q)); \
+                yv[i][u] = _mm512_add_ps(yv[i][u], q); \
                 if (partials) { \
                     int32_t p[RB]; \
                     _mm512_storeu_si512(p, acc[i][u]); \
                     store_partials(p, b0 + i, t0 + u, g, groups, rows, partials); \
                 } \
             } \
+        } \
+    } \
+    for (int i = 0; i < NB; i++) { \
+        for (int u = 0; u < NT; u++) { \
+            _mm512_storeu_ps(yacc + (i * NT + u) * RB, yv[i][u]); \
         } \
     }
 
