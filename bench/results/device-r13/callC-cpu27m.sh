@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# session 13, call C (CPU, GPU host's 16 cores): 27M prefill-512 after the session's CPU changes.
-#  1. stage profile of B (this session's code) at 16 threads, prompt batch 512 (the default)
-#  2. the committed comparison: compare-llama-cpp.sh, B, pairs fq6 / q8, 3 rounds (as many as fit BUDGET), prompt 512, decode 32
-#  3. alternating rounds while BUDGET lasts: A (main 7e08e55) | B -Dflexq.promptBatch=256 | B (512) | llama.cpp Q8_0 pp512
+# session 13, call C (CPU, GPU host's 16 cores; cut to fit the device time left): 27M prefill-512 after the session's CPU changes.
+#  1. the committed comparison: compare-llama-cpp.sh, B (this session's code), FQ6 vs llama.cpp Q8_0, 3 rounds, prompt 512, decode 32
+#  2. stage profile of B at 16 threads if time is left
 set -uo pipefail
 G=$(cd "$(dirname "$0")" && pwd); OUT=${OUT:-/tmp/out}; mkdir -p $OUT
 T0=$(date +%s); lap() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
@@ -34,18 +33,9 @@ fi
 [ -f $FQ6 ] || fx "$CP_B" quantize $F16 $FQ6 --preset a8 --no-clip --no-gptq --max-bytes none --quiet > $W/fq6.log 2>&1
 [ -f $Q8 ] || $LB/llama-quantize $F16 $Q8 Q8_0 16 > $W/q8.log 2>&1
 ls -la $F16 $FQ6 $Q8; lap "models"
-JOPTS="-Dflexq.cpu.profile=true" fx "$CP_B" bench --model $FQ6 --threads 16 --prompt-tokens 512 --decode-tokens 1 --warmup 4 --runs 10 2>&1 | grep -E "^\| [^m]|team jobs"; lap "profile t=16 (batch 512, the default)"
-FLEXQ_JAVA=$J FLEXQ_CP="$CP_B" FLEXQ_JAVA_OPTS="-Xmx16g" timeout 200 bash $G/compare-llama-cpp.sh --llama-bench $LB/llama-bench \
-  --llama-args "-ngl 0" --threads 16 --ours-warmup 4 --rounds 3 --prompt 512 --decode 32 --deadline $(( T0 + ${BUDGET:-330} - 60 )) \
-  "FQ6 W6A8 vs Q8_0, ref-27m=$FQ6,$Q8" "Q8_0, ref-27m=$Q8,$Q8" 2>&1 | tail -30
+FLEXQ_JAVA=$J FLEXQ_CP="$CP_B" FLEXQ_JAVA_OPTS="-Xmx16g" timeout 150 bash $G/compare-llama-cpp.sh --llama-bench $LB/llama-bench \
+  --llama-args "-ngl 0" --threads 16 --ours-warmup 4 --rounds 3 --prompt 512 --decode 32 --deadline $(( T0 + ${BUDGET:-190} - 20 )) \
+  "FQ6 W6A8 vs Q8_0, ref-27m=$FQ6,$Q8" 2>&1 | tail -12
 lap "comparison"
-pf() { awk -F'|' '/^\| r27/ {print $9}'; }
-for r in 1 2; do
-  [ $(( $(date +%s) - T0 )) -lt ${BUDGET:-330} ] || break
-  a=$(fx "$CP_A" bench --model $FQ6 --threads 16 --prompt-tokens 512 --decode-tokens 1 --warmup 4 --runs 5 2>/dev/null | pf)
-  b=$(JOPTS="-Dflexq.promptBatch=256" fx "$CP_B" bench --model $FQ6 --threads 16 --prompt-tokens 512 --decode-tokens 1 --warmup 4 --runs 5 2>/dev/null | pf)
-  b5=$(fx "$CP_B" bench --model $FQ6 --threads 16 --prompt-tokens 512 --decode-tokens 1 --warmup 4 --runs 5 2>/dev/null | pf)
-  l=$($LB/llama-bench -m $Q8 -t 16 -p 512 -n 0 -r 3 2>/dev/null | awk -F'|' '/pp512/ {print $8}')
-  echo "round $r: A $a | B256 $b | B512 $b5 | llama.cpp Q8_0 $l"
-done
-lap "rounds"
+[ $(( $(date +%s) - T0 )) -lt ${BUDGET:-190} ] && JOPTS="-Dflexq.cpu.profile=true" fx "$CP_B" bench --model $FQ6 --threads 16 --prompt-tokens 512 --decode-tokens 1 --warmup 4 --runs 10 2>&1 | grep -E "^\| [^m]|team jobs"
+lap "profile"
