@@ -225,14 +225,16 @@ public final class QuantizeCommand implements Command {
                     ? QuantizePipeline.measuredModes(weights.model(source), weights.layers(), weights.head(), tok.orElseThrow(), cal, console)
                     : QuantizePipeline.fixedModes(preset, weights.layers());
             Optional<Budget> autoBudget = preset == Preset.AUTO ? Optional.of(budget) : Optional.empty();
-            QuantizedModel model = QuantizePipeline.assemble(source, weights, head, preset, clip, modes, autoBudget, sha, tok, out, console);
             var w = weights;
             var m = modes;
             Function<PromotionStep.Promoted, QuantizedModel> withPromoted =
                     p -> QuantizePipeline.assemble(source, w, head, preset, clip, m, autoBudget, sha, tok, out, console, p);
             Optional<PromotionStep.Plan> plan = promotionPlan(maxBytes, source, withPromoted, tok, args, promotionCal, console);
             Optional<PromotionStep.Outcome> promotion = Optional.empty();
-            if (plan.isPresent()) {
+            QuantizedModel model;
+            if (plan.isEmpty()) {
+                model = withPromoted.apply(PromotionStep.Promoted.NONE);
+            } else {
                 promotion = Optional.of(PromotionStep.run(source, weights.model(source), weights.layers(), plan.get(), withPromoted,
                         QuantizePipeline.runnable(weights.model(source), weights.layers(), weights.head(), modes.modes(), QuantizePipeline.headMode(preset)),
                         console));
