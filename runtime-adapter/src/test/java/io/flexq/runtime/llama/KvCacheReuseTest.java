@@ -26,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  */
 class KvCacheReuseTest {
 
+    private static final io.flexq.runtime.sample.GreedySampler GREEDY = new io.flexq.runtime.sample.GreedySampler();
+
     /** stories260K: float cache (head size 8, the Java attention); the 27M model: half-float cache where the native attention runs. */
     @ParameterizedTest
     @ValueSource(strings = {"models/stories260K-f32.gguf", "models/flexq-ref-27M-f16.gguf"})
@@ -77,21 +79,11 @@ class KvCacheReuseTest {
     private static float[][] promptThenSteps(LlamaSession s, int[] prompt) {
         float[][] all = s.forwardAll(prompt, 0, prompt.length);
         float[][] out = java.util.Arrays.copyOf(all, all.length + 5);
-        int[] next = {argmax(all[all.length - 1])};
+        int[] next = {GREEDY.sample(all[all.length - 1])};
         for (int i = 0; i < 5; i++) {
             out[all.length + i] = s.forward(next, 0, 1);
-            next[0] = argmax(out[all.length + i]);
+            next[0] = GREEDY.sample(out[all.length + i]);
         }
         return out;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
