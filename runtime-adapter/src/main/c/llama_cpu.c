@@ -16,6 +16,8 @@
  * with blocks = ceil(group / qb), heads g * group + b * qb on; this call runs tasks [from, to).
  * flexq_attention_f16 reads a cache of IEEE half floats in the same layout (llama.cpp's default cache type): each
  * 16 halves widen exactly to floats (vcvtph2ps) and the arithmetic is the float one above, on half the bytes.
+ * flexq_attention_f16_prompt (end of the file) runs prompts of 16 tokens and more with the tokens in the vector lanes:
+ * the same formulas, each sum in another order (within float rounding of the above).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -260,4 +262,125 @@ T512 int flexq_attention_f16(const float *q, int n, int pos, const uint16_t *key
     }
     return attention(q, n, pos, keys, values, (size_t) rowStride, (size_t) headStride, out, heads, kvHeads, hs, scale, qb,
                      from, to, 1);
+}
+
+/*
+ * A prompt's attention over a half-float cache with 16 query tokens in the lanes of a vector: a task is one key/value
+ * head g and 16 consecutive tokens (task index (t / 16) * kvHeads + g), for every query head of g's group. Per task the
+ * rows [0, pos + t_last + 1) of g are widened to floats once (exactly) and each query head of the group runs:
+ *
+ *   s_j[u] = fma chain over d = 0..hs-1 of q_u[d] * k_j[d], times scale   (lane u: token t0 + u; -inf past its causal end)
+ *   m[u]   = max_j s_j[u],  e_j[u] = e^(s_j[u] - m[u]) (the polynomial above),  sum[u] = e_0[u] + e_1[u] + ... in j order
+ *   a_j[u] = e_j[u] * (1 / sum[u]),  out_u[d] = fma chain over j of v_j[d] * a_j[u]
+ *
+ * so each token's arithmetic is the same whichever tokens share its vector (masked keys add exact zeros), and results
+ * do not depend on the threads. Against the one-token loop above (decode steps, short prompts) the scores are summed in
+ * another order (one chain over the head instead of 16 lane chains and the butterfly) and the exponentials in another
+ * order: the same within float rounding (AttentionPathsTest bounds both against float64). The cost per key and token is
+ * about 4 + 4 fused multiply-adds for head size 64 (scores, then values), where the one-token loop also spends the
+ * 16-lane reduction of every score and a half-to-float conversion of every key and value element it reads.
+ * Returns 0, -1 for a head size that is not a multiple of 16 or a CPU without AVX-512F, -2 when out of memory.
+ */
+T512 int flexq_attention_f16_prompt(const float *q, int n, int pos, const uint16_t *keys, const uint16_t *values,
+                                    long rowStride, long headStride, float *out, int heads, int kvHeads, int hs, float scale,
+                                    int from, int to) {
+    if (hs % 16 != 0 || hs <= 0 || rowStride < hs || headStride < hs || flexq_rt_level() < 2 || kvHeads <= 0
+            || heads % kvHeads != 0) {
+        return -1;
+    }
+    int qDim = heads * hs, group = heads / kvHeads, chunks = hs / 16;
+    size_t rows = (size_t) pos + n;
+    /* kf, vf: rows x hs floats; st: rows x 16 (scores, then weights, j-major); qt, ot: hs x 16 */
+    float *mem = aligned_alloc(64, sizeof(float) * (2 * rows * hs + rows * 16 + 2 * (size_t) hs * 16));
+    if (!mem) {
+        return -2;
+    }
+    float *kf = mem, *vf = kf + rows * hs, *st = vf + rows * hs, *qt = st + rows * 16, *ot = qt + (size_t) hs * 16;
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512 ninf = _mm512_set1_ps(-__builtin_inff());
+    for (int task = from; task < to; task++) {
+        int t0 = task / kvHeads * 16, g = task % kvHeads;
+        int nt = n - t0 < 16 ? n - t0 : 16;
+        int len = pos + t0 + nt;          /* rows the block's last token reads */
+        size_t kvOff = (size_t) g * headStride;
+        for (int j = 0; j < len; j++) {
+            for (int c = 0; c < hs; c += 16) {
+                _mm512_store_ps(kf + (size_t) j * hs + c, ld16(keys, (size_t) j * rowStride + kvOff + c, 1));
+                _mm512_store_ps(vf + (size_t) j * hs + c, ld16(values, (size_t) j * rowStride + kvOff + c, 1));
+            }
+        }
+        /* lane u may read key j while j <= pos + t0 + u */
+        const __m512i last = _mm512_add_epi32(lane, _mm512_set1_epi32(pos + t0));
+        for (int h = g * group; h < (g + 1) * group; h++) {
+            for (int d = 0; d < hs; d++) {
+                for (int u = 0; u < 16; u++) {
+                    qt[d * 16 + u] = u < nt ? q[(size_t) (t0 + u) * qDim + (size_t) h * hs + d] : 0.0f;
+                }
+            }
+            __m512 vmax = ninf;
+            int j = 0;
+            for (; j + 4 <= len; j += 4) {
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                const float *k0 = kf + (size_t) j * hs;
+                for (int d = 0; d < hs; d++) {
+                    __m512 qd = _mm512_load_ps(qt + d * 16);
+                    a0 = _mm512_fmadd_ps(qd, _mm512_set1_ps(k0[d]), a0);
+                    a1 = _mm512_fmadd_ps(qd, _mm512_set1_ps(k0[hs + d]), a1);
+                    a2 = _mm512_fmadd_ps(qd, _mm512_set1_ps(k0[2 * hs + d]), a2);
+                    a3 = _mm512_fmadd_ps(qd, _mm512_set1_ps(k0[3 * hs + d]), a3);
+                }
+                __m512 acc[4] = {a0, a1, a2, a3};
+                for (int k = 0; k < 4; k++) {
+                    __mmask16 late = _mm512_cmp_epi32_mask(last, _mm512_set1_epi32(j + k), _MM_CMPINT_LT);
+                    __m512 s = _mm512_mask_mov_ps(_mm512_mul_ps(acc[k], _mm512_set1_ps(scale)), late, ninf);
+                    _mm512_store_ps(st + (size_t) (j + k) * 16, s);
+                    vmax = _mm512_max_ps(vmax, s);
+                }
+            }
+            for (; j < len; j++) {
+                __m512 a = _mm512_setzero_ps();
+                for (int d = 0; d < hs; d++) {
+                    a = _mm512_fmadd_ps(_mm512_load_ps(qt + d * 16), _mm512_set1_ps(kf[(size_t) j * hs + d]), a);
+                }
+                __mmask16 late = _mm512_cmp_epi32_mask(last, _mm512_set1_epi32(j), _MM_CMPINT_LT);
+                __m512 s = _mm512_mask_mov_ps(_mm512_mul_ps(a, _mm512_set1_ps(scale)), late, ninf);
+                _mm512_store_ps(st + (size_t) j * 16, s);
+                vmax = _mm512_max_ps(vmax, s);
+            }
+            __m512 vsum = _mm512_setzero_ps();
+            for (j = 0; j < len; j++) {
+                __m512 e = exp_neg(_mm512_sub_ps(_mm512_load_ps(st + (size_t) j * 16), vmax));
+                _mm512_store_ps(st + (size_t) j * 16, e);
+                vsum = _mm512_add_ps(vsum, e);
+            }
+            __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), vsum);
+            for (j = 0; j < len; j++) {
+                _mm512_store_ps(st + (size_t) j * 16, _mm512_mul_ps(_mm512_load_ps(st + (size_t) j * 16), inv));
+            }
+            for (int c = 0; c < chunks; c++) {
+                __m512 o[16];
+                for (int i = 0; i < 16; i++) {
+                    o[i] = _mm512_setzero_ps();
+                }
+                for (j = 0; j < len; j++) {
+                    __m512 a = _mm512_load_ps(st + (size_t) j * 16);
+                    const float *vr = vf + (size_t) j * hs + 16 * c;
+                    for (int i = 0; i < 16; i++) {
+                        o[i] = _mm512_fmadd_ps(_mm512_set1_ps(vr[i]), a, o[i]);
+                    }
+                }
+                for (int i = 0; i < 16; i++) {
+                    _mm512_store_ps(ot + (size_t) (16 * c + i) * 16, o[i]);
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                float *op = out + (size_t) (t0 + u) * qDim + (size_t) h * hs;
+                for (int d = 0; d < hs; d++) {
+                    op[d] = ot[d * 16 + u];
+                }
+            }
+        }
+    }
+    free(mem);
+    return 0;
 }

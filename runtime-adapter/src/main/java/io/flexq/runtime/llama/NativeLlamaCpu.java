@@ -26,18 +26,20 @@ final class NativeLlamaCpu {
      * links straight to the native stub, where a handle read from a plain instance field goes through a chain of
      * method-handle adapters, interpreted for the first hundreds of decode steps of a run.
      */
-    private record Hot(MethodHandle attend, MethodHandle attendF16, MethodHandle swiglu) {
+    private record Hot(MethodHandle attend, MethodHandle attendF16, MethodHandle attendF16Prompt, MethodHandle swiglu) {
     }
-    private static final Hot HOT = new Hot(INSTANCE.attend, INSTANCE.attendF16, INSTANCE.swiglu);
+    private static final Hot HOT = new Hot(INSTANCE.attend, INSTANCE.attendF16, INSTANCE.attendF16Prompt, INSTANCE.swiglu);
 
     private final MethodHandle attend;
     private final MethodHandle attendF16;
+    private final MethodHandle attendF16Prompt;
     private final MethodHandle swiglu;
     private final String why;
 
-    private NativeLlamaCpu(MethodHandle attend, MethodHandle attendF16, MethodHandle swiglu, String why) {
+    private NativeLlamaCpu(MethodHandle attend, MethodHandle attendF16, MethodHandle attendF16Prompt, MethodHandle swiglu, String why) {
         this.attend = attend;
         this.attendF16 = attendF16;
+        this.attendF16Prompt = attendF16Prompt;
         this.swiglu = swiglu;
         this.why = why;
     }
@@ -50,13 +52,13 @@ final class NativeLlamaCpu {
     private static NativeLlamaCpu load() {
         NativeLibrary lib = NativeLibrary.open("libflexq_runtime", NativeLlamaCpu.class);
         if (lib.lookup().isEmpty()) {
-            return new NativeLlamaCpu(null, null, null, lib.why());
+            return new NativeLlamaCpu(null, null, null, null, lib.why());
         }
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle level = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_rt_level"), FunctionDescriptor.of(JAVA_INT));
             if ((int) level.invokeExact() < 2) {
-                return new NativeLlamaCpu(null, null, null, "the native attention and SwiGLU need AVX-512F");
+                return new NativeLlamaCpu(null, null, null, null, "the native attention and SwiGLU need AVX-512F");
             }
             FunctionDescriptor attention = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                     JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT, JAVA_INT);
@@ -65,11 +67,15 @@ final class NativeLlamaCpu {
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS,
                             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT, JAVA_INT),
                     Linker.Option.critical(true));
+            MethodHandle h16p = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_attention_f16_prompt"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS,
+                            JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_INT),
+                    Linker.Option.critical(true));
             MethodHandle sw = linker.downcallHandle(lib.lookup().get().findOrThrow("flexq_swiglu"),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), Linker.Option.critical(true));
-            return new NativeLlamaCpu(h, h16, sw, "native AVX-512F");
+            return new NativeLlamaCpu(h, h16, h16p, sw, "native AVX-512F");
         } catch (Throwable e) {
-            return new NativeLlamaCpu(null, null, null, "native attention unavailable: " + e);
+            return new NativeLlamaCpu(null, null, null, null, "native attention unavailable: " + e);
         }
     }
 
@@ -163,6 +169,38 @@ final class NativeLlamaCpu {
         try {
             rc = (int) HOT.attendF16().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
                     rowStride, headStride, MemorySegment.ofArray(out), c.heads(), c.kvHeads(), c.headSize(), scale, qb, from, to);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+        done(rc);
+    }
+
+    /** Query tokens per task of {@link #attendPrompt}: one vector lane each. */
+    static final int PROMPT_TOKENS = 16;
+
+    /** Tasks of {@link #attendPrompt}: one per (block of {@value #PROMPT_TOKENS} tokens, key/value head). */
+    static int promptTasks(LlamaConfig c, int n) {
+        return Math.ceilDiv(n, PROMPT_TOKENS) * c.kvHeads();
+    }
+
+    /**
+     * A prompt's attention over a half-float cache (layout as above) with 16 tokens in the lanes of a vector
+     * ({@code flexq_attention_f16_prompt}): tasks [from, to) of {@link #promptTasks}, task (tblock * kvHeads + g) =
+     * tokens 16 tblock .. for every query head of key/value head g. Each token's results do not depend on the tasks or
+     * threads; they agree with {@link #attend} within float rounding (the scores and the exponentials are summed in
+     * another order).
+     */
+    void attendPrompt(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, long rowStride, long headStride,
+                      float[] out, float scale, int from, int to) {
+        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, 1, 0, 0);
+        if (from < 0 || to > promptTasks(c, n) || from > to) {
+            throw new IllegalArgumentException("native prompt attention: tasks [" + from + ", " + to + ") of " + promptTasks(c, n));
+        }
+        int rc;
+        try {
+            rc = (int) HOT.attendF16Prompt().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys),
+                    MemorySegment.ofArray(values), rowStride, headStride, MemorySegment.ofArray(out), c.heads(), c.kvHeads(),
+                    c.headSize(), scale, from, to);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
         }

@@ -179,6 +179,79 @@ class HalfKvCacheTest {
         }
     }
 
+    /**
+     * The prompt kernel (16 tokens in the vector lanes): within float rounding of float64 on the widened halves and of
+     * the one-token loop, in both cache layouts, ragged token blocks, GQA groups of 1-8, head sizes 16-288; the same
+     * bits however its tasks are split, and a token's output does not depend on which tokens share its block.
+     */
+    @Test
+    void thePromptKernelMatchesFloat64AndTheOneTokenLoop() {
+        Assumptions.assumeTrue(NativeLlamaCpu.get().runs(16), "native attention: " + NativeLlamaCpu.get().why());
+        long seed = 1310L;
+        Random rnd = new Random(seed);
+        int[][] shapes = {{8, 4, 64, 37, 0}, {8, 2, 32, 20, 45}, {4, 4, 16, 16, 3}, {32, 8, 128, 33, 100}, {2, 1, 288, 17, 5},
+            {8, 1, 64, 48, 0}};
+        for (int[] sh : shapes) {
+            int heads = sh[0], kvHeads = sh[1], hs = sh[2], n = sh[3], pos = sh[4], rows = pos + n;
+            LlamaConfig c = new LlamaConfig(heads * hs, 4 * hs, 1, heads, kvHeads, hs, 32, 1024, hs, 10000.0, 1e-5f,
+                    new RopeScaling.None());
+            float[] q = random(rnd, n * c.qDim(), 2f);
+            float[] kf = random(rnd, rows * c.kvDim(), 2f), vf = random(rnd, rows * c.kvDim(), 1f);
+            short[] k = new short[kf.length], v = new short[vf.length];
+            KvCache.F16.toHalf(kf, 0, k, 0, k.length);
+            KvCache.F16.toHalf(vf, 0, v, 0, v.length);
+            float[] kw = new float[k.length], vw = new float[v.length]; // the halves widened, interleaved layout
+            for (int i = 0; i < k.length; i++) {
+                kw[i] = Float.float16ToFloat(k[i]);
+                vw[i] = Float.float16ToFloat(v[i]);
+            }
+            double[] want = AttentionPathsTest.reference(c, q, n, pos, kw, vw);
+            float scale = (float) (1 / Math.sqrt(hs));
+            NativeLlamaCpu nat = NativeLlamaCpu.get();
+            // each head's rows together: element i of head g, position j at (g * rows + j) * hs + i
+            short[] kh = new short[k.length], vh = new short[v.length];
+            for (int j = 0; j < rows; j++) {
+                for (int g = 0; g < kvHeads; g++) {
+                    System.arraycopy(k, j * c.kvDim() + g * hs, kh, (g * rows + j) * hs, hs);
+                    System.arraycopy(v, j * c.kvDim() + g * hs, vh, (g * rows + j) * hs, hs);
+                }
+            }
+            int tasks = NativeLlamaCpu.promptTasks(c, n);
+            float[] first = null;
+            for (Object[] layout : new Object[][]{{k, v, (long) c.kvDim(), (long) hs}, {kh, vh, (long) hs, (long) rows * hs}}) {
+                short[] lk = (short[]) layout[0], lv = (short[]) layout[1];
+                long rs = (long) layout[2], hsd = (long) layout[3];
+                String ctx = "seed " + seed + ", heads " + heads + "/" + kvHeads + ", hs " + hs + ", " + n + " tokens at " + pos
+                        + ", strides " + rs + "/" + hsd;
+                float[] got = new float[n * c.qDim()];
+                nat.attendPrompt(c, q, n, pos, lk, lv, rs, hsd, got, scale, 0, tasks);
+                float[] one = new float[n * c.qDim()];
+                nat.attend(c, q, n, pos, lk, lv, rs, hsd, one, scale, 1, 0, NativeLlamaCpu.tasks(c, n, 1));
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], 2e-5 * (1 + Math.abs(want[i])), ctx + ", element " + i + " vs float64");
+                    assertEquals(one[i], got[i], 2e-5 * (1 + Math.abs(one[i])), ctx + ", element " + i + " vs the one-token loop");
+                }
+                if (first == null) {
+                    first = got;
+                } else {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(first, got, ctx + ": the layouts differ");
+                }
+                float[] split = new float[n * c.qDim()];
+                nat.attendPrompt(c, q, n, pos, lk, lv, rs, hsd, split, scale, 0, tasks / 2);
+                nat.attendPrompt(c, q, n, pos, lk, lv, rs, hsd, split, scale, tasks / 2, tasks);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(got, split, ctx + ": tasks split in two calls");
+                int fewer = n - 5; // the last block holds other tokens (and fewer), the earlier rows must not change
+                if (fewer >= NativeLlamaCpu.PROMPT_TOKENS) {
+                    float[] part = new float[fewer * c.qDim()];
+                    nat.attendPrompt(c, java.util.Arrays.copyOf(q, fewer * c.qDim()), fewer, pos, lk, lv, rs, hsd, part, scale, 0,
+                            NativeLlamaCpu.promptTasks(c, fewer));
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOf(got, part.length), part,
+                            ctx + ": the first " + fewer + " tokens alone");
+                }
+            }
+        }
+    }
+
     @Test
     void halvesAreTheNearestAndTheTypeFollowsTheProperty() {
         LlamaConfig c = new LlamaConfig(64, 256, 1, 4, 2, 16, 32, 1024, 16, 10000.0, 1e-5f, new RopeScaling.None());
