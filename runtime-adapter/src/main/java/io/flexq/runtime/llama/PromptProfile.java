@@ -16,7 +16,7 @@ public final class PromptProfile {
 
     /** The stages in the order a block runs them. */
     public enum Stage {
-        EMBED_ROPE("embedding, RoPE angles, KV rows grown"),
+        EMBED_ROPE("embedding rows, RoPE angles"),
         NORM("RMSNorm (attention and FFN inputs, residual add)"),
         QKV("q, k, v matmuls (activation quantization included)"),
         ROTATE_CACHE("q/k copies, RoPE, KV cache writes"),
