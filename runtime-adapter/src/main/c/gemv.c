@@ -27,18 +27,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
+#include "lane_sums.h"
 
 #define T512 __attribute__((target("avx512f,f16c")))
 
 int flexq_rt_level(void);
-
-T512 static inline float lane_sum16(__m512 v) {
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_cvtss_f32(v);
-}
 
 T512 static inline float half_to_float(uint16_t h) {
     return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
@@ -68,7 +61,7 @@ T512 int flexq_gemv_f16(const uint8_t *w, long rowBytes, int cols, int r0, int r
         for (; i < body; i += 16) {
             s0 = _mm512_fmadd_ps(load_f16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
         }
-        float o = lane_sum16(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+        float o = lane_sum(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
         for (int i = body; i < cols; i++) {
             uint16_t h;
             memcpy(&h, w0 + 2 * i, 2);
@@ -118,7 +111,7 @@ T512 int flexq_gemv_q8_0(const uint8_t *w, long rowBytes, int cols, int r0, int 
         if (b < blocks) {
             a0 = q8_block(w0, b, x, a0);
         }
-        y[r] = lane_sum16(_mm512_add_ps(a0, a1));
+        y[r] = lane_sum(_mm512_add_ps(a0, a1));
     }
     return 0;
 }
@@ -140,7 +133,7 @@ T512 int flexq_gemv_bf16(const uint8_t *w, long rowBytes, int cols, int r0, int 
         for (int i = 0; i < body; i += 16) {
             s0 = _mm512_fmadd_ps(load_bf16(w0 + 2 * i), _mm512_loadu_ps(x + i), s0);
         }
-        float o = lane_sum16(s0);
+        float o = lane_sum(s0);
         for (int i = body; i < cols; i++) {
             uint32_t b = (uint32_t) (w0[2 * i] | (w0[2 * i + 1] << 8)) << 16;
             float f;
@@ -178,7 +171,7 @@ T512 int flexq_gemv_q4_0(const uint8_t *w, long rowBytes, int cols, int r0, int 
             sum = _mm512_fmadd_ps(bytes_to_ps(hi), _mm512_loadu_ps(x + 32 * b + 16), sum);
             acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(half_to_float(dh)), acc);
         }
-        y[r] = lane_sum16(acc);
+        y[r] = lane_sum(acc);
     }
     return 0;
 }
@@ -228,7 +221,7 @@ T512 int flexq_gemv_q6_k(const uint8_t *w, long rowBytes, int cols, int r0, int 
                     s[l / 16] = a;
                 }
             }
-            total = total + lane_sum16(_mm512_add_ps(s[0], s[1]));
+            total = total + lane_sum(_mm512_add_ps(s[0], s[1]));
         }
         y[r] = total;
     }

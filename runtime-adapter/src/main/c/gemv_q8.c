@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
+#include "lane_sums.h"
 
 #define TVNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c")))
 
@@ -42,14 +43,6 @@ int flexq_q8_level(void);
 
 /* Bytes ahead of the current position each row prefetches (as Q8_PREFETCH in gemv.c). */
 #define Q8D_PREFETCH 32768
-
-TVNNI static inline float lane_sum16(__m512 v) {
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm512_cvtss_f32(v);
-}
 
 /* 16 run sums: out lane 4l + c = total of chunk c of p[l]; then permuted so that lane s = run s = chunk s % 4 of p[s / 4]. */
 TVNNI static inline __m512i run_sums(__m512i p0, __m512i p1, __m512i p2, __m512i p3) {
@@ -168,7 +161,7 @@ TVNNI int flexq_gemv_q4_0_q8(const uint8_t *w, long rowBytes, int cols, int r0, 
             __mmask16 m = (__mmask16) ((1u << rest) - 1);
             acc = _mm512_mask3_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(it)), _mm512_loadu_ps(st), acc, m);
         }
-        y[r] = lane_sum16(acc);
+        y[r] = lane_sum(acc);
     }
     free(xs);
     return 0;
@@ -231,7 +224,7 @@ TVNNI int flexq_gemv_q6_k_q8(const uint8_t *w, long rowBytes, int cols, int r0, 
             __m512 s = _mm512_mul_ps(_mm512_set1_ps(_mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(dh)))), _mm512_loadu_ps(dx2 + 16 * b));
             acc = _mm512_mask3_fmadd_ps(_mm512_cvtepi32_ps(t), s, acc, 0x5555);
         }
-        y[r] = lane_sum16(acc);
+        y[r] = lane_sum(acc);
     }
     free(dx2);
     free(xs);

@@ -1,11 +1,20 @@
 /*
- * The 16-way horizontal sum shared by the prompt GEMM (gemm.c) and attention (llama_cpu.c): lane k of the result is
- * the sum of v[k]'s 16 lanes, by a fixed butterfly (i + (i ^ 8), then ^ 4, ^ 2, ^ 1), so that both match the Vector
- * API kernels' lane-sum order bit for bit.
+ * The horizontal sums of 16 float lanes shared by the native kernels (gemm.c, gemm_bf16.c, gemv.c, gemv_q8.c,
+ * llama_cpu.c), by one fixed butterfly (i + (i ^ 8), then ^ 4, ^ 2, ^ 1), so that all of them match the Vector API
+ * kernels' lane-sum order (Simd.sum) bit for bit: lane_sum of one vector, lane_sums16 of 16 at once.
  */
 #ifndef FLEXQ_LANE_SUMS_H
 #define FLEXQ_LANE_SUMS_H
 #include <immintrin.h>
+
+/* The sum of v's 16 lanes: lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1; lane 0. */
+__attribute__((target("avx512f"))) static inline float lane_sum(__m512 v) {
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));   /* i ^ 8: swap 256-bit halves */
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));   /* i ^ 4: swap 128-bit quarters */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));         /* i ^ 2 */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));         /* i ^ 1 */
+    return _mm512_cvtss_f32(v);
+}
 
 /* Lane k = lane_sum(v[k]) for k = 0..15, with exactly the butterfly's additions. */
 __attribute__((target("avx512f"))) static inline __m512 lane_sums16(const __m512 v[16]) {

@@ -31,15 +31,6 @@ int flexq_rt_level(void) {
     return __builtin_cpu_supports("avx512f") ? 2 : (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
 }
 
-T512 static inline float lane_sum(__m512 v) {
-    /* butterfly: lane i + lane i ^ 8, then ^ 4, ^ 2, ^ 1; lane 0 */
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));   /* i ^ 8: swap 256-bit halves */
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));   /* i ^ 4: swap 128-bit quarters */
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));         /* i ^ 2 */
-    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));         /* i ^ 1 */
-    return _mm512_cvtss_f32(v);
-}
-
 /*
  * e^x for x <= 88.3 (x = s - max <= 0 in the softmax; -g clamped to 88 in the SwiGLU): x = n ln2 + r, |r| <= ln2 / 2, e^r by a degree-6 Taylor/minimax polynomial,
  * times 2^n built in the exponent bits; x below -87.3 (e^x under the smallest normal float) gives 0.
