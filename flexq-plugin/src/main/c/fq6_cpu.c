@@ -509,8 +509,3 @@ __attribute__((target("avx512f,avx512bw"))) int fq6_quantize_sums(const float *x
     }
     return 0;
 }
-
-/* fq6_quantize_sums without the sums. */
-int fq6_quantize(const float *x, int tokens, int cols, int q, int8_t *codes, float *scales) {
-    return fq6_quantize_sums(x, tokens, cols, q, codes, scales, NULL);
-}

@@ -171,7 +171,7 @@ public final class NativeFq6 {
             throw new IllegalArgumentException("native quantizer: tokens [" + t0 + ", " + t1 + ") x " + cols + " do not fit the arrays");
         }
         if (quantize == null) {
-            throw new IllegalStateException("native fq6_quantize cannot run: " + why);
+            throw new IllegalStateException("native fq6_quantize_sums cannot run: " + why);
         }
         MemorySegment sumsOut = sums == null ? MemorySegment.NULL : MemorySegment.ofArray(sums).asSlice(4L * t0 * groups);
         int rc;
@@ -180,10 +180,10 @@ public final class NativeFq6 {
                     MemorySegment.ofArray(codes).asSlice((long) t0 * groups * 128), MemorySegment.ofArray(scales).asSlice(4L * t0 * groups),
                     sumsOut);
         } catch (Throwable e) {
-            throw new IllegalStateException("native fq6_quantize failed", e);
+            throw new IllegalStateException("native fq6_quantize_sums failed", e);
         }
         if (rc != 0) {
-            throw new IllegalStateException("native fq6_quantize returned " + rc);
+            throw new IllegalStateException("native fq6_quantize_sums returned " + rc);
         }
     }
 

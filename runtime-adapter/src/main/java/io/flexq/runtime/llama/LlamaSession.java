@@ -238,10 +238,12 @@ public final class LlamaSession implements AutoCloseable {
         return result;
     }
 
-    /** Runs n tokens at [position, position + n) through the blocks, leaving the residual stream in x. */
+    /**
+     * Runs n tokens at [position, position + n) through the blocks (their cache rows made by the caller), leaving the
+     * residual stream in x.
+     */
     private void runChunk(int[] tokens, int off, int n, PromptProfile p) {
         int dim = c.dim();
-        cache.ensure(position + n);
         // per token, so on the team for a prompt (with the embedding rows dequantized on the caller alone, this stage
         // took 6-8% of a 16-thread prompt of the 27M model)
         perTokens(n, (t0, t1) -> {

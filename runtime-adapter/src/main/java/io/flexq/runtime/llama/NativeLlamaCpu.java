@@ -146,7 +146,7 @@ final class NativeLlamaCpu {
      */
     void attend(LlamaConfig c, float[] q, int n, int pos, float[] keys, float[] values, float[] out, float scale, int qb,
                 int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, c.kvDim(), c.headSize(), out, qb, from, to);
+        check(c, q, n, pos, keys.length, values.length, c.kvDim(), c.headSize(), out, headTasks(c, n, qb), from, to);
         int rc;
         try {
             rc = (int) HOT.attend().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
@@ -164,7 +164,7 @@ final class NativeLlamaCpu {
      */
     void attend(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, long rowStride, long headStride,
                 float[] out, float scale, int qb, int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, qb, from, to);
+        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, headTasks(c, n, qb), from, to);
         int rc;
         try {
             rc = (int) HOT.attendF16().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(values),
@@ -192,10 +192,7 @@ final class NativeLlamaCpu {
      */
     void attendPrompt(LlamaConfig c, float[] q, int n, int pos, short[] keys, short[] values, long rowStride, long headStride,
                       float[] out, float scale, int from, int to) {
-        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, 1, 0, 0);
-        if (from < 0 || to > promptTasks(c, n) || from > to) {
-            throw new IllegalArgumentException("native prompt attention: tasks [" + from + ", " + to + ") of " + promptTasks(c, n));
-        }
+        check(c, q, n, pos, keys.length, values.length, rowStride, headStride, out, promptTasks(c, n), from, to);
         int rc;
         try {
             rc = (int) HOT.attendF16Prompt().invokeExact(MemorySegment.ofArray(q), n, pos, MemorySegment.ofArray(keys),
@@ -208,16 +205,25 @@ final class NativeLlamaCpu {
     }
 
     // the C side trusts its arguments: check what it reads and writes
+    /** {@link #tasks} for a head block the kernel accepts (1 to {@link #maxHeadBlock}), else an error. */
+    private static int headTasks(LlamaConfig c, int n, int qb) {
+        if (qb < 1 || qb > maxHeadBlock(c)) {
+            throw new IllegalArgumentException("native attention: head blocks of " + qb + ", the kernel takes 1 to " + maxHeadBlock(c));
+        }
+        return tasks(c, n, qb);
+    }
+
+    /** The arrays hold what n tokens at pos read and write, and [from, to) lies within the kernel's {@code tasks}. */
     private static void check(LlamaConfig c, float[] q, int n, int pos, int keys, int values, long rowStride, long headStride,
-                              float[] out, int qb, int from, int to) {
+                              float[] out, int tasks, int from, int to) {
         int hs = c.headSize();
         // the last element read: head kvHeads - 1, position pos + n - 1, element hs - 1
         long end = (c.kvHeads() - 1L) * headStride + (pos + n - 1L) * rowStride + hs;
         if ((long) n * c.qDim() > q.length || (long) n * c.qDim() > out.length
                 || rowStride < hs || headStride < hs || end > keys || end > values
-                || qb < 1 || qb > maxHeadBlock(c) || from < 0 || to > tasks(c, n, qb) || from > to) {
-            throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", head blocks of " + qb
-                    + ", tasks [" + from + ", " + to + ") do not fit the arrays");
+                || from < 0 || to > tasks || from > to) {
+            throw new IllegalArgumentException("native attention: " + n + " tokens at " + pos + ", tasks [" + from + ", " + to
+                    + ") of " + tasks + " do not fit the arrays");
         }
     }
 
