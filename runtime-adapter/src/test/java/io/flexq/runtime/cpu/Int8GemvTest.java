@@ -45,7 +45,7 @@ class Int8GemvTest {
                 int rows = 1 + rnd.nextInt(40);
                 KernelCheck.Case c = KernelCheck.Case.random(type, rows, cols, rnd);
                 MemorySegment w = c.segment(arena, true);
-                float[] x = activations(rnd, cols, trial);
+                float[] x = KernelCheck.scaledActivations(rnd, cols, true, trial);
                 NativeQ8.Codes a = quantize(x, false);
                 String ctx = "seed " + SEED + ", trial " + trial + ", " + type.name() + " " + rows + "x" + cols;
                 assertArrayEquals(a.codes(), quantize(x, true).codes(), ctx + ": native vs Java codes");
@@ -87,7 +87,7 @@ class Int8GemvTest {
                 CpuMatrix m = backend.load("w", type, rows, cols, c.segment(arena, true));
                 assertTrue(m.describe().contains("int8-activation decode"), m.describe());
                 ActivationBatch in = ActivationBatch.allocate(arena, 1, cols);
-                float[] x = activations(rnd, cols, 3);
+                float[] x = KernelCheck.scaledActivations(rnd, cols, true, 3);
                 for (int i = 0; i < cols; i++) {
                     in.set(0, i, x[i]);
                 }
@@ -118,7 +118,7 @@ class Int8GemvTest {
                 ActivationBatch prompt = ActivationBatch.allocate(arena, tokens, cols);
                 float[][] x = new float[tokens][];
                 for (int t = 0; t < tokens; t++) {
-                    x[t] = activations(rnd, cols, t);
+                    x[t] = KernelCheck.scaledActivations(rnd, cols, true, t);
                     for (int i = 0; i < cols; i++) {
                         prompt.set(t, i, x[t][i]);
                     }
@@ -179,7 +179,7 @@ class Int8GemvTest {
         try (Arena arena = Arena.ofConfined()) {
             for (TensorType type : new TensorType[]{QuantTypes.Q4_0, QuantTypes.Q6_K}) {
                 KernelCheck.Case c = KernelCheck.Case.random(type, 5, 512, rnd);
-                float[] x = activations(rnd, 512, 1);
+                float[] x = KernelCheck.scaledActivations(rnd, 512, true, 1);
                 x[300] = Float.POSITIVE_INFINITY;
                 for (boolean nativeLoop : new boolean[]{false, true}) {
                     MemorySegment y = arena.allocate(4L * 5);
@@ -190,16 +190,6 @@ class Int8GemvTest {
                 }
             }
         }
-    }
-
-    /** Gaussian activations of a random power-of-ten scale, every fifth 32-block (shifted by {@code shift}) all zero. */
-    private static float[] activations(Random rnd, int cols, int shift) {
-        double scale = Math.pow(10, rnd.nextInt(7) - 3);
-        float[] x = new float[cols];
-        for (int i = 0; i < cols; i++) {
-            x[i] = (shift + i / 32) % 5 == 0 ? 0f : (float) (rnd.nextGaussian() * scale);
-        }
-        return x;
     }
 
     /** The token's codes by the native quantizer where it loads (else Java), or by the Java one ({@code java}). */

@@ -62,6 +62,29 @@ public final class KernelCheck {
         }
     }
 
+    /**
+     * Gaussian activations of one token at a random power-of-ten scale (10^-3 .. 10^3); with {@code zeroBlocks}, every
+     * fifth 32-block (counted from {@code shift}) all zero, as a quantizer must give zero codes and scale.
+     */
+    static float[] scaledActivations(Random rnd, int cols, boolean zeroBlocks, int shift) {
+        double scale = Math.pow(10, rnd.nextInt(7) - 3);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = zeroBlocks && (shift + i / 32) % 5 == 0 ? 0f : (float) (rnd.nextGaussian() * scale);
+        }
+        return x;
+    }
+
+    /** A batch of {@link #scaledActivations} rows, token t's zero blocks (if any) shifted by t. */
+    static ActivationBatch scaledBatch(Arena arena, int tokens, int cols, Random rnd, boolean zeroBlocks) {
+        ActivationBatch b = ActivationBatch.allocate(arena, tokens, cols);
+        for (int t = 0; t < tokens; t++) {
+            MemorySegment.copy(scaledActivations(rnd, cols, zeroBlocks, t), 0, b.data(), java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                    b.offsetOf(t, 0), cols);
+        }
+        return b;
+    }
+
     static ActivationBatch randomBatch(Arena arena, int tokens, int dim, Random rnd) {
         ActivationBatch b = ActivationBatch.allocate(arena, tokens, dim);
         for (int t = 0; t < tokens; t++) {

@@ -39,13 +39,7 @@ class NativeBf16GemmTest {
                 int tokens = NativeBf16.MIN_TOKENS + rnd.nextInt(37);
                 KernelCheck.Case c = KernelCheck.Case.random(FloatTypes.BF16, rows, cols, rnd);
                 CpuMatrix m = backend.load("w", FloatTypes.BF16, rows, cols, c.segment(arena, trial % 3 != 0));
-                ActivationBatch in = ActivationBatch.allocate(arena, tokens, cols);
-                for (int t = 0; t < tokens; t++) {
-                    double scale = Math.pow(10, rnd.nextInt(7) - 3);
-                    for (int i = 0; i < cols; i++) {
-                        in.set(t, i, (float) (rnd.nextGaussian() * scale));
-                    }
-                }
+                ActivationBatch in = KernelCheck.scaledBatch(arena, tokens, cols, rnd, false);
                 ActivationBatch out = ActivationBatch.allocate(arena, tokens, rows);
                 m.matmul(in, out);
                 String ctx = "seed " + seed + ", trial " + trial + ", BF16 " + rows + "x" + cols + ", " + tokens + " tokens";

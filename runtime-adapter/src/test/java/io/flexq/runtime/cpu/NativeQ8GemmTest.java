@@ -39,14 +39,7 @@ class NativeQ8GemmTest {
                 int tokens = NativeQ8.MIN_TOKENS + rnd.nextInt(37);
                 KernelCheck.Case c = KernelCheck.Case.random(type, rows, cols, rnd);
                 CpuMatrix m = backend.load("w", type, rows, cols, c.segment(arena, true));
-                ActivationBatch in = ActivationBatch.allocate(arena, tokens, cols);
-                for (int t = 0; t < tokens; t++) {
-                    double scale = Math.pow(10, rnd.nextInt(7) - 3);
-                    for (int i = 0; i < cols; i++) {
-                        boolean zeroBlock = (t + i / 32) % 5 == 0;
-                        in.set(t, i, zeroBlock ? 0f : (float) (rnd.nextGaussian() * scale));
-                    }
-                }
+                ActivationBatch in = KernelCheck.scaledBatch(arena, tokens, cols, rnd, true);
                 ActivationBatch out = ActivationBatch.allocate(arena, tokens, rows);
                 m.matmul(in, out);
                 String ctx = "seed " + seed + ", " + type.name() + " " + rows + "x" + cols + ", " + tokens + " tokens";
