@@ -22,8 +22,14 @@ import java.util.function.IntConsumer;
  * holds a chunk makes the caller wait a whole scheduler slice (llama.cpp's spin barriers fall to a few tok/s so
  * here). Two defences: spinning threads call {@link Thread#yield} after a short pure spin, so a preempted team
  * thread gets the core back; and a job whose caller waited longer for the workers than running every chunk itself
- * would have taken is a strike, after which the next jobs run on the caller alone (4, 8, ... up to 1024 jobs as
- * strikes repeat, fewer again after clean jobs). A job that had to wake a parked worker is never a strike: the first
+ * would have taken is a stall, and a stall that repeats within {@value #REPEAT_JOBS} jobs of the last one is a strike,
+ * after which the next jobs run on the caller alone (4, 8, ... up to 1024 jobs as strikes repeat, fewer again after
+ * clean jobs). A single stall is not a strike: on a shared virtual machine a core is taken away now and then for a few
+ * milliseconds (hypervisor steal), and one 16-thread prompt matmul run on the caller alone costs more than such a
+ * stall (27M model, GPU host: 4 single stalls in 10 prompts put 16 prompt matmuls on one thread). Persistent
+ * oversubscription stalls job after job, so its second stall starts the back-off. Nor does a back-off outlive its use:
+ * a job run on the caller alone that took longer than the stall that started the back-off ends it (those jobs are
+ * too large to be worth keeping off the workers). A job that had to wake a parked worker is never a stall: the first
  * job after a long serial stretch (a prompt's embedding, a decode step's sampling) paid a wake-up, not a busy core,
  * and a strike there would put the next jobs (a prompt's first matmuls) on one thread. Either way every chunk runs
  * once and the results are the same.
@@ -41,6 +47,8 @@ public final class SpinTeam implements AutoCloseable {
     /** A caller's wait for the workers counts as a strike only beyond this (a chunk's normal imbalance is less). */
     private static final long STALL_NANOS = 20_000;
     private static final int MAX_STRIKES = 8;
+    /** A stall within this many jobs of the previous one is a strike (a repeat, not a one-off preemption). */
+    static final int REPEAT_JOBS = 16;
 
     private final int threads;
     private final long spinNanos;
@@ -52,9 +60,14 @@ public final class SpinTeam implements AutoCloseable {
     /** Back-off state (heuristic: plain fields, a lost update between two callers only shifts when it ends). */
     private int strikes;
     private int serialJobs;
+    /** Jobs handed to the workers so far, the job of the last stall (-1: none yet), and that stall's wait. */
+    private long parallelJobs;
+    private long lastStallJob = -1;
+    private long lastStallNanos;
     /** Counts over every team of the process, for diagnostics ({@link #counts}). */
     private static final java.util.concurrent.atomic.LongAdder JOBS = new java.util.concurrent.atomic.LongAdder(),
             BACKED_OFF = new java.util.concurrent.atomic.LongAdder(), STRIKES = new java.util.concurrent.atomic.LongAdder(),
+            STALLS = new java.util.concurrent.atomic.LongAdder(),
             WAKE_UPS = new java.util.concurrent.atomic.LongAdder();
 
     /**
@@ -104,12 +117,17 @@ public final class SpinTeam implements AutoCloseable {
             return;
         }
         if (chunks == 1 || workers.length == 0 || closed || serialJobs > 0) {
-            if (serialJobs > 0) {
+            boolean backedOff = serialJobs > 0;
+            long s0 = backedOff ? System.nanoTime() : 0;
+            if (backedOff) {
                 serialJobs--;
                 BACKED_OFF.increment();
             }
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
+            }
+            if (backedOff && System.nanoTime() - s0 > lastStallNanos) {
+                serialJobs = 0; // this job alone cost more than the stall the back-off avoids
             }
             return;
         }
@@ -118,6 +136,7 @@ public final class SpinTeam implements AutoCloseable {
         }
         Job j = new Job(body, chunks);
         JOBS.increment();
+        parallelJobs++;
         long t0 = System.nanoTime();
         job = j;
         boolean woke = false;
@@ -135,7 +154,7 @@ public final class SpinTeam implements AutoCloseable {
             // a parked worker's wake-up (tens of microseconds in a VM) delayed its first chunk: not a busy machine
             WAKE_UPS.increment();
         } else if (isStall(t1 - t0, waited, mine, chunks)) {
-            strike();
+            stalled(waited);
         } else if (strikes > 0) {
             strikes--;
         }
@@ -158,7 +177,21 @@ public final class SpinTeam implements AutoCloseable {
         return mine > 0 && waitedNanos > STALL_NANOS && ownNanos + waitedNanos > ownNanos * chunks / mine;
     }
 
-    /** Records a stalled job: the next {@code 2 << strikes} jobs run on the caller alone. */
+    /**
+     * Records a stalled job whose caller waited {@code waitedNanos} for the workers: a strike if the previous stall
+     * was at most {@value #REPEAT_JOBS} jobs before it.
+     */
+    void stalled(long waitedNanos) {
+        STALLS.increment();
+        boolean repeat = lastStallJob >= 0 && parallelJobs - lastStallJob <= REPEAT_JOBS;
+        lastStallJob = parallelJobs;
+        lastStallNanos = waitedNanos;
+        if (repeat) {
+            strike();
+        }
+    }
+
+    /** Records a strike: the next {@code 2 << strikes} jobs run on the caller alone. */
     void strike() {
         STRIKES.increment();
         strikes = Math.min(strikes + 1, MAX_STRIKES);
@@ -192,15 +225,22 @@ public final class SpinTeam implements AutoCloseable {
      * because of earlier stalls, stalls (strikes), and jobs that had to wake a parked worker.
      */
     public static String counts(boolean reset) {
-        String s = "team jobs " + JOBS.sum() + ", run on the caller after stalls " + BACKED_OFF.sum() + ", stalls "
-                + STRIKES.sum() + ", jobs that woke a parked worker " + WAKE_UPS.sum();
+        String s = "team jobs " + JOBS.sum() + ", run on the caller after strikes " + BACKED_OFF.sum() + ", stalls "
+                + STALLS.sum() + ", strikes (repeated stalls) " + STRIKES.sum() + ", jobs that woke a parked worker "
+                + WAKE_UPS.sum();
         if (reset) {
             JOBS.reset();
             BACKED_OFF.reset();
             STRIKES.reset();
+            STALLS.reset();
             WAKE_UPS.reset();
         }
         return s;
+    }
+
+    /** Jobs the back-off still puts on the caller alone (tests). */
+    int backedOffJobsLeft() {
+        return serialJobs;
     }
 
     /** The worker threads (empty before the first job), for tests and diagnostics. */

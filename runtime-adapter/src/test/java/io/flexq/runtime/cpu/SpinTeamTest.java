@@ -140,13 +140,19 @@ class SpinTeamTest {
         assertFalse(SpinTeam.isStall(0, 1_000_000, 0, 16));
     }
 
-    /** After a stall the next jobs run on the caller alone (4 after the first strike), then the workers again. */
+    /**
+     * After a repeated stall (a strike) the next jobs run on the caller alone (4 after the first strike), then the
+     * workers again.
+     */
     @Test
     void afterAStrikeTheNextJobsRunOnTheCallerAlone() {
         try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
             Thread caller = Thread.currentThread();
             team.run(8, SpinTeamTest::busy); // starts the workers
-            team.strike();
+            team.stalled(1_000_000_000L);
+            assertEquals(0, team.backedOffJobsLeft(), "a single stall is no strike");
+            team.stalled(1_000_000_000L); // a repeat: a strike; stalls of a second keep the back-off for small jobs
+            assertEquals(4, team.backedOffJobsLeft());
             for (int j = 0; j < 4; j++) {
                 Set<Thread> ran = ConcurrentHashMap.newKeySet();
                 java.util.concurrent.atomic.AtomicBoolean waited = new java.util.concurrent.atomic.AtomicBoolean();
@@ -163,6 +169,45 @@ class SpinTeamTest {
             }
             List<String> failures = runJobs(team, new Random(SEED), 500, ConcurrentHashMap.newKeySet());
             assertTrue(failures.isEmpty(), failures.toString());
+        }
+    }
+
+    /**
+     * One stall is not a strike (a core taken away once, as a shared virtual machine does now and then), nor are two
+     * stalls more than {@link SpinTeam#REPEAT_JOBS} jobs apart; two within it are.
+     */
+    @Test
+    void onlyARepeatedStallIsAStrike() {
+        try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
+            team.stalled(5_000_000);
+            for (int j = 0; j <= SpinTeam.REPEAT_JOBS; j++) {
+                team.run(8, SpinTeamTest::busy);
+            }
+            team.stalled(5_000_000);
+            assertEquals(0, team.backedOffJobsLeft(), "stalls " + (SpinTeam.REPEAT_JOBS + 1) + " jobs apart are one-offs");
+            for (int j = 0; j < SpinTeam.REPEAT_JOBS; j++) {
+                team.run(8, SpinTeamTest::busy);
+            }
+            team.stalled(5_000_000);
+            assertEquals(4, team.backedOffJobsLeft(), "a stall " + SpinTeam.REPEAT_JOBS + " jobs after the last is a repeat");
+        }
+    }
+
+    /** A job run on the caller alone that took longer than the stall the back-off avoids ends the back-off. */
+    @Test
+    void aBackOffEndsWhenACallerAloneJobCostsMoreThanTheStall() {
+        try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
+            team.stalled(100_000);
+            team.stalled(100_000); // strike: 4 jobs on the caller, each worth it only while shorter than 100 us
+            assertEquals(4, team.backedOffJobsLeft());
+            team.run(2, i -> { });
+            assertEquals(3, team.backedOffJobsLeft(), "a job of nothing costs less than the 100 us stall");
+            team.run(2, i -> {
+                for (long end = System.nanoTime() + 1_000_000; System.nanoTime() < end; ) {
+                    Thread.onSpinWait();
+                }
+            });
+            assertEquals(0, team.backedOffJobsLeft(), "a 1 ms job alone costs more than the 100 us stall");
         }
     }
 
