@@ -84,6 +84,8 @@ __device__ __forceinline__ int hp_kperm(int p) { return ((p >> 3) & 3) * 32 + ((
 
 extern "C" __global__ void __launch_bounds__(256) flexq_repack_wg(const u8 *__restrict__ fq6, int R, int K, int G,
                                                                  u32 *__restrict__ wwg, u16 *__restrict__ ws) {
+    pdl_launch();
+    pdl_wait();
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     const int lane = threadIdx.x & 31, gid = lane >> 2, tig = lane & 3;
     const int Rt = (R + 15) / 16;
@@ -275,6 +277,10 @@ __device__ __forceinline__ void hp_gemm_body(const uint4 *__restrict__ wt, const
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G,
                                              const HpTensorMap *tmA = nullptr) {
+    // the decoder launches these with programmatic dependent launch, as every kernel of the program: without the wait
+    // the producer warps would read the activation records while the norm or quantizer before is still writing them
+    pdl_launch();
+    pdl_wait();
 #if FLEXQ_HOPPER
     typedef HpCfg<WGR, WGC, BN, ST, MINB> C;
     __shared__ __align__(8) u64 bars[2 * ST];  // full[0..ST), empty[0..ST)
@@ -683,6 +689,8 @@ template <int WGR, int BN, int ST, int UL, int PRODREGS, bool PKREG, bool EXACT,
 __device__ __forceinline__ void hs_gemm_body(const uint4 *__restrict__ wt, const u16 *__restrict__ ws,
                                              const uint4 *__restrict__ act, const float *__restrict__ sa, int ldsa,
                                              OutT *__restrict__ y, int *__restrict__ P, int M, int N, int G) {
+    pdl_launch();  // as hp_gemm_body
+    pdl_wait();
 #if FLEXQ_HOPPER
     typedef HsCfg<WGR, BN, ST, UL, PRODREGS, PKREG> C;
     static_assert(BN == 128, "the consumers' wgmma wrapper is m64n128");

@@ -83,6 +83,9 @@ class Ref27MGpuTest {
         System.out.printf(java.util.Locale.ROOT, "[decoder] flexq-ref-27M FQ6 default vs F16, %d windows x %d positions: KLD host %.6f, device %.6f"
                         + " (top-1 %.2f%% / %.2f%%, PPL %.3f / %.3f); host vs device KLD %.2e; allowed difference %.2e%n",
                 ref.windows().size(), scored, hq.kldMean(), dq.kldMean(), 100 * hq.top1(), 100 * dq.top1(), hq.ppl(), dq.ppl(), bq.kldMean(), bound);
+        // the device's own rounding, bounded as in the teacher-forced decode test: without this the allowed
+        // difference grows with the host-device divergence it should catch (a race in the wgmma path gave 0.40)
+        assertTrue(bq.kldMean() <= 2e-3, () -> "KLD between host and device " + bq.kldMean() + " > 2e-3");
         assertTrue(Math.abs(dq.kldMean() - hq.kldMean()) <= bound,
                 () -> "device KLD " + dq.kldMean() + " vs host " + hq.kldMean() + ": differ by more than " + bound);
     }
