@@ -182,13 +182,25 @@ public final class SpinTeam implements AutoCloseable {
      * was at most {@value #REPEAT_JOBS} jobs before it.
      */
     void stalled(long waitedNanos) {
+        stalled(parallelJobs, waitedNanos);
+    }
+
+    /** As {@link #stalled(long)} for the stall of job number {@code job} (tests give the number). */
+    void stalled(long job, long waitedNanos) {
         STALLS.increment();
-        boolean repeat = lastStallJob >= 0 && parallelJobs - lastStallJob <= REPEAT_JOBS;
-        lastStallJob = parallelJobs;
+        boolean repeat = lastStallJob >= 0 && job - lastStallJob <= REPEAT_JOBS;
+        lastStallJob = job;
         lastStallNanos = waitedNanos;
         if (repeat) {
             strike();
         }
+    }
+
+    /** Forgets the stalls and strikes so far (tests: a stall measured while a test starts the workers). */
+    void forgetStalls() {
+        lastStallJob = -1;
+        strikes = 0;
+        serialJobs = 0;
     }
 
     /** Records a strike: the next {@code 2 << strikes} jobs run on the caller alone. */

@@ -149,6 +149,7 @@ class SpinTeamTest {
         try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
             Thread caller = Thread.currentThread();
             team.run(8, SpinTeamTest::busy); // starts the workers
+            team.forgetStalls(); // that job may have stalled on a loaded machine
             team.stalled(1_000_000_000L);
             assertEquals(0, team.backedOffJobsLeft(), "a single stall is no strike");
             team.stalled(1_000_000_000L); // a repeat: a strike; stalls of a second keep the back-off for small jobs
@@ -179,16 +180,14 @@ class SpinTeamTest {
     @Test
     void onlyARepeatedStallIsAStrike() {
         try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
-            team.stalled(5_000_000);
-            for (int j = 0; j <= SpinTeam.REPEAT_JOBS; j++) {
-                team.run(8, SpinTeamTest::busy);
-            }
-            team.stalled(5_000_000);
+            long job = 100;
+            team.stalled(job, 5_000_000);
+            assertEquals(0, team.backedOffJobsLeft(), "a single stall is no strike");
+            job += SpinTeam.REPEAT_JOBS + 1;
+            team.stalled(job, 5_000_000);
             assertEquals(0, team.backedOffJobsLeft(), "stalls " + (SpinTeam.REPEAT_JOBS + 1) + " jobs apart are one-offs");
-            for (int j = 0; j < SpinTeam.REPEAT_JOBS; j++) {
-                team.run(8, SpinTeamTest::busy);
-            }
-            team.stalled(5_000_000);
+            job += SpinTeam.REPEAT_JOBS;
+            team.stalled(job, 5_000_000);
             assertEquals(4, team.backedOffJobsLeft(), "a stall " + SpinTeam.REPEAT_JOBS + " jobs after the last is a repeat");
         }
     }
@@ -197,17 +196,17 @@ class SpinTeamTest {
     @Test
     void aBackOffEndsWhenACallerAloneJobCostsMoreThanTheStall() {
         try (SpinTeam team = new SpinTeam(3, SpinTeam.DEFAULT_SPIN_NANOS)) {
-            team.stalled(100_000);
-            team.stalled(100_000); // strike: 4 jobs on the caller, each worth it only while shorter than 100 us
+            team.stalled(10_000_000);
+            team.stalled(10_000_000); // strike: 4 jobs on the caller, each worth it only while shorter than 10 ms
             assertEquals(4, team.backedOffJobsLeft());
             team.run(2, i -> { });
-            assertEquals(3, team.backedOffJobsLeft(), "a job of nothing costs less than the 100 us stall");
+            assertEquals(3, team.backedOffJobsLeft(), "a job of nothing costs less than the 10 ms stall");
             team.run(2, i -> {
-                for (long end = System.nanoTime() + 1_000_000; System.nanoTime() < end; ) {
+                for (long end = System.nanoTime() + 20_000_000; System.nanoTime() < end; ) {
                     Thread.onSpinWait();
                 }
             });
-            assertEquals(0, team.backedOffJobsLeft(), "a 1 ms job alone costs more than the 100 us stall");
+            assertEquals(0, team.backedOffJobsLeft(), "a 20 ms job alone costs more than the 10 ms stall");
         }
     }
 
