@@ -158,9 +158,13 @@ public final class FlexqCpuMatrix implements WeightMatrix, IntegerPartials {
             MemorySegment ys = direct ? out.data() : MemorySegment.ofArray(y);
             RowParallel.RowRange body = (from, to) -> fast.gemm(a, from, to, ys, rows, 0, rows, null);
             long work = (long) tokens * padded * NativeInt6Kernels.RB / NATIVE_SPEEDUP;
-            if (team != null) {
-                // one token: whole decode tiles (4 blocks) per chunk; a prompt's tiles are 2 blocks
-                RowParallel.forTasks(team, fast.tasks, work, tokens < 4 ? NativeInt6Kernels.DECODE_BLOCKS : 2, body);
+            if (team != null && tokens < 4) {
+                // one token: whole decode tiles (4 blocks) per chunk
+                RowParallel.forTasks(team, fast.tasks, work, NativeInt6Kernels.DECODE_BLOCKS, body);
+            } else if (team != null) {
+                // a prompt's tiles are 2 blocks; rows and, on many threads, token ranges
+                RowParallel.forTasksAndTokens(team, fast.tasks, tokens, work, 2,
+                        (from, to, t0, t1) -> fast.gemm(a, t0, t1, from, to, ys, rows, 0, rows, null));
             } else {
                 parallel(tokens, fast.tasks, work, body);
             }

@@ -105,23 +105,38 @@ final class NativeInt6Kernels {
      * {@code y + 4 * (t * ystride + r - lo)}; {@code partials} (or null): P at {@code (t * rows + r) * groups + g}.
      */
     void gemm(QuantizedActivations a, int from, int to, MemorySegment y, long ystride, int lo, int hi, int[] partials) {
+        gemm(a, 0, a.tokens(), from, to, y, ystride, lo, hi, partials);
+    }
+
+    /**
+     * As above for tokens [t0, t1) of {@code a} only: token t's outputs at float {@code t * ystride} of y as before.
+     * Every output is computed as in the whole call (the same tile kernels, exact partials), so splitting a prompt by
+     * tokens changes no bit. Group partials (tests) only for the whole batch.
+     */
+    void gemm(QuantizedActivations a, int t0, int t1, int from, int to, MemorySegment y, long ystride, int lo, int hi, int[] partials) {
         if (a.cols() != cols) {
             throw new IllegalArgumentException("activations have " + a.cols() + " columns, matrix " + cols);
         }
         // the C side trusts its arguments: check every extent it touches here
-        int tokens = a.tokens();
-        if (from < 0 || to > tasks || from > to || lo < 0 || hi > rows || lo > hi
-                || (tokens > 0 && hi > lo && 4L * ((tokens - 1) * ystride + hi - lo) > y.byteSize())
-                || (long) tokens * padded > a.codesArray().length || (long) tokens * groups > a.scalesArray().length
-                || (partials != null && (long) tokens * rows * groups > partials.length)
-                || (a.codeSumsArray() != null && (long) tokens * groups > a.codeSumsArray().length)) {
-            throw new IllegalArgumentException("native FQ6 gemm: blocks [" + from + ", " + to + ") of " + tasks
-                    + ", rows [" + lo + ", " + hi + ") of " + rows + ", " + tokens + " tokens, output of "
-                    + y.byteSize() + " bytes with stride " + ystride + ": out of bounds");
+        int all = a.tokens(), tokens = t1 - t0;
+        long yOff = 4L * t0 * ystride;
+        if (t0 < 0 || t1 > all || t0 > t1 || (partials != null && (t0 != 0 || t1 != all))
+                || from < 0 || to > tasks || from > to || lo < 0 || hi > rows || lo > hi
+                || (tokens > 0 && hi > lo && yOff + 4L * ((tokens - 1) * ystride + hi - lo) > y.byteSize())
+                || (long) all * padded > a.codesArray().length || (long) all * groups > a.scalesArray().length
+                || (partials != null && (long) all * rows * groups > partials.length)
+                || (a.codeSumsArray() != null && (long) all * groups > a.codeSumsArray().length)) {
+            throw new IllegalArgumentException("native FQ6 gemm: tokens [" + t0 + ", " + t1 + ") of " + all + ", blocks [" + from
+                    + ", " + to + ") of " + tasks + ", rows [" + lo + ", " + hi + ") of " + rows + ", output of " + y.byteSize()
+                    + " bytes with stride " + ystride + ": out of bounds");
         }
-        MemorySegment sums = a.codeSumsArray() == null ? MemorySegment.NULL : MemorySegment.ofArray(a.codeSumsArray());
-        lib.gemm(w, sw, groups, from, to, MemorySegment.ofArray(a.codesArray()), MemorySegment.ofArray(a.scalesArray()),
-                sums, a.tokens(), padded, y, ystride, lo, hi, rows,
-                partials == null ? MemorySegment.NULL : MemorySegment.ofArray(partials), level);
+        if (tokens == 0) {
+            return;
+        }
+        MemorySegment sums = a.codeSumsArray() == null ? MemorySegment.NULL
+                : MemorySegment.ofArray(a.codeSumsArray()).asSlice(4L * t0 * groups);
+        lib.gemm(w, sw, groups, from, to, MemorySegment.ofArray(a.codesArray()).asSlice((long) t0 * padded),
+                MemorySegment.ofArray(a.scalesArray()).asSlice(4L * t0 * groups), sums, tokens, padded, y.asSlice(yOff), ystride,
+                lo, hi, rows, partials == null ? MemorySegment.NULL : MemorySegment.ofArray(partials), level);
     }
 }

@@ -25,9 +25,18 @@ final class RowParallel {
     private static final int CHUNKS_PER_THREAD = 4;
 
 
+    /** Below this many tokens per range a prompt's matmul is not split by tokens as well (a range is its tile rows' reuse). */
+    static final int TOKEN_GRAIN = 64;
+
     @FunctionalInterface
     interface RowRange {
         void run(int from, int to);
+    }
+
+    /** Tasks [from, to) for tokens [t0, t1). */
+    @FunctionalInterface
+    interface BlockRange {
+        void run(int from, int to, int t0, int t1);
     }
 
     private RowParallel() {
@@ -57,6 +66,34 @@ final class RowParallel {
         }
         int chunks = Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
         team.run(chunks, c -> body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)));
+    }
+
+    /**
+     * A prompt's matmul on a spinning team: as {@link #forTasks(SpinTeam, int, long, int, RowRange)}, and where that
+     * leaves fewer than {@value #CHUNKS_PER_THREAD} chunks a thread (a 512-row matrix on 16 threads: one each, so any
+     * thread the machine delays holds up the whole matmul) each row chunk is also split into token ranges of at least
+     * {@value #TOKEN_GRAIN} tokens, starting at multiples of 4 (the kernel's token tile). Chunks partition rows x tokens
+     * and every output is computed as in one call, so the split changes no bit.
+     */
+    static void forTasksAndTokens(SpinTeam team, int tasks, int tokens, long workPerTask, int minTasks, BlockRange body) {
+        int threads = team.threads();
+        if (threads <= 1 || workPerTask * tasks <= TEAM_INLINE_WORK || (tasks < 2 && tokens < 2 * TOKEN_GRAIN)) {
+            body.run(0, tasks, 0, tokens);
+            return;
+        }
+        int rowChunks = Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
+        int want = threads * CHUNKS_PER_THREAD;
+        int tokenChunks = rowChunks >= want ? 1 : Math.max(1, Math.min(Math.ceilDiv(want, rowChunks), tokens / TOKEN_GRAIN));
+        team.run(rowChunks * tokenChunks, c -> {
+            int rc = c / tokenChunks, tc = c % tokenChunks;
+            body.run((int) ((long) tasks * rc / rowChunks), (int) ((long) tasks * (rc + 1) / rowChunks),
+                    tokenBound(tokens, tc, tokenChunks), tokenBound(tokens, tc + 1, tokenChunks));
+        });
+    }
+
+    /** Start of token range i of n over [0, tokens): a multiple of 4, except the end of the last. */
+    static int tokenBound(int tokens, int i, int n) {
+        return i == n ? tokens : (int) ((long) tokens * i / n) & ~3;
     }
 
     /** As above with chunks of any size. */

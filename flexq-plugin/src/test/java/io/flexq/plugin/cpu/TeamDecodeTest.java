@@ -42,12 +42,25 @@ class TeamDecodeTest {
         onTheTeamEqualsTheReference(37, 2);
     }
 
+    /**
+     * A long prompt over few rows on many threads: the row chunks are also split into token ranges
+     * ({@link RowParallel#forTasksAndTokens}; 301 tokens, ragged last range). Same bits as the reference.
+     */
+    @Test
+    void aLongPromptSplitByTokensEqualsTheReferenceOnEveryPath() {
+        onTheTeamEqualsTheReference(301, 2, 8, 150, 400);
+    }
+
     private static void onTheTeamEqualsTheReference(int tokens, int trials) {
+        onTheTeamEqualsTheReference(tokens, trials, 3, 2000, 1000);
+    }
+
+    private static void onTheTeamEqualsTheReference(int tokens, int trials, int threads, int minRows, int minCols) {
         Random rnd = new Random(SEED + tokens);
-        PoolLease lease = PoolLease.owned(3, true);
+        PoolLease lease = PoolLease.owned(threads, true);
         for (int trial = 0; trial < trials; trial++) {
             // big enough to be split (more than 2^18 multiply-adds after the native speed-up), ragged rows and columns
-            int rows = 2000 + rnd.nextInt(100), cols = 1000 + rnd.nextInt(300);
+            int rows = minRows + rnd.nextInt(100), cols = minCols + rnd.nextInt(300);
             ActivationMode mode = trial % 2 == 0 ? ActivationMode.A8 : ActivationMode.A6;
             FlexqWeights w = TestData.weights(rnd, rows, cols);
             float[] x = TestData.activations(rnd, tokens, cols);
@@ -66,6 +79,36 @@ class TeamDecodeTest {
                 } finally {
                     m.close();
                 }
+            }
+        }
+    }
+
+    /** The chunks of a rows x tokens split cover every (task, token) exactly once, token ranges starting at multiples of 4. */
+    @Test
+    void rowAndTokenChunksPartitionTheProduct() {
+        int[][] cases = {{32, 512, 16}, {16, 301, 8}, {7, 1000, 4}, {96, 512, 16}, {3, 130, 16}, {40, 100, 16}};
+        for (int[] c : cases) {
+            int tasks = c[0], tokens = c[1], threads = c[2];
+            int[] seen = new int[tasks * tokens];
+            java.util.Set<String> bad = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            try (SpinTeam team = new SpinTeam(threads, SpinTeam.DEFAULT_SPIN_NANOS)) {
+                RowParallel.forTasksAndTokens(team, tasks, tokens, 1L << 20, 2, (from, to, t0, t1) -> {
+                    if (t0 % 4 != 0 || t0 >= t1 || from >= to) {
+                        bad.add("[" + from + ", " + to + ") x [" + t0 + ", " + t1 + ")");
+                    }
+                    for (int b = from; b < to; b++) {
+                        for (int t = t0; t < t1; t++) {
+                            synchronized (seen) {
+                                seen[b * tokens + t]++;
+                            }
+                        }
+                    }
+                });
+            }
+            String ctx = tasks + " tasks x " + tokens + " tokens on " + threads + " threads";
+            assertTrue(bad.isEmpty(), ctx + ": bad chunks " + bad);
+            for (int i = 0; i < seen.length; i++) {
+                assertEquals(1, seen[i], ctx + ": task " + i / tokens + " token " + i % tokens);
             }
         }
     }
