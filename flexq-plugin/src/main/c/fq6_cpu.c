@@ -98,8 +98,13 @@ static inline void store_partials(const int32_t *p, int b, int t, int g, int gro
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) static inline
 
+/* acc + the dot products of w's unsigned and a's signed bytes, 4 per lane: vpdpbusd. As inline assembly with the
+ * accumulator tied to the result: GCC 12's intrinsic leaves it untied, and in the tile loops below GCC then copied every
+ * accumulator into a new register each step (a vmovdqa per dot product; on Intel cores they take the issue ports the
+ * dot products need). The same instruction on the same operands, so the same bits. */
 T512 __m512i dp512(__m512i acc, __m512i w, __m512i a) {
-    return _mm512_dpbusd_epi32(acc, w, a);
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(w), "v"(a));
+    return acc;
 }
 
 /* Tile of NB blocks (from b0) x NT tokens (from t0); yacc[(i * NT + u) * 16] holds the outputs' start and end (in
@@ -215,7 +220,8 @@ T512P void tile512p(T512_ARGS) {
 /* Decode tile (one token, 4 blocks = 64 rows) with its accumulators as named variables: the general body above keeps
  * acc[4][4] in an array, which GCC left on the stack here (a store of four accumulators every 2 steps, and copies
  * between registers), about half the in-cache rate of this loop. Same products, same int32 sums (exact in any
- * order), same epilogue as TILE512_BODY with NB = 4, NT = 1. */
+ * order), same epilogue as TILE512_BODY with NB = 4, NT = 1; no group partials (see t512_2x4: t512_4x1g and
+ * t512p_4x1g give them). */
 #define DEC4_BODY(LOADW, GBYTES) \
     const int8_t *ag = a + (size_t) t0 * padded; \
     const uint8_t *w0 = w + (size_t) b0 * groups * GBYTES, *w1 = w0 + (size_t) groups * GBYTES; \
@@ -242,18 +248,57 @@ T512P void tile512p(T512_ARGS) {
             __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(p[i]), sc); \
             float *ya = yacc + i * RB; \
             _mm512_storeu_ps(ya, _mm512_add_ps(_mm512_loadu_ps(ya), q)); \
-            if (partials) { \
-                int32_t pp[RB]; \
-                _mm512_storeu_si512(pp, p[i]); \
-                store_partials(pp, b0 + i, t0, g, groups, rows, partials); \
-            } \
         } \
     }
+
+/* The prompt tile (2 blocks = 32 rows x 4 tokens, byte layout) with its eight accumulators as named variables and no
+ * group partials (a call there, for tests only, made GCC keep every value across it: all vector registers are caller-
+ * saved). From the general body GCC rotated the accumulators through register copies every step (16 vmovdqa per 8 dot
+ * products): on the GPU host's Intel cores FQ6 prompts were 1.2-1.4x slower than Q8_0 ones at every thread count
+ * (bench/results/cpu-vs-llamacpp.md). Same products, same int32 sums, same epilogue as TILE512_BODY with NB = 2,
+ * NT = 4 (t512_2x4g, which the driver takes when partials are asked for). */
+#define P24_ACC(c, v, x) c = dp512(c, v, x)
+#define P24_EPI(c, yv, i, u) do { \
+        __m512 q = _mm512_mul_ps(_mm512_cvtepi32_ps(c), _mm512_mul_ps(sw##i, _mm512_set1_ps(sa[(t0 + u) * groups + g]))); \
+        yv = _mm512_add_ps(yv, q); \
+    } while (0)
+__attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) static void t512_2x4(const uint8_t *w, const float *sw, int groups,
+        int b0, const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) {
+    (void) rows; (void) partials;
+    __m512 y00 = _mm512_loadu_ps(yacc), y01 = _mm512_loadu_ps(yacc + RB), y02 = _mm512_loadu_ps(yacc + 2 * RB);
+    __m512 y03 = _mm512_loadu_ps(yacc + 3 * RB), y10 = _mm512_loadu_ps(yacc + 4 * RB), y11 = _mm512_loadu_ps(yacc + 5 * RB);
+    __m512 y12 = _mm512_loadu_ps(yacc + 6 * RB), y13 = _mm512_loadu_ps(yacc + 7 * RB);
+    const uint8_t *w0 = w + (size_t) b0 * groups * GROUP_BYTES, *w1 = w0 + (size_t) groups * GROUP_BYTES;
+    for (int g = 0; g < groups; g++, w0 += GROUP_BYTES, w1 += GROUP_BYTES) {
+        const int8_t *a0 = a + (size_t) t0 * padded + (size_t) g * G, *a1 = a0 + padded, *a2 = a1 + padded, *a3 = a2 + padded;
+        const int32_t *s4 = asum + (size_t) t0 * groups + g;
+        __m512i c00 = _mm512_set1_epi32(-32 * s4[0]), c01 = _mm512_set1_epi32(-32 * s4[groups]);
+        __m512i c02 = _mm512_set1_epi32(-32 * s4[2 * groups]), c03 = _mm512_set1_epi32(-32 * s4[3 * groups]);
+        __m512i c10 = c00, c11 = c01, c12 = c02, c13 = c03;
+        for (int s = 0; s < 32; s++) {
+            __m512i v0 = _mm512_loadu_si512(w0 + s * STEP), v1 = _mm512_loadu_si512(w1 + s * STEP);
+            __m512i x = _mm512_set1_epi32(*(const int32_t *) (a0 + 4 * s));
+            P24_ACC(c00, v0, x); P24_ACC(c10, v1, x);
+            x = _mm512_set1_epi32(*(const int32_t *) (a1 + 4 * s));
+            P24_ACC(c01, v0, x); P24_ACC(c11, v1, x);
+            x = _mm512_set1_epi32(*(const int32_t *) (a2 + 4 * s));
+            P24_ACC(c02, v0, x); P24_ACC(c12, v1, x);
+            x = _mm512_set1_epi32(*(const int32_t *) (a3 + 4 * s));
+            P24_ACC(c03, v0, x); P24_ACC(c13, v1, x);
+        }
+        __m512 sw0 = _mm512_loadu_ps(sw + ((size_t) b0 * groups + g) * RB), sw1 = _mm512_loadu_ps(sw + ((size_t) (b0 + 1) * groups + g) * RB);
+        P24_EPI(c00, y00, 0, 0); P24_EPI(c01, y01, 0, 1); P24_EPI(c02, y02, 0, 2); P24_EPI(c03, y03, 0, 3);
+        P24_EPI(c10, y10, 1, 0); P24_EPI(c11, y11, 1, 1); P24_EPI(c12, y12, 1, 2); P24_EPI(c13, y13, 1, 3);
+    }
+    _mm512_storeu_ps(yacc, y00); _mm512_storeu_ps(yacc + RB, y01); _mm512_storeu_ps(yacc + 2 * RB, y02);
+    _mm512_storeu_ps(yacc + 3 * RB, y03); _mm512_storeu_ps(yacc + 4 * RB, y10); _mm512_storeu_ps(yacc + 5 * RB, y11);
+    _mm512_storeu_ps(yacc + 6 * RB, y12); _mm512_storeu_ps(yacc + 7 * RB, y13);
+}
 
 #define DEC4_FN(TARGET, NAME, LOADW, GBYTES) \
     __attribute__((target(TARGET), noinline)) static void NAME(const uint8_t *w, const float *sw, int groups, int b0, \
         const int8_t *a, const float *sa, int t0, int padded, const int32_t *asum, float *yacc, int rows, int32_t *partials) { \
-        DEC4_BODY(LOADW, GBYTES) }
+        (void) rows; (void) partials; DEC4_BODY(LOADW, GBYTES) }
 DEC4_FN("avx512f,avx512bw,avx512vnni", d512_4x1, LOAD_BYTES, GROUP_BYTES)
 DEC4_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", d512p_4x1, LOAD_PACKED, PGROUP_BYTES)
 
@@ -266,7 +311,9 @@ DEC4_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", d512p_4x1, LOAD_PACKED, PGROUP
 #define TILE512P(NAME, NB, NT) TILE_FN("avx512f,avx512bw,avx512vnni,avx512vbmi", tile512p, NAME, NB, NT)
 
 TILE512(t512_1x1, 1, 1)
-TILE512(t512_2x4, 2, 4)
+TILE512(t512_2x4g, 2, 4)
+TILE512(t512_4x1g, 4, 1)
+TILE512P(t512p_4x1g, 4, 1)
 TILE512(t512_1x4, 1, 4)
 TILE512(t512_2x1, 2, 1)
 TILE512P(t512p_1x1, 1, 1)
@@ -388,6 +435,10 @@ int fq6_gemm_sums(const uint8_t *w, const float *sw, int groups, int bfrom, int 
             return -2;
         }
         multi = t512_2x4; multiOne = t512_1x4; single2 = t512_2x1; decodeOne = t512_1x1;
+    }
+    if (partials) {  /* the fast tiles give no partials: their general twins (same products and outputs) do */
+        decode = decode == d512_4x1 ? t512_4x1g : decode == d512p_4x1 ? t512p_4x1g : decode;
+        multi = multi == t512_2x4 ? t512_2x4g : multi;
     }
     float yacc[4 * 4 * RB];
     int b = bfrom;
