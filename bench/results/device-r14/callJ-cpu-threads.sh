@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # session 14, call J (CPU, the GPU host's Intel Xeon; carry .cpu): is our FQ6 prompt matmul slower than our Q8_0 one on
 # this machine at any thread count, or only on 16 threads? (On the 2-core AMD EPYC development machine they are equal.)
-# Stage profile (-Dflexq.cpu.profile=true) of the 27M shape, prompt 512, at 1, 2, 4 and 16 threads: FQ6 (b/ = 3f517b4,
+# Stage profile (-Dflexq.cpu.profile=true) of the 27M shape, prompt 512, at 1, 2, 4 and 16 threads: FQ6 (b/: 3f517b4 in
+# call J, 05e70f5 in call K;
 # the machine's best level, AVX512_VBMI: packed weights widened per block pair), FQ6 capped at AVX512_VNNI (byte weights),
 # and our Q8_0; the matmul stages and the total, ms per 512-token batch.
 set -uo pipefail

@@ -11,6 +11,8 @@
 # Call A: a = main 31740fc, b = 5cc9160, LABEL_A="A main" LABEL_B=B SPIN=1 (defaults), ROUNDS_UNTIL=200 BUDGET=330.
 # Call G (second lease): as A with ROUNDS_UNTIL=0 BUDGET=300 (the comparison and the profiles only).
 # Call I: a = 5cc9160, b = 3f517b4 (token ranges), LABEL_A="A 5cc9160" LABEL_B="B 3f517b4" SPIN=0 ROUNDS_UNTIL=200 BUDGET=330.
+# Call K: a = 3f517b4, b = 05e70f5 (the FQ6 tiles without register copies), LABEL_A="A 3f517b4" LABEL_B="B 05e70f5" SPIN=0
+# ROUNDS_UNTIL=150 BUDGET=230, then callJ-cpu-threads.sh on the same machine.
 set -uo pipefail
 G=$(cd "$(dirname "$0")" && pwd); T0=$(date +%s); lap() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
 echo "date: $(date -u '+%F %T UTC'), $(nproc) cores, $(lscpu | grep 'Model name' | sed 's/  */ /g'), load $(cut -d' ' -f1-3 /proc/loadavg)"
