@@ -11,9 +11,10 @@
 #   --prompt N           prefill tokens (default 512)
 #   --decode N           decode tokens (default 64)
 #   --llama-args "..."   extra llama-bench arguments (default "-ngl 0")
-#   --ours-warmup N      our untimed passes (prompt + decode) before the timed one, in the same JVM (default 4: the
-#                        rate a long-lived `flexq serve`/`chat` JVM reaches after its first requests, when the JIT has
-#                        compiled the decode path; 1 = a JVM still compiling, as a first request sees it; see
+#   --ours-warmup N      our untimed passes (prompt + decode) before the timed one, in the same JVM (default 4, or as
+#                        many as decode 256 tokens in all when --decode is under 64: the rate a long-lived
+#                        `flexq serve`/`chat` JVM reaches after its first requests, when the JIT has compiled the decode
+#                        path; 1 = a JVM still compiling, as a first request sees it; see
 #                        bench/results/cpu-vs-llamacpp.md, "the warm-up protocol"). llama-bench keeps its own 1.
 #   --llama-depth N      context depth of llama.cpp's decode test (llama-bench -d; default: the prompt length, so that
 #                        both decode the same positions, after the prompt; 0 = from an empty context; needs -d)
@@ -31,7 +32,7 @@ here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 llama=""; threads="$(nproc)"; rounds=5; prompt=512; decode=64; largs="-ngl 0"; kernels=0
 kargs="--rows 4096 --cols 4096 --ring-mb 512 --seconds 2"
-llama_depth=""; deadline=""; ours_warmup=4; ours_threads=""
+llama_depth=""; deadline=""; ours_warmup=""; ours_threads=""
 pairs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -78,6 +79,13 @@ echo "commit: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknow
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "java: $("${ours_cmd[0]}" -version 2>&1 | head -1)${FLEXQ_JAVA_OPTS:+, options: $FLEXQ_JAVA_OPTS}"
 echo "llama-bench: $llama"
+# default warm-up: 4 passes, and at least 256 decoded tokens in all (the JIT compiles the decode path after about that
+# many steps: after 4 passes of 32 tokens the timed pass ran before its optimizing compiles, 0.7-0.95k tok/s on the 27M
+# model against 1.7-1.8k after 8; bench/results/cpu-vs-llamacpp.md, session 14)
+if [ -z "$ours_warmup" ]; then
+  ours_warmup=4
+  [ "$decode" -gt 0 ] && [ $(( 4 * decode )) -lt 256 ] && ours_warmup=$(( (256 + decode - 1) / decode ))
+fi
 echo "threads: $threads (ours: $ours_threads), rounds: $rounds, prompt: $prompt, decode: $decode, llama-bench args: $largs, llama.cpp decode at depth $llama_depth, our warm-up passes: $ours_warmup"
 echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
