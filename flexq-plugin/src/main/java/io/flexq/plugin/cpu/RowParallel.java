@@ -64,7 +64,7 @@ final class RowParallel {
             body.run(0, tasks);
             return;
         }
-        int chunks = Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
+        int chunks = rowChunks(threads, tasks, minTasks);
         team.run(chunks, c -> body.run((int) ((long) tasks * c / chunks), (int) ((long) tasks * (c + 1) / chunks)));
     }
 
@@ -81,7 +81,7 @@ final class RowParallel {
             body.run(0, tasks, 0, tokens);
             return;
         }
-        int rowChunks = Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
+        int rowChunks = rowChunks(threads, tasks, minTasks);
         int want = threads * CHUNKS_PER_THREAD;
         int tokenChunks = rowChunks >= want ? 1 : Math.max(1, Math.min(Math.ceilDiv(want, rowChunks), tokens / TOKEN_GRAIN));
         team.run(rowChunks * tokenChunks, c -> {
@@ -89,6 +89,14 @@ final class RowParallel {
             body.run((int) ((long) tasks * rc / rowChunks), (int) ((long) tasks * (rc + 1) / rowChunks),
                     tokenBound(tokens, tc, tokenChunks), tokenBound(tokens, tc + 1, tokenChunks));
         });
+    }
+
+    /**
+     * Row chunks of a team job: {@value #CHUNKS_PER_THREAD} a thread where there are enough tasks, at least
+     * {@code minTasks} tasks each where that still gives every thread one, and never more chunks than tasks.
+     */
+    private static int rowChunks(int threads, int tasks, int minTasks) {
+        return Math.min(tasks, Math.min(threads * CHUNKS_PER_THREAD, Math.max(threads, tasks / Math.max(1, minTasks))));
     }
 
     /** Start of token range i of n over [0, tokens): a multiple of 4, except the end of the last. */
