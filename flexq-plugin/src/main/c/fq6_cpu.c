@@ -317,8 +317,6 @@ TILE512P(t512p_4x1g, 4, 1)
 TILE512(t512_1x4, 1, 4)
 TILE512(t512_2x1, 2, 1)
 TILE512P(t512p_1x1, 1, 1)
-TILE512P(t512p_2x4, 2, 4)
-TILE512P(t512p_1x4, 1, 4)
 TILE512P(t512p_2x1, 2, 1)
 
 /* ---------------------------------------------------------------- AVX2 (vpmaddubsw + vpmaddwd) */
@@ -422,7 +420,8 @@ int fq6_gemm_sums(const uint8_t *w, const float *sw, int groups, int bfrom, int 
     /* decode tiles: 4 (512) or 2 (256) blocks x 1 token; multi-token: 2 blocks x 4 tokens */
     int nbDecode = wide ? 4 : 2;
     tile_fn decode = packed ? d512p_4x1 : wide ? d512_4x1 : t256_2x1, decodeOne = packed ? t512p_1x1 : wide ? t512_1x1 : t256_1x1;
-    tile_fn multi = packed ? t512p_2x4 : wide ? t512_2x4 : t256_2x4, multiOne = packed ? t512p_1x4 : wide ? t512_1x4 : t256_1x4;
+    /* the 4-token tiles read the byte layout only: packed weights are widened first (below) */
+    tile_fn multi = wide ? t512_2x4 : t256_2x4, multiOne = wide ? t512_1x4 : t256_1x4;
     tile_fn single2 = packed ? t512p_2x1 : wide ? t512_2x1 : t256_2x1;
     /* packed prompts: each block pair widened once into scratch, then the byte tiles (see widen_blocks) */
     uint8_t *scratch = NULL;
@@ -434,7 +433,7 @@ int fq6_gemm_sums(const uint8_t *w, const float *sw, int groups, int bfrom, int 
             }
             return -2;
         }
-        multi = t512_2x4; multiOne = t512_1x4; single2 = t512_2x1; decodeOne = t512_1x1;
+        single2 = t512_2x1; decodeOne = t512_1x1;
     }
     if (partials) {  /* the fast tiles give no partials: their general twins (same products and outputs) do */
         decode = decode == d512_4x1 ? t512_4x1g : decode == d512p_4x1 ? t512p_4x1g : decode;
