@@ -44,7 +44,7 @@ public final class SpinTeam implements AutoCloseable {
     private static final AtomicInteger TEAMS = new AtomicInteger();
     /** Spinning threads spin this long without yielding the core. */
     private static final long PURE_SPIN_NANOS = 20_000;
-    /** A caller's wait for the workers counts as a strike only beyond this (a chunk's normal imbalance is less). */
+    /** A caller's wait for the workers counts as a stall only beyond this (a chunk's normal imbalance is less). */
     private static final long STALL_NANOS = 20_000;
     private static final int MAX_STRIKES = 8;
     /** A stall within this many jobs of the previous one is a strike (a repeat, not a one-off preemption). */
@@ -64,7 +64,12 @@ public final class SpinTeam implements AutoCloseable {
     private long parallelJobs;
     private long lastStallJob = -1;
     private long lastStallNanos;
-    /** Counts over every team of the process, for diagnostics ({@link #counts}). */
+    /**
+     * Counts over every team of the process, for diagnostics ({@link #counts}), kept only while
+     * {@code -Dflexq.cpu.profile=true} (the property of the runtime's prompt profile, which prints them): no
+     * shared-counter updates on the job path otherwise.
+     */
+    private static final boolean COUNTING = Boolean.getBoolean("flexq.cpu.profile");
     private static final java.util.concurrent.atomic.LongAdder JOBS = new java.util.concurrent.atomic.LongAdder(),
             BACKED_OFF = new java.util.concurrent.atomic.LongAdder(), STRIKES = new java.util.concurrent.atomic.LongAdder(),
             STALLS = new java.util.concurrent.atomic.LongAdder(),
@@ -121,7 +126,7 @@ public final class SpinTeam implements AutoCloseable {
             long s0 = backedOff ? System.nanoTime() : 0;
             if (backedOff) {
                 serialJobs--;
-                BACKED_OFF.increment();
+                count(BACKED_OFF);
             }
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
@@ -135,7 +140,7 @@ public final class SpinTeam implements AutoCloseable {
             start();
         }
         Job j = new Job(body, chunks);
-        JOBS.increment();
+        count(JOBS);
         parallelJobs++;
         long t0 = System.nanoTime();
         job = j;
@@ -152,7 +157,7 @@ public final class SpinTeam implements AutoCloseable {
         long waited = System.nanoTime() - t1;
         if (woke) {
             // a parked worker's wake-up (tens of microseconds in a VM) delayed its first chunk: not a busy machine
-            WAKE_UPS.increment();
+            count(WAKE_UPS);
         } else if (isStall(t1 - t0, waited, mine, chunks)) {
             stalled(waited);
         } else if (strikes > 0) {
@@ -187,7 +192,7 @@ public final class SpinTeam implements AutoCloseable {
 
     /** As {@link #stalled(long)} for the stall of job number {@code job} (tests give the number). */
     void stalled(long job, long waitedNanos) {
-        STALLS.increment();
+        count(STALLS);
         boolean repeat = lastStallJob >= 0 && job - lastStallJob <= REPEAT_JOBS;
         lastStallJob = job;
         lastStallNanos = waitedNanos;
@@ -205,7 +210,7 @@ public final class SpinTeam implements AutoCloseable {
 
     /** Records a strike: the next {@code 2 << strikes} jobs run on the caller alone. */
     void strike() {
-        STRIKES.increment();
+        count(STRIKES);
         strikes = Math.min(strikes + 1, MAX_STRIKES);
         serialJobs = 2 << strikes;
     }
@@ -233,8 +238,8 @@ public final class SpinTeam implements AutoCloseable {
     }
 
     /**
-     * Since the process started (or the last reset): jobs handed to workers, jobs a team ran on the caller alone
-     * because of earlier stalls, stalls (strikes), and jobs that had to wake a parked worker.
+     * Since the process started (or the last reset), while profiling: jobs handed to workers, jobs a team ran on the
+     * caller alone after a strike, stalls, strikes (repeated stalls), and jobs that had to wake a parked worker.
      */
     public static String counts(boolean reset) {
         String s = "team jobs " + JOBS.sum() + ", run on the caller after strikes " + BACKED_OFF.sum() + ", stalls "
@@ -248,6 +253,12 @@ public final class SpinTeam implements AutoCloseable {
             WAKE_UPS.reset();
         }
         return s;
+    }
+
+    private static void count(java.util.concurrent.atomic.LongAdder counter) {
+        if (COUNTING) {
+            counter.increment();
+        }
     }
 
     /** Jobs the back-off still puts on the caller alone (tests). */
